@@ -1,0 +1,96 @@
+import path from 'node:path';
+
+/** Everything attestd reads from its environment, typed and frozen. The only reader of process.env. */
+export interface Config {
+  readonly databaseUrl: string | undefined;
+  readonly dataDir: string;
+  readonly host: string;
+  readonly httpPort: number;
+  readonly grpcPort: number;
+  readonly admissionPort: number;
+  readonly logLevel: string;
+  readonly migrateOnStart: boolean;
+  readonly databasePoolMax: number;
+  readonly jwtSecret: string | undefined;
+  readonly jwtPublicKeyFile: string | undefined;
+  readonly jwtAudience: string;
+  readonly jwtIssuer: string | undefined;
+  readonly masterKey: string | undefined;
+  readonly masterKeyFile: string | undefined;
+  readonly metricsPublic: boolean;
+  readonly shutdownGraceMs: number;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Flags (`--http-port 1234` or `--HTTP_PORT=1234`) override environment variables of the same name. */
+export function loadConfig(env: Env = process.env, flags: Env = {}): Config {
+  const get = (name: string): string | undefined => {
+    const v = flags[name] ?? env[name];
+    return v === undefined || v === '' ? undefined : v;
+  };
+  return Object.freeze({
+    databaseUrl: get('DATABASE_URL'),
+    dataDir: path.resolve(get('DATA_DIR') ?? './data'),
+    host: get('HOST') ?? '0.0.0.0',
+    httpPort: port(get('HTTP_PORT'), 8080, 'HTTP_PORT'),
+    grpcPort: port(get('GRPC_PORT'), 9090, 'GRPC_PORT'),
+    admissionPort: port(get('ADMISSION_PORT'), 8443, 'ADMISSION_PORT'),
+    logLevel: logLevel(get('LOG_LEVEL') ?? 'info'),
+    migrateOnStart: bool(get('MIGRATE_ON_START'), true, 'MIGRATE_ON_START'),
+    databasePoolMax: int(get('DATABASE_POOL_MAX'), 10, 'DATABASE_POOL_MAX', 1, 200),
+    jwtSecret: get('JWT_SECRET'),
+    jwtPublicKeyFile: get('JWT_PUBLIC_KEY_FILE'),
+    jwtAudience: get('JWT_AUDIENCE') ?? 'attestd',
+    jwtIssuer: get('JWT_ISSUER'),
+    masterKey: get('MASTER_KEY'),
+    masterKeyFile: get('MASTER_KEY_FILE'),
+    metricsPublic: bool(get('METRICS_PUBLIC'), true, 'METRICS_PUBLIC'),
+    shutdownGraceMs: int(get('SHUTDOWN_GRACE_MS'), 10000, 'SHUTDOWN_GRACE_MS', 0, 600000),
+  });
+}
+
+/** Turns `--http-port 8081`, `--HTTP_PORT=8081` and bare `--admission` into a flag map and positional args. */
+export function parseFlags(argv: readonly string[]): { flags: Record<string, string>; args: string[] } {
+  const flags: Record<string, string> = {};
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('--')) {
+      args.push(a);
+      continue;
+    }
+    const eq = a.indexOf('=');
+    const rawName = eq >= 0 ? a.slice(2, eq) : a.slice(2);
+    const name = rawName.replace(/-/g, '_').toUpperCase();
+    if (eq >= 0) flags[name] = a.slice(eq + 1);
+    else if (i + 1 < argv.length && !argv[i + 1]!.startsWith('--')) flags[name] = argv[++i]!;
+    else flags[name] = 'true';
+  }
+  return { flags, args };
+}
+
+function port(v: string | undefined, dflt: number, name: string): number {
+  return int(v, dflt, name, 0, 65535);
+}
+
+function int(v: string | undefined, dflt: number, name: string, min: number, max: number): number {
+  if (v === undefined) return dflt;
+  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) {
+    throw new Error(`${name} must be an integer from ${min} to ${max}, got "${v}"`);
+  }
+  return Number(v);
+}
+
+function bool(v: string | undefined, dflt: boolean, name: string): boolean {
+  if (v === undefined) return dflt;
+  if (/^(true|1|yes|on)$/i.test(v)) return true;
+  if (/^(false|0|no|off)$/i.test(v)) return false;
+  throw new Error(`${name} must be true or false, got "${v}"`);
+}
+
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+function logLevel(v: string): string {
+  if (!LEVELS.includes(v)) throw new Error(`LOG_LEVEL must be one of ${LEVELS.join(', ')}, got "${v}"`);
+  return v;
+}

@@ -1,0 +1,45 @@
+import type { NoteName, OccurrenceName } from '../domain/names';
+import type { ListQuery, Note, Occurrence, Page } from './grafeas-types';
+
+/** A note as stored: its indexed columns and the full message. */
+export interface NoteRecord {
+  readonly projectId: string;
+  readonly noteId: string;
+  readonly kind: string;
+  readonly createTime: string;
+  readonly updateTime: string;
+  readonly body: Note;
+}
+
+/** An occurrence as stored: its indexed columns and the full message. */
+export interface OccurrenceRecord {
+  readonly projectId: string;
+  readonly occurrenceId: string;
+  readonly resourceUri: string;
+  readonly noteProjectId: string;
+  readonly noteId: string;
+  readonly kind: string;
+  readonly createTime: string;
+  readonly updateTime: string;
+  readonly body: Occurrence;
+}
+
+/** Storage of notes and occurrences; SQL lives behind it. */
+export interface GrafeasStore {
+  /** Inserts notes whose ids are free; returns the ids that already existed (nothing is inserted then). */
+  insertNotes(records: readonly NoteRecord[]): Promise<string[]>;
+  getNote(name: NoteName): Promise<Note | undefined>;
+  /** The kind of each existing note among `names`, keyed by full note name. */
+  noteKinds(names: readonly NoteName[]): Promise<Map<string, string>>;
+  listNotes(projectId: string, query: ListQuery): Promise<Page<Note>>;
+  updateNote(record: NoteRecord): Promise<boolean>;
+  deleteNote(name: NoteName): Promise<boolean>;
+  countNoteOccurrences(name: NoteName): Promise<number>;
+  insertOccurrences(records: readonly OccurrenceRecord[]): Promise<void>;
+  getOccurrence(name: OccurrenceName): Promise<Occurrence | undefined>;
+  listOccurrences(projectId: string, query: ListQuery): Promise<Page<Occurrence>>;
+  /** Occurrences of a note, limited to the given projects (undefined = every project). */
+  listNoteOccurrences(name: NoteName, query: ListQuery, projectIds: readonly string[] | undefined): Promise<Page<Occurrence>>;
+  updateOccurrence(record: OccurrenceRecord): Promise<boolean>;
+  deleteOccurrence(name: OccurrenceName): Promise<boolean>;
+}

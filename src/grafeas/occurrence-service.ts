@@ -1,0 +1,219 @@
+import { v7 as uuidv7 } from 'uuid';
+import type { Access } from '../auth/access';
+import { invalidArgument, notFound } from '../domain/api-error';
+import type { Clock } from '../domain/clock';
+import { noteName, occurrenceName, parseNoteName, parseOccurrenceName, parseProjectName, quote, type NoteName } from '../domain/names';
+import { MAX_BATCH_SIZE } from '../domain/page-size';
+import type { RequestContext } from '../domain/request-context';
+import type { Stores, UnitOfWork } from '../store/stores';
+import type { ChangeRecorder } from './change-recorder';
+import { grafeasSchema, kindOf } from './grafeas-schema';
+import type { OccurrenceRecord } from './grafeas-store';
+import type { JsonObject, ListQuery, Note, Occurrence, Page } from './grafeas-types';
+import { requireProject } from './require-project';
+import { applyMask, impliedMask, resolveMask } from './update-mask';
+
+const SERVER_SET = new Set(['name', 'kind', 'createTime', 'updateTime']);
+const IMMUTABLE = new Set(['name', 'kind', 'create_time', 'update_time', 'note_name']);
+const MAX_RESOURCE_URI = 4096;
+
+/** An occurrence checked on its own, before its note is looked up. */
+interface Draft {
+  readonly field: string;
+  readonly note: NoteName;
+  readonly kind: string | undefined;
+  readonly body: JsonObject;
+}
+
+/** Grafeas occurrences: server-chosen time-ordered ids, kinds that match their notes, all-or-nothing batches. */
+export class OccurrenceService {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly access: Access,
+    private readonly clock: Clock,
+    private readonly changes: ChangeRecorder,
+  ) {}
+
+  async get(ctx: RequestContext, name: string): Promise<Occurrence> {
+    const o = parseOccurrenceName(name);
+    this.access.check(ctx, 'occurrences.get', o.projectId);
+    const occ = await this.uow.stores.grafeas.getOccurrence(o);
+    if (!occ) throw notFound(`occurrence ${occurrenceName(o)} does not exist`);
+    return occ;
+  }
+
+  /** The note an occurrence points at (readable with the occurrence's read permission, like Grafeas). */
+  async getNote(ctx: RequestContext, name: string): Promise<Note> {
+    const occ = await this.get(ctx, name);
+    const n = parseNoteName(String(occ.noteName), 'noteName');
+    const note = await this.uow.stores.grafeas.getNote(n);
+    if (!note) throw notFound(`note ${noteName(n)} of occurrence ${name} does not exist`);
+    return note;
+  }
+
+  async list(ctx: RequestContext, parent: string, query: ListQuery): Promise<Page<Occurrence>> {
+    const projectId = parseProjectName(parent, 'parent');
+    this.access.check(ctx, 'occurrences.list', projectId);
+    return this.uow.stores.grafeas.listOccurrences(projectId, query);
+  }
+
+  /** Occurrences of a note across the projects the caller may read. */
+  async listForNote(ctx: RequestContext, name: string, query: ListQuery): Promise<Page<Occurrence>> {
+    const n = parseNoteName(name);
+    this.access.check(ctx, 'notes.get', n.projectId);
+    if (!(await this.uow.stores.grafeas.getNote(n))) throw notFound(`note ${noteName(n)} does not exist`);
+    const visible = this.access.visibleProjects(ctx, 'occurrences.list');
+    return this.uow.stores.grafeas.listNoteOccurrences(n, query, visible);
+  }
+
+  async create(ctx: RequestContext, parent: string, occurrence: JsonObject): Promise<Occurrence> {
+    const [created] = await this.createMany(ctx, parent, [occurrence], 'occurrence', 'CreateOccurrence');
+    return created!;
+  }
+
+  async batchCreate(ctx: RequestContext, parent: string, occurrences: readonly JsonObject[]): Promise<Occurrence[]> {
+    if (occurrences.length === 0) throw invalidArgument('occurrences must hold at least one occurrence');
+    if (occurrences.length > MAX_BATCH_SIZE) {
+      throw invalidArgument(`occurrences holds ${occurrences.length} items; a batch may hold at most ${MAX_BATCH_SIZE}`);
+    }
+    return this.createMany(ctx, parent, occurrences, 'occurrences', 'BatchCreateOccurrences');
+  }
+
+  async update(ctx: RequestContext, name: string, patch: JsonObject, maskPaths: readonly string[] | undefined): Promise<Occurrence> {
+    const o = parseOccurrenceName(name);
+    this.access.check(ctx, 'occurrences.update', o.projectId);
+    const { occurrence: type } = grafeasSchema();
+    const mask = resolveMask(type, maskPaths ?? impliedMask(patch, SERVER_SET), IMMUTABLE);
+    return this.uow.transaction(async (stores) => {
+      const current = await stores.grafeas.getOccurrence(o);
+      if (!current) throw notFound(`occurrence ${occurrenceName(o)} does not exist`);
+      if (patch.noteName !== undefined && patch.noteName !== current.noteName && !maskPaths) {
+        throw invalidArgument(`occurrence.noteName cannot be changed (it is ${quote(current.noteName)})`);
+      }
+      const merged = applyMask(current, patch, mask);
+      const draft = this.draft({ ...merged, kind: undefined }, 'occurrence');
+      const kinds = await stores.grafeas.noteKinds([draft.note]);
+      const kind = this.checkKind(draft, kinds);
+      const now = this.clock.now();
+      const body = { ...draft.body, name: occurrenceName(o), kind, createTime: current.createTime, updateTime: now };
+      await stores.grafeas.updateOccurrence(this.record(o.projectId, o.occurrenceId, draft, kind, String(current.createTime), now, body));
+      await this.changes.record(stores, ctx, 'UpdateOccurrence', occurrenceName(o));
+      return body;
+    });
+  }
+
+  async delete(ctx: RequestContext, name: string): Promise<void> {
+    const o = parseOccurrenceName(name);
+    this.access.check(ctx, 'occurrences.delete', o.projectId);
+    await this.uow.transaction(async (stores) => {
+      if (!(await stores.grafeas.deleteOccurrence(o))) throw notFound(`occurrence ${occurrenceName(o)} does not exist`);
+      await this.changes.record(stores, ctx, 'DeleteOccurrence', occurrenceName(o));
+    });
+  }
+
+  /** Validates every item, then inserts them all in one transaction; every offending item is named. */
+  private async createMany(
+    ctx: RequestContext,
+    parent: string,
+    items: readonly JsonObject[],
+    field: string,
+    method: string,
+  ): Promise<Occurrence[]> {
+    const projectId = parseProjectName(parent, 'parent');
+    this.access.check(ctx, 'occurrences.create', projectId);
+    const problems: Error[] = [];
+    const drafts: Draft[] = [];
+    items.forEach((item, i) => {
+      try {
+        drafts.push(this.draft(item, items.length === 1 && field === 'occurrence' ? field : `${field}[${i}]`));
+      } catch (err) {
+        problems.push(err as Error);
+      }
+    });
+    throwProblems(problems, items.length);
+    return this.uow.transaction(async (stores) => {
+      await requireProject(stores, projectId);
+      const kinds = await stores.grafeas.noteKinds(drafts.map((d) => d.note));
+      const records: OccurrenceRecord[] = [];
+      for (const d of drafts) {
+        try {
+          const kind = this.checkKind(d, kinds);
+          const id = uuidv7();
+          const now = this.clock.now();
+          const name = occurrenceName({ projectId, occurrenceId: id });
+          const body = { ...d.body, name, kind, createTime: now, updateTime: now };
+          records.push(this.record(projectId, id, d, kind, now, now, body));
+        } catch (err) {
+          problems.push(err as Error);
+        }
+      }
+      throwProblems(problems, items.length);
+      await stores.grafeas.insertOccurrences(records);
+      await this.recordAll(stores, ctx, method, records);
+      return records.map((r) => r.body);
+    });
+  }
+
+  private async recordAll(stores: Stores, ctx: RequestContext, method: string, records: readonly OccurrenceRecord[]): Promise<void> {
+    for (const r of records) await this.changes.record(stores, ctx, method, String(r.body.name));
+  }
+
+  private draft(item: JsonObject, field: string): Draft {
+    const { occurrence: type } = grafeasSchema();
+    if (typeof item.resourceUri !== 'string' || item.resourceUri === '') {
+      throw invalidArgument(`${field}.resourceUri is required: the artifact, e.g. "https://registry.example.com/ns/app@sha256:<64 hex>"`);
+    }
+    if (item.resourceUri.length > MAX_RESOURCE_URI) {
+      throw invalidArgument(`${field}.resourceUri is longer than ${MAX_RESOURCE_URI} characters`);
+    }
+    if (typeof item.noteName !== 'string' || item.noteName === '') {
+      throw invalidArgument(`${field}.noteName is required: "projects/{project}/notes/{note}"`);
+    }
+    const note = parseNoteName(item.noteName, `${field}.noteName`);
+    const kind = kindOf(type, 'details', item, field);
+    const body = { ...item };
+    delete body.name;
+    return { field, note, kind, body };
+  }
+
+  /** The occurrence's kind: its details' kind, which must be its note's kind; the note must exist. */
+  private checkKind(d: Draft, kinds: ReadonlyMap<string, string>): string {
+    const name = noteName(d.note);
+    const noteKind = kinds.get(name);
+    if (noteKind === undefined) throw notFound(`${d.field}.noteName: note ${name} does not exist`);
+    if (d.kind === undefined) return noteKind;
+    if (noteKind !== 'NOTE_KIND_UNSPECIFIED' && noteKind !== d.kind) {
+      throw invalidArgument(`${d.field}: occurrence kind ${d.kind} does not match the kind ${noteKind} of note ${name}`);
+    }
+    return d.kind;
+  }
+
+  private record(
+    projectId: string,
+    occurrenceId: string,
+    d: Draft,
+    kind: string,
+    createTime: string,
+    updateTime: string,
+    body: JsonObject,
+  ): OccurrenceRecord {
+    return {
+      projectId,
+      occurrenceId,
+      resourceUri: String(d.body.resourceUri),
+      noteProjectId: d.note.projectId,
+      noteId: d.note.noteId,
+      kind,
+      createTime,
+      updateTime,
+      body,
+    };
+  }
+}
+
+function throwProblems(problems: readonly Error[], total: number): void {
+  if (problems.length === 0) return;
+  if (total === 1) throw problems[0]!;
+  const messages = problems.map((p) => p.message).join('; ');
+  throw invalidArgument(`${problems.length} of ${total} occurrences are invalid, nothing was created: ${messages}`);
+}

@@ -1,0 +1,9 @@
+import { notFound } from '../domain/api-error';
+import type { Stores } from '../store/stores';
+
+/** Throws NOT_FOUND naming the project unless it exists; holds a key-share lock on it until commit. */
+export async function requireProject(stores: Stores, projectId: string): Promise<void> {
+  if (!(await stores.projects.lockShared(projectId))) {
+    throw notFound(`project projects/${projectId} does not exist; create it first with POST /v1/projects`);
+  }
+}

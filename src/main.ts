@@ -1,0 +1,125 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Knex } from 'knex';
+import { Access } from './auth/access';
+import { anonymousAuthenticator } from './auth/anonymous-authenticator';
+import type { Config } from './config';
+import { systemClock } from './domain/clock';
+import { noChangeRecorder } from './grafeas/change-recorder';
+import { NoteService } from './grafeas/note-service';
+import { OccurrenceService } from './grafeas/occurrence-service';
+import type { Logger } from './logger';
+import { Metrics } from './metrics';
+import { ProjectService } from './projects/project-service';
+import { loadProtoRoot } from './proto/proto-root';
+import { isMigrated, migrateLatest, openDatabase } from './store/database';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from './store/embedded-postgres';
+import { PageTokens } from './store/page-token';
+import { SettingsStore } from './store/settings-store';
+import { PostgresUnitOfWork } from './store/stores';
+import { grafeasHandlers } from './transport/grafeas-handlers';
+import { bindGrpc, grpcServer } from './transport/grpc/grpc-server';
+import { httpApp } from './transport/http/http-app';
+import { projectHandlers } from './transport/project-handlers';
+
+/** A running attestd: its bound ports and a graceful stop. */
+export interface RunningServer {
+  readonly httpPort: number;
+  readonly grpcPort: number;
+  readonly databaseUrl: string;
+  stop(): Promise<void>;
+}
+
+/** The database attestd uses: the configured server, or the embedded one under DATA_DIR. */
+export async function connectDatabase(config: Config, logger: Logger): Promise<{ knex: Knex; url: string; embedded?: EmbeddedDatabase }> {
+  let embedded: EmbeddedDatabase | undefined;
+  let url = config.databaseUrl;
+  if (!url) {
+    embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, logger });
+    url = embedded.url;
+  }
+  return { knex: openDatabase({ url, poolMax: config.databasePoolMax }), url, embedded };
+}
+
+/** The composition root: config → database → stores → services → transports. */
+export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  const { knex, url, embedded } = await connectDatabase(config, logger);
+  try {
+    if (config.migrateOnStart) await withRetry(() => migrateLatest(knex), logger);
+    const settings = new SettingsStore(knex);
+    const tokens = new PageTokens(await withRetry(() => settings.secret('page_token_key'), logger));
+    const uow = new PostgresUnitOfWork(knex, tokens);
+    const access = new Access(false);
+    const changes = noChangeRecorder;
+    const notes = new NoteService(uow, access, systemClock, changes);
+    const occurrences = new OccurrenceService(uow, access, systemClock, changes);
+    const projects = new ProjectService(uow, access, systemClock, changes);
+    const services = [grafeasHandlers(notes, occurrences), projectHandlers(projects)];
+
+    const root = loadProtoRoot();
+    const metrics = new Metrics();
+    const authenticator = anonymousAuthenticator;
+    const pool = (knex.client as { pool?: { numUsed(): number; numFree(): number; numPendingAcquires(): number } }).pool;
+    metrics.gauge('attestd_db_pool_used', 'Database connections in use', () => pool?.numUsed() ?? 0);
+    metrics.gauge('attestd_db_pool_free', 'Idle database connections', () => pool?.numFree() ?? 0);
+    metrics.gauge('attestd_db_pool_pending', 'Requests waiting for a database connection', () => pool?.numPendingAcquires() ?? 0);
+
+    const app = httpApp({
+      root,
+      services,
+      authenticator,
+      logger,
+      metrics,
+      metricsPublic: config.metricsPublic,
+      ready: async () => (await knex.raw('SELECT 1').then(() => true)) && isMigrated(knex),
+    });
+    const httpServer = http.createServer(app);
+    httpServer.keepAliveTimeout = 65000;
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once('error', reject);
+      httpServer.listen(config.httpPort, config.host, () => resolve());
+    });
+    const { server: grpc } = grpcServer({ root, services, authenticator, logger, metrics });
+    const grpcPort = await bindGrpc(grpc, config.host, config.grpcPort);
+    const httpPort = (httpServer.address() as AddressInfo).port;
+    logger.info({ httpPort, grpcPort, host: config.host, database: embedded ? `embedded in ${config.dataDir}` : 'DATABASE_URL' }, 'attestd serving');
+
+    let stopping: Promise<void> | undefined;
+    const stop = (): Promise<void> =>
+      (stopping ??= (async () => {
+        logger.info('attestd stopping: finishing in-flight requests');
+        const httpClosed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+        httpServer.closeIdleConnections();
+        const grpcClosed = new Promise<void>((resolve) => grpc.tryShutdown(() => resolve()));
+        const grace = setTimeout(() => {
+          httpServer.closeAllConnections();
+          grpc.forceShutdown();
+        }, config.shutdownGraceMs);
+        await Promise.all([httpClosed, grpcClosed]);
+        clearTimeout(grace);
+        await knex.destroy();
+        await embedded?.stop();
+        logger.info('attestd stopped');
+      })());
+    return { httpPort, grpcPort, databaseUrl: url, stop };
+  } catch (err) {
+    await knex.destroy().catch(() => undefined);
+    await embedded?.stop().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Retries start-up work while the database is still coming up (e.g. under docker compose). */
+async function withRetry<T>(work: () => Promise<T>, logger: Logger, attempts = 30): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await work();
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      const transient = code === 'ECONNREFUSED' || code === '57P03' || (err as Error).name === 'KnexTimeoutError';
+      if (!transient || i >= attempts) throw err;
+      logger.warn({ attempt: i, code }, 'database not reachable yet; retrying');
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}

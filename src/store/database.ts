@@ -1,0 +1,52 @@
+import path from 'node:path';
+import knexFactory, { type Knex } from 'knex';
+
+/** Connection pool settings: fail fast (UNAVAILABLE) when Postgres is away, recover by reconnecting. */
+export interface DatabaseOptions {
+  readonly url: string;
+  readonly poolMax: number;
+  readonly acquireTimeoutMs?: number;
+}
+
+/** Opens a knex pool on a Postgres URL. No connection is made until the first query. */
+export function openDatabase(options: DatabaseOptions): Knex {
+  return knexFactory({
+    client: 'pg',
+    connection: {
+      connectionString: options.url,
+      connectionTimeoutMillis: 2000,
+      keepAlive: true,
+      application_name: 'attestd',
+    },
+    pool: {
+      min: 0,
+      max: options.poolMax,
+      idleTimeoutMillis: 30000,
+      createTimeoutMillis: 2000,
+      acquireTimeoutMillis: options.acquireTimeoutMs ?? 2500,
+      propagateCreateError: true,
+    },
+    acquireConnectionTimeout: options.acquireTimeoutMs ?? 2500,
+  });
+}
+
+/** Where the compiled migrations live (dist/migrations next to dist/src). */
+export const MIGRATIONS_DIR = path.join(__dirname, '..', '..', 'migrations');
+
+/** Applies every pending migration; safe to run from several processes at once (knex takes a lock). */
+export async function migrateLatest(knex: Knex): Promise<string[]> {
+  const [, applied] = (await knex.migrate.latest({ directory: MIGRATIONS_DIR, loadExtensions: ['.js'] })) as [
+    number,
+    string[],
+  ];
+  return applied;
+}
+
+/** True when every migration shipped with this build has been applied. */
+export async function isMigrated(knex: Knex): Promise<boolean> {
+  const [, pending] = (await knex.migrate.list({ directory: MIGRATIONS_DIR, loadExtensions: ['.js'] })) as [
+    unknown[],
+    unknown[],
+  ];
+  return pending.length === 0;
+}

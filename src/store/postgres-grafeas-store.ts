@@ -1,0 +1,163 @@
+import type { Knex } from 'knex';
+import type { NoteName, OccurrenceName } from '../domain/names';
+import { noteName } from '../domain/names';
+import type { GrafeasStore, NoteRecord, OccurrenceRecord } from '../grafeas/grafeas-store';
+import type { ListQuery, Note, Occurrence, Page } from '../grafeas/grafeas-types';
+import { compileFilter, type FilterFields } from './filter-sql';
+import { NOTE_FILTER_FIELDS, OCCURRENCE_FILTER_FIELDS } from './grafeas-filter-fields';
+import type { PageTokens } from './page-token';
+
+/** Notes and occurrences in Postgres: indexed columns plus the full message as JSONB, keyset paging. */
+export class PostgresGrafeasStore implements GrafeasStore {
+  constructor(
+    private readonly db: Knex,
+    private readonly tokens: PageTokens,
+  ) {}
+
+  async insertNotes(records: readonly NoteRecord[]): Promise<string[]> {
+    if (records.length === 0) return [];
+    const rows = records.map((r) => ({
+      project_id: r.projectId,
+      note_id: r.noteId,
+      kind: r.kind,
+      create_time: r.createTime,
+      update_time: r.updateTime,
+      body: JSON.stringify(r.body),
+    }));
+    const inserted: { note_id: string }[] = await this.db('notes')
+      .insert(rows)
+      .onConflict(['project_id', 'note_id'])
+      .ignore()
+      .returning('note_id');
+    if (inserted.length === records.length) return [];
+    const got = new Set(inserted.map((r) => r.note_id));
+    return records.filter((r) => !got.has(r.noteId)).map((r) => r.noteId);
+  }
+
+  async getNote(name: NoteName): Promise<Note | undefined> {
+    const row = await this.db('notes').where({ project_id: name.projectId, note_id: name.noteId }).first('body');
+    return row?.body;
+  }
+
+  async noteKinds(names: readonly NoteName[]): Promise<Map<string, string>> {
+    const result = new Map<string, string>();
+    if (names.length === 0) return result;
+    const rows: { project_id: string; note_id: string; kind: string }[] = await this.db('notes')
+      .select('project_id', 'note_id', 'kind')
+      .whereIn(
+        ['project_id', 'note_id'],
+        names.map((n) => [n.projectId, n.noteId]),
+      );
+    for (const r of rows) result.set(noteName({ projectId: r.project_id, noteId: r.note_id }), r.kind);
+    return result;
+  }
+
+  listNotes(projectId: string, query: ListQuery): Promise<Page<Note>> {
+    const base = this.db('notes').where('project_id', projectId);
+    return this.page(base, 'note_id', NOTE_FILTER_FIELDS, `notes|${projectId}`, query);
+  }
+
+  async updateNote(r: NoteRecord): Promise<boolean> {
+    const n = await this.db('notes')
+      .where({ project_id: r.projectId, note_id: r.noteId })
+      .update({ kind: r.kind, update_time: r.updateTime, body: JSON.stringify(r.body) });
+    return n > 0;
+  }
+
+  async deleteNote(name: NoteName): Promise<boolean> {
+    const n = await this.db('notes').where({ project_id: name.projectId, note_id: name.noteId }).delete();
+    return n > 0;
+  }
+
+  async countNoteOccurrences(name: NoteName): Promise<number> {
+    const row = await this.db('occurrences')
+      .where({ note_project_id: name.projectId, note_id: name.noteId })
+      .count<{ count: string }[]>('* as count')
+      .first();
+    return Number(row?.count ?? 0);
+  }
+
+  async insertOccurrences(records: readonly OccurrenceRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const rows = records.map((r) => ({
+      occurrence_id: r.occurrenceId,
+      project_id: r.projectId,
+      resource_uri: r.resourceUri,
+      note_project_id: r.noteProjectId,
+      note_id: r.noteId,
+      kind: r.kind,
+      create_time: r.createTime,
+      update_time: r.updateTime,
+      body: JSON.stringify(r.body),
+    }));
+    // Keep each statement under Postgres' 65535 bind parameters.
+    for (let i = 0; i < rows.length; i += 5000) await this.db('occurrences').insert(rows.slice(i, i + 5000));
+  }
+
+  async getOccurrence(name: OccurrenceName): Promise<Occurrence | undefined> {
+    const row = await this.db('occurrences')
+      .where({ occurrence_id: name.occurrenceId, project_id: name.projectId })
+      .first('body');
+    return row?.body;
+  }
+
+  listOccurrences(projectId: string, query: ListQuery): Promise<Page<Occurrence>> {
+    const base = this.db('occurrences').where('project_id', projectId);
+    return this.page(base, 'occurrence_id', OCCURRENCE_FILTER_FIELDS, `occurrences|${projectId}`, query);
+  }
+
+  listNoteOccurrences(
+    name: NoteName,
+    query: ListQuery,
+    projectIds: readonly string[] | undefined,
+  ): Promise<Page<Occurrence>> {
+    const base = this.db('occurrences').where({ note_project_id: name.projectId, note_id: name.noteId });
+    if (projectIds) base.whereIn('project_id', [...projectIds]);
+    const scope = `noteOccurrences|${noteName(name)}|${projectIds ? [...projectIds].sort().join(',') : '*'}`;
+    return this.page(base, 'occurrence_id', OCCURRENCE_FILTER_FIELDS, scope, query);
+  }
+
+  async updateOccurrence(r: OccurrenceRecord): Promise<boolean> {
+    const n = await this.db('occurrences')
+      .where({ occurrence_id: r.occurrenceId, project_id: r.projectId })
+      .update({
+        resource_uri: r.resourceUri,
+        kind: r.kind,
+        update_time: r.updateTime,
+        body: JSON.stringify(r.body),
+      });
+    return n > 0;
+  }
+
+  async deleteOccurrence(name: OccurrenceName): Promise<boolean> {
+    const n = await this.db('occurrences')
+      .where({ occurrence_id: name.occurrenceId, project_id: name.projectId })
+      .delete();
+    return n > 0;
+  }
+
+  /** Keyset paging: rows after the token's key in `keyColumn` order, one extra row to know if more follow. */
+  private async page<T>(
+    base: Knex.QueryBuilder,
+    keyColumn: string,
+    fields: FilterFields,
+    scope: string,
+    query: ListQuery,
+  ): Promise<Page<T>> {
+    const fullScope = `${scope}|${query.filterText}`;
+    const after = this.tokens.decode(fullScope, query.pageToken);
+    if (query.filter) {
+      const { sql, bindings } = compileFilter(query.filter, fields);
+      base.whereRaw(`(${sql})`, bindings as Knex.RawBinding[]);
+    }
+    if (after !== undefined) base.where(keyColumn, '>', after);
+    const rows: { key: string; body: T }[] = await base
+      .select({ key: keyColumn, body: 'body' })
+      .orderBy(keyColumn, 'asc')
+      .limit(query.pageSize + 1);
+    const more = rows.length > query.pageSize;
+    const items = (more ? rows.slice(0, query.pageSize) : rows).map((r) => r.body);
+    const nextPageToken = more ? this.tokens.encode(fullScope, String(rows[query.pageSize - 1]!.key)) : '';
+    return { items, nextPageToken };
+  }
+}

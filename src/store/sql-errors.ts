@@ -1,0 +1,42 @@
+import { ApiError } from '../domain/api-error';
+
+// The one place that knows SQLSTATE codes and driver error shapes.
+
+const CONNECTION_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
+
+/** Maps a database/driver error to an ApiError a client can act on, or undefined when it is a real bug. */
+export function fromDatabaseError(err: unknown): ApiError | undefined {
+  if (!err || typeof err !== 'object') return undefined;
+  const e = err as { code?: unknown; name?: unknown; message?: unknown };
+  const code = typeof e.code === 'string' ? e.code : '';
+  const message = typeof e.message === 'string' ? e.message : '';
+  if (
+    CONNECTION_ERRNOS.has(code) ||
+    code.startsWith('08') || // connection exception
+    code === '57P01' || // admin_shutdown
+    code === '57P02' || // crash_shutdown
+    code === '57P03' || // cannot_connect_now (starting up / shutting down)
+    code === '53300' || // too_many_connections
+    e.name === 'KnexTimeoutError' ||
+    /Connection terminated|Timeout acquiring a connection|connection timeout|Client has encountered a connection error/i.test(
+      message,
+    )
+  ) {
+    return new ApiError('UNAVAILABLE', 'the database is unavailable; retry shortly');
+  }
+  if (code === '40001' || code === '40P01') {
+    return new ApiError('UNAVAILABLE', 'the request conflicted with a concurrent change; retry it');
+  }
+  if (code === '22021' || code === '22P05') {
+    return new ApiError('INVALID_ARGUMENT', 'text must not contain the NUL character (U+0000)');
+  }
+  if (code.startsWith('22')) {
+    return new ApiError('INVALID_ARGUMENT', 'a value in the request is out of range or malformed');
+  }
+  return undefined;
+}
+
+/** True for a unique-constraint violation. */
+export const isUniqueViolation = (err: unknown): boolean => (err as { code?: string })?.code === '23505';
+/** True for a foreign-key violation. */
+export const isForeignKeyViolation = (err: unknown): boolean => (err as { code?: string })?.code === '23503';

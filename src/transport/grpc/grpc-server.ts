@@ -1,0 +1,107 @@
+import crypto from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { ReflectionService } from '@grpc/reflection';
+import { HealthImplementation } from 'grpc-health-check';
+import type protobuf from 'protobufjs';
+import type { Authenticator } from '../../auth/authenticator';
+import { ERROR_CODES } from '../../domain/error-codes';
+import type { RequestContext } from '../../domain/request-context';
+import type { JsonObject } from '../../grafeas/grafeas-types';
+import type { Logger } from '../../logger';
+import type { Metrics } from '../../metrics';
+import { protoCodec } from '../../proto/proto-codec';
+import { attestdProtoFiles, GRAFEAS_PROTO_FILES, PROTO_INCLUDE_DIRS } from '../../proto/proto-root';
+import type { ServiceHandlers } from '../rpc-handler';
+import { toApiError } from '../to-api-error';
+
+/** Largest accepted gRPC message, the same as the REST body limit. */
+export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+
+export interface GrpcDeps {
+  readonly root: protobuf.Root;
+  readonly services: readonly ServiceHandlers[];
+  readonly authenticator: Authenticator;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+}
+
+/** A gRPC server with every service's handlers, grpc.health.v1.Health and server reflection. */
+export function grpcServer(deps: GrpcDeps): { server: grpc.Server; health: HealthImplementation } {
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+    'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+  });
+  for (const svc of deps.services) {
+    const { definition, implementation } = bindService(svc, deps);
+    server.addService(definition, implementation);
+  }
+  const health = new HealthImplementation({ '': 'SERVING', ...Object.fromEntries(deps.services.map((s) => [s.service, 'SERVING'])) });
+  health.addToServer(server);
+  const packageDefinition = protoLoader.loadSync([...GRAFEAS_PROTO_FILES, ...attestdProtoFiles()], {
+    includeDirs: PROTO_INCLUDE_DIRS,
+    keepCase: true,
+  });
+  new ReflectionService(packageDefinition).addToServer(server);
+  return { server, health };
+}
+
+function bindService(svc: ServiceHandlers, deps: GrpcDeps) {
+  const service = deps.root.lookupService(svc.service);
+  const definition: Record<string, grpc.MethodDefinition<JsonObject, JsonObject>> = {};
+  const implementation: grpc.UntypedServiceImplementation = {};
+  for (const method of service.methodsArray) {
+    method.resolve();
+    const handler = svc.methods[method.name];
+    if (!handler) continue;
+    const req = protoCodec(method.resolvedRequestType!);
+    const res = protoCodec(method.resolvedResponseType!);
+    definition[method.name] = {
+      path: `/${svc.service}/${method.name}`,
+      requestStream: false,
+      responseStream: false,
+      requestSerialize: req.serialize,
+      requestDeserialize: req.deserialize,
+      responseSerialize: res.serialize,
+      responseDeserialize: res.deserialize,
+      originalName: method.name,
+    };
+    implementation[method.name] = (call: grpc.ServerUnaryCall<JsonObject, JsonObject>, callback: grpc.sendUnaryData<JsonObject>) => {
+      const started = process.hrtime.bigint();
+      const requestId = requestIdOf(call.metadata);
+      const trailer = new grpc.Metadata();
+      trailer.set('x-request-id', requestId);
+      const finish = (code: string): void =>
+        deps.metrics.observe('grpc', method.name, code, Number(process.hrtime.bigint() - started) / 1e9);
+      (async () => {
+        const auth = call.metadata.get('authorization')[0];
+        const principal = deps.authenticator.authenticate(typeof auth === 'string' ? auth : auth?.toString('utf8'));
+        const ctx: RequestContext = { requestId, principal, transport: 'grpc' };
+        return handler(ctx, call.request);
+      })().then(
+        (response) => {
+          finish('OK');
+          callback(null, response, trailer);
+        },
+        (err: unknown) => {
+          const apiError = toApiError(err, deps.logger, requestId);
+          finish(apiError.code);
+          callback({ code: ERROR_CODES[apiError.code].grpc, details: apiError.message, metadata: trailer });
+        },
+      );
+    };
+  }
+  return { definition, implementation };
+}
+
+function requestIdOf(metadata: grpc.Metadata): string {
+  const v = metadata.get('x-request-id')[0];
+  return typeof v === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(v) ? v : crypto.randomUUID();
+}
+
+/** Binds the server to host:port; resolves the bound port. */
+export function bindGrpc(server: grpc.Server, host: string, port: number, creds = grpc.ServerCredentials.createInsecure()): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, creds, (err, bound) => (err ? reject(err) : resolve(bound)));
+  });
+}

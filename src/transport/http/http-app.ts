@@ -1,0 +1,62 @@
+import express, { type Request, type Response } from 'express';
+import type protobuf from 'protobufjs';
+import { ApiError } from '../../domain/api-error';
+import type { Metrics } from '../../metrics';
+import type { ServiceHandlers } from '../rpc-handler';
+import { googleError } from './google-error';
+import { errorMiddleware, requestIds, restRouter, type RestDeps } from './rest-router';
+
+/** Largest accepted request body: a full 1000-item batch fits with room to spare. */
+export const MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+export interface HttpAppDeps extends RestDeps {
+  readonly root: protobuf.Root;
+  readonly services: readonly ServiceHandlers[];
+  readonly metrics: Metrics;
+  /** Resolves true when the database is reachable and migrated. */
+  readonly ready: () => Promise<boolean>;
+  /** Whether /metrics answers without a token. */
+  readonly metricsPublic: boolean;
+}
+
+/** The REST application: health, readiness, metrics and every RPC's REST bindings. */
+export function httpApp(deps: HttpAppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(requestIds);
+  app.use((_req, res, next) => {
+    res.setHeader('x-content-type-options', 'nosniff');
+    res.setHeader('cache-control', 'no-store');
+    next();
+  });
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const ok = await deps.ready().catch(() => false);
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not ready: database unreachable or not migrated' });
+  });
+  app.get('/metrics', async (req: Request, res: Response) => {
+    if (!deps.metricsPublic) {
+      try {
+        if (!deps.authenticator.authenticate(req.get('authorization'))) throw new ApiError('UNAUTHENTICATED', 'a bearer token is required for /metrics');
+      } catch (err) {
+        const { status, body } = googleError(err as ApiError, String(res.locals.requestId));
+        res.status(status).json(body);
+        return;
+      }
+    }
+    res.setHeader('content-type', deps.metrics.registry.contentType);
+    res.send(await deps.metrics.registry.metrics());
+  });
+  app.use(express.raw({ type: () => true, limit: MAX_BODY_BYTES }));
+  app.use(restRouter(deps.root, deps.services, deps));
+  app.use((req: Request, res: Response) => {
+    const err = new ApiError('NOT_FOUND', `no API at ${req.method} ${req.path}; see api/ for the REST paths`);
+    const { status, body } = googleError(err, String(res.locals.requestId));
+    res.status(status).json(body);
+  });
+  app.use(errorMiddleware(deps.logger));
+  return app;
+}

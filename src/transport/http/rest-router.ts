@@ -1,0 +1,130 @@
+import crypto from 'node:crypto';
+import express, { type Request, type Response } from 'express';
+import type protobuf from 'protobufjs';
+import type { Authenticator } from '../../auth/authenticator';
+import { ApiError, invalidArgument } from '../../domain/api-error';
+import type { RequestContext } from '../../domain/request-context';
+import type { JsonObject } from '../../grafeas/grafeas-types';
+import type { Logger } from '../../logger';
+import type { Metrics } from '../../metrics';
+import { readProtoJson } from '../../proto/proto-json-reader';
+import type { ServiceHandlers } from '../rpc-handler';
+import { toApiError } from '../to-api-error';
+import { googleError } from './google-error';
+import { httpBindings, type HttpBinding } from './http-bindings';
+
+/** Query parameters every Google API accepts and attestd ignores (`$alt=json;enum-encoding=int` and friends). */
+const SYSTEM_PARAMS = new Set(['alt', 'fields', 'key', 'prettyPrint', 'access_token', 'quotaUser', 'callback', 'upload_protocol', 'uploadType']);
+
+export interface RestDeps {
+  readonly authenticator: Authenticator;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+}
+
+/** An express router serving each RPC of the services at every google.api.http binding in its proto. */
+export function restRouter(root: protobuf.Root, services: readonly ServiceHandlers[], deps: RestDeps): express.Router {
+  const router = express.Router({ caseSensitive: true, strict: false });
+  for (const svc of services) {
+    for (const binding of httpBindings(root.lookupService(svc.service))) {
+      const handler = svc.methods[binding.rpc];
+      if (!handler) continue;
+      router[binding.verb](binding.route, async (req: Request, res: Response) => {
+        const started = process.hrtime.bigint();
+        const requestId = String(res.locals.requestId);
+        let code = 'OK';
+        try {
+          const principal = deps.authenticator.authenticate(req.get('authorization'));
+          const ctx: RequestContext = { requestId, principal, transport: 'rest' };
+          const request = buildRequest(binding, req);
+          const response = await handler(ctx, request);
+          res.status(200).json(response);
+        } catch (err) {
+          const apiError = toApiError(err, deps.logger, requestId);
+          code = apiError.code;
+          const { status, body } = googleError(apiError, requestId);
+          res.status(status).json(body);
+        } finally {
+          deps.metrics.observe('rest', binding.rpc, code, Number(process.hrtime.bigint() - started) / 1e9);
+        }
+      });
+    }
+  }
+  return router;
+}
+
+/** Assembles the request message from path variables, the body and query parameters, then validates it. */
+function buildRequest(binding: HttpBinding, req: Request): JsonObject {
+  const request: JsonObject = {};
+  for (const pf of binding.pathFields) {
+    const value = pf.segments.map((s) => (s.startsWith(':') ? String(req.params[s.slice(1)]) : s)).join('/');
+    request[pf.field] = withoutLocation(value);
+  }
+  if (binding.body !== undefined) {
+    const body = parseBody(req);
+    if (binding.body === '*') {
+      if (body !== undefined && !isObject(body)) throw invalidArgument('the request body must be a JSON object');
+      for (const [k, v] of Object.entries(body ?? {})) {
+        if (k in request) throw invalidArgument(`body field "${k}" repeats a value given in the URL path`);
+        request[k] = v;
+      }
+    } else if (body !== undefined) {
+      request[binding.body] = body;
+    }
+  }
+  for (const [key, value] of Object.entries(req.query)) {
+    if (key.startsWith('$') || SYSTEM_PARAMS.has(key)) continue;
+    if (key in request) throw invalidArgument(`query parameter "${key}" repeats a value given in the path or body`);
+    if (typeof value !== 'string') throw invalidArgument(`query parameter "${key}" must be given once, as a plain value`);
+    request[key] = value;
+  }
+  return readProtoJson(binding.requestType, request);
+}
+
+/** Regional paths (`projects/p/locations/l/...`) address the same resources as global ones. */
+function withoutLocation(name: string): string {
+  return name.replace(/^(projects\/[^/]+)\/locations\/[^/]+(?=\/|$)/, '$1');
+}
+
+function parseBody(req: Request): unknown {
+  const raw = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
+  if (raw.trim() === '' || raw.trim() === '""') return undefined;
+  try {
+    return JSON.parse(raw);
+  } catch (err) {
+    throw invalidArgument(`the request body is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+function isObject(v: unknown): v is JsonObject {
+  return !!v && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** Assigns each request an id (a sane incoming `x-request-id` is kept) and echoes it in the response. */
+export function requestIds(req: Request, res: Response, next: () => void): void {
+  const incoming = req.get('x-request-id');
+  const id = incoming && /^[A-Za-z0-9._:-]{1,128}$/.test(incoming) ? incoming : crypto.randomUUID();
+  res.locals.requestId = id;
+  res.setHeader('x-request-id', id);
+  next();
+}
+
+/** Google-shaped answers for what express itself rejects: oversized or unreadable bodies, bad URLs. */
+export function errorMiddleware(logger: Logger) {
+  return (err: unknown, _req: Request, res: Response, _next: () => void): void => {
+    const requestId = String(res.locals.requestId ?? crypto.randomUUID());
+    const status = (err as { status?: number; statusCode?: number })?.status ?? (err as { statusCode?: number })?.statusCode;
+    let apiError: ApiError;
+    let httpStatus: number | undefined;
+    if (status === 413) {
+      apiError = new ApiError('RESOURCE_EXHAUSTED', 'the request body is larger than the 16 MiB limit');
+      httpStatus = 413;
+    } else if (status && status >= 400 && status < 500) {
+      apiError = invalidArgument(`the request could not be read: ${(err as Error).message ?? 'malformed request'}`);
+    } else {
+      apiError = toApiError(err, logger, requestId);
+    }
+    const { status: code, body } = googleError(apiError, requestId, httpStatus);
+    if (!res.headersSent) res.status(code).json(body);
+  };
+}
