@@ -1,11 +1,9 @@
-import { ApiError } from '../domain/api-error';
 import type { Principal } from '../domain/request-context';
 import type { Authenticator } from './authenticator';
 
-/** Accepts no credentials at all: every caller is anonymous (library use and unit tests only). */
+/** Treats every caller as anonymous, ignoring credentials (library use and unit tests only). */
 export const anonymousAuthenticator: Authenticator = {
-  authenticate(authorization: string | undefined): Principal | undefined {
-    if (authorization) throw new ApiError('UNAUTHENTICATED', 'this server does not accept tokens');
+  authenticate(): Principal | undefined {
     return undefined;
   },
 };

@@ -1,12 +1,23 @@
+import jwt from 'jsonwebtoken';
 import { loadConfig } from '../../src/config';
 import { silentLogger } from '../../src/logger';
 import { startServer, type RunningServer } from '../../src/main';
 import { defaultBackend, type TestBackend } from './test-database';
 
+/** The HMAC secret every test server verifies tokens with. */
+export const TEST_JWT_SECRET = 'attestd-test-secret-0123456789-abcdefghijklmnop';
+
+/** Mints a token for the test servers: roles per project (`*` = all), one hour. */
+export function testToken(roles: Record<string, string[]> = { '*': ['admin'] }, subject = 'test-admin'): string {
+  return jwt.sign({ roles }, TEST_JWT_SECRET, { algorithm: 'HS256', audience: 'attestd', subject, expiresIn: '1h' });
+}
+
 /** A running attestd on loopback with ephemeral ports, on a fresh scratch database. */
 export interface TestServer extends RunningServer {
   readonly baseUrl: string;
   readonly grpcAddress: string;
+  /** An admin token for this server. */
+  readonly adminToken: string;
 }
 
 /** Starts attestd on a new scratch database of `backend` (default: the real Postgres when configured). */
@@ -21,6 +32,7 @@ export async function startTestServer(
     GRPC_PORT: '0',
     LOG_LEVEL: 'silent',
     SHUTDOWN_GRACE_MS: '2000',
+    JWT_SECRET: TEST_JWT_SECRET,
     ...options.env,
   });
   const server = await startServer(config, silentLogger());
@@ -28,5 +40,6 @@ export async function startTestServer(
     ...server,
     baseUrl: `http://127.0.0.1:${server.httpPort}`,
     grpcAddress: `127.0.0.1:${server.grpcPort}`,
+    adminToken: testToken(),
   };
 }
