@@ -14,7 +14,33 @@ export type Permission =
   | 'occurrences.create'
   | 'occurrences.update'
   | 'occurrences.delete'
-  | 'auditEvents.list';
+  | 'auditEvents.list'
+  | 'keys.get'
+  | 'keys.list'
+  | 'keys.create'
+  | 'keys.update'
+  | 'keys.sign'
+  | 'keys.verify'
+  | 'witnesses.get'
+  | 'witnesses.list'
+  | 'witnesses.create'
+  | 'witnesses.update'
+  | 'witnesses.delete'
+  | 'witnesses.attest'
+  | 'policies.get'
+  | 'policies.list'
+  | 'policies.create'
+  | 'policies.update'
+  | 'policies.delete'
+  | 'signingRules.get'
+  | 'signingRules.list'
+  | 'signingRules.create'
+  | 'signingRules.update'
+  | 'signingRules.delete'
+  | 'images.verify'
+  | 'decisions.list'
+  | 'hooks.post'
+  | 'hookEvents.list';
 
 export type Role = 'viewer' | 'attestor' | 'admission' | 'admin';
 export const ROLES: readonly Role[] = ['viewer', 'attestor', 'admission', 'admin'];
@@ -27,11 +53,22 @@ const READS: readonly Permission[] = [
   'occurrences.get',
   'occurrences.list',
   'auditEvents.list',
+  'keys.get',
+  'keys.list',
+  'keys.verify',
+  'witnesses.get',
+  'witnesses.list',
+  'policies.get',
+  'policies.list',
+  'signingRules.get',
+  'signingRules.list',
+  'decisions.list',
+  'hookEvents.list',
 ];
 
 /** What each role may do within a project it is granted on. `admin` may do everything. */
 export const ROLE_PERMISSIONS: Readonly<Record<Exclude<Role, 'admin'>, ReadonlySet<Permission>>> = {
   viewer: new Set(READS),
-  attestor: new Set<Permission>([...READS, 'occurrences.create', 'occurrences.update', 'occurrences.delete']),
-  admission: new Set(READS),
+  attestor: new Set<Permission>([...READS, 'occurrences.create', 'occurrences.update', 'occurrences.delete', 'witnesses.attest', 'hooks.post']),
+  admission: new Set<Permission>([...READS, 'images.verify']),
 };
