@@ -2,7 +2,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Knex } from 'knex';
 import { Access } from './auth/access';
-import { anonymousAuthenticator } from './auth/anonymous-authenticator';
+import { JwtAuthenticator } from './auth/jwt-authenticator';
+import { resolveJwtKey } from './auth/token-secrets';
 import type { Config } from './config';
 import { systemClock } from './domain/clock';
 import { noChangeRecorder } from './grafeas/change-recorder';
@@ -43,13 +44,14 @@ export async function connectDatabase(config: Config, logger: Logger): Promise<{
 
 /** The composition root: config → database → stores → services → transports. */
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  const authenticator = new JwtAuthenticator({ key: resolveJwtKey(config, logger), audience: config.jwtAudience, issuer: config.jwtIssuer });
   const { knex, url, embedded } = await connectDatabase(config, logger);
   try {
     if (config.migrateOnStart) await withRetry(() => migrateLatest(knex), logger);
     const settings = new SettingsStore(knex);
     const tokens = new PageTokens(await withRetry(() => settings.secret('page_token_key'), logger));
     const uow = new PostgresUnitOfWork(knex, tokens);
-    const access = new Access(false);
+    const access = new Access(true);
     const changes = noChangeRecorder;
     const notes = new NoteService(uow, access, systemClock, changes);
     const occurrences = new OccurrenceService(uow, access, systemClock, changes);
@@ -58,7 +60,6 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
 
     const root = loadProtoRoot();
     const metrics = new Metrics();
-    const authenticator = anonymousAuthenticator;
     const pool = (knex.client as { pool?: { numUsed(): number; numFree(): number; numPendingAcquires(): number } }).pool;
     metrics.gauge('attestd_db_pool_used', 'Database connections in use', () => pool?.numUsed() ?? 0);
     metrics.gauge('attestd_db_pool_free', 'Idle database connections', () => pool?.numFree() ?? 0);

@@ -2,12 +2,14 @@ import { loadConfig, parseFlags } from '../config';
 import { createLogger } from '../logger';
 import { connectDatabase, startServer } from '../main';
 import { migrateLatest } from '../store/database';
+import { tokenCommand } from './token-command';
 
 const USAGE = `usage: attestd <command> [flags]
 
 commands:
   serve      run the REST and gRPC metadata service (embedded database unless DATABASE_URL is set)
   migrate    apply database migrations and exit
+  token      token create --sub S --role R [--project P] [--ttl 24h]: mint a bearer token
 
 Configuration comes from the environment (DATABASE_URL, DATA_DIR, HOST, HTTP_PORT, GRPC_PORT, LOG_LEVEL, ...);
 a flag of the same name overrides it, e.g. --http-port 8081.`;
@@ -21,6 +23,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return serve(flags);
     case 'migrate':
       return migrate(flags);
+    case 'token':
+      return tokenCommand(rest);
     case undefined:
     case 'help':
     case '--help':
