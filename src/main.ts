@@ -1,16 +1,24 @@
 import http from 'node:http';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Knex } from 'knex';
+import { ANCHOR_FILE, AuditAnchorWriter } from './audit/audit-anchors';
+import { AuditRecorder } from './audit/audit-recorder';
+import { AuditService } from './audit/audit-service';
+import { RefusalCapture } from './audit/refusal-capture';
+import { SecurityEventLog } from './audit/security-event-log';
 import { Access } from './auth/access';
 import { JwtAuthenticator } from './auth/jwt-authenticator';
 import { resolveJwtKey } from './auth/token-secrets';
 import type { Config } from './config';
 import { systemClock } from './domain/clock';
-import { noChangeRecorder } from './grafeas/change-recorder';
 import { NoteService } from './grafeas/note-service';
 import { OccurrenceService } from './grafeas/occurrence-service';
 import type { Logger } from './logger';
 import { Metrics } from './metrics';
+import { KeyService } from './kms/key-service';
+import { LocalKeyProvider } from './kms/local-key-provider';
+import { loadMasterKey } from './kms/master-key';
 import { ProjectService } from './projects/project-service';
 import { loadProtoRoot } from './proto/proto-root';
 import { isMigrated, migrateLatest, openDatabase } from './store/database';
@@ -18,10 +26,15 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from './store/embedded-p
 import { PageTokens } from './store/page-token';
 import { SettingsStore } from './store/settings-store';
 import { PostgresUnitOfWork } from './store/stores';
+import { auditHandlers } from './transport/audit-handlers';
 import { grafeasHandlers } from './transport/grafeas-handlers';
 import { bindGrpc, grpcServer } from './transport/grpc/grpc-server';
 import { httpApp } from './transport/http/http-app';
+import { keyHandlers } from './transport/key-handlers';
 import { projectHandlers } from './transport/project-handlers';
+import { witnessHandlers } from './transport/witness-handlers';
+import { AttestService } from './witnesses/attest-service';
+import { WitnessService } from './witnesses/witness-service';
 
 /** A running attestd: its bound ports and a graceful stop. */
 export interface RunningServer {
@@ -52,11 +65,27 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     const tokens = new PageTokens(await withRetry(() => settings.secret('page_token_key'), logger));
     const uow = new PostgresUnitOfWork(knex, tokens);
     const access = new Access(true);
-    const changes = noChangeRecorder;
+    const changes = new AuditRecorder(systemClock);
     const notes = new NoteService(uow, access, systemClock, changes);
     const occurrences = new OccurrenceService(uow, access, systemClock, changes);
     const projects = new ProjectService(uow, access, systemClock, changes);
-    const services = [grafeasHandlers(notes, occurrences), projectHandlers(projects)];
+    const keyProvider = new LocalKeyProvider(
+      loadMasterKey({ masterKey: config.masterKey, masterKeyFile: config.masterKeyFile, dataDir: config.dataDir, logger }),
+    );
+    const keys = new KeyService(uow, access, systemClock, changes, keyProvider);
+    const witnesses = new WitnessService(uow, access, systemClock, changes, keys);
+    const attest = new AttestService(uow, access, systemClock, changes, keys, witnesses);
+    const services = [
+      grafeasHandlers(notes, occurrences),
+      projectHandlers(projects),
+      keyHandlers(keys),
+      witnessHandlers(witnesses, attest),
+    ];
+
+    const securityLog = new SecurityEventLog(uow, systemClock, logger);
+    const refusals = new RefusalCapture(securityLog);
+    const anchors = new AuditAnchorWriter(uow, path.join(config.dataDir, ANCHOR_FILE), logger);
+    const apis = refusals.wrapServices([...services, auditHandlers(new AuditService(uow, access))]);
 
     const root = loadProtoRoot();
     const metrics = new Metrics();
@@ -67,22 +96,24 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
 
     const app = httpApp({
       root,
-      services,
+      services: apis,
       authenticator,
       logger,
       metrics,
       metricsPublic: config.metricsPublic,
       ready: async () => (await knex.raw('SELECT 1').then(() => true)) && isMigrated(knex),
     });
-    const httpServer = http.createServer(app);
+    const httpServer = http.createServer(refusals.httpListener(app, authenticator));
     httpServer.keepAliveTimeout = 65000;
     await new Promise<void>((resolve, reject) => {
       httpServer.once('error', reject);
       httpServer.listen(config.httpPort, config.host, () => resolve());
     });
-    const { server: grpc } = grpcServer({ root, services, authenticator, logger, metrics });
+    const { server: grpc } = grpcServer({ root, services: apis, authenticator: refusals.deferringAuthenticator(authenticator), logger, metrics });
     const grpcPort = await bindGrpc(grpc, config.host, config.grpcPort);
     const httpPort = (httpServer.address() as AddressInfo).port;
+    securityLog.start();
+    anchors.start();
     logger.info({ httpPort, grpcPort, host: config.host, database: embedded ? `embedded in ${config.dataDir}` : 'DATABASE_URL' }, 'attestd serving');
 
     let stopping: Promise<void> | undefined;
@@ -98,6 +129,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         }, config.shutdownGraceMs);
         await Promise.all([httpClosed, grpcClosed]);
         clearTimeout(grace);
+        await securityLog.stop();
+        await anchors.stop();
         await knex.destroy();
         await embedded?.stop();
         logger.info('attestd stopped');

@@ -35,11 +35,17 @@ export interface GrafeasStore {
   updateNote(record: NoteRecord): Promise<boolean>;
   deleteNote(name: NoteName): Promise<boolean>;
   countNoteOccurrences(name: NoteName): Promise<number>;
+  /** Deletes every occurrence of a note (in any project); returns how many. */
+  deleteNoteOccurrences(name: NoteName): Promise<number>;
   insertOccurrences(records: readonly OccurrenceRecord[]): Promise<void>;
   getOccurrence(name: OccurrenceName): Promise<Occurrence | undefined>;
   listOccurrences(projectId: string, query: ListQuery): Promise<Page<Occurrence>>;
   /** Occurrences of a note, limited to the given projects (undefined = every project). */
   listNoteOccurrences(name: NoteName, query: ListQuery, projectIds: readonly string[] | undefined): Promise<Page<Occurrence>>;
+  /** Serializes writers of one (note, resource) pair until the transaction ends. */
+  lockNoteResource(note: NoteName, resourceUri: string): Promise<void>;
+  /** Occurrences on any of `notes` for any of `resourceUris`, in one indexed query. */
+  findOccurrences(notes: readonly NoteName[], resourceUris: readonly string[]): Promise<Occurrence[]>;
   updateOccurrence(record: OccurrenceRecord): Promise<boolean>;
   deleteOccurrence(name: OccurrenceName): Promise<boolean>;
 }

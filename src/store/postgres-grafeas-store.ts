@@ -77,6 +77,10 @@ export class PostgresGrafeasStore implements GrafeasStore {
     return Number(row?.count ?? 0);
   }
 
+  deleteNoteOccurrences(name: NoteName): Promise<number> {
+    return this.db('occurrences').where({ note_project_id: name.projectId, note_id: name.noteId }).delete();
+  }
+
   async insertOccurrences(records: readonly OccurrenceRecord[]): Promise<void> {
     if (records.length === 0) return;
     const rows = records.map((r) => ({
@@ -115,6 +119,24 @@ export class PostgresGrafeasStore implements GrafeasStore {
     if (projectIds) base.whereIn('project_id', [...projectIds]);
     const scope = `noteOccurrences|${noteName(name)}|${projectIds ? [...projectIds].sort().join(',') : '*'}`;
     return this.page(base, 'occurrence_id', OCCURRENCE_FILTER_FIELDS, scope, query);
+  }
+
+  async lockNoteResource(note: NoteName, resourceUri: string): Promise<void> {
+    await this.db.raw('SELECT pg_advisory_xact_lock(hashtextextended(?, 0))', [`${noteName(note)}|${resourceUri}`]);
+  }
+
+  async findOccurrences(notes: readonly NoteName[], resourceUris: readonly string[]): Promise<Occurrence[]> {
+    if (notes.length === 0 || resourceUris.length === 0) return [];
+    const rows: { body: Occurrence }[] = await this.db('occurrences')
+      .whereIn('resource_uri', [...resourceUris])
+      .whereIn(
+        ['note_project_id', 'note_id'],
+        notes.map((n) => [n.projectId, n.noteId]),
+      )
+      .orderBy('occurrence_id')
+      .limit(10000)
+      .select('body');
+    return rows.map((r) => r.body);
   }
 
   async updateOccurrence(r: OccurrenceRecord): Promise<boolean> {

@@ -1,14 +1,23 @@
 import type { Knex } from 'knex';
+import type { AuditStore } from '../audit/audit-store';
 import type { GrafeasStore } from '../grafeas/grafeas-store';
+import type { KeyStore } from '../kms/key-store';
 import type { ProjectStore } from '../projects/project-store';
+import type { WitnessStore } from '../witnesses/witness-store';
 import { PageTokens } from './page-token';
+import { PostgresAuditStore } from './postgres-audit-store';
 import { PostgresGrafeasStore } from './postgres-grafeas-store';
+import { PostgresKeyStore } from './postgres-key-store';
+import { PostgresWitnessStore } from './postgres-witness-store';
 import { PostgresProjectStore } from './postgres-project-store';
 
 /** Every store, bound to one connection or transaction. */
 export interface Stores {
   readonly projects: ProjectStore;
   readonly grafeas: GrafeasStore;
+  readonly audit: AuditStore;
+  readonly keys: KeyStore;
+  readonly witnesses: WitnessStore;
 }
 
 /** Runs work on the stores, alone or inside one transaction (all-or-nothing). */
@@ -36,6 +45,9 @@ export class PostgresUnitOfWork implements UnitOfWork {
     return {
       projects: new PostgresProjectStore(db, this.tokens),
       grafeas: new PostgresGrafeasStore(db, this.tokens),
+      audit: new PostgresAuditStore(db, this.tokens),
+      keys: new PostgresKeyStore(db, this.tokens),
+      witnesses: new PostgresWitnessStore(db, this.tokens),
     };
   }
 }

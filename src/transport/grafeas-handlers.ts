@@ -2,10 +2,9 @@ import type { JsonObject } from '../grafeas/grafeas-types';
 import { listQuery, maskPaths } from '../grafeas/list-query';
 import type { NoteService } from '../grafeas/note-service';
 import type { OccurrenceService } from '../grafeas/occurrence-service';
+import { obj, str } from './request-fields';
 import type { ServiceHandlers } from './rpc-handler';
 
-const obj = (v: unknown): JsonObject => (v && typeof v === 'object' ? (v as JsonObject) : {});
-const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 
 /** The 14 grafeas.v1.Grafeas RPCs over the note and occurrence services. */
 export function grafeasHandlers(notes: NoteService, occurrences: OccurrenceService): ServiceHandlers {

@@ -1,6 +1,6 @@
-import { effectivePageSize } from '../domain/page-size';
 import type { JsonObject } from '../grafeas/grafeas-types';
 import type { ProjectService } from '../projects/project-service';
+import { paging } from './request-fields';
 import type { ServiceHandlers } from './rpc-handler';
 
 /** attestd.v1.Projects over the project service. */
@@ -11,8 +11,8 @@ export function projectHandlers(projects: ProjectService): ServiceHandlers {
       CreateProject: async (ctx, r) => ({ ...(await projects.create(ctx, String((r.project as JsonObject | undefined)?.name ?? ''))) }),
       GetProject: async (ctx, r) => ({ ...(await projects.get(ctx, String(r.name ?? ''))) }),
       ListProjects: async (ctx, r) => {
-        const size = effectivePageSize(r.pageSize === undefined ? undefined : Number(r.pageSize));
-        const page = await projects.list(ctx, size, typeof r.pageToken === 'string' ? r.pageToken : undefined);
+        const { pageSize, pageToken } = paging(r);
+        const page = await projects.list(ctx, pageSize, pageToken);
         return { projects: page.projects, nextPageToken: page.nextPageToken };
       },
       DeleteProject: async (ctx, r) => {

@@ -1,0 +1,91 @@
+import type { Knex } from 'knex';
+import type { WitnessRecord, WitnessStore } from '../witnesses/witness-store';
+import type { PageTokens } from './page-token';
+
+/** Witnesses in Postgres. */
+export class PostgresWitnessStore implements WitnessStore {
+  constructor(
+    private readonly db: Knex,
+    private readonly tokens: PageTokens,
+    /** Tables (added by later features) whose rows name witnesses, as [table, name expression]. */
+    private readonly userTables: readonly WitnessUserTable[] = [],
+  ) {}
+
+  async insert(r: WitnessRecord): Promise<boolean> {
+    const rows = await this.db('witnesses').insert(row(r)).onConflict(['project_id', 'witness_id']).ignore().returning('witness_id');
+    return rows.length === 1;
+  }
+
+  async get(projectId: string, witnessId: string, forUpdate = false): Promise<WitnessRecord | undefined> {
+    const q = this.db('witnesses').where({ project_id: projectId, witness_id: witnessId }).first();
+    if (forUpdate) q.forUpdate();
+    const found = await q;
+    return found ? toRecord(found) : undefined;
+  }
+
+  async getMany(names: readonly { projectId: string; witnessId: string }[]): Promise<Map<string, WitnessRecord>> {
+    const result = new Map<string, WitnessRecord>();
+    if (names.length === 0) return result;
+    const rows = await this.db('witnesses').whereIn(['project_id', 'witness_id'], names.map((n) => [n.projectId, n.witnessId]));
+    for (const r of rows.map(toRecord)) result.set(`projects/${r.projectId}/witnesses/${r.witnessId}`, r);
+    return result;
+  }
+
+  async list(projectId: string, pageSize: number, pageToken: string | undefined): Promise<{ items: WitnessRecord[]; nextPageToken: string }> {
+    const scope = `witnesses|${projectId}`;
+    const after = this.tokens.decode(scope, pageToken);
+    const q = this.db('witnesses').where({ project_id: projectId }).orderBy('witness_id').limit(pageSize + 1);
+    if (after !== undefined) q.where('witness_id', '>', after);
+    const rows = await q;
+    const more = rows.length > pageSize;
+    const items = (more ? rows.slice(0, pageSize) : rows).map(toRecord);
+    return { items, nextPageToken: more ? this.tokens.encode(scope, items[items.length - 1]!.witnessId) : '' };
+  }
+
+  async update(r: WitnessRecord): Promise<void> {
+    await this.db('witnesses').where({ project_id: r.projectId, witness_id: r.witnessId }).update(row(r));
+  }
+
+  async delete(projectId: string, witnessId: string): Promise<boolean> {
+    return (await this.db('witnesses').where({ project_id: projectId, witness_id: witnessId }).delete()) > 0;
+  }
+
+  async users(projectId: string, witnessId: string): Promise<string[]> {
+    const names: string[] = [];
+    for (const t of this.userTables) {
+      const rows: { name: string }[] = await this.db.raw(t.query, [projectId, `projects/${projectId}/witnesses/${witnessId}`]).then((r: { rows: { name: string }[] }) => r.rows);
+      names.push(...rows.map((r) => r.name));
+    }
+    return names;
+  }
+}
+
+/** A parameterized query (`?` project id, `?` witness name → rows with `name`) listing resources that use a witness. */
+export interface WitnessUserTable {
+  readonly query: string;
+}
+
+function row(r: WitnessRecord) {
+  return {
+    project_id: r.projectId,
+    witness_id: r.witnessId,
+    description: r.description,
+    keys: JSON.stringify(r.keys),
+    public_keys: JSON.stringify(r.publicKeys),
+    create_time: r.createTime,
+    update_time: r.updateTime,
+  };
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function toRecord(r: any): WitnessRecord {
+  return {
+    projectId: r.project_id,
+    witnessId: r.witness_id,
+    description: r.description,
+    keys: r.keys,
+    publicKeys: r.public_keys,
+    createTime: new Date(r.create_time).toISOString(),
+    updateTime: new Date(r.update_time).toISOString(),
+  };
+}
