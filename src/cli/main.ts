@@ -2,6 +2,7 @@ import { loadConfig, parseFlags } from '../config';
 import { createLogger } from '../logger';
 import { connectDatabase, startServer } from '../main';
 import { migrateLatest } from '../store/database';
+import { auditCommand } from './audit-command';
 import { tokenCommand } from './token-command';
 
 const USAGE = `usage: attestd <command> [flags]
@@ -9,6 +10,7 @@ const USAGE = `usage: attestd <command> [flags]
 commands:
   serve      run the REST and gRPC metadata service (embedded database unless DATABASE_URL is set)
   migrate    apply database migrations and exit
+  audit      audit verify [--project P]: check the audit hash chains and their anchors
   token      token create --sub S --role R [--project P] [--ttl 24h]: mint a bearer token
 
 Configuration comes from the environment (DATABASE_URL, DATA_DIR, HOST, HTTP_PORT, GRPC_PORT, LOG_LEVEL, ...);
@@ -23,6 +25,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return serve(flags);
     case 'migrate':
       return migrate(flags);
+    case 'audit':
+      return auditCommand(rest);
     case 'token':
       return tokenCommand(rest);
     case undefined:

@@ -1,0 +1,33 @@
+import type { Clock } from '../domain/clock';
+import type { RequestContext } from '../domain/request-context';
+import type { ChangeRecorder } from '../grafeas/change-recorder';
+import type { Stores } from '../store/stores';
+import { projectOf, SYSTEM_CHAIN, type AuditEvent, type AuditKind } from './audit-event';
+
+/** Appends a change (or decision) event to its project's chain inside the caller's transaction. */
+export class AuditRecorder implements ChangeRecorder {
+  constructor(private readonly clock: Clock) {}
+
+  /** ChangeRecorder: records a committed change; it rolls back with the change. */
+  async record(stores: Stores, ctx: RequestContext, method: string, resource: string): Promise<void> {
+    await this.append(stores, ctx, { kind: 'change', method, resource });
+  }
+
+  /** Appends any kind of event (admission decisions use kind `decision`) in the caller's transaction. */
+  append(
+    stores: Stores,
+    ctx: RequestContext,
+    e: { kind: AuditKind; method: string; resource: string; details?: Record<string, unknown> },
+  ): Promise<AuditEvent> {
+    return stores.audit.append({
+      projectId: projectOf(e.resource) ?? SYSTEM_CHAIN,
+      time: this.clock.now(),
+      actor: ctx.principal?.subject ?? 'anonymous',
+      method: e.method,
+      resource: e.resource,
+      requestId: ctx.requestId,
+      kind: e.kind,
+      details: { transport: ctx.transport, ...e.details },
+    });
+  }
+}

@@ -1,0 +1,38 @@
+import type { Access } from '../auth/access';
+import { parseProjectName } from '../domain/names';
+import type { RequestContext } from '../domain/request-context';
+import type { ListQuery, Page } from '../grafeas/grafeas-types';
+import type { UnitOfWork } from '../store/stores';
+import { SYSTEM_CHAIN, type AuditEvent } from './audit-event';
+
+/** Browsing the audit trail: viewers of a project read its chain; `projects/-` (no project) needs a `*` grant. */
+export class AuditService {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly access: Access,
+  ) {}
+
+  async list(ctx: RequestContext, parent: string, query: ListQuery): Promise<Page<AuditEvent>> {
+    const projectId = parent === `projects/${SYSTEM_CHAIN}` ? SYSTEM_CHAIN : parseProjectName(parent, 'parent');
+    this.access.check(ctx, 'auditEvents.list', projectId === SYSTEM_CHAIN ? '*' : projectId);
+    return this.uow.stores.audit.list(projectId, query);
+  }
+}
+
+/** An event in proto3 JSON (attestd.v1.AuditEvent). */
+export function auditEventJson(e: AuditEvent): Record<string, unknown> {
+  return {
+    name: `projects/${e.projectId}/auditEvents/${e.seq}`,
+    eventId: e.eventId,
+    seq: String(e.seq),
+    time: e.time,
+    actor: e.actor,
+    method: e.method,
+    resource: e.resource,
+    requestId: e.requestId,
+    kind: e.kind,
+    details: e.details,
+    prevHash: e.prevHash,
+    hash: e.hash,
+  };
+}

@@ -1,0 +1,45 @@
+import crypto from 'node:crypto';
+import path from 'node:path';
+import { ANCHOR_FILE, readAnchors } from '../audit/audit-anchors';
+import { verifyAuditChains } from '../audit/audit-verifier';
+import { loadConfig, parseFlags } from '../config';
+import { createLogger } from '../logger';
+import { connectDatabase } from '../main';
+import { PageTokens } from '../store/page-token';
+import { PostgresAuditStore } from '../store/postgres-audit-store';
+
+const USAGE = `usage: attestd audit verify [--project P] [--anchors FILE]
+
+Checks every audit chain in the database (DATABASE_URL, else the embedded database in DATA_DIR) and the
+chain heads anchored in FILE (default DATA_DIR/${ANCHOR_FILE}). Exits 1 naming the project and event where
+a chain breaks (a modified, inserted or deleted event, the newest included).`;
+
+/** `attestd audit verify`; resolves the exit code. */
+export async function auditCommand(argv: readonly string[], out = process.stdout, err = process.stderr): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub !== 'verify') {
+    (sub === undefined || sub === 'help' || sub === '--help' ? out : err).write(`${USAGE}\n`);
+    return sub === 'help' || sub === '--help' ? 0 : 2;
+  }
+  const { flags } = parseFlags(rest);
+  const { PROJECT: project, ANCHORS: anchorFile, ...configFlags } = flags;
+  const config = loadConfig(process.env, configFlags);
+  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
+  const file = anchorFile ?? path.join(config.dataDir, ANCHOR_FILE);
+  const { anchors, badLines } = readAnchors(file);
+  const { knex, embedded } = await connectDatabase(config, logger);
+  try {
+    const store = new PostgresAuditStore(knex, new PageTokens(crypto.randomBytes(32)));
+    const report = await verifyAuditChains(store, anchors, project);
+    for (const line of badLines) err.write(`${file}:${line}: not an anchor line\n`);
+    for (const p of report.problems) {
+      err.write(`BROKEN project ${p.projectId}${p.seq !== undefined ? ` event ${p.seq}` : ''}${p.eventId ? ` (${p.eventId})` : ''}: ${p.message}\n`);
+    }
+    const ok = report.problems.length === 0 && badLines.length === 0;
+    out.write(`${ok ? 'ok' : 'FAILED'}: ${report.chains} chain(s), ${report.events} event(s) verified, ${anchors.length} anchor(s) from ${file}; ${report.problems.length} broken chain(s)\n`);
+    return ok ? 0 : 1;
+  } finally {
+    await knex.destroy();
+    await embedded?.stop();
+  }
+}
