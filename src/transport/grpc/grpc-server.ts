@@ -12,6 +12,7 @@ import type { Logger } from '../../logger';
 import type { Metrics } from '../../metrics';
 import { protoCodec } from '../../proto/proto-codec';
 import { attestdProtoFiles, GRAFEAS_PROTO_FILES, PROTO_INCLUDE_DIRS } from '../../proto/proto-root';
+import { locationFields, withoutLocations } from '../location-names';
 import type { ServiceHandlers } from '../rpc-handler';
 import { toApiError } from '../to-api-error';
 
@@ -56,12 +57,15 @@ function bindService(svc: ServiceHandlers, deps: GrpcDeps) {
     if (!handler) continue;
     const req = protoCodec(method.resolvedRequestType!);
     const res = protoCodec(method.resolvedResponseType!);
+    // Names in the `/locations/*` form the REST bindings accept address the same resources over gRPC.
+    const regional = locationFields(service, method.name);
     definition[method.name] = {
       path: `/${svc.service}/${method.name}`,
       requestStream: false,
       responseStream: false,
       requestSerialize: req.serialize,
-      requestDeserialize: req.deserialize,
+      // Decoded inside the handler, so malformed bytes answer INVALID_ARGUMENT rather than INTERNAL.
+      requestDeserialize: (buf: Buffer) => buf as unknown as JsonObject,
       responseSerialize: res.serialize,
       responseDeserialize: res.deserialize,
       originalName: method.name,
@@ -77,7 +81,7 @@ function bindService(svc: ServiceHandlers, deps: GrpcDeps) {
         const auth = call.metadata.get('authorization')[0];
         const principal = deps.authenticator.authenticate(typeof auth === 'string' ? auth : auth?.toString('utf8'));
         const ctx: RequestContext = { requestId, principal, transport: 'grpc' };
-        return handler(ctx, call.request);
+        return handler(ctx, withoutLocations(req.deserialize(call.request as unknown as Buffer), regional));
       })().then(
         (response) => {
           finish('OK');
