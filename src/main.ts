@@ -52,13 +52,15 @@ export async function connectDatabase(config: Config, logger: Logger): Promise<{
     embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, logger });
     url = embedded.url;
   }
-  return { knex: openDatabase({ url, poolMax: config.databasePoolMax }), url, embedded };
+  return { knex: openDatabase({ url, poolMax: config.databasePoolMax, logger }), url, embedded };
 }
 
 /** The composition root: config → database → stores → services → transports. */
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const authenticator = new JwtAuthenticator({ key: resolveJwtKey(config, logger), audience: config.jwtAudience, issuer: config.jwtIssuer });
   const { knex, url, embedded } = await connectDatabase(config, logger);
+  // Listeners opened before a later start-up step fails: closed again, so that the process exits.
+  const unwind: Array<() => void> = [];
   try {
     if (config.migrateOnStart) await withRetry(() => migrateLatest(knex), logger);
     const settings = new SettingsStore(knex);
@@ -109,7 +111,12 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       httpServer.once('error', reject);
       httpServer.listen(config.httpPort, config.host, () => resolve());
     });
+    unwind.push(() => {
+      httpServer.close();
+      httpServer.closeAllConnections();
+    });
     const { server: grpc } = grpcServer({ root, services: apis, authenticator: refusals.deferringAuthenticator(authenticator), logger, metrics });
+    unwind.push(() => grpc.forceShutdown());
     const grpcPort = await bindGrpc(grpc, config.host, config.grpcPort);
     const httpPort = (httpServer.address() as AddressInfo).port;
     securityLog.start();
@@ -137,6 +144,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       })());
     return { httpPort, grpcPort, databaseUrl: url, stop };
   } catch (err) {
+    for (const undo of unwind.reverse()) undo();
     await knex.destroy().catch(() => undefined);
     await embedded?.stop().catch(() => undefined);
     throw err;

@@ -1,17 +1,29 @@
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
+import type { Logger } from '../logger';
 
 /** Connection pool settings: fail fast (UNAVAILABLE) when Postgres is away, recover by reconnecting. */
 export interface DatabaseOptions {
   readonly url: string;
   readonly poolMax: number;
   readonly acquireTimeoutMs?: number;
+  /** Where knex's own warnings go (otherwise it prints them to the console, outside the JSON logs). */
+  readonly logger?: Logger;
 }
 
 /** Opens a knex pool on a Postgres URL. No connection is made until the first query. */
 export function openDatabase(options: DatabaseOptions): Knex {
+  const logger = options.logger;
   return knexFactory({
     client: 'pg',
+    // knex reports every failed connection attempt while Postgres is away; requests already log
+    // "database unavailable", so these go to debug, as structured entries rather than console text.
+    log: {
+      warn: (message: unknown) => logger?.debug({ knex: String(message) }, 'knex warning'),
+      error: (message: unknown) => logger?.error({ knex: String(message) }, 'knex error'),
+      deprecate: (method: unknown, alternative: unknown) => logger?.debug({ method, alternative }, 'knex deprecation'),
+      debug: (message: unknown) => logger?.trace({ knex: message }, 'knex debug'),
+    },
     connection: {
       connectionString: options.url,
       connectionTimeoutMillis: 2000,
