@@ -1,4 +1,7 @@
 import type * as grpc from '@grpc/grpc-js';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { expect } from 'chai';
 import { testToken, startTestServer, type TestServer } from '../support/test-server';
 import { ADMINS, callGrpc, callRest, ep, fill, grpcClients, OCCURRENCE_WRITERS, READERS, type Endpoint } from '../support/rpc-matrix';
@@ -44,14 +47,17 @@ describe('authorization: role × endpoint matrix over REST and gRPC', function (
   this.timeout(120000);
   let server: TestServer;
   let clients: Map<string, grpc.Client>;
+  let dataDir: string;
 
   before(async () => {
-    server = await startTestServer({ env: { DATA_DIR: `/tmp/attestd-auth-matrix-${process.pid}` } });
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'attestd-auth-matrix-'));
+    server = await startTestServer({ env: { DATA_DIR: dataDir } });
     clients = grpcClients(server.grpcAddress);
   });
   after(async () => {
     for (const c of clients?.values() ?? []) c.close();
     await server?.stop();
+    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('covers every RPC the server serves', () => {
