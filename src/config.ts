@@ -19,6 +19,8 @@ export interface Config {
   readonly masterKeyFile: string | undefined;
   readonly metricsPublic: boolean;
   readonly shutdownGraceMs: number;
+  /** Cache verification verdicts per project generation (VERDICT_CACHE, default true). */
+  readonly verdictCache: boolean;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -47,6 +49,7 @@ export function loadConfig(env: Env = process.env, flags: Env = {}): Config {
     masterKeyFile: get('MASTER_KEY_FILE'),
     metricsPublic: bool(get('METRICS_PUBLIC'), true, 'METRICS_PUBLIC'),
     shutdownGraceMs: int(get('SHUTDOWN_GRACE_MS'), 10000, 'SHUTDOWN_GRACE_MS', 0, 600000),
+    verdictCache: bool(get('VERDICT_CACHE'), true, 'VERDICT_CACHE'),
   });
 }
 

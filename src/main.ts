@@ -19,7 +19,16 @@ import { Metrics } from './metrics';
 import { KeyService } from './kms/key-service';
 import { LocalKeyProvider } from './kms/local-key-provider';
 import { loadMasterKey } from './kms/master-key';
+import { PolicyService } from './policies/policy-service';
 import { ProjectService } from './projects/project-service';
+import { ChangeListener } from './store/change-listener';
+import { ChangeFeed } from './verification/change-feed';
+import { DecisionRecorder } from './verification/decision-recorder';
+import { DecisionService } from './verification/decision-service';
+import { touchingRecorder } from './verification/touching-recorder';
+import { VerificationService } from './verification/verification-service';
+import { policyHandlers } from './transport/policy-handlers';
+import { verificationHandlers } from './transport/verification-handlers';
 import { loadProtoRoot } from './proto/proto-root';
 import { isMigrated, migrateLatest, openDatabase } from './store/database';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './store/embedded-postgres';
@@ -65,9 +74,12 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     if (config.migrateOnStart) await withRetry(() => migrateLatest(knex), logger);
     const settings = new SettingsStore(knex);
     const tokens = new PageTokens(await withRetry(() => settings.secret('page_token_key'), logger));
-    const uow = new PostgresUnitOfWork(knex, tokens);
+    const feed = new ChangeFeed();
+    const uow = new PostgresUnitOfWork(knex, tokens, (projectIds) => feed.bump(projectIds));
+    const changeListener = new ChangeListener(url, feed, logger);
     const access = new Access(true);
-    const changes = new AuditRecorder(systemClock);
+    const audit = new AuditRecorder(systemClock);
+    const changes = touchingRecorder(audit);
     const notes = new NoteService(uow, access, systemClock, changes);
     const occurrences = new OccurrenceService(uow, access, systemClock, changes);
     const projects = new ProjectService(uow, access, systemClock, changes);
@@ -77,11 +89,19 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     const keys = new KeyService(uow, access, systemClock, changes, keyProvider);
     const witnesses = new WitnessService(uow, access, systemClock, changes, keys);
     const attest = new AttestService(uow, access, systemClock, changes, keys, witnesses);
+    const policies = new PolicyService(uow, access, systemClock, changes);
+    const decisionRecorder = new DecisionRecorder(uow, audit, logger);
+    const verification = new VerificationService(uow, access, systemClock, feed, decisionRecorder, witnesses, {
+      cache: config.verdictCache,
+      feedTrusted: () => changeListener.connected,
+    });
     const services = [
       grafeasHandlers(notes, occurrences),
       projectHandlers(projects),
       keyHandlers(keys),
       witnessHandlers(witnesses, attest),
+      policyHandlers(policies),
+      verificationHandlers(verification, new DecisionService(uow, access)),
     ];
 
     const securityLog = new SecurityEventLog(uow, systemClock, logger);
@@ -121,6 +141,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     const httpPort = (httpServer.address() as AddressInfo).port;
     securityLog.start();
     anchors.start();
+    changeListener.start();
     logger.info({ httpPort, grpcPort, host: config.host, database: embedded ? `embedded in ${config.dataDir}` : 'DATABASE_URL' }, 'attestd serving');
 
     let stopping: Promise<void> | undefined;
@@ -136,6 +157,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         }, config.shutdownGraceMs);
         await Promise.all([httpClosed, grpcClosed]);
         clearTimeout(grace);
+        await decisionRecorder.flush();
+        await changeListener.stop();
         await securityLog.stop();
         await anchors.stop();
         await knex.destroy();

@@ -7,8 +7,6 @@ export class PostgresWitnessStore implements WitnessStore {
   constructor(
     private readonly db: Knex,
     private readonly tokens: PageTokens,
-    /** Tables (added by later features) whose rows name witnesses, as [table, name expression]. */
-    private readonly userTables: readonly WitnessUserTable[] = [],
   ) {}
 
   async insert(r: WitnessRecord): Promise<boolean> {
@@ -51,18 +49,12 @@ export class PostgresWitnessStore implements WitnessStore {
   }
 
   async users(projectId: string, witnessId: string): Promise<string[]> {
-    const names: string[] = [];
-    for (const t of this.userTables) {
-      const rows: { name: string }[] = await this.db.raw(t.query, [projectId, `projects/${projectId}/witnesses/${witnessId}`]).then((r: { rows: { name: string }[] }) => r.rows);
-      names.push(...rows.map((r) => r.name));
-    }
-    return names;
+    const rows: { name: string }[] = await this.db('policy_witnesses')
+      .where({ witness_project_id: projectId, witness_id: witnessId })
+      .select(this.db.raw(`'projects/' || project_id || '/policies/' || policy_id AS name`))
+      .orderBy('name');
+    return rows.map((r) => r.name);
   }
-}
-
-/** A parameterized query (`?` project id, `?` witness name → rows with `name`) listing resources that use a witness. */
-export interface WitnessUserTable {
-  readonly query: string;
 }
 
 function row(r: WitnessRecord) {

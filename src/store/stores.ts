@@ -2,14 +2,21 @@ import type { Knex } from 'knex';
 import type { AuditStore } from '../audit/audit-store';
 import type { GrafeasStore } from '../grafeas/grafeas-store';
 import type { KeyStore } from '../kms/key-store';
+import type { PolicyStore } from '../policies/policy-store';
 import type { ProjectStore } from '../projects/project-store';
+import type { DecisionStore } from '../verification/decision-store';
 import type { WitnessStore } from '../witnesses/witness-store';
 import { PageTokens } from './page-token';
 import { PostgresAuditStore } from './postgres-audit-store';
 import { PostgresGrafeasStore } from './postgres-grafeas-store';
+import { PostgresDecisionStore } from './postgres-decision-store';
 import { PostgresKeyStore } from './postgres-key-store';
+import { PostgresPolicyStore } from './postgres-policy-store';
 import { PostgresWitnessStore } from './postgres-witness-store';
 import { PostgresProjectStore } from './postgres-project-store';
+
+/** The Postgres NOTIFY channel on which committed changes are announced (payload: project ids, comma-separated). */
+export const CHANGE_CHANNEL = 'attestd_changes';
 
 /** Every store, bound to one connection or transaction. */
 export interface Stores {
@@ -18,6 +25,10 @@ export interface Stores {
   readonly audit: AuditStore;
   readonly keys: KeyStore;
   readonly witnesses: WitnessStore;
+  readonly policies: PolicyStore;
+  readonly decisions: DecisionStore;
+  /** Projects changed by this transaction; they are announced once it commits. */
+  readonly touched: Set<string>;
 }
 
 /** Runs work on the stores, alone or inside one transaction (all-or-nothing). */
@@ -33,21 +44,36 @@ export class PostgresUnitOfWork implements UnitOfWork {
   constructor(
     private readonly db: Knex,
     private readonly tokens: PageTokens,
+    /** Called after a commit with the projects the transaction changed. */
+    private readonly onCommit: (projectIds: ReadonlySet<string>) => void = () => undefined,
   ) {
     this.stores = this.bind(db);
   }
 
-  transaction<T>(work: (stores: Stores) => Promise<T>): Promise<T> {
-    return this.db.transaction((trx) => work(this.bind(trx)));
+  /** Runs `work` in one transaction; projects it touched are announced (NOTIFY, then onCommit) on commit. */
+  async transaction<T>(work: (stores: Stores) => Promise<T>): Promise<T> {
+    let touched: ReadonlySet<string> = new Set();
+    const result = await this.db.transaction(async (trx) => {
+      const stores = this.bind(trx);
+      const value = await work(stores);
+      touched = stores.touched;
+      if (touched.size > 0) await trx.raw('SELECT pg_notify(?, ?)', [CHANGE_CHANNEL, [...touched].join(',')]);
+      return value;
+    });
+    if (touched.size > 0) this.onCommit(touched);
+    return result;
   }
 
   private bind(db: Knex): Stores {
     return {
+      touched: new Set<string>(),
       projects: new PostgresProjectStore(db, this.tokens),
       grafeas: new PostgresGrafeasStore(db, this.tokens),
       audit: new PostgresAuditStore(db, this.tokens),
       keys: new PostgresKeyStore(db, this.tokens),
       witnesses: new PostgresWitnessStore(db, this.tokens),
+      policies: new PostgresPolicyStore(db, this.tokens),
+      decisions: new PostgresDecisionStore(db, this.tokens),
     };
   }
 }

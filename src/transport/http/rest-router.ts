@@ -9,6 +9,8 @@ import type { Logger } from '../../logger';
 import type { Metrics } from '../../metrics';
 import { readProtoJson } from '../../proto/proto-json-reader';
 import type { ServiceHandlers } from '../rpc-handler';
+import { fieldJsonName } from '../../proto/type-plan';
+import { withoutLocation } from '../location-names';
 import { toApiError } from '../to-api-error';
 import { googleError } from './google-error';
 import { httpBindings, type HttpBinding } from './http-bindings';
@@ -76,14 +78,16 @@ function buildRequest(binding: HttpBinding, req: Request): JsonObject {
     if (key.startsWith('$') || SYSTEM_PARAMS.has(key)) continue;
     if (key in request) throw invalidArgument(`query parameter "${key}" repeats a value given in the path or body`);
     if (typeof value !== 'string') throw invalidArgument(`query parameter "${key}" must be given once, as a plain value`);
-    request[key] = value;
+    request[key] = queryValue(binding.requestType, key, value);
   }
   return readProtoJson(binding.requestType, request);
 }
 
-/** Regional paths (`projects/p/locations/l/...`) address the same resources as global ones. */
-function withoutLocation(name: string): string {
-  return name.replace(/^(projects\/[^/]+)\/locations\/[^/]+(?=\/|$)/, '$1');
+/** Query parameters are text: `true`/`false` for a bool field become JSON booleans; the rest stays as sent. */
+function queryValue(type: protobuf.Type, key: string, value: string): unknown {
+  const field = type.fields[key] ?? type.fieldsArray.find((f) => fieldJsonName(f) === key);
+  if (field?.type === 'bool' && !field.repeated && (value === 'true' || value === 'false')) return value === 'true';
+  return value;
 }
 
 function parseBody(req: Request): unknown {

@@ -1,0 +1,55 @@
+import type { Knex } from 'knex';
+import type { JsonObject, ListQuery, Page } from '../grafeas/grafeas-types';
+import type { DecisionRecord, DecisionStore } from '../verification/decision-store';
+import { compileFilter, type FilterFields } from './filter-sql';
+import type { PageTokens } from './page-token';
+
+const FIELDS: FilterFields = Object.freeze({
+  cluster: { column: 'cluster', type: 'string' },
+  namespace: { column: 'namespace', type: 'string' },
+  allowed: { column: 'allowed', type: 'bool' },
+  source: { column: 'source', type: 'string' },
+  kind: { column: 'object_kind', type: 'string' },
+  actor: { column: 'actor', type: 'string' },
+  time: { column: 'time', type: 'timestamp' },
+});
+
+/** Decisions in Postgres, paged by time-ordered id. */
+export class PostgresDecisionStore implements DecisionStore {
+  constructor(
+    private readonly db: Knex,
+    private readonly tokens: PageTokens,
+  ) {}
+
+  async insert(records: readonly DecisionRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const rows = records.map((r) => ({
+      decision_id: r.decisionId,
+      project_id: r.projectId,
+      time: r.time,
+      cluster: r.cluster,
+      namespace: r.namespace,
+      allowed: r.allowed,
+      source: r.source,
+      object_kind: r.objectKind,
+      actor: r.actor,
+      body: JSON.stringify(r.body),
+    }));
+    for (let i = 0; i < rows.length; i += 2000) await this.db('decisions').insert(rows.slice(i, i + 2000));
+  }
+
+  async list(projectId: string, query: ListQuery): Promise<Page<JsonObject>> {
+    const scope = `decisions|${projectId}|${query.filterText}`;
+    const after = this.tokens.decode(scope, query.pageToken);
+    const q = this.db('decisions').where('project_id', projectId);
+    if (query.filter) {
+      const { sql, bindings } = compileFilter(query.filter, FIELDS);
+      q.whereRaw(`(${sql})`, bindings as Knex.RawBinding[]);
+    }
+    if (after !== undefined) q.where('decision_id', '>', after);
+    const rows: { decision_id: string; body: JsonObject }[] = await q.select('decision_id', 'body').orderBy('decision_id').limit(query.pageSize + 1);
+    const more = rows.length > query.pageSize;
+    const items = (more ? rows.slice(0, query.pageSize) : rows).map((r) => r.body);
+    return { items, nextPageToken: more ? this.tokens.encode(scope, rows[query.pageSize - 1]!.decision_id) : '' };
+  }
+}

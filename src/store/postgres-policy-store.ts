@@ -1,0 +1,92 @@
+import type { Knex } from 'knex';
+import type { PolicyRecord, PolicyStore } from '../policies/policy-store';
+import type { PageTokens } from './page-token';
+
+/** Security policies in Postgres, with their witnesses in a join table guarded by foreign keys. */
+export class PostgresPolicyStore implements PolicyStore {
+  constructor(
+    private readonly db: Knex,
+    private readonly tokens: PageTokens,
+  ) {}
+
+  async insert(r: PolicyRecord): Promise<boolean> {
+    const rows = await this.db('policies').insert(row(r)).onConflict(['project_id', 'policy_id']).ignore().returning('policy_id');
+    if (rows.length === 0) return false;
+    await this.setWitnesses(r);
+    return true;
+  }
+
+  async get(projectId: string, policyId: string, forUpdate = false): Promise<PolicyRecord | undefined> {
+    const q = this.db('policies').where({ project_id: projectId, policy_id: policyId }).first();
+    if (forUpdate) q.forUpdate();
+    const found = await q;
+    return found ? toRecord(found) : undefined;
+  }
+
+  async list(projectId: string, pageSize: number, pageToken: string | undefined): Promise<{ items: PolicyRecord[]; nextPageToken: string }> {
+    const scope = `policies|${projectId}`;
+    const after = this.tokens.decode(scope, pageToken);
+    const q = this.db('policies').where({ project_id: projectId }).orderBy('policy_id').limit(pageSize + 1);
+    if (after !== undefined) q.where('policy_id', '>', after);
+    const rows = await q;
+    const more = rows.length > pageSize;
+    const items = (more ? rows.slice(0, pageSize) : rows).map(toRecord);
+    return { items, nextPageToken: more ? this.tokens.encode(scope, items[items.length - 1]!.policyId) : '' };
+  }
+
+  async update(r: PolicyRecord): Promise<void> {
+    await this.db('policies').where({ project_id: r.projectId, policy_id: r.policyId }).update(row(r));
+    await this.db('policy_witnesses').where({ project_id: r.projectId, policy_id: r.policyId }).delete();
+    await this.setWitnesses(r);
+  }
+
+  async delete(projectId: string, policyId: string): Promise<boolean> {
+    return (await this.db('policies').where({ project_id: projectId, policy_id: policyId }).delete()) > 0;
+  }
+
+  async enabledFor(projectId: string, cluster: string, namespace: string): Promise<PolicyRecord[]> {
+    const rows = await this.db('policies')
+      .where({ project_id: projectId, cluster, enabled: true })
+      .whereRaw('? = ANY (namespaces)', [namespace])
+      .orderBy('policy_id');
+    return rows.map(toRecord);
+  }
+
+  private async setWitnesses(r: PolicyRecord): Promise<void> {
+    const rows = r.witnesses.map((name) => {
+      const [, witnessProjectId, , witnessId] = name.split('/');
+      return { project_id: r.projectId, policy_id: r.policyId, witness_project_id: witnessProjectId, witness_id: witnessId };
+    });
+    if (rows.length > 0) await this.db('policy_witnesses').insert(rows);
+  }
+}
+
+function row(r: PolicyRecord) {
+  return {
+    project_id: r.projectId,
+    policy_id: r.policyId,
+    cluster: r.cluster,
+    namespaces: r.namespaces,
+    enabled: r.enabled,
+    revision: r.revision,
+    body: JSON.stringify(r.body),
+    create_time: r.createTime,
+    update_time: r.updateTime,
+  };
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function toRecord(r: any): PolicyRecord {
+  return {
+    projectId: r.project_id,
+    policyId: r.policy_id,
+    cluster: r.cluster,
+    namespaces: r.namespaces,
+    enabled: r.enabled,
+    revision: Number(r.revision),
+    witnesses: (r.body.witnesses as string[]) ?? [],
+    body: r.body,
+    createTime: new Date(r.create_time).toISOString(),
+    updateTime: new Date(r.update_time).toISOString(),
+  };
+}

@@ -1,0 +1,114 @@
+import { v7 as uuidv7 } from 'uuid';
+import type { AuditRecorder } from '../audit/audit-recorder';
+import type { RequestContext } from '../domain/request-context';
+import type { Logger } from '../logger';
+import { fromDatabaseError } from '../store/sql-errors';
+import type { UnitOfWork } from '../store/stores';
+import type { DecisionRecord } from './decision-store';
+import type { ImageResult, VerifyInput } from './verdict';
+
+/** How often buffered decisions are written (the contract allows 5 s). */
+export const DECISION_FLUSH_MS = 1000;
+const MAX_BUFFER = 50000;
+
+interface Pending {
+  readonly record: DecisionRecord;
+  readonly ctx: RequestContext;
+}
+
+/**
+ * Records every decision with its audit event. Decisions are buffered and written in batches about
+ * once a second (one transaction per batch), so the admission path never waits on a write.
+ */
+export class DecisionRecorder {
+  private buffer: Pending[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly audit: AuditRecorder,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Queues a decision and returns its name. */
+  record(ctx: RequestContext, projectId: string, input: VerifyInput, results: readonly ImageResult[], time: string): string {
+    const decisionId = uuidv7();
+    const name = `projects/${projectId}/decisions/${decisionId}`;
+    const allowed = results.every((r) => r.allowed);
+    const body = {
+      name,
+      time,
+      cluster: input.cluster,
+      namespace: input.namespace,
+      allowed,
+      source: input.source,
+      actor: ctx.principal?.subject ?? 'anonymous',
+      ...(input.review ? { review: input.review } : {}),
+      breakglass: input.breakglass,
+      results,
+    };
+    if (this.buffer.length >= MAX_BUFFER) {
+      this.logger.error({ dropped: name }, 'decision buffer full: the database is not keeping up; decision not recorded');
+      return name;
+    }
+    this.buffer.push({
+      ctx,
+      record: {
+        decisionId,
+        projectId,
+        time,
+        cluster: input.cluster,
+        namespace: input.namespace,
+        allowed,
+        source: input.source,
+        objectKind: input.review?.kind ?? '',
+        actor: body.actor,
+        body,
+      },
+    });
+    this.timer ??= setTimeout(() => void this.flush(), DECISION_FLUSH_MS);
+    return name;
+  }
+
+  /** Writes everything buffered now (also called on shutdown). */
+  flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const batch = this.buffer;
+    this.buffer = [];
+    this.flushing = this.flushing.then(() => (batch.length ? this.write(batch) : undefined));
+    return this.flushing;
+  }
+
+  private async write(batch: Pending[]): Promise<void> {
+    try {
+      await this.writeBatch(batch);
+    } catch (err) {
+      if (fromDatabaseError(err)?.code === 'UNAVAILABLE') {
+        this.logger.warn({ count: batch.length }, 'database unavailable; decisions will be recorded when it returns');
+        this.buffer.unshift(...batch);
+        this.timer ??= setTimeout(() => void this.flush(), DECISION_FLUSH_MS * 2);
+        return;
+      }
+      // One bad decision (e.g. its project was just deleted) must not hold back the others.
+      for (const p of batch) {
+        await this.writeBatch([p]).catch((e: Error) => this.logger.error({ decision: p.record.body.name, err: e.message }, 'decision could not be recorded'));
+      }
+    }
+  }
+
+  private async writeBatch(batch: Pending[]): Promise<void> {
+    await this.uow.transaction(async (stores) => {
+        await stores.decisions.insert(batch.map((p) => p.record));
+        for (const p of batch) {
+          await this.audit.append(stores, p.ctx, {
+            kind: 'decision',
+            method: p.record.source === 'admission' ? 'AdmissionReview' : 'VerifyImages',
+            resource: String(p.record.body.name),
+            details: { allowed: p.record.allowed, cluster: p.record.cluster, namespace: p.record.namespace },
+          });
+        }
+    });
+  }
+}

@@ -1,0 +1,21 @@
+import type { JsonObject, ListQuery, Page } from '../grafeas/grafeas-types';
+
+/** A decision as stored. */
+export interface DecisionRecord {
+  readonly decisionId: string;
+  readonly projectId: string;
+  readonly time: string;
+  readonly cluster: string;
+  readonly namespace: string;
+  readonly allowed: boolean;
+  readonly source: string;
+  readonly objectKind: string;
+  readonly actor: string;
+  readonly body: JsonObject;
+}
+
+/** Storage of decisions. */
+export interface DecisionStore {
+  insert(records: readonly DecisionRecord[]): Promise<void>;
+  list(projectId: string, query: ListQuery): Promise<Page<JsonObject>>;
+}

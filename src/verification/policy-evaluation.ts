@@ -1,0 +1,89 @@
+import { canonicalString, fullRepository, type ImageReference } from '../domain/image-reference';
+import type { JsonObject } from '../grafeas/grafeas-types';
+import type { VerificationKey, CandidateOccurrence, VerificationResult } from '../signing/verify-attestation';
+import { verifyAttestation } from '../signing/verify-attestation';
+import { allowlistRegExp } from '../policies/allowlist-pattern';
+import type { PolicyRecord } from '../policies/policy-store';
+import type { VerdictReason } from './verdict';
+
+/** A witness as evaluation needs it: its note and verifying keys. */
+export interface WitnessEvidence {
+  readonly name: string;
+  readonly noteName: string;
+  readonly keys: readonly VerificationKey[];
+}
+
+/** One policy's verdict on one image. */
+export interface PolicyOutcome {
+  readonly policy: PolicyRecord;
+  readonly pass: boolean;
+  readonly reason: VerdictReason;
+  readonly message: string;
+  readonly witnesses: string[];
+  readonly occurrences: string[];
+}
+
+/** Does the image name match one of the policy's allowlist patterns? */
+export function allowlisted(policy: PolicyRecord, ref: ImageReference): boolean {
+  const patterns = (policy.body.allowlist as string[] | undefined) ?? [];
+  if (patterns.length === 0) return false;
+  const forms = [fullRepository(ref), canonicalString(ref), ref.written];
+  return patterns.some((p) => {
+    const re = allowlistRegExp(p);
+    return forms.some((f) => re.test(f));
+  });
+}
+
+/**
+ * Evaluates one policy for one image: allowlisted, or by digest and attested by enough of its witnesses
+ * (all, or `requiredWitnesses`), each attestation verified over the exact stored bytes.
+ */
+export function evaluatePolicy(
+  policy: PolicyRecord,
+  ref: ImageReference,
+  evidence: ReadonlyMap<string, WitnessEvidence>,
+  occurrencesByNote: ReadonlyMap<string, JsonObject[]>,
+): PolicyOutcome {
+  const name = String(policy.body.name);
+  if (allowlisted(policy, ref)) {
+    return { policy, pass: true, reason: 'ALLOWLISTED', message: `${ref.written} matches the allowlist of policy ${name}`, witnesses: [], occurrences: [] };
+  }
+  if (ref.digest === undefined) {
+    return {
+      policy,
+      pass: false,
+      reason: 'TAG_REFERENCE',
+      message: `${ref.written} is referenced by tag; policy ${name} admits images by digest only (${fullRepository(ref)}@sha256:…)`,
+      witnesses: [],
+      occurrences: [],
+    };
+  }
+  const witnesses: string[] = [];
+  const occurrences: string[] = [];
+  const failures: { witness: string; result: Extract<VerificationResult, { verified: false }> }[] = [];
+  for (const w of policy.witnesses) {
+    const ev = evidence.get(w);
+    const candidates = ev ? ((occurrencesByNote.get(ev.noteName) ?? []) as unknown as CandidateOccurrence[]) : [];
+    const result = verifyAttestation({ image: ref, keys: ev?.keys ?? [], occurrences: candidates });
+    if (result.verified) {
+      witnesses.push(w);
+      occurrences.push(result.occurrence);
+    } else failures.push({ witness: w, result });
+  }
+  const need = Number(policy.body.requiredWitnesses ?? 0) || policy.witnesses.length;
+  if (witnesses.length >= need) {
+    return { policy, pass: true, reason: 'ATTESTED', message: `${ref.written} is attested by ${witnesses.join(', ')}`, witnesses, occurrences };
+  }
+  const first = failures[0]!;
+  if (witnesses.length > 0) {
+    return {
+      policy,
+      pass: false,
+      reason: 'NOT_ENOUGH_WITNESSES',
+      message: `${ref.written} is attested by ${witnesses.length} of the ${need} witnesses policy ${name} requires; ${first.witness}: ${first.result.message}`,
+      witnesses,
+      occurrences,
+    };
+  }
+  return { policy, pass: false, reason: first.result.reason, message: `${first.witness}: ${first.result.message}`, witnesses, occurrences };
+}
