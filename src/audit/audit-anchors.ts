@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../logger';
 import type { UnitOfWork } from '../store/stores';
+import { ensureDataDir } from '../data-dir';
 
 /** File under DATA_DIR the chain heads are appended to, and how often. */
 export const ANCHOR_FILE = 'audit-anchors.log';
@@ -33,7 +34,7 @@ export class AuditAnchorWriter {
   ) {}
 
   start(): void {
-    fs.mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
+    ensureDataDir(path.dirname(this.file));
     for (const a of readAnchors(this.file).anchors) this.written.set(a.project, `${a.seq}:${a.hash}`);
     this.timer ??= setInterval(() => void this.write(), this.intervalMs);
     this.timer.unref();

@@ -5,6 +5,7 @@ import jwt from 'jsonwebtoken';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { MIN_SECRET_BYTES, type JwtKey } from './jwt-authenticator';
+import { ensureDataDir } from '../data-dir';
 
 /** File names under DATA_DIR for the generated HMAC secret and the bootstrap admin token. */
 export const SECRET_FILE = 'jwt.secret';
@@ -60,7 +61,7 @@ export function signingSecret(config: Config): string {
 /** Reads DATA_DIR/jwt.secret, creating it (48 random bytes, base64url, mode 0600) when absent. */
 export function ensureGeneratedSecret(dataDir: string): { secret: string; created: boolean } {
   const file = path.join(dataDir, SECRET_FILE);
-  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  ensureDataDir(dataDir);
   const fresh = crypto.randomBytes(48).toString('base64url');
   try {
     writePrivateFile(file, `${fresh}\n`);

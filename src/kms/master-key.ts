@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../logger';
+import { ensureDataDir } from '../data-dir';
 
 /** The key-encryption key of the local KMS, with a short id recorded next to everything it wraps. */
 export interface MasterKey {
@@ -31,7 +32,7 @@ export function loadMasterKey(options: { masterKey?: string; masterKeyFile?: str
   }
   const file = path.join(options.dataDir, 'master.key');
   if (!fs.existsSync(file)) {
-    fs.mkdirSync(options.dataDir, { recursive: true });
+    ensureDataDir(options.dataDir);
     const fd = fs.openSync(file, 'wx', 0o600);
     fs.writeSync(fd, `${crypto.randomBytes(32).toString('base64')}\n`);
     fs.closeSync(fd);
