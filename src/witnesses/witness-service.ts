@@ -163,6 +163,8 @@ function externalKeys(value: unknown): ExternalKey[] {
   return list.map((k, i) => {
     const field = `publicKeys[${i}]`;
     const pem = typeof k.pem === 'string' ? k.pem : '';
+    // crypto.createPublicKey derives the public half of a private key PEM, so refuse private keys before it.
+    if (/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(pem)) throw invalidArgument(`${field}.pem must be a public key, never a private one`);
     let publicKey: crypto.KeyObject;
     try {
       publicKey = crypto.createPublicKey(pem);
