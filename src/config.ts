@@ -21,6 +21,15 @@ export interface Config {
   readonly shutdownGraceMs: number;
   /** Cache verification verdicts per project generation (VERDICT_CACHE, default true). */
   readonly verdictCache: boolean;
+  /** PEM certificate chain and key: REST becomes https and gRPC uses TLS (TLS_CERT_FILE, TLS_KEY_FILE; default off). */
+  readonly tlsCertFile: string | undefined;
+  readonly tlsKeyFile: string | undefined;
+  /** CA bundle gRPC clients' certificates must chain to; set → client certificates required (TLS_CLIENT_CA_FILE). */
+  readonly tlsClientCaFile: string | undefined;
+  /** Requests per minute per token subject (anonymous: per address) on both transports; 0 = no limit (RATE_LIMIT_PER_MINUTE). */
+  readonly rateLimitPerMinute: number;
+  /** Bucket size: requests a caller may send at once (RATE_LIMIT_BURST, default = RATE_LIMIT_PER_MINUTE). */
+  readonly rateLimitBurst: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -50,6 +59,11 @@ export function loadConfig(env: Env = process.env, flags: Env = {}): Config {
     metricsPublic: bool(get('METRICS_PUBLIC'), true, 'METRICS_PUBLIC'),
     shutdownGraceMs: int(get('SHUTDOWN_GRACE_MS'), 10000, 'SHUTDOWN_GRACE_MS', 0, 600000),
     verdictCache: bool(get('VERDICT_CACHE'), true, 'VERDICT_CACHE'),
+    tlsCertFile: get('TLS_CERT_FILE'),
+    tlsKeyFile: get('TLS_KEY_FILE'),
+    tlsClientCaFile: get('TLS_CLIENT_CA_FILE'),
+    rateLimitPerMinute: int(get('RATE_LIMIT_PER_MINUTE'), 0, 'RATE_LIMIT_PER_MINUTE', 0, 1_000_000),
+    rateLimitBurst: int(get('RATE_LIMIT_BURST') ?? get('RATE_LIMIT_PER_MINUTE'), 0, 'RATE_LIMIT_BURST', 0, 1_000_000),
   });
 }
 

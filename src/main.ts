@@ -1,4 +1,3 @@
-import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Knex } from 'knex';
@@ -38,7 +37,10 @@ import { PostgresUnitOfWork } from './store/stores';
 import { auditHandlers } from './transport/audit-handlers';
 import { grafeasHandlers } from './transport/grafeas-handlers';
 import { bindGrpc, grpcServer } from './transport/grpc/grpc-server';
+import { answerClientErrors } from './transport/http/client-error-reply';
 import { httpApp } from './transport/http/http-app';
+import { RateLimiter } from './transport/rate-limiter';
+import { grpcServerCredentials, loadTls, restServer } from './transport/tls-options';
 import { keyHandlers } from './transport/key-handlers';
 import { projectHandlers } from './transport/project-handlers';
 import { witnessHandlers } from './transport/witness-handlers';
@@ -66,6 +68,10 @@ export async function connectDatabase(config: Config, logger: Logger): Promise<{
 
 /** The composition root: config → database → stores → services → transports. */
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  // Bad TLS files fail here, before the database starts, with a message naming the variable and file.
+  const tls = loadTls(config);
+  const rateLimiter =
+    config.rateLimitPerMinute > 0 ? new RateLimiter(config.rateLimitPerMinute, config.rateLimitBurst || config.rateLimitPerMinute) : undefined;
   const authenticator = new JwtAuthenticator({ key: resolveJwtKey(config, logger), audience: config.jwtAudience, issuer: config.jwtIssuer });
   const { knex, url, embedded } = await connectDatabase(config, logger);
   // Listeners opened before a later start-up step fails: closed again, so that the process exits.
@@ -123,9 +129,11 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       logger,
       metrics,
       metricsPublic: config.metricsPublic,
+      rateLimiter,
       ready: async () => (await knex.raw('SELECT 1').then(() => true)) && isMigrated(knex),
     });
-    const httpServer = http.createServer(refusals.httpListener(app, authenticator));
+    const httpServer = restServer(refusals.httpListener(app, authenticator), tls);
+    answerClientErrors(httpServer, logger);
     httpServer.keepAliveTimeout = 65000;
     await new Promise<void>((resolve, reject) => {
       httpServer.once('error', reject);
@@ -135,14 +143,28 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       httpServer.close();
       httpServer.closeAllConnections();
     });
-    const { server: grpc } = grpcServer({ root, services: apis, authenticator: refusals.deferringAuthenticator(authenticator), logger, metrics });
+    const { server: grpc } = grpcServer({
+      root,
+      services: apis,
+      authenticator: refusals.deferringAuthenticator(authenticator),
+      logger,
+      metrics,
+      rateLimiter,
+    });
     unwind.push(() => grpc.forceShutdown());
-    const grpcPort = await bindGrpc(grpc, config.host, config.grpcPort);
+    const grpcPort = await bindGrpc(grpc, config.host, config.grpcPort, grpcServerCredentials(tls));
     const httpPort = (httpServer.address() as AddressInfo).port;
     securityLog.start();
     anchors.start();
     changeListener.start();
-    logger.info({ httpPort, grpcPort, host: config.host, database: embedded ? `embedded in ${config.dataDir}` : 'DATABASE_URL' }, 'attestd serving');
+    logger.info({
+      httpPort,
+      grpcPort,
+      host: config.host,
+      tls: tls ? (tls.clientCa ? 'on, gRPC client certificates required' : 'on') : 'off',
+      rateLimitPerMinute: config.rateLimitPerMinute || 'off',
+      database: embedded ? `embedded in ${config.dataDir}` : 'DATABASE_URL',
+    }, 'attestd serving');
 
     let stopping: Promise<void> | undefined;
     const stop = (): Promise<void> =>

@@ -13,6 +13,7 @@ import type { Metrics } from '../../metrics';
 import { protoCodec } from '../../proto/proto-codec';
 import { attestdProtoFiles, GRAFEAS_PROTO_FILES, PROTO_INCLUDE_DIRS } from '../../proto/proto-root';
 import { locationFields, withoutLocations } from '../location-names';
+import { peerAddress, rateKey, type RateLimiter } from '../rate-limiter';
 import type { ServiceHandlers } from '../rpc-handler';
 import { toApiError } from '../to-api-error';
 
@@ -25,6 +26,8 @@ export interface GrpcDeps {
   readonly authenticator: Authenticator;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** Per-caller limit for every RPC but health and reflection; none when undefined. */
+  readonly rateLimiter?: RateLimiter;
 }
 
 /** A gRPC server with every service's handlers, grpc.health.v1.Health and server reflection. */
@@ -80,6 +83,14 @@ function bindService(svc: ServiceHandlers, deps: GrpcDeps) {
       (async () => {
         const auth = call.metadata.get('authorization')[0];
         const principal = deps.authenticator.authenticate(typeof auth === 'string' ? auth : auth?.toString('utf8'));
+        if (deps.rateLimiter) {
+          const key = rateKey(principal?.subject, peerAddress(call.getPeer()));
+          const decision = deps.rateLimiter.take(key);
+          if (!decision.allowed) {
+            trailer.set('retry-after', String(decision.retryAfterSeconds));
+            throw deps.rateLimiter.refusal(key, decision.retryAfterSeconds);
+          }
+        }
         const ctx: RequestContext = { requestId, principal, transport: 'grpc' };
         return handler(ctx, withoutLocations(req.deserialize(call.request as unknown as Buffer), regional));
       })().then(

@@ -1,7 +1,9 @@
-import express, { type Request, type Response } from 'express';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import helmet from 'helmet';
 import type protobuf from 'protobufjs';
 import { ApiError } from '../../domain/api-error';
 import type { Metrics } from '../../metrics';
+import { rateKey, type RateLimiter } from '../rate-limiter';
 import type { ServiceHandlers } from '../rpc-handler';
 import { googleError } from './google-error';
 import { errorMiddleware, requestIds, restRouter, type RestDeps } from './rest-router';
@@ -17,6 +19,8 @@ export interface HttpAppDeps extends RestDeps {
   readonly ready: () => Promise<boolean>;
   /** Whether /metrics answers without a token. */
   readonly metricsPublic: boolean;
+  /** Per-caller limit for API calls (not health, readiness or metrics); none when undefined. */
+  readonly rateLimiter?: RateLimiter;
 }
 
 /** The REST application: health, readiness, metrics and every RPC's REST bindings. */
@@ -25,8 +29,9 @@ export function httpApp(deps: HttpAppDeps): express.Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(requestIds);
+  // A JSON API: nothing may be framed, scripted or loaded from its answers.
+  app.use(helmet({ contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } } }));
   app.use((_req, res, next) => {
-    res.setHeader('x-content-type-options', 'nosniff');
     res.setHeader('cache-control', 'no-store');
     next();
   });
@@ -50,6 +55,7 @@ export function httpApp(deps: HttpAppDeps): express.Express {
     res.setHeader('content-type', deps.metrics.registry.contentType);
     res.send(await deps.metrics.registry.metrics());
   });
+  if (deps.rateLimiter) app.use(rateLimit(deps.rateLimiter, deps));
   app.use(express.raw({ type: () => true, limit: MAX_BODY_BYTES }));
   app.use(restRouter(deps.root, deps.services, deps));
   app.use((req: Request, res: Response) => {
@@ -59,4 +65,26 @@ export function httpApp(deps: HttpAppDeps): express.Express {
   });
   app.use(errorMiddleware(deps.logger));
   return app;
+}
+
+/** Refuses a caller over its rate with 429 RESOURCE_EXHAUSTED and Retry-After, before the body is read. */
+function rateLimit(limiter: RateLimiter, deps: HttpAppDeps) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    let subject: string | undefined;
+    try {
+      subject = deps.authenticator.authenticate(req.get('authorization'))?.subject;
+    } catch {
+      // a bad token is counted against the address; the route answers 401 for it
+    }
+    const key = rateKey(subject, req.socket.remoteAddress);
+    const decision = limiter.take(key);
+    if (decision.allowed) {
+      next();
+      return;
+    }
+    deps.metrics.observe('rest', 'RateLimited', 'RESOURCE_EXHAUSTED', 0);
+    const { status, body } = googleError(limiter.refusal(key, decision.retryAfterSeconds), String(res.locals.requestId));
+    res.setHeader('retry-after', String(decision.retryAfterSeconds));
+    res.status(status).json(body);
+  };
 }
