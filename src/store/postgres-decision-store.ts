@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
 import type { JsonObject, ListQuery, Page } from '../grafeas/grafeas-types';
 import type { DecisionRecord, DecisionStore } from '../verification/decision-store';
-import { compileFilter, type FilterFields } from './filter-sql';
+import type { FilterFields } from './filter-sql';
+import { keysetPage } from './keyset-page';
 import type { PageTokens } from './page-token';
 
 const FIELDS: FilterFields = Object.freeze({
@@ -39,17 +40,8 @@ export class PostgresDecisionStore implements DecisionStore {
   }
 
   async list(projectId: string, query: ListQuery): Promise<Page<JsonObject>> {
-    const scope = `decisions|${projectId}|${query.filterText}`;
-    const after = this.tokens.decode(scope, query.pageToken);
-    const q = this.db('decisions').where('project_id', projectId);
-    if (query.filter) {
-      const { sql, bindings } = compileFilter(query.filter, FIELDS);
-      q.whereRaw(`(${sql})`, bindings as Knex.RawBinding[]);
-    }
-    if (after !== undefined) q.where('decision_id', '>', after);
-    const rows: { decision_id: string; body: JsonObject }[] = await q.select('decision_id', 'body').orderBy('decision_id').limit(query.pageSize + 1);
-    const more = rows.length > query.pageSize;
-    const items = (more ? rows.slice(0, query.pageSize) : rows).map((r) => r.body);
-    return { items, nextPageToken: more ? this.tokens.encode(scope, rows[query.pageSize - 1]!.decision_id) : '' };
+    const base = this.db('decisions').where('project_id', projectId).select('decision_id', 'body');
+    const req = { keyColumn: 'decision_id', scope: `decisions|${projectId}`, pageSize: query.pageSize, pageToken: query.pageToken, filter: { query, fields: FIELDS } };
+    return keysetPage(this.tokens, base, req, (r: { body: JsonObject }) => r.body);
   }
 }

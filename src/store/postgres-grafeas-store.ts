@@ -3,7 +3,8 @@ import type { NoteName, OccurrenceName } from '../domain/names';
 import { noteName } from '../domain/names';
 import type { GrafeasStore, NoteRecord, OccurrenceRecord } from '../grafeas/grafeas-store';
 import type { ListQuery, Note, Occurrence, Page } from '../grafeas/grafeas-types';
-import { compileFilter, type FilterFields } from './filter-sql';
+import type { FilterFields } from './filter-sql';
+import { keysetPage } from './keyset-page';
 import { NOTE_FILTER_FIELDS, OCCURRENCE_FILTER_FIELDS } from './grafeas-filter-fields';
 import type { PageTokens } from './page-token';
 
@@ -158,28 +159,9 @@ export class PostgresGrafeasStore implements GrafeasStore {
     return n > 0;
   }
 
-  /** Keyset paging: rows after the token's key in `keyColumn` order, one extra row to know if more follow. */
-  private async page<T>(
-    base: Knex.QueryBuilder,
-    keyColumn: string,
-    fields: FilterFields,
-    scope: string,
-    query: ListQuery,
-  ): Promise<Page<T>> {
-    const fullScope = `${scope}|${query.filterText}`;
-    const after = this.tokens.decode(fullScope, query.pageToken);
-    if (query.filter) {
-      const { sql, bindings } = compileFilter(query.filter, fields);
-      base.whereRaw(`(${sql})`, bindings as Knex.RawBinding[]);
-    }
-    if (after !== undefined) base.where(keyColumn, '>', after);
-    const rows: { key: string; body: T }[] = await base
-      .select({ key: keyColumn, body: 'body' })
-      .orderBy(keyColumn, 'asc')
-      .limit(query.pageSize + 1);
-    const more = rows.length > query.pageSize;
-    const items = (more ? rows.slice(0, query.pageSize) : rows).map((r) => r.body);
-    const nextPageToken = more ? this.tokens.encode(fullScope, String(rows[query.pageSize - 1]!.key)) : '';
-    return { items, nextPageToken };
+  /** Keyset paging over `keyColumn`, with the list's filter compiled to parameterized SQL. */
+  private page<T>(base: Knex.QueryBuilder, keyColumn: string, fields: FilterFields, scope: string, query: ListQuery): Promise<Page<T>> {
+    const req = { keyColumn, scope, pageSize: query.pageSize, pageToken: query.pageToken, filter: { query, fields } };
+    return keysetPage(this.tokens, base.select({ [keyColumn]: keyColumn, body: 'body' }), req, (r: { body: T }) => r.body);
   }
 }

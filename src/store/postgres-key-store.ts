@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { KeyRecord, KeyStore, KeyVersionRecord, SigningMaterial } from '../kms/key-store';
+import { keysetPage, plainPage } from './keyset-page';
 import type { PageTokens } from './page-token';
 
 const KEY_COLUMNS = ['project_id', 'key_id', 'key_spec', 'purpose', 'algorithm', 'description', 'state', 'primary_version', 'create_time', 'update_time'];
@@ -27,14 +28,8 @@ export class PostgresKeyStore implements KeyStore {
   }
 
   async list(projectId: string, pageSize: number, pageToken: string | undefined): Promise<{ items: KeyRecord[]; nextPageToken: string }> {
-    const scope = `keys|${projectId}`;
-    const after = this.tokens.decode(scope, pageToken);
-    const q = this.db('keys').where({ project_id: projectId }).select(KEY_COLUMNS).orderBy('key_id').limit(pageSize + 1);
-    if (after !== undefined) q.where('key_id', '>', after);
-    const rows = await q;
-    const more = rows.length > pageSize;
-    const items = (more ? rows.slice(0, pageSize) : rows).map(toKey);
-    return { items, nextPageToken: more ? this.tokens.encode(scope, items[items.length - 1]!.keyId) : '' };
+    const base = this.db('keys').where({ project_id: projectId }).select(KEY_COLUMNS);
+    return keysetPage(this.tokens, base, plainPage('key_id', `keys|${projectId}`, pageSize, pageToken), toKey);
   }
 
   async versions(projectId: string, keyId: string): Promise<KeyVersionRecord[]> {

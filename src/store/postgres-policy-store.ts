@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { PolicyRecord, PolicyStore } from '../policies/policy-store';
+import { keysetPage, plainPage } from './keyset-page';
 import type { PageTokens } from './page-token';
 
 /** Security policies in Postgres, with their witnesses in a join table guarded by foreign keys. */
@@ -24,14 +25,8 @@ export class PostgresPolicyStore implements PolicyStore {
   }
 
   async list(projectId: string, pageSize: number, pageToken: string | undefined): Promise<{ items: PolicyRecord[]; nextPageToken: string }> {
-    const scope = `policies|${projectId}`;
-    const after = this.tokens.decode(scope, pageToken);
-    const q = this.db('policies').where({ project_id: projectId }).orderBy('policy_id').limit(pageSize + 1);
-    if (after !== undefined) q.where('policy_id', '>', after);
-    const rows = await q;
-    const more = rows.length > pageSize;
-    const items = (more ? rows.slice(0, pageSize) : rows).map(toRecord);
-    return { items, nextPageToken: more ? this.tokens.encode(scope, items[items.length - 1]!.policyId) : '' };
+    const base = this.db('policies').where({ project_id: projectId });
+    return keysetPage(this.tokens, base, plainPage('policy_id', `policies|${projectId}`, pageSize, pageToken), toRecord);
   }
 
   async update(r: PolicyRecord): Promise<void> {

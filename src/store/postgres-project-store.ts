@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { ProjectContents, ProjectRecord, ProjectStore } from '../projects/project-store';
+import { keysetPage, plainPage } from './keyset-page';
 import type { PageTokens } from './page-token';
 
 /** Projects in Postgres. */
@@ -29,13 +30,8 @@ export class PostgresProjectStore implements ProjectStore {
   }
 
   async list(pageSize: number, pageToken: string | undefined): Promise<{ items: ProjectRecord[]; nextPageToken: string }> {
-    const after = this.tokens.decode('projects', pageToken);
-    const q = this.db('projects').select('project_id', 'create_time').orderBy('project_id').limit(pageSize + 1);
-    if (after !== undefined) q.where('project_id', '>', after);
-    const rows = await q;
-    const more = rows.length > pageSize;
-    const items = (more ? rows.slice(0, pageSize) : rows).map(toRecord);
-    return { items, nextPageToken: more ? this.tokens.encode('projects', items[items.length - 1]!.projectId) : '' };
+    const base = this.db('projects').select('project_id', 'create_time');
+    return keysetPage(this.tokens, base, plainPage('project_id', 'projects', pageSize, pageToken), toRecord);
   }
 
   async contents(projectId: string): Promise<ProjectContents> {

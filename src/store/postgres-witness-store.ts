@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { WitnessRecord, WitnessStore } from '../witnesses/witness-store';
+import { keysetPage, plainPage } from './keyset-page';
 import type { PageTokens } from './page-token';
 
 /** Witnesses in Postgres. */
@@ -30,14 +31,8 @@ export class PostgresWitnessStore implements WitnessStore {
   }
 
   async list(projectId: string, pageSize: number, pageToken: string | undefined): Promise<{ items: WitnessRecord[]; nextPageToken: string }> {
-    const scope = `witnesses|${projectId}`;
-    const after = this.tokens.decode(scope, pageToken);
-    const q = this.db('witnesses').where({ project_id: projectId }).orderBy('witness_id').limit(pageSize + 1);
-    if (after !== undefined) q.where('witness_id', '>', after);
-    const rows = await q;
-    const more = rows.length > pageSize;
-    const items = (more ? rows.slice(0, pageSize) : rows).map(toRecord);
-    return { items, nextPageToken: more ? this.tokens.encode(scope, items[items.length - 1]!.witnessId) : '' };
+    const base = this.db('witnesses').where({ project_id: projectId });
+    return keysetPage(this.tokens, base, plainPage('witness_id', `witnesses|${projectId}`, pageSize, pageToken), toRecord);
   }
 
   async update(r: WitnessRecord): Promise<void> {
@@ -52,6 +47,9 @@ export class PostgresWitnessStore implements WitnessStore {
     const rows: { name: string }[] = await this.db('policy_witnesses')
       .where({ witness_project_id: projectId, witness_id: witnessId })
       .select(this.db.raw(`'projects/' || project_id || '/policies/' || policy_id AS name`))
+      .unionAll((q) =>
+        q.from('signing_rules').where({ project_id: projectId, witness_id: witnessId }).select(this.db.raw(`'projects/' || project_id || '/signingRules/' || rule_id AS name`)),
+      )
       .orderBy('name');
     return rows.map((r) => r.name);
   }
