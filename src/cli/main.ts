@@ -2,8 +2,14 @@ import { loadConfig, parseFlags } from '../config';
 import { createLogger } from '../logger';
 import { connectDatabase, startServer } from '../main';
 import { migrateLatest } from '../store/database';
+import { attestCommand } from './attest-command';
 import { auditCommand } from './audit-command';
+import { keysCommand } from './keys-command';
+import { policiesCommand } from './policies-command';
+import { projectsCommand } from './projects-command';
 import { tokenCommand } from './token-command';
+import { verifyCommand } from './verify-command';
+import { witnessesCommand } from './witnesses-command';
 
 const USAGE = `usage: attestd <command> [flags]
 
@@ -12,6 +18,12 @@ commands:
   migrate    apply database migrations and exit
   audit      audit verify [--project P]: check the audit hash chains and their anchors
   token      token create --sub S --role R [--project P] [--ttl 24h]: mint a bearer token
+  projects   projects create|list|get|delete: manage projects (REST client: --server URL, --token T or ATTESTD_TOKEN)
+  keys       keys create|list|get|public-key|rotate|disable|enable: signing keys of a project (--project P or ATTESTD_PROJECT)
+  witnesses  witnesses create|list|get|delete: signing authorities and their ATTESTATION notes
+  policies   policies create|list|get|enable|disable|delete: which witnesses a cluster namespace requires
+  attest     attest IMAGE --witness W: sign an image by digest and store the attestation
+  verify     verify IMAGE (--witness W | --namespace N --cluster C): exit 0 when verified/allowed, 1 with the reason
 
 Configuration comes from the environment (DATABASE_URL, DATA_DIR, HOST, HTTP_PORT, GRPC_PORT, LOG_LEVEL, ...);
 a flag of the same name overrides it, e.g. --http-port 8081.`;
@@ -29,6 +41,12 @@ export async function main(argv: readonly string[]): Promise<number> {
       return auditCommand(rest);
     case 'token':
       return tokenCommand(rest);
+    case 'projects': return projectsCommand(rest);
+    case 'keys': return keysCommand(rest);
+    case 'witnesses': return witnessesCommand(rest);
+    case 'policies': return policiesCommand(rest);
+    case 'attest': return attestCommand(rest);
+    case 'verify': return verifyCommand(rest);
     case undefined:
     case 'help':
     case '--help':
