@@ -165,9 +165,8 @@ export class KeyService {
     const out: VerifyingKey[] = [];
     const versions = await stores.keys.versionsOf(names);
     for (const k of names) {
-      const record = await stores.keys.get(k.projectId, k.keyId);
       for (const v of versions.get(keyName(k)) ?? []) {
-        out.push({ keyId: versionName(k, v.version), publicKey: crypto.createPublicKey(v.publicKeyPem), algorithm: v.algorithm, enabled: record?.state === 'ENABLED' });
+        out.push({ keyId: versionName(k, v.version), publicKey: publicKeyOf(v.publicKeyPem), algorithm: v.algorithm, enabled: v.keyState === 'ENABLED' });
       }
     }
     return out;
@@ -178,6 +177,19 @@ export class KeyService {
     if (!record) throw notFound(`key ${keyName(k)} does not exist`);
     return record;
   }
+}
+
+const parsedKeys = new Map<string, crypto.KeyObject>();
+
+/** Parses a PEM public key once; key versions never change, so their parsed form is kept (bounded). */
+function publicKeyOf(pem: string): crypto.KeyObject {
+  let key = parsedKeys.get(pem);
+  if (!key) {
+    if (parsedKeys.size > 10000) parsedKeys.clear();
+    key = crypto.createPublicKey(pem);
+    parsedKeys.set(pem, key);
+  }
+  return key;
 }
 
 /** Refuses keys that cannot sign images, saying which keys can. */

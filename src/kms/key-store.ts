@@ -37,8 +37,8 @@ export interface KeyStore {
   get(projectId: string, keyId: string, forUpdate?: boolean): Promise<KeyRecord | undefined>;
   list(projectId: string, pageSize: number, pageToken: string | undefined): Promise<{ items: KeyRecord[]; nextPageToken: string }>;
   versions(projectId: string, keyId: string): Promise<KeyVersionRecord[]>;
-  /** Public parts of the versions of several keys at once, keyed by "projects/p/keys/k". */
-  versionsOf(keys: readonly { projectId: string; keyId: string }[]): Promise<Map<string, KeyVersionRecord[]>>;
+  /** Public parts of the versions of several keys at once, with each key's state, keyed by "projects/p/keys/k". */
+  versionsOf(keys: readonly { projectId: string; keyId: string }[]): Promise<Map<string, (KeyVersionRecord & { keyState: KeyState })[]>>;
   signingMaterial(projectId: string, keyId: string, version: number): Promise<SigningMaterial | undefined>;
   addVersion(projectId: string, keyId: string, version: SigningMaterial): Promise<void>;
   update(key: KeyRecord): Promise<void>;

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { KeyRecord, KeyStore, KeyVersionRecord, SigningMaterial } from '../kms/key-store';
+import type { KeyRecord, KeyState, KeyStore, KeyVersionRecord, SigningMaterial } from '../kms/key-store';
 import { keysetPage, plainPage } from './keyset-page';
 import type { PageTokens } from './page-token';
 
@@ -37,17 +37,20 @@ export class PostgresKeyStore implements KeyStore {
     return rows.map(toVersion);
   }
 
-  async versionsOf(keys: readonly { projectId: string; keyId: string }[]): Promise<Map<string, KeyVersionRecord[]>> {
-    const result = new Map<string, KeyVersionRecord[]>();
+  async versionsOf(keys: readonly { projectId: string; keyId: string }[]): Promise<Map<string, (KeyVersionRecord & { keyState: KeyState })[]>> {
+    const result = new Map<string, (KeyVersionRecord & { keyState: KeyState })[]>();
     if (keys.length === 0) return result;
-    const rows = await this.db('key_versions')
-      .whereIn(['project_id', 'key_id'], keys.map((k) => [k.projectId, k.keyId]))
-      .select(PUBLIC_VERSION_COLUMNS)
-      .orderBy(['project_id', 'key_id', 'version']);
+    const rows = await this.db('key_versions as v')
+      .join('keys as k', function () {
+        this.on('k.project_id', 'v.project_id').andOn('k.key_id', 'v.key_id');
+      })
+      .whereIn(['v.project_id', 'v.key_id'], keys.map((k) => [k.projectId, k.keyId]))
+      .select([...PUBLIC_VERSION_COLUMNS.map((c) => `v.${c}`), 'k.state as key_state'])
+      .orderBy(['v.project_id', 'v.key_id', 'v.version']);
     for (const row of rows) {
       const name = `projects/${row.project_id}/keys/${row.key_id}`;
       const list = result.get(name) ?? [];
-      list.push(toVersion(row));
+      list.push({ ...toVersion(row), keyState: row.key_state });
       result.set(name, list);
     }
     return result;
