@@ -45,6 +45,12 @@ import { keyHandlers } from './transport/key-handlers';
 import { projectHandlers } from './transport/project-handlers';
 import { witnessHandlers } from './transport/witness-handlers';
 import { AttestService } from './witnesses/attest-service';
+import { HookMetrics } from './registry/hook-metrics';
+import { HookService } from './registry/hook-service';
+import { HookWorker } from './registry/hook-worker';
+import { SigningRuleService } from './registry/signing-rule-service';
+import { hookHandlers } from './transport/hook-handlers';
+import { signingRuleHandlers } from './transport/signing-rule-handlers';
 import { WitnessService } from './witnesses/witness-service';
 
 /** A running attestd: its bound ports and a graceful stop. */
@@ -101,12 +107,17 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       cache: config.verdictCache,
       feedTrusted: () => changeListener.connected,
     });
+    const metrics = new Metrics();
+    const hookMetrics = new HookMetrics(metrics);
+    const hookWorker = new HookWorker(uow, attest, systemClock, logger, hookMetrics);
     const services = [
       grafeasHandlers(notes, occurrences),
       projectHandlers(projects),
       keyHandlers(keys),
       witnessHandlers(witnesses, attest),
       policyHandlers(policies),
+      signingRuleHandlers(new SigningRuleService(uow, access, systemClock, changes)),
+      hookHandlers(new HookService(uow, access, systemClock, changes, () => hookWorker.wake(), hookMetrics)),
       verificationHandlers(verification, new DecisionService(uow, access)),
     ];
 
@@ -116,7 +127,6 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     const apis = refusals.wrapServices([...services, auditHandlers(new AuditService(uow, access))]);
 
     const root = loadProtoRoot();
-    const metrics = new Metrics();
     const pool = (knex.client as { pool?: { numUsed(): number; numFree(): number; numPendingAcquires(): number } }).pool;
     metrics.gauge('attestd_db_pool_used', 'Database connections in use', () => pool?.numUsed() ?? 0);
     metrics.gauge('attestd_db_pool_free', 'Idle database connections', () => pool?.numFree() ?? 0);
@@ -157,6 +167,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     securityLog.start();
     anchors.start();
     changeListener.start();
+    hookWorker.start();
     logger.info({
       httpPort,
       grpcPort,
@@ -179,6 +190,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         }, config.shutdownGraceMs);
         await Promise.all([httpClosed, grpcClosed]);
         clearTimeout(grace);
+        await hookWorker.stop();
         await decisionRecorder.flush();
         await changeListener.stop();
         await securityLog.stop();

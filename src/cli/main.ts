@@ -7,6 +7,7 @@ import { auditCommand } from './audit-command';
 import { keysCommand } from './keys-command';
 import { policiesCommand } from './policies-command';
 import { projectsCommand } from './projects-command';
+import { rulesCommand } from './rules-command';
 import { tokenCommand } from './token-command';
 import { verifyCommand } from './verify-command';
 import { witnessesCommand } from './witnesses-command';
@@ -22,6 +23,7 @@ commands:
   keys       keys create|list|get|public-key|rotate|disable|enable: signing keys of a project (--project P or ATTESTD_PROJECT)
   witnesses  witnesses create|list|get|delete: signing authorities and their ATTESTATION notes
   policies   policies create|list|get|enable|disable|delete: which witnesses a cluster namespace requires
+  rules      rules create|list|get|enable|disable|delete: which witness signs pushes into a registry namespace
   attest     attest IMAGE --witness W: sign an image by digest and store the attestation
   verify     verify IMAGE (--witness W | --namespace N --cluster C): exit 0 when verified/allowed, 1 with the reason
 
@@ -45,6 +47,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     case 'keys': return keysCommand(rest);
     case 'witnesses': return witnessesCommand(rest);
     case 'policies': return policiesCommand(rest);
+    case 'rules': return rulesCommand(rest);
     case 'attest': return attestCommand(rest);
     case 'verify': return verifyCommand(rest);
     case undefined:

@@ -4,6 +4,8 @@ import type { GrafeasStore } from '../grafeas/grafeas-store';
 import type { KeyStore } from '../kms/key-store';
 import type { PolicyStore } from '../policies/policy-store';
 import type { ProjectStore } from '../projects/project-store';
+import type { HookStore } from '../registry/hook-store';
+import type { SigningRuleStore } from '../registry/signing-rule-store';
 import type { DecisionStore } from '../verification/decision-store';
 import type { WitnessStore } from '../witnesses/witness-store';
 import { PageTokens } from './page-token';
@@ -14,6 +16,8 @@ import { PostgresKeyStore } from './postgres-key-store';
 import { PostgresPolicyStore } from './postgres-policy-store';
 import { PostgresWitnessStore } from './postgres-witness-store';
 import { PostgresProjectStore } from './postgres-project-store';
+import { PostgresHookStore } from './postgres-hook-store';
+import { PostgresSigningRuleStore } from './postgres-signing-rule-store';
 
 /** The Postgres NOTIFY channel on which committed changes are announced (payload: project ids, comma-separated). */
 export const CHANGE_CHANNEL = 'attestd_changes';
@@ -27,6 +31,8 @@ export interface Stores {
   readonly witnesses: WitnessStore;
   readonly policies: PolicyStore;
   readonly decisions: DecisionStore;
+  readonly signingRules: SigningRuleStore;
+  readonly hooks: HookStore;
   /** Projects changed by this transaction; they are announced once it commits. */
   readonly touched: Set<string>;
 }
@@ -74,6 +80,8 @@ export class PostgresUnitOfWork implements UnitOfWork {
       witnesses: new PostgresWitnessStore(db, this.tokens),
       policies: new PostgresPolicyStore(db, this.tokens),
       decisions: new PostgresDecisionStore(db, this.tokens),
+      signingRules: new PostgresSigningRuleStore(db, this.tokens),
+      hooks: new PostgresHookStore(db, this.tokens),
     };
   }
 }

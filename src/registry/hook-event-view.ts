@@ -1,0 +1,33 @@
+import type { JsonObject } from '../grafeas/grafeas-types';
+import type { HookEventRow } from './hook-store';
+
+/** The state of the signing an event row points at. */
+export interface SigningState {
+  readonly status: 'PENDING' | 'SIGNED' | 'FAILED';
+  readonly attempts: number;
+  readonly reason: string;
+  readonly occurrence: string;
+  readonly updateTime: string;
+}
+
+/** A hookEvents item (attestd.v1.HookEvent in proto3 JSON). */
+export function hookEventView(row: HookEventRow, signing: SigningState | undefined): JsonObject {
+  const view: JsonObject = {
+    name: `projects/${row.projectId}/hookEvents/${row.hookEventId}`,
+    source: row.source,
+    eventId: row.eventId,
+    action: row.action,
+    mediaType: row.mediaType,
+    image: row.image,
+    tag: row.tag,
+    signingRule: row.ruleId ? `projects/${row.projectId}/signingRules/${row.ruleId}` : '',
+    witness: row.witnessId ? `projects/${row.projectId}/witnesses/${row.witnessId}` : '',
+    status: signing ? signing.status : 'IGNORED',
+    reason: row.reason || signing?.reason || '',
+    attempts: signing?.attempts ?? 0,
+    occurrence: signing?.occurrence ?? '',
+    receiveTime: row.receiveTime,
+    updateTime: signing?.updateTime ?? row.receiveTime,
+  };
+  return view;
+}

@@ -1,0 +1,121 @@
+import { v7 as uuidv7 } from 'uuid';
+import type { Access } from '../auth/access';
+import type { Clock } from '../domain/clock';
+import { parseProjectName } from '../domain/names';
+import type { RequestContext } from '../domain/request-context';
+import type { ChangeRecorder } from '../grafeas/change-recorder';
+import type { JsonObject, ListQuery, Page } from '../grafeas/grafeas-types';
+import { requireProject } from '../grafeas/require-project';
+import type { UnitOfWork } from '../store/stores';
+import type { HookEventRow } from './hook-store';
+import { checkPush, parseHookPayload, type HookSource, type RegistryEvent } from './hook-payloads';
+import type { HookMetrics } from './hook-metrics';
+import { repositoryMatches, splitRepository } from './repository-pattern';
+import type { SigningRuleRecord } from './signing-rule-store';
+import { hookEventView } from './hook-event-view';
+
+/** What a hook call did with the payload's events. */
+export interface HookResult {
+  received: number;
+  accepted: number;
+  ignored: number;
+  duplicates: number;
+  events: JsonObject[];
+}
+
+const METHODS: Readonly<Record<HookSource, string>> = { distribution: 'DistributionHook', harbor: 'HarborHook', acr: 'AcrHook', generic: 'GenericHook' };
+
+/**
+ * Receives registry events: manifest pushes covered by enabled signing rules go to the signing outbox,
+ * everything else is recorded as ignored with the reason — all in one transaction, committed before
+ * the hook answers. A redelivered event id is a no-op.
+ */
+export class HookService {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly access: Access,
+    private readonly clock: Clock,
+    private readonly changes: ChangeRecorder,
+    /** Called after a commit that queued signings (wakes the workers). */
+    private readonly onQueued: () => void = () => undefined,
+    private readonly metrics?: HookMetrics,
+  ) {}
+
+  async receive(ctx: RequestContext, source: HookSource, parent: string, payload: JsonObject, registryParam: string): Promise<HookResult> {
+    const projectId = parseProjectName(parent, 'parent');
+    this.access.check(ctx, 'hooks.post', projectId);
+    const events = parseHookPayload(source, payload, registryParam.trim());
+    const now = this.clock.now();
+    const actor = ctx.principal?.subject ?? 'anonymous';
+    const result = await this.uow.transaction(async (stores) => {
+      await requireProject(stores, projectId);
+      const rules = await stores.signingRules.enabled(projectId);
+      const out: HookResult = { received: events.length, accepted: 0, ignored: 0, duplicates: 0, events: [] };
+      const rows: HookEventRow[] = [];
+      for (const e of events) {
+        if (!(await stores.hooks.receipt(projectId, source, e.eventId, now))) {
+          out.duplicates++;
+          continue;
+        }
+        const event = source === 'acr' && e.registry === '' && !e.ignore ? withRuleRegistry(e, rules) : e;
+        const base = {
+          projectId,
+          source,
+          eventId: event.eventId,
+          action: event.action,
+          mediaType: event.mediaType,
+          image: event.registry && event.repository && event.digest ? `${event.registry}/${event.repository}@${event.digest}` : '',
+          tag: event.tag,
+          receiveTime: now,
+        };
+        const matching = event.ignore ? [] : matchingRules(rules, event);
+        if (event.ignore || matching.length === 0) {
+          const reason = event.ignore ?? noRuleReason(event);
+          rows.push({ ...base, hookEventId: uuidv7(), ruleId: '', witnessId: '', signingId: undefined, reason });
+          out.ignored++;
+          continue;
+        }
+        const witnesses = new Set<string>();
+        for (const rule of matching) {
+          // Two rules naming one witness sign once; the event shows the first rule.
+          if (witnesses.has(rule.witnessId)) continue;
+          witnesses.add(rule.witnessId);
+          const signingId = await stores.hooks.enqueue({ projectId, witnessId: rule.witnessId, registry: event.registry, repository: event.repository, digest: event.digest, actor, createTime: now });
+          rows.push({ ...base, hookEventId: uuidv7(), ruleId: rule.ruleId, witnessId: rule.witnessId, signingId, reason: '' });
+          out.accepted++;
+        }
+      }
+      await stores.hooks.insertEvents(rows);
+      if (out.accepted > 0) await this.changes.record(stores, ctx, METHODS[source], `projects/${projectId}/hookEvents/${rows.find((r) => r.signingId)!.hookEventId}`);
+      out.events = rows.map((r) => hookEventView(r, r.signingId ? { status: 'PENDING', attempts: 0, reason: '', occurrence: '', updateTime: now } : undefined));
+      return out;
+    });
+    this.metrics?.received(source, result);
+    if (result.accepted > 0) this.onQueued();
+    return result;
+  }
+
+  list(ctx: RequestContext, parent: string, query: ListQuery): Promise<Page<JsonObject>> {
+    const projectId = parseProjectName(parent, 'parent');
+    this.access.check(ctx, 'hookEvents.list', projectId);
+    return this.uow.stores.hooks.list(projectId, query);
+  }
+}
+
+/** Every enabled rule covering the event: same registry host, namespace = first path segment, rest matches. */
+export function matchingRules(rules: readonly SigningRuleRecord[], e: RegistryEvent): SigningRuleRecord[] {
+  const { namespace, rest } = splitRepository(e.repository);
+  return rules.filter((r) => r.enabled && r.registry === e.registry && r.namespace === namespace && repositoryMatches(r.repositories, rest));
+}
+
+function noRuleReason(e: RegistryEvent): string {
+  if (e.registry === '') return `the payload names no registry host and no enabled signing rule names one for namespace "${splitRepository(e.repository).namespace}": pass ?registry=host:port`;
+  return `no enabled signing rule covers ${e.registry}/${e.repository}`;
+}
+
+/** ACR names no host: take the only registry the enabled rules name for the event's namespace. */
+function withRuleRegistry(e: RegistryEvent, rules: readonly SigningRuleRecord[]): RegistryEvent {
+  const { namespace } = splitRepository(e.repository);
+  const hosts = [...new Set(rules.filter((r) => r.namespace === namespace).map((r) => r.registry))];
+  return hosts.length === 1 ? checkPush({ ...e, registry: hosts[0]! }) : e;
+}

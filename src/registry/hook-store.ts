@@ -1,0 +1,51 @@
+import type { JsonObject, ListQuery, Page } from '../grafeas/grafeas-types';
+
+/** A received event's row as hookEvents shows it (one per event and matching rule, or one ignored). */
+export interface HookEventRow {
+  readonly projectId: string;
+  readonly hookEventId: string;
+  readonly source: string;
+  readonly eventId: string;
+  readonly action: string;
+  readonly mediaType: string;
+  readonly image: string;
+  readonly tag: string;
+  readonly ruleId: string;
+  readonly witnessId: string;
+  /** The outbox row that signs it; undefined when ignored. */
+  readonly signingId: string | undefined;
+  readonly reason: string;
+  readonly receiveTime: string;
+}
+
+/** One signing job of the outbox: a witness signs registry/repository@digest. */
+export interface SigningJob {
+  readonly signingId: string;
+  readonly projectId: string;
+  readonly witnessId: string;
+  readonly registry: string;
+  readonly repository: string;
+  readonly digest: string;
+  readonly attempts: number;
+  /** Who posted the hook (the token's subject); the attestation is made on its behalf. */
+  readonly actor: string;
+  readonly createTime: string;
+}
+
+/** Storage of hook receipts, events and the signing outbox. */
+export interface HookStore {
+  /** Records that an event id was received; false when it was received before (a redelivery). */
+  receipt(projectId: string, source: string, eventId: string, time: string): Promise<boolean>;
+  /** The signing job for the job's key, created PENDING or found (a FAILED one is re-armed). Returns its id. */
+  enqueue(job: Omit<SigningJob, 'signingId' | 'attempts'>): Promise<string>;
+  insertEvents(rows: readonly HookEventRow[]): Promise<void>;
+  /** Locks one due PENDING job no other transaction holds (FOR UPDATE SKIP LOCKED). */
+  claimDue(now: string): Promise<SigningJob | undefined>;
+  markSigned(signingId: string, occurrence: string, now: string): Promise<void>;
+  /** Counts a failed attempt: PENDING again at `nextAttemptTime`, or FAILED for good when `final`. */
+  markAttemptFailed(signingId: string, reason: string, final: boolean, nextAttemptTime: string, now: string): Promise<void>;
+  /** PENDING jobs (all projects). */
+  backlog(): Promise<number>;
+  /** hookEvents in the API shape, oldest first, filtered and paged. */
+  list(projectId: string, query: ListQuery): Promise<Page<JsonObject>>;
+}

@@ -1,0 +1,151 @@
+import { ApiError } from '../domain/api-error';
+import type { Clock } from '../domain/clock';
+import { parseImageReference } from '../domain/image-reference';
+import { internalContext } from '../domain/request-context';
+import type { Logger } from '../logger';
+import { fromDatabaseError } from '../store/sql-errors';
+import type { UnitOfWork } from '../store/stores';
+import type { AttestService } from '../witnesses/attest-service';
+import type { HookMetrics } from './hook-metrics';
+import type { SigningJob } from './hook-store';
+
+export interface HookWorkerOptions {
+  /** Parallel claim loops in this process (default 2). */
+  readonly concurrency?: number;
+  /** How often idle loops look for due work (default 1000 ms); a queued signing wakes them at once. */
+  readonly pollMs?: number;
+  /** Attempts before a signing is FAILED for good (default 8). */
+  readonly maxAttempts?: number;
+  /** First retry delay, doubled per attempt (default 1000 ms), capped at backoffMaxMs (default 5 min). */
+  readonly backoffMs?: number;
+  readonly backoffMaxMs?: number;
+}
+
+/** Errors that another attempt will not fix: the signing fails at once with the message. */
+const PERMANENT = new Set(['INVALID_ARGUMENT', 'NOT_FOUND', 'FAILED_PRECONDITION', 'PERMISSION_DENIED']);
+
+/**
+ * Signs the hook outbox: each loop claims one due job (FOR UPDATE SKIP LOCKED), attests it in the
+ * same transaction and marks it SIGNED, so a crash anywhere leaves the job PENDING and it is signed
+ * later exactly once. Failures are retried with exponential backoff, then marked FAILED with the reason.
+ */
+export class HookWorker {
+  private readonly concurrency: number;
+  private readonly pollMs: number;
+  private readonly maxAttempts: number;
+  private readonly backoffMs: number;
+  private readonly backoffMaxMs: number;
+  private loops: Promise<void>[] = [];
+  private stopping = false;
+  private sleepers = new Set<() => void>();
+
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly attest: AttestService,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    private readonly metrics?: HookMetrics,
+    options: HookWorkerOptions = {},
+  ) {
+    this.concurrency = options.concurrency ?? 2;
+    this.pollMs = options.pollMs ?? 1000;
+    this.maxAttempts = options.maxAttempts ?? 8;
+    this.backoffMs = options.backoffMs ?? 1000;
+    this.backoffMaxMs = options.backoffMaxMs ?? 5 * 60_000;
+  }
+
+  start(): void {
+    if (this.loops.length > 0) return;
+    this.stopping = false;
+    for (let i = 0; i < this.concurrency; i++) this.loops.push(this.loop(i));
+  }
+
+  /** Lets in-flight signings finish (they commit or roll back), then resolves. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake();
+    await Promise.all(this.loops);
+    this.loops = [];
+  }
+
+  /** Wakes idle loops (after a hook queued work). */
+  wake(): void {
+    for (const wake of [...this.sleepers]) wake();
+  }
+
+  /** Claims and processes one due job; false when none was due (or every due one is held by others). */
+  async runOnce(): Promise<boolean> {
+    let claimed: SigningJob | undefined;
+    try {
+      const occurrence = await this.uow.transaction(async (stores) => {
+        const job = await stores.hooks.claimDue(this.clock.now());
+        if (!job) return undefined;
+        claimed = job;
+        const ref = parseImageReference(`${job.registry}/${job.repository}@${job.digest}`);
+        const ctx = internalContext(`hook-signing-${job.signingId}`, job.actor);
+        const occ = await this.attest.attestIn(stores, ctx, { projectId: job.projectId, witnessId: job.witnessId }, ref);
+        await stores.hooks.markSigned(job.signingId, String(occ.name), this.clock.now());
+        return String(occ.name);
+      });
+      if (!claimed) return false;
+      this.metrics?.signed((Date.parse(this.clock.now()) - Date.parse(claimed.createTime)) / 1000);
+      this.logger.info({ signing: claimed.signingId, image: image(claimed), occurrence }, 'registry push signed');
+      return true;
+    } catch (err) {
+      if (!claimed) throw err;
+      await this.recordFailure(claimed, err);
+      return true;
+    }
+  }
+
+  private async recordFailure(job: SigningJob, err: unknown): Promise<void> {
+    const apiError = err instanceof ApiError ? err : fromDatabaseError(err);
+    const permanent = apiError !== undefined && PERMANENT.has(apiError.code);
+    const final = permanent || job.attempts + 1 >= this.maxAttempts;
+    const reason = apiError ? `${apiError.code}: ${apiError.message}` : 'internal error while signing (see the attestd log)';
+    const delay = Math.min(this.backoffMaxMs, this.backoffMs * 2 ** job.attempts);
+    const now = this.clock.now();
+    const next = new Date(Date.parse(now) + delay).toISOString();
+    (apiError ? this.logger.warn.bind(this.logger) : this.logger.error.bind(this.logger))(
+      { signing: job.signingId, image: image(job), attempt: job.attempts + 1, final, err: apiError ? apiError.message : err },
+      final ? 'registry push signing failed for good' : 'registry push signing failed; retrying',
+    );
+    try {
+      await this.uow.transaction((stores) => stores.hooks.markAttemptFailed(job.signingId, reason, final, next, now));
+      this.metrics?.failed(final);
+    } catch (e) {
+      // The job stays PENDING and is claimed again: the attempt is simply not counted.
+      this.logger.warn({ signing: job.signingId, err: (e as Error).message }, 'could not record a failed signing attempt');
+    }
+  }
+
+  private async loop(index: number): Promise<void> {
+    let failures = 0;
+    while (!this.stopping) {
+      let worked = false;
+      try {
+        worked = await this.runOnce();
+        if (index === 0 && !worked) this.metrics?.backlog(await this.uow.stores.hooks.backlog());
+        failures = 0;
+      } catch (err) {
+        failures++;
+        this.logger.warn({ err: (err as Error).message, failures }, 'hook worker cannot reach the outbox; backing off');
+      }
+      if (!worked && !this.stopping) await this.sleep(failures > 0 ? Math.min(30_000, this.pollMs * 2 ** Math.min(failures, 5)) : this.pollMs);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.sleepers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.sleepers.add(done);
+    });
+  }
+}
+
+const image = (j: SigningJob): string => `${j.registry}/${j.repository}@${j.digest}`;

@@ -1,0 +1,178 @@
+import type { Knex } from 'knex';
+import { v7 as uuidv7 } from 'uuid';
+import type { JsonObject, ListQuery, Page } from '../grafeas/grafeas-types';
+import { hookEventView, type SigningState } from '../registry/hook-event-view';
+import type { HookEventRow, HookStore, SigningJob } from '../registry/hook-store';
+import { compileFilter, type FilterFields } from './filter-sql';
+import type { PageTokens } from './page-token';
+
+const FIELDS: FilterFields = Object.freeze({
+  status: { column: 'status', type: 'enum', enumValues: ['PENDING', 'SIGNED', 'FAILED', 'IGNORED'] },
+  source: { column: 'source', type: 'string' },
+  eventId: { column: 'event_id', type: 'string' },
+  action: { column: 'action', type: 'string' },
+  image: { column: 'image', type: 'string' },
+  tag: { column: 'tag', type: 'string' },
+  witness: { column: 'witness', type: 'string' },
+  signingRule: { column: 'signing_rule', type: 'string' },
+  receiveTime: { column: 'receive_time', type: 'timestamp' },
+});
+
+/** Hook receipts, events and the signing outbox in Postgres. */
+export class PostgresHookStore implements HookStore {
+  constructor(
+    private readonly db: Knex,
+    private readonly tokens: PageTokens,
+  ) {}
+
+  async receipt(projectId: string, source: string, eventId: string, time: string): Promise<boolean> {
+    const rows = await this.db('hook_receipts')
+      .insert({ project_id: projectId, source, event_id: eventId, receive_time: time })
+      .onConflict(['project_id', 'source', 'event_id'])
+      .ignore()
+      .returning('event_id');
+    return rows.length === 1;
+  }
+
+  async enqueue(job: Omit<SigningJob, 'signingId' | 'attempts'>): Promise<string> {
+    const key = { project_id: job.projectId, witness_id: job.witnessId, registry: job.registry, repository: job.repository, digest: job.digest };
+    const inserted: { signing_id: string }[] = await this.db('hook_signings')
+      .insert({
+        ...key,
+        signing_id: uuidv7(),
+        status: 'PENDING',
+        attempts: 0,
+        next_attempt_time: job.createTime,
+        actor: job.actor,
+        create_time: job.createTime,
+        update_time: job.createTime,
+      })
+      .onConflict(['project_id', 'witness_id', 'registry', 'repository', 'digest'])
+      .ignore()
+      .returning('signing_id');
+    if (inserted.length === 1) return inserted[0]!.signing_id;
+    const existing: { signing_id: string; status: string } = await this.db('hook_signings').where(key).first('signing_id', 'status');
+    if (existing.status === 'FAILED') {
+      // A new push of an image whose signing failed for good tries again.
+      await this.db('hook_signings')
+        .where({ signing_id: existing.signing_id, status: 'FAILED' })
+        .update({ status: 'PENDING', attempts: 0, next_attempt_time: job.createTime, reason: '', actor: job.actor, update_time: job.createTime });
+    }
+    return existing.signing_id;
+  }
+
+  async insertEvents(rows: readonly HookEventRow[]): Promise<void> {
+    const values = rows.map((r) => ({
+      project_id: r.projectId,
+      hook_event_id: r.hookEventId,
+      source: r.source,
+      event_id: r.eventId,
+      action: r.action,
+      media_type: r.mediaType,
+      image: r.image,
+      tag: r.tag,
+      rule_id: r.ruleId,
+      witness_id: r.witnessId,
+      signing_id: r.signingId ?? null,
+      reason: r.reason,
+      receive_time: r.receiveTime,
+    }));
+    for (let i = 0; i < values.length; i += 1000) await this.db('hook_events').insert(values.slice(i, i + 1000));
+  }
+
+  async claimDue(now: string): Promise<SigningJob | undefined> {
+    const row = await this.db('hook_signings')
+      .where('status', 'PENDING')
+      .where('next_attempt_time', '<=', now)
+      .orderBy('next_attempt_time')
+      .limit(1)
+      .forUpdate()
+      .skipLocked()
+      .first();
+    if (!row) return undefined;
+    return {
+      signingId: row.signing_id,
+      projectId: row.project_id,
+      witnessId: row.witness_id,
+      registry: row.registry,
+      repository: row.repository,
+      digest: row.digest,
+      attempts: Number(row.attempts),
+      actor: row.actor,
+      createTime: new Date(row.create_time).toISOString(),
+    };
+  }
+
+  async markSigned(signingId: string, occurrence: string, now: string): Promise<void> {
+    await this.db('hook_signings').where({ signing_id: signingId }).update({ status: 'SIGNED', occurrence, reason: '', update_time: now });
+  }
+
+  async markAttemptFailed(signingId: string, reason: string, final: boolean, nextAttemptTime: string, now: string): Promise<void> {
+    await this.db('hook_signings')
+      .where({ signing_id: signingId, status: 'PENDING' })
+      .update({
+        attempts: this.db.raw('attempts + 1'),
+        status: final ? 'FAILED' : 'PENDING',
+        reason: reason.slice(0, 2000),
+        next_attempt_time: nextAttemptTime,
+        update_time: now,
+      });
+  }
+
+  async backlog(): Promise<number> {
+    const row = await this.db('hook_signings').where('status', 'PENDING').count<{ n: string }[]>({ n: '*' }).first();
+    return Number(row?.n ?? 0);
+  }
+
+  async list(projectId: string, query: ListQuery): Promise<Page<JsonObject>> {
+    const scope = `hookEvents|${projectId}|${query.filterText}`;
+    const after = this.tokens.decode(scope, query.pageToken);
+    const view = this.db
+      .from('hook_events as e')
+      .leftJoin('hook_signings as s', 's.signing_id', 'e.signing_id')
+      .where('e.project_id', projectId)
+      .select(
+        'e.*',
+        this.db.raw(`CASE WHEN e.signing_id IS NULL THEN 'IGNORED' ELSE s.status END AS status`),
+        this.db.raw(`CASE WHEN e.witness_id = '' THEN '' ELSE 'projects/' || e.project_id || '/witnesses/' || e.witness_id END AS witness`),
+        this.db.raw(`CASE WHEN e.rule_id = '' THEN '' ELSE 'projects/' || e.project_id || '/signingRules/' || e.rule_id END AS signing_rule`),
+        's.status as s_status',
+        's.attempts as s_attempts',
+        's.reason as s_reason',
+        's.occurrence as s_occurrence',
+        's.update_time as s_update_time',
+      )
+      .as('v');
+    const q = this.db.from(view);
+    if (query.filter) {
+      const { sql, bindings } = compileFilter(query.filter, FIELDS);
+      q.whereRaw(`(${sql})`, bindings as Knex.RawBinding[]);
+    }
+    if (after !== undefined) q.where('hook_event_id', '>', after);
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const rows: any[] = await q.select('*').orderBy('hook_event_id').limit(query.pageSize + 1);
+    const more = rows.length > query.pageSize;
+    const items = (more ? rows.slice(0, query.pageSize) : rows).map((r) => {
+      const row: HookEventRow = {
+        projectId: r.project_id,
+        hookEventId: r.hook_event_id,
+        source: r.source,
+        eventId: r.event_id,
+        action: r.action,
+        mediaType: r.media_type,
+        image: r.image,
+        tag: r.tag,
+        ruleId: r.rule_id,
+        witnessId: r.witness_id,
+        signingId: r.signing_id ?? undefined,
+        reason: r.reason,
+        receiveTime: new Date(r.receive_time).toISOString(),
+      };
+      const signing: SigningState | undefined = r.signing_id
+        ? { status: r.s_status, attempts: Number(r.s_attempts), reason: r.s_reason, occurrence: r.s_occurrence, updateTime: new Date(r.s_update_time).toISOString() }
+        : undefined;
+      return hookEventView(row, signing);
+    });
+    return { items, nextPageToken: more ? this.tokens.encode(scope, rows[query.pageSize - 1]!.hook_event_id) : '' };
+  }
+}

@@ -1,0 +1,96 @@
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+
+/** The registry fixtures copied into the project (see test/fixtures/registry/PROVENANCE.md). */
+export const FIXTURES = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'registry');
+/** The digest the captured registry pushed. */
+export const CAPTURED_DIGEST = 'sha256:91a23e497e22785074aa893b0bd052f46354d2c211bed7180247c639f186c51c';
+
+export function fixtureText(name: string): string {
+  return fs.readFileSync(path.join(FIXTURES, name), 'utf8');
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function fixture(name: string): any {
+  return JSON.parse(fixtureText(name));
+}
+
+export interface Reply {
+  status: number;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  body: any;
+  ms: number;
+}
+
+/** One REST call; the body is sent as given when it is a string. */
+export async function call(baseUrl: string, token: string | undefined, method: string, urlPath: string, body?: unknown, contentType = 'application/json'): Promise<Reply> {
+  const started = Date.now();
+  const headers: Record<string, string> = {};
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['content-type'] = contentType;
+  const res = await fetch(`${baseUrl}${urlPath}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // keep the text
+  }
+  return { status: res.status, body: parsed, ms: Date.now() - started };
+}
+
+/** Calls and insists on a 2xx. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function ok(baseUrl: string, token: string, method: string, urlPath: string, body?: unknown): Promise<any> {
+  const r = await call(baseUrl, token, method, urlPath, body);
+  if (r.status < 200 || r.status > 299) throw new Error(`${method} ${urlPath} answered ${r.status}: ${JSON.stringify(r.body)}`);
+  return r.body;
+}
+
+/** Creates project P, key "signer", witness W and (optionally) an enabled signing rule R. */
+export async function setUpSigning(
+  baseUrl: string,
+  token: string,
+  o: { project: string; witness: string; rule?: string; registry?: string; namespace?: string; repositories?: string },
+): Promise<void> {
+  await ok(baseUrl, token, 'POST', '/v1/projects', { name: `projects/${o.project}` });
+  await ok(baseUrl, token, 'POST', `/v1/projects/${o.project}/keys?keyId=signer`, { keySpec: 'EC_P256' });
+  await ok(baseUrl, token, 'POST', `/v1/projects/${o.project}/witnesses?witnessId=${o.witness}`, { key: `projects/${o.project}/keys/signer` });
+  if (o.rule) {
+    await ok(baseUrl, token, 'POST', `/v1/projects/${o.project}/signingRules?ruleId=${o.rule}`, {
+      registry: o.registry ?? '127.0.0.1:5000',
+      namespace: o.namespace ?? 'kritis-demo',
+      repositories: o.repositories ?? '*',
+      witness: `projects/${o.project}/witnesses/${o.witness}`,
+      enabled: true,
+    });
+  }
+}
+
+/** Polls until `check` returns a value other than undefined, or fails after `timeoutMs`. */
+export async function poll<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen({ host: '127.0.0.1', port: 0 }, () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
