@@ -4,11 +4,23 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { testToken, startTestServer, type TestServer } from '../support/test-server';
-import { ADMINS, callGrpc, callRest, ep, fill, grpcClients, OCCURRENCE_WRITERS, READERS, type Endpoint } from '../support/rpc-matrix';
+import { ADMINS, ADMISSION, ATTESTORS, callGrpc, callRest, ep, fill, grpcClients, OCCURRENCE_WRITERS, READERS, type Endpoint } from '../support/rpc-matrix';
 
 const G = 'grafeas.v1.Grafeas';
 const P = 'attestd.v1.Projects';
 const A = 'attestd.v1.AuditEvents';
+const K = 'attestd.v1.KeyManagement';
+const W = 'attestd.v1.Witnesses';
+const PO = 'attestd.v1.Policies';
+const V = 'attestd.v1.Verification';
+const KEY = 'projects/{p}/keys/k1';
+const WIT = 'projects/{p}/witnesses/w1';
+const POL = 'projects/{p}/policies/p1';
+const BYTES = { data: 'eA==', signature: 'eA==' };
+const WITNESS = { key: KEY, description: 'd' };
+const POLICY = { witnesses: [WIT], cluster: 'c1', namespaces: ['default'] };
+const VERIFY = { cluster: 'c1', namespace: 'default', images: ['r.example.com/a@sha256:' + '0'.repeat(64)] };
+const IMAGE = { image: 'r.example.com/a@sha256:' + '0'.repeat(64) };
 const OCC = 'projects/{p}/occurrences/00000000-0000-4000-8000-000000000000';
 const NOTE = { attestation: { hint: { humanReadableName: 'x' } } };
 const OCCURRENCE = { resourceUri: 'https://r@sha256:0', noteName: 'projects/{p}/notes/n1', attestation: {} };
@@ -34,6 +46,28 @@ const ENDPOINTS: readonly Endpoint[] = [
   ep('ListProjects', P, ['GET', '/v1/projects'], {}, READERS, true),
   ep('DeleteProject', P, ['DELETE', '/v1/projects/{p}'], { name: 'projects/{p}' }, ADMINS),
   ep('ListAuditEvents', A, ['GET', '/v1/projects/{p}/auditEvents'], { parent: 'projects/{p}' }, READERS),
+  ep('CreateKey', K, ['POST', '/v1/projects/{p}/keys?keyId=k2', { keySpec: 'EC_P256' }], { parent: 'projects/{p}', keyId: 'k2', key: { keySpec: 'EC_P256' } }, ADMINS),
+  ep('GetKey', K, ['GET', `/v1/${KEY}`], { name: KEY }, READERS),
+  ep('ListKeys', K, ['GET', '/v1/projects/{p}/keys'], { parent: 'projects/{p}' }, READERS),
+  ep('GetPublicKey', K, ['GET', `/v1/${KEY}/publicKey`], { name: KEY }, READERS),
+  ep('Sign', K, ['POST', `/v1/${KEY}:sign`, { data: 'eA==' }], { name: KEY, data: 'eA==' }, ADMINS),
+  ep('Verify', K, ['POST', `/v1/${KEY}:verify`, BYTES], { name: KEY, ...BYTES }, READERS),
+  ep('RotateKey', K, ['POST', `/v1/${KEY}:rotate`, {}], { name: KEY }, ADMINS),
+  ep('DisableKey', K, ['POST', `/v1/${KEY}:disable`, {}], { name: KEY }, ADMINS),
+  ep('EnableKey', K, ['POST', `/v1/${KEY}:enable`, {}], { name: KEY }, ADMINS),
+  ep('CreateWitness', W, ['POST', '/v1/projects/{p}/witnesses?witnessId=w2', WITNESS], { parent: 'projects/{p}', witnessId: 'w2', witness: WITNESS }, ADMINS),
+  ep('GetWitness', W, ['GET', `/v1/${WIT}`], { name: WIT }, READERS),
+  ep('ListWitnesses', W, ['GET', '/v1/projects/{p}/witnesses'], { parent: 'projects/{p}' }, READERS),
+  ep('UpdateWitness', W, ['PATCH', `/v1/${WIT}`, { description: 'e' }], { name: WIT, witness: { description: 'e' } }, ADMINS),
+  ep('DeleteWitness', W, ['DELETE', `/v1/${WIT}`], { name: WIT }, ADMINS),
+  ep('Attest', W, ['POST', `/v1/${WIT}:attest`, IMAGE], { name: WIT, ...IMAGE }, ATTESTORS),
+  ep('CreatePolicy', PO, ['POST', '/v1/projects/{p}/policies?policyId=p2', POLICY], { parent: 'projects/{p}', policyId: 'p2', policy: POLICY }, ADMINS),
+  ep('GetPolicy', PO, ['GET', `/v1/${POL}`], { name: POL }, READERS),
+  ep('ListPolicies', PO, ['GET', '/v1/projects/{p}/policies'], { parent: 'projects/{p}' }, READERS),
+  ep('UpdatePolicy', PO, ['PATCH', `/v1/${POL}`, { enabled: true }], { name: POL, policy: { enabled: true } }, ADMINS),
+  ep('DeletePolicy', PO, ['DELETE', `/v1/${POL}`], { name: POL }, ADMINS),
+  ep('VerifyImages', V, ['POST', '/v1/projects/{p}:verifyImages', VERIFY], { parent: 'projects/{p}', ...VERIFY }, ADMISSION),
+  ep('ListDecisions', V, ['GET', '/v1/projects/{p}/decisions'], { parent: 'projects/{p}' }, READERS),
 ];
 
 /** Callers: no role at all, each role on the project, and admin on another project only. */
@@ -63,7 +97,7 @@ describe('authorization: role × endpoint matrix over REST and gRPC', function (
   it('covers every RPC the server serves', () => {
     const served = new Set<string>();
     for (const [name, client] of clients) {
-      if (![G, P, A].includes(name)) continue;
+      if (![G, P, A, K, W, PO, V].includes(name)) continue;
       for (const m of Object.keys((client.constructor as unknown as { service: object }).service)) served.add(`${name}/${m}`);
     }
     expect(new Set(ENDPOINTS.map((e) => `${e.service}/${e.rpc}`))).to.deep.equal(served);

@@ -8,6 +8,10 @@ import { attestdProtoFiles, GRAFEAS_PROTO_FILES, PROTO_INCLUDE_DIRS } from '../.
 export const READERS = ['viewer', 'attestor', 'admission', 'admin'] as const;
 export const OCCURRENCE_WRITERS = ['attestor', 'admin'] as const;
 export const ADMINS = ['admin'] as const;
+/** `:attest` (witnesses.attest). */
+export const ATTESTORS = ['attestor', 'admin'] as const;
+/** `:verifyImages` (images.verify). */
+export const ADMISSION = ['admission', 'admin'] as const;
 
 /** One RPC as the matrix calls it: REST verb + path + body, and the gRPC request; `{p}` is the project id. */
 export interface Endpoint {
