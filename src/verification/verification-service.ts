@@ -68,7 +68,14 @@ export class VerificationService {
       const keyOf = (ref: ImageReference): string => `${scope}|${input.breakglass}|${canonicalString(ref)}`;
       const compute = async (wanted: ImageReference[]): Promise<Map<ImageReference, ImageResult>> =>
         this.decide(this.uow.stores, projectId, policies, wanted, input.breakglass);
-      const missing = refs.filter((r): r is ImageReference => !(r instanceof Error) && !(useCache && this.verdicts.peek(keyOf(r))));
+      // Hits are taken once, here: a second peek after the computation below could find them expired.
+      const cached = new Map<ImageReference, ImageResult>();
+      const missing = refs.filter((r): r is ImageReference => {
+        if (r instanceof Error) return false;
+        const hit = useCache ? this.verdicts.peek(keyOf(r)) : undefined;
+        if (hit) cached.set(r, hit);
+        return hit === undefined;
+      });
       const fresh = missing.length ? await compute(missing) : new Map<ImageReference, ImageResult>();
       for (const [i, ref] of refs.entries()) {
         const image = input.images[i]!;
@@ -78,7 +85,7 @@ export class VerificationService {
         }
         let verdict = fresh.get(ref);
         if (verdict && useCache) this.verdicts.set(keyOf(ref), verdict, verdict.allowed);
-        verdict ??= this.verdicts.peek(keyOf(ref))!;
+        verdict ??= cached.get(ref)!;
         results.push({ ...verdict, image });
       }
     }
