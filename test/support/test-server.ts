@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import jwt from 'jsonwebtoken';
 import { loadConfig } from '../../src/config';
 import { silentLogger } from '../../src/logger';
@@ -25,8 +28,11 @@ export async function startTestServer(
   options: { backend?: TestBackend; env?: Record<string, string>; databaseUrl?: string } = {},
 ): Promise<TestServer> {
   const databaseUrl = options.databaseUrl ?? (await (options.backend ?? defaultBackend()).createDatabase());
+  // A private DATA_DIR (master key, audit anchors) unless the test brings its own; removed on stop.
+  const ownDataDir = options.env?.DATA_DIR === undefined ? fs.mkdtempSync(path.join(os.tmpdir(), 'attestd-test-data-')) : undefined;
   const config = loadConfig({
     DATABASE_URL: databaseUrl,
+    ...(ownDataDir ? { DATA_DIR: ownDataDir } : {}),
     HOST: '127.0.0.1',
     HTTP_PORT: '0',
     GRPC_PORT: '0',
@@ -38,6 +44,10 @@ export async function startTestServer(
   const server = await startServer(config, silentLogger());
   return {
     ...server,
+    stop: async () => {
+      await server.stop();
+      if (ownDataDir) fs.rmSync(ownDataDir, { recursive: true, force: true });
+    },
     baseUrl: `http://127.0.0.1:${server.httpPort}`,
     grpcAddress: `127.0.0.1:${server.grpcPort}`,
     adminToken: testToken(),
