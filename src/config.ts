@@ -111,3 +111,43 @@ function logLevel(v: string): string {
   if (!LEVELS.includes(v)) throw new Error(`LOG_LEVEL must be one of ${LEVELS.join(', ')}, got "${v}"`);
   return v;
 }
+
+/** The admission webhook's settings (`attestd admission`, `attestd serve --admission`); host and port come from Config. */
+export interface AdmissionConfig {
+  /** attestd's REST URL for the remote adapter: --server / ATTESTD_SERVER (default http://127.0.0.1:8080). */
+  readonly server: string;
+  /** Bearer token with the `admission` role: --token / ATTESTD_TOKEN. */
+  readonly token: string | undefined;
+  /** The project whose policies apply: --project / ADMISSION_PROJECT (default "default"). */
+  readonly project: string;
+  /** This cluster's name in policies: --cluster / ADMISSION_CLUSTER (default "default"). */
+  readonly cluster: string;
+  /** Serving certificate and key (PEM files): --tls-cert / ADMISSION_TLS_CERT, --tls-key / ADMISSION_TLS_KEY. */
+  readonly tlsCertFile: string | undefined;
+  readonly tlsKeyFile: string | undefined;
+  /** Internal deadline for a verdict: ADMISSION_DEADLINE_MS (default 5000, below the webhook's 10 s). */
+  readonly deadlineMs: number;
+  /** Admit unverified when attestd cannot answer: ADMISSION_FAIL_OPEN (default false: deny). */
+  readonly failOpen: boolean;
+  /** Largest AdmissionReview body: ADMISSION_BODY_LIMIT bytes (default 3 MiB). */
+  readonly bodyLimitBytes: number;
+}
+
+/** Reads the admission settings; a contract flag (`--server`, `--project`, …) wins over its environment variable. */
+export function loadAdmissionConfig(env: Env = process.env, flags: Env = {}): AdmissionConfig {
+  const get = (flag: string, name: string): string | undefined => {
+    const v = flags[flag] ?? flags[name] ?? env[name];
+    return v === undefined || v === '' ? undefined : v;
+  };
+  return Object.freeze({
+    server: get('SERVER', 'ATTESTD_SERVER') ?? 'http://127.0.0.1:8080',
+    token: get('TOKEN', 'ATTESTD_TOKEN'),
+    project: get('PROJECT', 'ADMISSION_PROJECT') ?? 'default',
+    cluster: get('CLUSTER', 'ADMISSION_CLUSTER') ?? 'default',
+    tlsCertFile: get('TLS_CERT', 'ADMISSION_TLS_CERT'),
+    tlsKeyFile: get('TLS_KEY', 'ADMISSION_TLS_KEY'),
+    deadlineMs: int(get('DEADLINE_MS', 'ADMISSION_DEADLINE_MS'), 5000, 'ADMISSION_DEADLINE_MS', 100, 29000),
+    failOpen: bool(get('FAIL_OPEN', 'ADMISSION_FAIL_OPEN'), false, 'ADMISSION_FAIL_OPEN'),
+    bodyLimitBytes: int(get('BODY_LIMIT', 'ADMISSION_BODY_LIMIT'), 3 * 1024 * 1024, 'ADMISSION_BODY_LIMIT', 1024, 64 * 1024 * 1024),
+  });
+}

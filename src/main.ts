@@ -9,7 +9,9 @@ import { SecurityEventLog } from './audit/security-event-log';
 import { Access } from './auth/access';
 import { JwtAuthenticator } from './auth/jwt-authenticator';
 import { resolveJwtKey } from './auth/token-secrets';
-import type { Config } from './config';
+import { startAdmissionWebhook, type RunningWebhook } from './admission/admission-webhook';
+import { InProcessVerifier } from './admission/in-process-verifier';
+import type { AdmissionConfig, Config } from './config';
 import { systemClock } from './domain/clock';
 import { NoteService } from './grafeas/note-service';
 import { OccurrenceService } from './grafeas/occurrence-service';
@@ -58,6 +60,9 @@ export interface RunningServer {
   readonly httpPort: number;
   readonly grpcPort: number;
   readonly databaseUrl: string;
+  /** The in-process admission webhook (`serve --admission`), when started. */
+  readonly admission?: RunningWebhook;
+  readonly verification: VerificationService;
   stop(): Promise<void>;
 }
 
@@ -73,7 +78,7 @@ export async function connectDatabase(config: Config, logger: Logger): Promise<{
 }
 
 /** The composition root: config → database → stores → services → transports. */
-export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+export async function startServer(config: Config, logger: Logger, options: { admission?: AdmissionConfig } = {}): Promise<RunningServer> {
   // Bad TLS files fail here, before the database starts, with a message naming the variable and file.
   const tls = loadTls(config);
   const rateLimiter =
@@ -131,6 +136,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     metrics.gauge('attestd_db_pool_used', 'Database connections in use', () => pool?.numUsed() ?? 0);
     metrics.gauge('attestd_db_pool_free', 'Idle database connections', () => pool?.numFree() ?? 0);
     metrics.gauge('attestd_db_pool_pending', 'Requests waiting for a database connection', () => pool?.numPendingAcquires() ?? 0);
+    let queries = 0;
+    knex.on('query', () => void queries++);
+    metrics.gauge('attestd_db_queries', 'Statements sent to the database since start (a counter)', () => queries);
 
     const app = httpApp({
       root,
@@ -164,6 +172,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     unwind.push(() => grpc.forceShutdown());
     const grpcPort = await bindGrpc(grpc, config.host, config.grpcPort, grpcServerCredentials(tls));
     const httpPort = (httpServer.address() as AddressInfo).port;
+    const admissionConfig = options.admission;
+    const admission = admissionConfig
+      ? await startAdmissionWebhook(admissionConfig, { host: config.host, port: config.admissionPort }, new InProcessVerifier(verification, admissionConfig.project, admissionConfig.cluster), logger)
+      : undefined;
     securityLog.start();
     anchors.start();
     changeListener.start();
@@ -181,6 +193,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     const stop = (): Promise<void> =>
       (stopping ??= (async () => {
         logger.info('attestd stopping: finishing in-flight requests');
+        const admissionClosed = admission?.stop(config.shutdownGraceMs);
         const httpClosed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
         httpServer.closeIdleConnections();
         const grpcClosed = new Promise<void>((resolve) => grpc.tryShutdown(() => resolve()));
@@ -188,7 +201,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
           httpServer.closeAllConnections();
           grpc.forceShutdown();
         }, config.shutdownGraceMs);
-        await Promise.all([httpClosed, grpcClosed]);
+        await Promise.all([httpClosed, grpcClosed, admissionClosed]);
         clearTimeout(grace);
         await hookWorker.stop();
         await decisionRecorder.flush();
@@ -199,7 +212,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         await embedded?.stop();
         logger.info('attestd stopped');
       })());
-    return { httpPort, grpcPort, databaseUrl: url, stop };
+    return { httpPort, grpcPort, databaseUrl: url, stop, verification, admission };
   } catch (err) {
     for (const undo of unwind.reverse()) undo();
     await knex.destroy().catch(() => undefined);

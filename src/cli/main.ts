@@ -1,4 +1,5 @@
-import { loadConfig, parseFlags } from '../config';
+import { printCaBundle, admissionCommand } from '../admission/admission-command';
+import { loadAdmissionConfig, loadConfig, parseFlags } from '../config';
 import { createLogger } from '../logger';
 import { connectDatabase, startServer } from '../main';
 import { migrateLatest } from '../store/database';
@@ -15,7 +16,9 @@ import { witnessesCommand } from './witnesses-command';
 const USAGE = `usage: attestd <command> [flags]
 
 commands:
-  serve      run the REST and gRPC metadata service (embedded database unless DATABASE_URL is set)
+  serve      run the REST and gRPC metadata service (embedded database unless DATABASE_URL is set);
+             --admission also serves the admission webhook in-process (--project, --cluster, --tls-cert, --tls-key)
+  admission  the admission webhook alone, asking attestd at --server (--token, --project, --cluster, --tls-cert, --tls-key)
   migrate    apply database migrations and exit
   audit      audit verify [--project P]: check the audit hash chains and their anchors
   token      token create --sub S --role R [--project P] [--ttl 24h]: mint a bearer token
@@ -39,6 +42,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return serve(flags);
     case 'migrate':
       return migrate(flags);
+    case 'admission':
+      return admissionCommand(rest);
     case 'audit':
       return auditCommand(rest);
     case 'token':
@@ -67,7 +72,9 @@ async function serve(flags: Record<string, string>): Promise<number> {
   const logger = createLogger(config.logLevel);
   let server;
   try {
-    server = await startServer(config, logger);
+    const admission = flags.ADMISSION === 'true' ? loadAdmissionConfig(process.env, flags) : undefined;
+    server = await startServer(config, logger, { admission });
+    if (server.admission) printCaBundle(server.admission);
   } catch (err) {
     logger.fatal({ err: (err as Error).message }, 'attestd could not start');
     process.stderr.write(`attestd: ${(err as Error).message}\n`);

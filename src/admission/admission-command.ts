@@ -1,0 +1,41 @@
+import { loadAdmissionConfig, loadConfig, parseFlags } from '../config';
+import { createLogger } from '../logger';
+import { startAdmissionWebhook } from './admission-webhook';
+import { RemoteVerifier } from './remote-verifier';
+
+/** `attestd admission`: the stateless adapter, asking a `serve` instance at --server. Resolves the exit code. */
+export async function admissionCommand(argv: readonly string[]): Promise<number> {
+  const { flags } = parseFlags(argv);
+  let webhook;
+  const config = loadConfig(process.env, flags);
+  const logger = createLogger(config.logLevel);
+  try {
+    const admission = loadAdmissionConfig(process.env, flags);
+    if (!admission.token) logger.warn('no --token / ATTESTD_TOKEN: attestd will answer 401 and every review will be denied');
+    const verifier = new RemoteVerifier({ server: admission.server, project: admission.project, cluster: admission.cluster, token: admission.token });
+    webhook = await startAdmissionWebhook(admission, { host: config.host, port: config.admissionPort }, verifier, logger);
+    const upstream = await verifier.probe();
+    if (upstream) logger.warn({ attestd: upstream }, 'attestd is not answering the admission adapter yet: reviews are denied until it does');
+  } catch (err) {
+    logger.fatal({ err: (err as Error).message }, 'admission adapter could not start');
+    process.stderr.write(`attestd admission: ${(err as Error).message}\n`);
+    return 1;
+  }
+  printCaBundle(webhook);
+  const running = webhook;
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: string): void => {
+      logger.info({ signal }, 'signal received: admission adapter stopping');
+      running.stop(config.shutdownGraceMs).then(resolve, resolve);
+    };
+    process.once('SIGTERM', () => onSignal('SIGTERM'));
+    process.once('SIGINT', () => onSignal('SIGINT'));
+  });
+  return 0;
+}
+
+/** Prints the generated certificate's caBundle on stdout (one line), for the ValidatingWebhookConfiguration. */
+export function printCaBundle(webhook: { caBundle: string; generatedCert: boolean; port: number }): void {
+  if (!webhook.generatedCert) return;
+  process.stdout.write(`admission webhook on port ${webhook.port} uses a generated self-signed certificate; caBundle:\n${webhook.caBundle}\n`);
+}

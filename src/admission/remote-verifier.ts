@@ -1,0 +1,126 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { VerifyOutput } from '../verification/verdict';
+import { VerifierError, type ImageVerifier, type VerifyRequest } from './image-verifier';
+
+/** Largest answer accepted from attestd (200 images with their evidence fit easily). */
+const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
+
+export interface RemoteVerifierOptions {
+  /** attestd's REST base URL, e.g. http://attestd.attestd.svc:8080. */
+  readonly server: string;
+  readonly project: string;
+  readonly cluster: string;
+  /** A bearer token with the `admission` role on the project. */
+  readonly token: string | undefined;
+}
+
+/**
+ * Verifies through attestd's REST API (`POST /v1/projects/{p}:verifyImages`) over keep-alive connections.
+ * It keeps no verdicts of its own: attestd's cache is invalidated by every committed change, which a
+ * stateless adapter could not see, so a policy change applies to the very next review.
+ */
+export class RemoteVerifier implements ImageVerifier {
+  readonly describe: string;
+  private readonly base: URL;
+  private readonly agent: http.Agent;
+  private readonly transport: typeof http | typeof https;
+
+  constructor(private readonly options: RemoteVerifierOptions) {
+    this.base = new URL(options.server);
+    if (this.base.protocol !== 'http:' && this.base.protocol !== 'https:') {
+      throw new Error(`--server must be an http:// or https:// URL, got "${options.server}"`);
+    }
+    this.describe = `attestd at ${this.base.origin}`;
+    this.transport = this.base.protocol === 'https:' ? https : http;
+    const agentOptions = { keepAlive: true, keepAliveMsecs: 15_000, maxSockets: 256, maxFreeSockets: 64, scheduling: 'lifo' as const };
+    this.agent = this.base.protocol === 'https:' ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
+  }
+
+  async verify(request: VerifyRequest, signal: AbortSignal): Promise<VerifyOutput> {
+    const path = `/v1/projects/${encodeURIComponent(this.options.project)}:verifyImages`;
+    const body = JSON.stringify({ cluster: this.options.cluster, ...request });
+    const { status, json } = await this.call('POST', path, body, signal);
+    if (status === 200) {
+      const out = json as VerifyOutput | undefined;
+      if (!out || !Array.isArray(out.results) || out.results.length !== request.images.length || typeof out.allowed !== 'boolean') {
+        throw new VerifierError(`${this.describe} answered with a verdict the adapter cannot read`, 'FAILED');
+      }
+      return out;
+    }
+    throw this.statusError(status, json);
+  }
+
+  async probe(): Promise<string | undefined> {
+    try {
+      // An empty image list passes authentication and the permission check, then fails validation (400):
+      // it proves token, role and project without recording a decision.
+      const body = JSON.stringify({ cluster: this.options.cluster, namespace: 'default', images: [] });
+      const path = `/v1/projects/${encodeURIComponent(this.options.project)}:verifyImages`;
+      const { status, json } = await this.call('POST', path, body, AbortSignal.timeout(3000));
+      return status === 400 ? undefined : this.statusError(status, json).message;
+    } catch (err) {
+      return (err as Error).message;
+    }
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private statusError(status: number, json: unknown): VerifierError {
+    const e = (json as { error?: { message?: unknown; status?: unknown } } | undefined)?.error;
+    const detail = typeof e?.message === 'string' ? `: ${e.message.slice(0, 200)}` : '';
+    if (status === 401) {
+      return new VerifierError(`${this.describe} rejected the admission adapter's token (401${detail}); set --token or ATTESTD_TOKEN`, 'UNAUTHENTICATED');
+    }
+    if (status === 403) {
+      return new VerifierError(`the admission adapter's token lacks the admission role on project ${this.options.project} (403${detail})`, 'PERMISSION_DENIED');
+    }
+    if (status === 404) return new VerifierError(`${this.describe} has no project ${this.options.project} (404${detail})`, 'NOT_FOUND');
+    if (status >= 500 || status === 429) return new VerifierError(`${this.describe} failed (${status}${detail})`, 'FAILED');
+    return new VerifierError(`${this.describe} refused the check (${status}${detail})`, 'REJECTED');
+  }
+
+  private call(method: string, path: string, body: string | undefined, signal: AbortSignal): Promise<{ status: number; json: unknown }> {
+    return new Promise((resolve, reject) => {
+      const headers: Record<string, string> = { accept: 'application/json' };
+      if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
+      if (body !== undefined) {
+        headers['content-type'] = 'application/json';
+        headers['content-length'] = String(Buffer.byteLength(body));
+      }
+      const req = this.transport.request(
+        { protocol: this.base.protocol, hostname: this.base.hostname, port: this.base.port, path: this.base.pathname.replace(/\/$/, '') + path, method, headers, agent: this.agent, signal },
+        (res) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (c: Buffer) => {
+            size += c.length;
+            if (size > MAX_RESPONSE_BYTES) req.destroy(new VerifierError(`${this.describe} answered with more than ${MAX_RESPONSE_BYTES} bytes`, 'FAILED'));
+            else chunks.push(c);
+          });
+          res.on('end', () => {
+            let json: unknown;
+            try {
+              json = chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : undefined;
+            } catch {
+              json = undefined;
+            }
+            resolve({ status: res.statusCode ?? 0, json });
+          });
+          res.on('error', (err) => reject(this.networkError(err, signal)));
+        },
+      );
+      req.on('error', (err) => reject(this.networkError(err, signal)));
+      req.end(body);
+    });
+  }
+
+  private networkError(err: Error, signal: AbortSignal): VerifierError {
+    if (err instanceof VerifierError) return err;
+    if (signal.aborted) return new VerifierError(`${this.describe} did not answer in time`, 'TIMEOUT');
+    const code = (err as NodeJS.ErrnoException).code ?? err.message;
+    return new VerifierError(`attestd is unreachable: ${this.describe} did not answer (${code})`, 'UNREACHABLE');
+  }
+}

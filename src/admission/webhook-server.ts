@@ -1,0 +1,145 @@
+import https from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '../logger';
+import { BadReviewError } from './admission-review';
+import type { AdmissionHandler } from './admission-handler';
+import type { AdmissionMetrics } from './admission-metrics';
+
+/** Default largest review body: Kubernetes objects are at most ~1.5 MiB in etcd; a review carries object and oldObject. */
+export const DEFAULT_BODY_LIMIT = 3 * 1024 * 1024;
+
+export interface WebhookServerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly cert: string;
+  readonly key: string;
+  readonly bodyLimitBytes: number;
+  readonly handler: AdmissionHandler;
+  readonly metrics: AdmissionMetrics;
+  /** Text for /readyz about attestd itself (undefined = fine). The adapter stays ready: see ADR 0005. */
+  readonly upstream: () => Promise<string | undefined>;
+  readonly logger: Logger;
+}
+
+/** A listening webhook. */
+export interface WebhookServer {
+  readonly port: number;
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** Serves POST /validate, GET /healthz, /readyz, /metrics on bare node:https (the admission path must be fast). */
+export async function startWebhookServer(options: WebhookServerOptions): Promise<WebhookServer> {
+  const server = https.createServer({ cert: options.cert, key: options.key }, (req, res) => {
+    route(options, req, res).catch((err) => {
+      options.logger.error({ err }, 'admission webhook failed on a request');
+      if (!res.headersSent) sendJson(res, 500, { error: { code: 500, message: 'internal error in the admission adapter' } });
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 20_000;
+  server.requestTimeout = 30_000;
+  server.on('tlsClientError', (err) => options.logger.debug({ err: err.message }, 'TLS handshake failed'));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    port,
+    stop: (graceMs = 5000) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+        server.close(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+        server.closeIdleConnections();
+      }),
+  };
+}
+
+async function route(options: WebhookServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  if (path === '/validate') {
+    if (req.method !== 'POST') return sendJson(res, 405, { error: { code: 405, message: 'POST an admission.k8s.io/v1 AdmissionReview to /validate' } }, { allow: 'POST' });
+    return validate(options, req, res, q < 0 ? '' : url.slice(q + 1));
+  }
+  if (path !== '/healthz' && path !== '/readyz' && path !== '/metrics') {
+    return sendJson(res, 404, { error: { code: 404, message: `no route ${path.slice(0, 100)}: the webhook serves POST /validate` } });
+  }
+  if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: { code: 405, message: `${req.method} is not served here` } }, { allow: 'GET' });
+  switch (path) {
+    case '/healthz':
+      return sendText(res, 200, 'ok\n');
+    case '/readyz': {
+      const upstream = await options.upstream();
+      return sendText(res, 200, upstream ? `ok (attestd: ${upstream})\n` : 'ok\n');
+    }
+    default:
+      return sendText(res, 200, await options.metrics.registry.metrics(), options.metrics.registry.contentType);
+  }
+}
+
+async function validate(options: WebhookServerOptions, req: IncomingMessage, res: ServerResponse, query: string): Promise<void> {
+  const limit = options.bodyLimitBytes;
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  if (declared > limit) return tooLarge(options, req, res);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let over = false;
+  await new Promise<void>((resolve, reject) => {
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) over = true;
+      else chunks.push(c);
+    });
+    req.on('end', resolve);
+    req.on('error', reject);
+  });
+  if (over) return tooLarge(options, req, res);
+  let body: unknown;
+  try {
+    body = JSON.parse((chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8'));
+  } catch (err) {
+    options.metrics.badRequests.inc({ status: '400' });
+    return sendJson(res, 400, { error: { code: 400, message: `body is not JSON (${(err as Error).message}); POST an admission.k8s.io/v1 AdmissionReview` } });
+  }
+  try {
+    const answer = await options.handler.review(body, apiServerTimeout(query));
+    return sendJson(res, 200, answer);
+  } catch (err) {
+    if (!(err instanceof BadReviewError)) throw err;
+    options.metrics.badRequests.inc({ status: '400' });
+    return sendJson(res, 400, { error: { code: 400, message: `not an admission.k8s.io/v1 AdmissionReview: ${err.message}` } });
+  }
+}
+
+function tooLarge(options: WebhookServerOptions, req: IncomingMessage, res: ServerResponse): void {
+  options.metrics.badRequests.inc({ status: '413' });
+  sendJson(res, 413, { error: { code: 413, message: `body larger than ${options.bodyLimitBytes} bytes` } }, { connection: 'close' });
+  req.resume();
+}
+
+/** The API server appends `?timeout=10s` to the webhook URL: the time it will wait, in ms. */
+function apiServerTimeout(query: string): number | undefined {
+  const m = /(?:^|&)timeout=(\d+)s(?:&|$)/.exec(query);
+  return m ? Number(m[1]) * 1000 : undefined;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+function sendText(res: ServerResponse, status: number, text: string, type = 'text/plain; charset=utf-8'): void {
+  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
