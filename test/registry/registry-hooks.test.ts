@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import * as grpc from '@grpc/grpc-js';
+import { grpcClients } from '../support/rpc-matrix';
 import { startTestServer, testToken, type TestServer } from '../support/test-server';
 import { call, CAPTURED_DIGEST, fixture, fixtureText, ok, poll, setUpSigning } from './registry-support';
 
@@ -239,6 +241,46 @@ describe('registry signing rules and hooks (REST)', function () {
       });
       expect(r).to.include({ received: 4, accepted: 1, ignored: 3 });
       await poll('generic signed', 30_000, async () => (await attestations(`127.0.0.1:5000/kritis-demo/gen@sha256:${d}`))[0]);
+    });
+  });
+
+  describe('gRPC', () => {
+    // google.protobuf.Value in proto-loader's object form.
+    const value = (v: unknown): unknown => {
+      if (v === null) return { nullValue: 'NULL_VALUE' };
+      if (typeof v === 'string') return { stringValue: v };
+      if (typeof v === 'number') return { numberValue: v };
+      if (typeof v === 'boolean') return { boolValue: v };
+      if (Array.isArray(v)) return { listValue: { values: v.map(value) } };
+      return { structValue: struct(v as Record<string, unknown>) };
+    };
+    const struct = (o: Record<string, unknown>) => ({ fields: Object.fromEntries(Object.entries(o).map(([k, v]) => [k, value(v)])) });
+    const unary = (clients: Map<string, grpc.Client>, service: string, rpc: string, req: object, token: string): Promise<any> =>
+      new Promise((resolve, reject) => {
+        const client = clients.get(service) as unknown as Record<string, Function>;
+        const md = new grpc.Metadata();
+        md.set('authorization', `Bearer ${token}`);
+        client[rpc]!.call(client, req, md, { deadline: Date.now() + 20_000 }, (err: grpc.ServiceError | null, res: unknown) => (err ? reject(err) : resolve(res)));
+      });
+
+    it('the same services answer over gRPC: rules, hooks (Struct payload) and hookEvents', async () => {
+      const clients = grpcClients(server.grpcAddress);
+      try {
+        const rules = await unary(clients, 'attestd.v1.SigningRules', 'ListSigningRules', { parent: `projects/${P}` }, viewer);
+        expect(rules.signingRules.map((r: any) => r.name)).to.include(`projects/${P}/signingRules/kritis-demo`);
+        const envelope = fixture('distribution-push-manifest.json');
+        envelope.events[0].id = 'via-grpc';
+        envelope.events[0].target.repository = 'kritis-demo/grpc';
+        const r = await unary(clients, 'attestd.v1.Hooks', 'DistributionHook', { parent: `projects/${P}`, payload: struct(envelope) }, attestor);
+        expect(r).to.include({ received: 1, accepted: 1 });
+        const denied = await unary(clients, 'attestd.v1.Hooks', 'DistributionHook', { parent: `projects/${P}`, payload: struct(envelope) }, viewer).catch((e) => e);
+        expect(denied.code).to.equal(grpc.status.PERMISSION_DENIED);
+        const list = await unary(clients, 'attestd.v1.Hooks', 'ListHookEvents', { parent: `projects/${P}`, filter: 'eventId = "via-grpc"' }, viewer);
+        expect(list.hookEvents).to.have.length(1);
+        expect(list.hookEvents[0].image).to.equal(`127.0.0.1:5000/kritis-demo/grpc@${CAPTURED_DIGEST}`);
+      } finally {
+        for (const c of clients.values()) c.close();
+      }
     });
   });
 

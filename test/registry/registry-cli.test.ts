@@ -1,0 +1,46 @@
+import { expect } from 'chai';
+import { rulesCommand } from '../../src/cli/rules-command';
+import { startTestServer, type TestServer } from '../support/test-server';
+import { setUpSigning } from './registry-support';
+
+// `attestd rules` as a REST client against a real server.
+
+describe('attestd rules (CLI)', function () {
+  this.timeout(60_000);
+  let server: TestServer;
+
+  before(async () => {
+    server = await startTestServer();
+    await setUpSigning(server.baseUrl, server.adminToken, { project: 'cli', witness: 'w' });
+  });
+  after(async () => server?.stop());
+
+  const rules = async (...argv: string[]): Promise<{ code: number; out: string; err: string }> => {
+    let out = '';
+    let err = '';
+    const io = { out: { write: (t: string) => (out += t) }, err: { write: (t: string) => (err += t) }, env: { ATTESTD_SERVER: server.baseUrl, ATTESTD_TOKEN: server.adminToken, ATTESTD_PROJECT: 'cli' } };
+    const code = await rulesCommand(argv, io);
+    return { code, out, err };
+  };
+
+  it('create, list, get, disable, enable, delete', async () => {
+    const created = await rules('create', 'demo', '--registry', '127.0.0.1:5000', '--namespace', 'kritis-demo', '--witness', 'w', '--enable');
+    expect(created.code, created.err).to.equal(0);
+    expect(JSON.parse(created.out)).to.include({ name: 'projects/cli/signingRules/demo', enabled: true, repositories: '*', witness: 'projects/cli/witnesses/w' });
+    const list = await rules('list', '--output', 'text');
+    expect(list.out).to.match(/projects\/cli\/signingRules\/demo\s+true\s+127\.0\.0\.1:5000\s+kritis-demo\s+\*\s+w/);
+    expect(JSON.parse((await rules('disable', 'demo')).out).enabled).to.equal(false);
+    expect(JSON.parse((await rules('get', 'projects/cli/signingRules/demo')).out).enabled).to.equal(false);
+    expect(JSON.parse((await rules('enable', 'demo')).out).enabled).to.equal(true);
+    expect((await rules('delete', 'demo')).code).to.equal(0);
+    const gone = await rules('get', 'demo');
+    expect(gone.code).to.not.equal(0);
+    expect(gone.err).to.contain('does not exist');
+  });
+
+  it('usage errors exit 2', async () => {
+    const r = await rules('create', 'x', '--namespace', 'n', '--witness', 'w');
+    expect(r.code).to.equal(2);
+    expect(r.err).to.contain('--registry is required');
+  });
+});
