@@ -13,9 +13,14 @@ const K = 'attestd.v1.KeyManagement';
 const W = 'attestd.v1.Witnesses';
 const PO = 'attestd.v1.Policies';
 const V = 'attestd.v1.Verification';
+const SR = 'attestd.v1.SigningRules';
+const H = 'attestd.v1.Hooks';
 const KEY = 'projects/{p}/keys/k1';
 const WIT = 'projects/{p}/witnesses/w1';
 const POL = 'projects/{p}/policies/p1';
+const RULE = 'projects/{p}/signingRules/r1';
+const SIGNING_RULE = { registry: '127.0.0.1:5000', namespace: 'ns', repositories: '*', witness: WIT, enabled: true };
+const GENERIC = { images: ['127.0.0.1:5000/ns/a@sha256:' + '0'.repeat(64)] };
 const BYTES = { data: 'eA==', signature: 'eA==' };
 const WITNESS = { key: KEY, description: 'd' };
 const POLICY = { witnesses: [WIT], cluster: 'c1', namespaces: ['default'] };
@@ -68,6 +73,16 @@ const ENDPOINTS: readonly Endpoint[] = [
   ep('DeletePolicy', PO, ['DELETE', `/v1/${POL}`], { name: POL }, ADMINS),
   ep('VerifyImages', V, ['POST', '/v1/projects/{p}:verifyImages', VERIFY], { parent: 'projects/{p}', ...VERIFY }, ADMISSION),
   ep('ListDecisions', V, ['GET', '/v1/projects/{p}/decisions'], { parent: 'projects/{p}' }, READERS),
+  ep('CreateSigningRule', SR, ['POST', '/v1/projects/{p}/signingRules?ruleId=r2', SIGNING_RULE], { parent: 'projects/{p}', ruleId: 'r2', signingRule: SIGNING_RULE }, ADMINS),
+  ep('GetSigningRule', SR, ['GET', `/v1/${RULE}`], { name: RULE }, READERS),
+  ep('ListSigningRules', SR, ['GET', '/v1/projects/{p}/signingRules'], { parent: 'projects/{p}' }, READERS),
+  ep('UpdateSigningRule', SR, ['PATCH', `/v1/${RULE}`, { enabled: false }], { name: RULE, signingRule: { enabled: false } }, ADMINS),
+  ep('DeleteSigningRule', SR, ['DELETE', `/v1/${RULE}`], { name: RULE }, ADMINS),
+  ep('DistributionHook', H, ['POST', '/v1/projects/{p}/hooks/distribution', { events: [] }], { parent: 'projects/{p}', payload: { events: [] } }, ATTESTORS),
+  ep('HarborHook', H, ['POST', '/v1/projects/{p}/hooks/harbor', { type: 'PULL_ARTIFACT' }], { parent: 'projects/{p}', payload: { type: 'PULL_ARTIFACT' } }, ATTESTORS),
+  ep('AcrHook', H, ['POST', '/v1/projects/{p}/hooks/acr?registry=127.0.0.1:5000', {}], { parent: 'projects/{p}', registry: '127.0.0.1:5000', payload: {} }, ATTESTORS),
+  ep('GenericHook', H, ['POST', '/v1/projects/{p}/hooks/generic', GENERIC], { parent: 'projects/{p}', payload: GENERIC }, ATTESTORS),
+  ep('ListHookEvents', H, ['GET', '/v1/projects/{p}/hookEvents'], { parent: 'projects/{p}' }, READERS),
 ];
 
 /** Callers: no role at all, each role on the project, and admin on another project only. */
@@ -97,7 +112,7 @@ describe('authorization: role × endpoint matrix over REST and gRPC', function (
   it('covers every RPC the server serves', () => {
     const served = new Set<string>();
     for (const [name, client] of clients) {
-      if (![G, P, A, K, W, PO, V].includes(name)) continue;
+      if (![G, P, A, K, W, PO, V, SR, H].includes(name)) continue;
       for (const m of Object.keys((client.constructor as unknown as { service: object }).service)) served.add(`${name}/${m}`);
     }
     expect(new Set(ENDPOINTS.map((e) => `${e.service}/${e.rpc}`))).to.deep.equal(served);
