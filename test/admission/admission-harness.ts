@@ -41,8 +41,11 @@ export async function startRemoteWebhook(server: string, settings: AdmissionConf
 export class WebhookClient {
   private readonly agent: https.Agent;
 
-  constructor(private readonly webhook: RunningWebhook) {
-    this.agent = new https.Agent({ keepAlive: true, ca: Buffer.from(webhook.caBundle, 'base64').toString('utf8'), servername: 'localhost' });
+  constructor(
+    private readonly webhook: Pick<RunningWebhook, 'port' | 'caBundle'>,
+    servername = 'localhost',
+  ) {
+    this.agent = new https.Agent({ keepAlive: true, ca: Buffer.from(webhook.caBundle, 'base64').toString('utf8'), servername });
   }
 
   /** Sends raw bytes; resolves status and the parsed answer. */
