@@ -1,0 +1,168 @@
+// Admission benchmark (issue 5): warm-cache and cold (VERDICT_CACHE=false) admission throughput and
+// p50/p99 for a 3-image pod, against a bare node:https server that JSON.parses the review and answers a
+// same-size response over the same TLS certificate with keep-alive, all in one run, printed as ratios.
+//   npm run build && node dist/bench/admission.js [--quick] [--duration S] [--occurrences N]
+// Needs a Postgres: BENCH_DATABASE_URL or TEST_DATABASE_URL (a scratch database is made and dropped).
+// Load comes from autocannon in a separate process. Not a test: it prints, it asserts nothing.
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
+import { loadOrGenerateTls } from '../src/admission/tls-material';
+import { loadAdmissionConfig, loadConfig } from '../src/config';
+import { silentLogger } from '../src/logger';
+import { startServer, type RunningServer } from '../src/main';
+import { cleanUpTestDatabases, realPostgres } from '../test/support/test-database';
+import { TEST_JWT_SECRET, testToken } from '../test/support/test-server';
+import { admissionReview, podTemplate } from '../test/admission/admission-fixtures';
+
+const AUTOCANNON = require.resolve('autocannon/autocannon.js');
+const REPO = '127.0.0.1:5000/bench';
+const DIGESTS = ['a', 'b', 'c'].map((c) => `sha256:${c.repeat(64)}`);
+const IMAGES = DIGESTS.map((d, i) => `${REPO}/app${i}@${d}`);
+
+interface Phase {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const quick = argv.includes('--quick');
+  const flag = (name: string, dflt: number): number => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? Number(argv[i + 1]) : dflt;
+  };
+  const durationS = flag('--duration', quick ? 3 : 10);
+  const occurrences = flag('--occurrences', quick ? 2_000 : 100_000);
+  const connections = 32;
+  const url = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
+  if (!url) throw new Error('set BENCH_DATABASE_URL or TEST_DATABASE_URL to a Postgres server (postgres://…/db)');
+  process.env.TEST_DATABASE_URL = url;
+  const backend = realPostgres()!;
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'attestd-bench-admission-'));
+  const servers: RunningServer[] = [];
+  try {
+    const start = async (cache: boolean): Promise<RunningServer> => {
+      const config = loadConfig({
+        DATABASE_URL: await backend.createDatabase(),
+        DATA_DIR: path.join(tmp, cache ? 'warm' : 'cold'),
+        HOST: '127.0.0.1', HTTP_PORT: '0', GRPC_PORT: '0', ADMISSION_PORT: '0',
+        LOG_LEVEL: 'silent', JWT_SECRET: TEST_JWT_SECRET, VERDICT_CACHE: String(cache),
+      });
+      const s = await startServer(config, silentLogger(), { admission: loadAdmissionConfig({ ADMISSION_PROJECT: 'p1', ADMISSION_CLUSTER: 'c1' }) });
+      servers.push(s);
+      await seed(`http://127.0.0.1:${s.httpPort}`, occurrences);
+      return s;
+    };
+    console.log(`admission bench: 3-image pod, ${occurrences} occurrences stored, ${connections} connections, ${durationS} s phases${quick ? ' (quick)' : ''}`);
+    const warm = await start(true);
+    const cold = await start(false);
+    const review = JSON.stringify(admissionReview({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'bench', namespace: 'default' }, spec: podTemplate(IMAGES).spec }, {
+      gvk: { group: '', version: 'v1', kind: 'Pod' }, resource: 'pods', uid: '00000000-0000-4000-8000-000000000000',
+    }));
+    const answer = await once(warm.admission!.port, review);
+    if (!answer.includes('"allowed":true')) throw new Error(`the warm webhook did not admit the seeded pod: ${answer}`);
+    const bare = await bareServer(answer);
+    const body = path.join(tmp, 'review.json');
+    fs.writeFileSync(body, review);
+    const targets: [string, number][] = [['bare https', bare.port], ['warm', warm.admission!.port], ['cold', cold.admission!.port]];
+    const max: Record<string, Phase> = {};
+    const paced: Record<string, Phase> = {};
+    for (const [name, port] of targets) {
+      await load(port, body, 2, connections); // warm-up: JIT, connections, caches
+      max[name] = await load(port, body, durationS, connections);
+    }
+    for (const [name, port] of targets) paced[name] = await load(port, body, durationS, connections, Math.max(1, Math.floor(max[name]!.rps / 2)));
+    bare.server.close();
+    const row = (n: string): string =>
+      `${n.padEnd(11)} ${max[n]!.rps.toFixed(0).padStart(8)} req/s   at half rate: p50 ${paced[n]!.p50.toFixed(2).padStart(6)} ms  p99 ${paced[n]!.p99.toFixed(2).padStart(6)} ms   errors ${max[n]!.errors + paced[n]!.errors}`;
+    console.log(['', ...['bare https', 'warm', 'cold'].map(row), ''].join('\n'));
+    const b = max['bare https']!.rps;
+    console.log(`warm / bare throughput: ${(max.warm!.rps / b).toFixed(2)}x (goal >= 0.5)`);
+    console.log(`cold / bare throughput: ${(max.cold!.rps / b).toFixed(2)}x`);
+    console.log(`warm p99 at half rate: ${paced.warm!.p99.toFixed(2)} ms (goal <= 5); cold p99: ${paced.cold!.p99.toFixed(2)} ms (goal <= 25)`);
+    console.log(`p99 ratios to bare at half rate: warm ${(paced.warm!.p99 / paced['bare https']!.p99).toFixed(2)}x, cold ${(paced.cold!.p99 / paced['bare https']!.p99).toFixed(2)}x`);
+  } finally {
+    for (const s of servers) await s.stop().catch(() => undefined);
+    await cleanUpTestDatabases();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Project p1, three witnesses' worth of policy on c1/default, the three images attested, and `n` unrelated occurrences. */
+async function seed(base: string, n: number): Promise<void> {
+  const token = testToken();
+  const call = async (method: string, p: string, body?: unknown): Promise<any> => {
+    const res = await fetch(`${base}${p}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    if (!res.ok) throw new Error(`${method} ${p} → ${res.status} ${await res.text()}`);
+    return res.json();
+  };
+  await call('POST', '/v1/projects', { name: 'projects/p1' });
+  await call('POST', '/v1/projects/p1/keys?keyId=k1', { keySpec: 'RSA_2048', purpose: 'SIGN_VERIFY' });
+  await call('POST', '/v1/projects/p1/witnesses?witnessId=w1', { key: 'projects/p1/keys/k1' });
+  await call('POST', '/v1/projects/p1/policies?policyId=pol', { witnesses: ['projects/p1/witnesses/w1'], cluster: 'c1', namespaces: ['default'], enabled: true });
+  let template: any;
+  for (const image of IMAGES) template = await call('POST', '/v1/projects/p1/witnesses/w1:attest', { image });
+  const occurrence = { noteName: template.noteName, resourceUri: '', attestation: template.attestation };
+  for (let done = 0; done < n; done += 1000) {
+    const occurrences = Array.from({ length: Math.min(1000, n - done) }, (_, i) => ({ ...occurrence, resourceUri: `https://${REPO}/filler${(done + i) % 997}@sha256:${(done + i).toString(16).padStart(64, '0')}` }));
+    await call('POST', '/v1/projects/p1/occurrences:batchCreate', { occurrences });
+  }
+}
+
+/** One review over HTTPS, to capture the answer the bare server will mimic. */
+function once(port: number, body: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = https.request({ host: '127.0.0.1', port, method: 'POST', path: '/validate', rejectUnauthorized: false, headers: { 'content-type': 'application/json' } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** The baseline: node:https, same TLS key type, reads and JSON.parses the review, answers as many bytes as the webhook. */
+async function bareServer(answer: string): Promise<{ server: https.Server; port: number }> {
+  const tls = await loadOrGenerateTls({});
+  const server = https.createServer({ cert: tls.cert, key: tls.key }, (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const review = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { request: { uid: string } };
+      const out = answer.replace('00000000-0000-4000-8000-000000000000', review.request.uid);
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out) });
+      res.end(out);
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, port: (server.address() as AddressInfo).port };
+}
+
+/** autocannon in its own process: max rate, or paced at `rate` requests per second. */
+async function load(port: number, bodyFile: string, durationS: number, connections: number, rate?: number): Promise<Phase> {
+  const args = [AUTOCANNON, '-j', '-c', String(connections), '-d', String(durationS), '-m', 'POST', '-H', 'content-type=application/json', '-i', bodyFile];
+  if (rate) args.push('-R', String(rate));
+  args.push(`https://127.0.0.1:${port}/validate`);
+  const { stdout } = await promisify(execFile)(process.execPath, args, { maxBuffer: 64 * 1024 * 1024 });
+  const r = JSON.parse(stdout) as { requests: { average: number }; latency: { p50: number; p99: number }; errors: number; non2xx: number; timeouts: number };
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx + r.timeouts };
+}
+
+if (require.main === module) {
+  main().then(
+    () => process.exit(0),
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}
