@@ -2,7 +2,7 @@ import type { Clock } from '../domain/clock';
 import type { RequestContext } from '../domain/request-context';
 import type { ChangeRecorder } from '../grafeas/change-recorder';
 import type { Stores } from '../store/stores';
-import { projectOf, SYSTEM_CHAIN, type AuditEvent, type AuditKind } from './audit-event';
+import { projectOf, SYSTEM_CHAIN, type AuditEvent, type AuditKind, type NewAuditEvent } from './audit-event';
 
 /** Appends a change (or decision) event to its project's chain inside the caller's transaction. */
 export class AuditRecorder implements ChangeRecorder {
@@ -13,13 +13,22 @@ export class AuditRecorder implements ChangeRecorder {
     await this.append(stores, ctx, { kind: 'change', method, resource });
   }
 
+  /** ChangeRecorder: records one change per resource with a single append round (batch creates). */
+  async recordMany(stores: Stores, ctx: RequestContext, method: string, resources: readonly string[]): Promise<void> {
+    await stores.audit.appendMany(resources.map((resource) => this.event(ctx, { kind: 'change', method, resource })));
+  }
+
   /** Appends any kind of event (admission decisions use kind `decision`) in the caller's transaction. */
   append(
     stores: Stores,
     ctx: RequestContext,
     e: { kind: AuditKind; method: string; resource: string; details?: Record<string, unknown> },
   ): Promise<AuditEvent> {
-    return stores.audit.append({
+    return stores.audit.append(this.event(ctx, e));
+  }
+
+  private event(ctx: RequestContext, e: { kind: AuditKind; method: string; resource: string; details?: Record<string, unknown> }): NewAuditEvent {
+    return {
       projectId: projectOf(e.resource) ?? SYSTEM_CHAIN,
       time: this.clock.now(),
       actor: ctx.principal?.subject ?? 'anonymous',
@@ -28,6 +37,6 @@ export class AuditRecorder implements ChangeRecorder {
       requestId: ctx.requestId,
       kind: e.kind,
       details: { transport: ctx.transport, ...e.details },
-    });
+    };
   }
 }

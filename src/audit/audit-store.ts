@@ -12,6 +12,8 @@ export interface ChainHead {
 export interface AuditStore {
   /** Appends the event to its project's chain (serialized per project until the transaction ends). */
   append(event: NewAuditEvent): Promise<AuditEvent>;
+  /** Appends events in order (one chain round per project): what `append` does for each, in fewer statements. */
+  appendMany(events: readonly NewAuditEvent[]): Promise<AuditEvent[]>;
   /** A page of a project's events in chain order, filtered. */
   list(projectId: string, query: ListQuery): Promise<Page<AuditEvent>>;
   /** Every chain head, by project. */

@@ -116,7 +116,9 @@ function verifierFor(key: JwtKey): Verifier {
     if (bytes.length < MIN_SECRET_BYTES) {
       throw new Error(`JWT_SECRET must be at least ${MIN_SECRET_BYTES} bytes (UTF-8); it has ${bytes.length}. Generate one with: openssl rand -base64 48`);
     }
-    return { key: bytes, algorithms: ['HS256'] };
+    // A KeyObject, made once: given raw bytes, jsonwebtoken first tries (and fails) createPublicKey on
+    // every verify, which cost ~30% of the CPU of a GetNote (bench/, docs/performance.md).
+    return { key: crypto.createSecretKey(bytes), algorithms: ['HS256'] };
   }
   let pub: crypto.KeyObject;
   try {

@@ -41,29 +41,64 @@ export class PostgresAuditStore implements AuditStore {
   ) {}
 
   async append(e: NewAuditEvent): Promise<AuditEvent> {
-    await this.db.raw(
-      'INSERT INTO audit_chain_heads (project_id, seq, hash, update_time) VALUES (?, 0, ?, now()) ON CONFLICT (project_id) DO NOTHING',
-      [e.projectId, GENESIS_HASH],
-    );
-    const head: { seq: string; hash: string } = await this.db('audit_chain_heads').where({ project_id: e.projectId }).forUpdate().first('seq', 'hash');
-    const unhashed = { ...e, time: new Date(e.time).toISOString(), seq: Number(head.seq) + 1, eventId: crypto.randomUUID(), prevHash: head.hash };
-    const event: AuditEvent = { ...unhashed, hash: eventHash(unhashed) };
-    await this.db('audit_events').insert({
-      project_id: event.projectId,
-      seq: event.seq,
-      event_id: event.eventId,
-      time: event.time,
-      actor: event.actor,
-      method: event.method,
-      resource: event.resource,
-      request_id: event.requestId,
-      kind: event.kind,
-      details: JSON.stringify(event.details),
-      prev_hash: event.prevHash,
-      hash: event.hash,
-    });
-    await this.db('audit_chain_heads').where({ project_id: e.projectId }).update({ seq: event.seq, hash: event.hash, update_time: this.db.fn.now() });
-    return event;
+    return (await this.appendMany([e]))[0]!;
+  }
+
+  /**
+   * Appends events in order, each project's in one round of statements: the head row is created or locked
+   * and read by one upsert, the events go in as one multi-row INSERT, and the head moves once. A batch of
+   * 1000 occurrences thus costs three statements instead of 4000 (bench/grafeas-batch.ts).
+   */
+  async appendMany(events: readonly NewAuditEvent[]): Promise<AuditEvent[]> {
+    const out: AuditEvent[] = new Array<AuditEvent>(events.length);
+    const projects = [...new Set(events.map((e) => e.projectId))];
+    for (const projectId of projects) {
+      // DO UPDATE (a no-op write) rather than DO NOTHING: it takes the row lock and returns the head at once.
+      const head: { seq: string; hash: string } = (
+        await this.db.raw(
+          `INSERT INTO audit_chain_heads (project_id, seq, hash, update_time) VALUES (?, 0, ?, now())
+           ON CONFLICT (project_id) DO UPDATE SET project_id = EXCLUDED.project_id RETURNING seq, hash`,
+          [projectId, GENESIS_HASH],
+        )
+      ).rows[0];
+      let seq = Number(head.seq);
+      let prevHash = head.hash;
+      const chained: AuditEvent[] = [];
+      events.forEach((e, i) => {
+        if (e.projectId !== projectId) return;
+        const unhashed = { ...e, time: new Date(e.time).toISOString(), seq: ++seq, eventId: crypto.randomUUID(), prevHash };
+        const event: AuditEvent = { ...unhashed, hash: eventHash(unhashed) };
+        prevHash = event.hash;
+        chained.push(event);
+        out[i] = event;
+      });
+      const rows = chained.map((event) => ({
+        project_id: event.projectId,
+        seq: event.seq,
+        event_id: event.eventId,
+        time: event.time,
+        actor: event.actor,
+        method: event.method,
+        resource: event.resource,
+        request_id: event.requestId,
+        kind: event.kind,
+        details: JSON.stringify(event.details),
+        prev_hash: event.prevHash,
+        hash: event.hash,
+      }));
+      // Keep each statement under Postgres' 65535 bind parameters (12 per row). The last INSERT and the head's
+      // move go as one statement: the head stays locked until commit, so every round trip saved counts.
+      let i = 0;
+      for (; rows.length - i > 5000; i += 5000) await this.db('audit_events').insert(rows.slice(i, i + 5000));
+      const insert = this.db('audit_events').insert(rows.slice(i)).toSQL();
+      await this.db.raw(`WITH appended AS (${insert.sql}) UPDATE audit_chain_heads SET seq = ?, hash = ?, update_time = now() WHERE project_id = ?`, [
+        ...(insert.bindings as Knex.RawBinding[]),
+        seq,
+        prevHash,
+        projectId,
+      ]);
+    }
+    return out;
   }
 
   async list(projectId: string, query: ListQuery): Promise<Page<AuditEvent>> {

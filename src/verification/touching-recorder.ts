@@ -9,5 +9,13 @@ export function touchingRecorder(inner: ChangeRecorder): ChangeRecorder {
       const projectId = projectOf(resource);
       if (projectId) stores.touched.add(projectId);
     },
+    async recordMany(stores, ctx, method, resources) {
+      if (inner.recordMany) await inner.recordMany(stores, ctx, method, resources);
+      else for (const r of resources) await inner.record(stores, ctx, method, r);
+      for (const r of resources) {
+        const projectId = projectOf(r);
+        if (projectId) stores.touched.add(projectId);
+      }
+    },
   };
 }
