@@ -1,0 +1,56 @@
+import type pg from 'pg';
+import type { BenchServer } from './bench-server';
+
+/** What a figure is held to (docs/performance.md and issue 7); checked and printed, never asserted by tests. */
+export interface Target {
+  /** attestd / baseline must be at least this (throughput figures). */
+  readonly ratioMin?: number;
+  /** attestd / baseline must be at most this (latency figures). */
+  readonly ratioMax?: number;
+  /** The figure itself must be at most this, in its unit. */
+  readonly valueMax?: number;
+}
+
+/** One figure a benchmark reports: attestd's number and, when it has one, its baseline measured in the same run. */
+export interface FigureSpec {
+  readonly id: string;
+  readonly label: string;
+  readonly unit: string;
+  readonly baselineLabel?: string;
+  readonly target?: Target;
+}
+
+/** One run's measurement of a figure (value) and of its baseline in the same run. */
+export interface Measurement {
+  readonly value: number;
+  readonly baseline?: number;
+}
+
+/** Everything a benchmark run may use. */
+export interface BenchContext {
+  readonly quick: boolean;
+  /** How long each measured load phase lasts. */
+  readonly durationMs: number;
+  /** Stored occurrences in the scale project for the list and paging benchmarks. */
+  readonly scale: number;
+  readonly server: BenchServer;
+  /** A pool on the benchmark database, as large as the server's (DATABASE_POOL_MAX). */
+  readonly pg: pg.Pool;
+  readonly poolSize: number;
+  /** An admin bearer token the server accepts. */
+  readonly token: string;
+  log(line: string): void;
+  /** Counts failed requests of a load phase (a run with failures exits non-zero) and logs the first. */
+  recordErrors(where: string, result: { errors: number; firstError?: string }): void;
+}
+
+/** A benchmark: its figures, optional one-time preparation, and one run that measures every figure once. */
+export interface Benchmark {
+  readonly name: string;
+  readonly description: string;
+  readonly figures: readonly FigureSpec[];
+  /** Runs on the scale data set: the server's peak RSS is sampled while it runs (the memory figure). */
+  readonly scale?: boolean;
+  prepare?(ctx: BenchContext): Promise<void>;
+  run(ctx: BenchContext, runIndex: number): Promise<Record<string, Measurement>>;
+}

@@ -1,0 +1,195 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { deepPaging } from './deep-paging';
+import { grafeasBatch } from './grafeas-batch';
+import { grafeasList } from './grafeas-list';
+import { grafeasWrite } from './grafeas-write';
+import { benchPool, ensureBenchDatabase } from './lib/bench-db';
+import type { BenchContext, Benchmark, Measurement } from './lib/benchmark';
+import { startBenchServer } from './lib/bench-server';
+import { BENCH_JWT_SECRET, benchToken } from './lib/fixtures';
+import { machineInfo } from './lib/machine';
+import { figureResult, formatTable, writeReport, type FigureResult } from './lib/report';
+import { MEMORY_FIGURE, SCALE_BENCHMARKS } from './memory';
+
+// npm run bench [-- <name>…] [--quick] [--runs N] [--duration SECONDS] [--scale OCCURRENCES] [--cpu-prof]
+// Runs the benchmarks against attestd as a child process on BENCH_DATABASE_URL's server (in its own
+// database, BENCH_DATABASE_NAME, default attestd_bench), prints a table and writes bench/results/<time>.json.
+
+const BUILT_IN: readonly Benchmark[] = [grafeasWrite, grafeasBatch, grafeasList, deepPaging];
+/**
+ * Benchmarks other modules contribute: bench/<file>.ts exporting a Benchmark (lib/benchmark.ts) under any
+ * name. Listed here so that the runner names them in its report while they are not written yet.
+ */
+const CONTRIBUTED: readonly { name: string; files: readonly string[] }[] = [
+  { name: 'admission', files: ['admission'] },
+  { name: 'push', files: ['push-to-attested', 'registry-hooks', 'registry-push'] },
+];
+const POOL_SIZE = 10;
+
+interface Options {
+  names: string[];
+  quick: boolean;
+  runs: number;
+  durationMs: number;
+  scale: number;
+  cpuProf: boolean;
+}
+
+function parseArgs(argv: readonly string[]): Options {
+  const names: string[] = [];
+  let quick = false;
+  let runs: number | undefined;
+  let duration: number | undefined;
+  let scale: number | undefined;
+  let cpuProf = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const value = (): number => {
+      const v = Number(inline ?? argv[++i]);
+      if (!Number.isFinite(v) || v <= 0) throw new Error(`${flag} needs a positive number`);
+      return v;
+    };
+    if (flag === '--quick') quick = true;
+    else if (flag === '--runs') runs = value();
+    else if (flag === '--duration') duration = value();
+    else if (flag === '--scale') scale = value();
+    else if (flag === '--cpu-prof') cpuProf = true;
+    else if (flag.startsWith('--')) throw new Error(`unknown flag ${flag}`);
+    else names.push(a);
+  }
+  return {
+    names,
+    quick,
+    runs: Math.round(runs ?? (quick ? 2 : 3)),
+    durationMs: (duration ?? (quick ? 0.75 : 5)) * 1000,
+    scale: Math.round(scale ?? (quick ? 10_000 : 1_000_000)),
+    cpuProf,
+  };
+}
+
+/** Loads a contributed benchmark module if it has been written: the first export shaped like a Benchmark. */
+function loadContributed(files: readonly string[]): Benchmark | undefined {
+  for (const file of files) {
+    const js = path.join(__dirname, `${file}.js`);
+    if (!fs.existsSync(js)) continue;
+    const mod = require(js) as Record<string, unknown>;
+    const found = Object.values(mod).find(
+      (v): v is Benchmark => !!v && typeof v === 'object' && typeof (v as Benchmark).run === 'function' && Array.isArray((v as Benchmark).figures),
+    );
+    if (found) return found;
+  }
+  return undefined;
+}
+
+async function main(): Promise<number> {
+  const options = parseArgs(process.argv.slice(2));
+  const startedAt = new Date();
+  const log = (line: string): void => void process.stderr.write(`${line}\n`);
+
+  const available = new Map<string, Benchmark>(BUILT_IN.map((b) => [b.name, b]));
+  const notPresent: string[] = [];
+  for (const c of CONTRIBUTED) {
+    const b = loadContributed(c.files);
+    if (b) available.set(b.name, b);
+    else notPresent.push(c.name);
+  }
+  const known = [...available.keys(), 'memory', ...notPresent];
+  for (const n of options.names) if (!known.includes(n)) throw new Error(`unknown benchmark "${n}"; known: ${known.join(', ')}`);
+  const wanted = options.names.length ? options.names : known;
+  const withMemory = wanted.includes('memory') || wanted.some((n) => SCALE_BENCHMARKS.includes(n));
+  const selected = [...available.values()].filter((b) => wanted.includes(b.name) || (wanted.includes('memory') && SCALE_BENCHMARKS.includes(b.name)));
+  const missing = notPresent.filter((n) => wanted.includes(n));
+  for (const n of missing) log(`${n}: not present yet (its module under bench/ is not written); skipped`);
+
+  const serverUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const db = await ensureBenchDatabase(serverUrl, process.env.BENCH_DATABASE_NAME ?? 'attestd_bench');
+  const pool = benchPool(db.url, POOL_SIZE);
+  const machine = await machineInfo(pool);
+  log(`attestd bench (${options.quick ? 'quick' : 'full'}): ${selected.map((b) => b.name).join(', ')} on ${machine.cores} cores, Node ${machine.node}, PostgreSQL ${machine.postgres}, database ${db.name}`);
+
+  const resultsDir = process.env.BENCH_RESULTS_DIR ?? path.join(__dirname, '..', '..', 'bench', 'results');
+  const profDir = path.join(resultsDir, 'profiles');
+  const server = await startBenchServer({
+    databaseUrl: db.url,
+    jwtSecret: BENCH_JWT_SECRET,
+    poolMax: POOL_SIZE,
+    dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'attestd-bench-')),
+    nodeArgs: options.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
+  });
+  const requestErrors: Record<string, number> = {};
+  const figures: FigureResult[] = [];
+  const rssPeaks: number[][] = Array.from({ length: options.runs }, () => []);
+  try {
+    for (const bench of selected) {
+      const ctx: BenchContext = {
+        quick: options.quick,
+        durationMs: options.durationMs,
+        scale: options.scale,
+        server,
+        pg: pool,
+        poolSize: POOL_SIZE,
+        token: benchToken(),
+        log,
+        recordErrors(where, r) {
+          if (!r.errors) return;
+          requestErrors[where] = (requestErrors[where] ?? 0) + r.errors;
+          log(`${where}: ${r.errors} failed requests (first: ${r.firstError})`);
+        },
+      };
+      const started = Date.now();
+      await bench.prepare?.(ctx);
+      // One shorter warm-up run (JIT, pools, caches), discarded, except in quick mode.
+      if (!options.quick) await bench.run({ ...ctx, durationMs: Math.min(1500, options.durationMs) }, -1);
+      const runs: Record<string, Measurement>[] = [];
+      for (let i = 0; i < options.runs; i++) {
+        const stopSampling = bench.scale ? server.sampleRss() : undefined;
+        runs.push(await bench.run(ctx, i));
+        if (stopSampling) rssPeaks[i]!.push(stopSampling());
+        log(`${bench.name}: run ${i + 1}/${options.runs} done`);
+      }
+      for (const spec of bench.figures) {
+        const values = runs.map((r) => r[spec.id]?.value ?? NaN);
+        figures.push(figureResult(bench.name, spec, values, runs.map((r) => r[spec.id]?.baseline)));
+      }
+      log(`${bench.name}: ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    }
+    if (withMemory) {
+      figures.push(figureResult('memory', MEMORY_FIGURE, rssPeaks.map((p) => Math.max(...p)), []));
+    }
+  } finally {
+    const peak = server.peakRssMb();
+    await server.stop();
+    await pool.end();
+    const finishedAt = new Date();
+    const report = {
+      startedAt: startedAt.toISOString(),
+      finishedAt: finishedAt.toISOString(),
+      seconds: (finishedAt.getTime() - startedAt.getTime()) / 1000,
+      mode: options.quick ? ('quick' as const) : ('full' as const),
+      options: { ...options, poolSize: POOL_SIZE, database: db.name },
+      machine,
+      benchmarks: selected.map((b) => b.name).concat(withMemory ? ['memory'] : []),
+      figures,
+      notPresent: missing,
+      requestErrors,
+      serverPeakRssMb: peak,
+    };
+    process.stdout.write(`\n${formatTable(figures)}\n\n`);
+    const file = writeReport(resultsDir, report);
+    log(`results: ${file} (${report.seconds.toFixed(0)} s; server peak RSS ${peak.toFixed(0)} MB)`);
+  }
+  const incomplete = figures.filter((f) => !f.samples.every(Number.isFinite));
+  if (incomplete.length) log(`figures without a value: ${incomplete.map((f) => f.id).join(', ')}`);
+  return Object.keys(requestErrors).length || incomplete.length ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,59 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+
+// The benchmark scripts keep working: `node dist/bench/run.js --quick` exits 0 and writes a results file
+// holding every figure with a value (and a ratio where it has a baseline). Timings are never asserted here:
+// speed is measured by `npm run bench`, not by tests.
+
+const FIGURES = ['write.rest', 'write.grpc', 'batch.rest', 'list.maxRate', 'list.p50', 'list.p99', 'paging.p50', 'paging.rate', 'memory.peakRss'];
+
+interface Figure {
+  id: string;
+  samples: number[];
+  baseline?: { samples: number[] };
+  ratio?: number;
+}
+
+describe('bench --quick (smoke)', function () {
+  this.timeout(120_000);
+
+  it('runs every benchmark and writes a results file with every figure', function () {
+    const server = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
+    if (!server) {
+      if (process.env.CI === 'true') throw new Error('BENCH_DATABASE_URL or TEST_DATABASE_URL must be set under CI=true');
+      this.skip();
+    }
+    const resultsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'attestd-bench-smoke-'));
+    try {
+      const run = spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'bench', 'run.js'), '--quick'], {
+        env: { ...process.env, BENCH_DATABASE_URL: server, BENCH_DATABASE_NAME: 'attestd_bench_smoke', BENCH_RESULTS_DIR: resultsDir },
+        encoding: 'utf8',
+        timeout: 110_000,
+      });
+      expect(run.status, `bench exited with ${run.status}:\n${run.stderr}`).to.equal(0);
+      const files = fs.readdirSync(resultsDir).filter((f) => f.endsWith('.json'));
+      expect(files).to.have.length(1);
+      const report = JSON.parse(fs.readFileSync(path.join(resultsDir, files[0]!), 'utf8')) as {
+        machine: { cores: number; memoryMb: number; node: string; postgres: string };
+        figures: Figure[];
+      };
+      expect(report.machine.cores).to.be.greaterThan(0);
+      expect(report.machine.postgres).to.be.a('string').and.not.equal('unknown');
+      const ids = report.figures.map((f) => f.id);
+      expect(ids).to.include.members(FIGURES);
+      for (const f of report.figures) {
+        expect(f.samples.length, f.id).to.be.greaterThan(1);
+        for (const v of f.samples) expect(Number.isFinite(v), `${f.id}: ${v}`).to.equal(true);
+        if (f.baseline) {
+          for (const v of f.baseline.samples) expect(Number.isFinite(v), `${f.id} baseline: ${v}`).to.equal(true);
+          expect(Number.isFinite(f.ratio), `${f.id} ratio`).to.equal(true);
+        }
+      }
+    } finally {
+      fs.rmSync(resultsDir, { recursive: true, force: true });
+    }
+  });
+});
