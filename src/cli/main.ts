@@ -33,38 +33,42 @@ commands:
 Configuration comes from the environment (DATABASE_URL, DATA_DIR, HOST, HTTP_PORT, GRPC_PORT, LOG_LEVEL, ...);
 a flag of the same name overrides it, e.g. --http-port 8081.`;
 
+/** Each command and what runs it (the argument list after the command name). */
+const COMMANDS: Readonly<Record<string, (rest: readonly string[]) => Promise<number>>> = {
+  serve: (rest) => serve(parseFlags(rest).flags),
+  migrate: (rest) => migrate(parseFlags(rest).flags),
+  admission: (rest) => admissionCommand([...rest]),
+  audit: (rest) => auditCommand([...rest]),
+  token: (rest) => tokenCommand([...rest]),
+  projects: (rest) => projectsCommand([...rest]),
+  keys: (rest) => keysCommand([...rest]),
+  witnesses: (rest) => witnessesCommand([...rest]),
+  policies: (rest) => policiesCommand([...rest]),
+  rules: (rest) => rulesCommand([...rest]),
+  attest: (rest) => attestCommand([...rest]),
+  verify: (rest) => verifyCommand([...rest]),
+};
+
+/** Commands that run until stopped: `--help` prints the usage instead of starting them. */
+const LONG_RUNNING = new Set(['serve', 'migrate', 'admission']);
+
 /** The attestd command line; resolves the process exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
-  const { flags } = parseFlags(rest);
-  switch (command) {
-    case 'serve':
-      return serve(flags);
-    case 'migrate':
-      return migrate(flags);
-    case 'admission':
-      return admissionCommand(rest);
-    case 'audit':
-      return auditCommand(rest);
-    case 'token':
-      return tokenCommand(rest);
-    case 'projects': return projectsCommand(rest);
-    case 'keys': return keysCommand(rest);
-    case 'witnesses': return witnessesCommand(rest);
-    case 'policies': return policiesCommand(rest);
-    case 'rules': return rulesCommand(rest);
-    case 'attest': return attestCommand(rest);
-    case 'verify': return verifyCommand(rest);
-    case undefined:
-    case 'help':
-    case '--help':
-    case '-h':
-      process.stdout.write(`${USAGE}\n`);
-      return command === undefined ? 2 : 0;
-    default:
-      process.stderr.write(`attestd: unknown command "${command}"\n\n${USAGE}\n`);
-      return 2;
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(`${USAGE}\n`);
+    return command === undefined ? 2 : 0;
   }
+  const run = COMMANDS[command];
+  if (!run) {
+    process.stderr.write(`attestd: unknown command "${command}"\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (LONG_RUNNING.has(command) && (rest.includes('--help') || rest.includes('-h'))) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  return run(rest);
 }
 
 async function serve(flags: Record<string, string>): Promise<number> {
