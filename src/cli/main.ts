@@ -8,6 +8,7 @@ import { auditCommand } from './audit-command';
 import { keysCommand } from './keys-command';
 import { policiesCommand } from './policies-command';
 import { projectsCommand } from './projects-command';
+import { reviewCommand } from './review-command';
 import { rulesCommand } from './rules-command';
 import { tokenCommand } from './token-command';
 import { verifyCommand } from './verify-command';
@@ -29,6 +30,7 @@ commands:
   rules      rules create|list|get|enable|disable|delete: which witness signs pushes into a registry namespace
   attest     attest IMAGE --witness W: sign an image by digest and store the attestation
   verify     verify IMAGE (--witness W | --namespace N --cluster C): exit 0 when verified/allowed, 1 with the reason
+  review     review FILE --namespace N: send kubectl objects to the admission webhook and print what kubectl would
 
 Configuration comes from the environment (DATABASE_URL, DATA_DIR, HOST, HTTP_PORT, GRPC_PORT, LOG_LEVEL, ...);
 a flag of the same name overrides it, e.g. --http-port 8081.`;
@@ -47,6 +49,7 @@ const COMMANDS: Readonly<Record<string, (rest: readonly string[]) => Promise<num
   rules: (rest) => rulesCommand([...rest]),
   attest: (rest) => attestCommand([...rest]),
   verify: (rest) => verifyCommand([...rest]),
+  review: (rest) => reviewCommand(rest),
 };
 
 /** Commands that run until stopped: `--help` prints the usage instead of starting them. */
