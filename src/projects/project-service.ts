@@ -53,9 +53,10 @@ export class ProjectService {
   }
 
   /**
-   * Deletes a project. One with notes or occurrences is refused unless `force` is set; with `force`, its
-   * notes and occurrences go with it in one transaction — but never while another project's occurrences
-   * still point at its notes (that would leave dangling references).
+   * Deletes a project. One that holds anything (notes, occurrences, keys, witnesses, policies, signing
+   * rules) is refused unless `force` is set; with `force`, all of it goes in one transaction — but never
+   * while another project's occurrences still point at its notes (no dangling references). Its audit
+   * trail stays.
    */
   async delete(ctx: RequestContext, name: string, force: boolean): Promise<void> {
     const projectId = parseProjectName(name);
@@ -67,9 +68,10 @@ export class ProjectService {
           `project ${projectName(projectId)} cannot be deleted: ${contents.foreignReferences} occurrence(s) in other projects reference its notes`,
         );
       }
-      if (!force && contents.notes + contents.occurrences > 0) {
+      const held = Object.entries(contents).filter(([k, n]) => k !== 'foreignReferences' && n > 0);
+      if (!force && held.length > 0) {
         throw failedPrecondition(
-          `project ${projectName(projectId)} holds ${contents.notes} note(s) and ${contents.occurrences} occurrence(s); delete them first or pass force=true to delete them with it`,
+          `project ${projectName(projectId)} holds ${held.map(([k, n]) => `${n} ${k}`).join(', ')}; delete them first or pass force=true to delete them (keys included) with it`,
         );
       }
       if (!(await stores.projects.deleteWithContents(projectId))) {

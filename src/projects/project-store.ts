@@ -8,6 +8,11 @@ export interface ProjectRecord {
 export interface ProjectContents {
   readonly notes: number;
   readonly occurrences: number;
+  /** Keys, witnesses, policies and signing rules. */
+  readonly keys: number;
+  readonly witnesses: number;
+  readonly policies: number;
+  readonly signingRules: number;
   /** Occurrences in other projects that point at this project's notes. */
   readonly foreignReferences: number;
 }
@@ -21,6 +26,6 @@ export interface ProjectStore {
   lockShared(projectId: string): Promise<boolean>;
   list(pageSize: number, pageToken: string | undefined): Promise<{ items: ProjectRecord[]; nextPageToken: string }>;
   contents(projectId: string): Promise<ProjectContents>;
-  /** Deletes the project and everything in it; false when it did not exist. */
+  /** Deletes the project and everything in it (its audit trail stays); false when it did not exist. */
   deleteWithContents(projectId: string): Promise<boolean>;
 }

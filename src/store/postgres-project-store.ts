@@ -35,10 +35,15 @@ export class PostgresProjectStore implements ProjectStore {
   }
 
   async contents(projectId: string): Promise<ProjectContents> {
+    const count = (table: string) => this.db.raw(`(SELECT count(*) FROM ${table} WHERE project_id = ?) AS ${table}`, [projectId]);
     const row = await this.db
       .select(
-        this.db.raw('(SELECT count(*) FROM notes WHERE project_id = ?) AS notes', [projectId]),
-        this.db.raw('(SELECT count(*) FROM occurrences WHERE project_id = ?) AS occurrences', [projectId]),
+        count('notes'),
+        count('occurrences'),
+        count('keys'),
+        count('witnesses'),
+        count('policies'),
+        count('signing_rules'),
         this.db.raw(
           '(SELECT count(*) FROM occurrences WHERE note_project_id = ? AND project_id <> ?) AS foreign_references',
           [projectId, projectId],
@@ -48,13 +53,19 @@ export class PostgresProjectStore implements ProjectStore {
     return {
       notes: Number(row.notes),
       occurrences: Number(row.occurrences),
+      keys: Number(row.keys),
+      witnesses: Number(row.witnesses),
+      policies: Number(row.policies),
+      signingRules: Number(row.signing_rules),
       foreignReferences: Number(row.foreign_references),
     };
   }
 
   async deleteWithContents(projectId: string): Promise<boolean> {
-    await this.db('occurrences').where({ project_id: projectId }).delete();
-    await this.db('notes').where({ project_id: projectId }).delete();
+    // Children before parents; policy_witnesses go with their policies (ON DELETE CASCADE).
+    for (const table of ['hook_events', 'hook_signings', 'hook_receipts', 'decisions', 'policies', 'signing_rules', 'occurrences', 'witnesses', 'notes', 'key_versions', 'keys']) {
+      await this.db(table).where({ project_id: projectId }).delete();
+    }
     const n = await this.db('projects').where({ project_id: projectId }).delete();
     return n > 0;
   }

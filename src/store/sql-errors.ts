@@ -27,6 +27,9 @@ export function fromDatabaseError(err: unknown): ApiError | undefined {
   if (code === '40001' || code === '40P01') {
     return new ApiError('UNAVAILABLE', 'the request conflicted with a concurrent change; retry it');
   }
+  if (code === '23503') {
+    return new ApiError('FAILED_PRECONDITION', 'a resource this request depends on, or that depends on it, changed concurrently; retry it');
+  }
   if (code === '22021' || code === '22P05') {
     return new ApiError('INVALID_ARGUMENT', 'text must not contain the NUL character (U+0000)');
   }

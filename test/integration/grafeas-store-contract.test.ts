@@ -144,7 +144,7 @@ for (const backend of testBackends()) {
       const n = note('p3', 'solo');
       await uow.stores.grafeas.insertNotes([n]);
       await uow.stores.grafeas.insertOccurrences([occurrence('p3', n, 'https://r/q@sha256:4')]);
-      expect(await uow.stores.projects.contents('p3')).to.deep.equal({ notes: 1, occurrences: 1, foreignReferences: 0 });
+      expect(await uow.stores.projects.contents('p3')).to.deep.equal({ notes: 1, occurrences: 1, keys: 0, witnesses: 0, policies: 0, signingRules: 0, foreignReferences: 0 });
       expect(await uow.transaction((s) => s.projects.deleteWithContents('p3'))).to.equal(true);
       expect(await uow.stores.projects.get('p3')).to.equal(undefined);
     });
