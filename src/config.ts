@@ -21,6 +21,8 @@ export interface Config {
   readonly shutdownGraceMs: number;
   /** Cache verification verdicts per project generation (VERDICT_CACHE, default true). */
   readonly verdictCache: boolean;
+  /** Days ignored registry events and event-id receipts are kept (HOOK_EVENT_RETENTION_DAYS, default 7). */
+  readonly hookEventRetentionDays: number;
   /** PEM certificate chain and key: REST becomes https and gRPC uses TLS (TLS_CERT_FILE, TLS_KEY_FILE; default off). */
   readonly tlsCertFile: string | undefined;
   readonly tlsKeyFile: string | undefined;
@@ -59,6 +61,7 @@ export function loadConfig(env: Env = process.env, flags: Env = {}): Config {
     metricsPublic: bool(get('METRICS_PUBLIC'), true, 'METRICS_PUBLIC'),
     shutdownGraceMs: int(get('SHUTDOWN_GRACE_MS'), 10000, 'SHUTDOWN_GRACE_MS', 0, 600000),
     verdictCache: bool(get('VERDICT_CACHE'), true, 'VERDICT_CACHE'),
+    hookEventRetentionDays: int(get('HOOK_EVENT_RETENTION_DAYS'), 7, 'HOOK_EVENT_RETENTION_DAYS', 1, 3650),
     tlsCertFile: get('TLS_CERT_FILE'),
     tlsKeyFile: get('TLS_KEY_FILE'),
     tlsClientCaFile: get('TLS_CLIENT_CA_FILE'),

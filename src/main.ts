@@ -49,6 +49,7 @@ import { witnessHandlers } from './transport/witness-handlers';
 import { AttestService } from './witnesses/attest-service';
 import { HookMetrics } from './registry/hook-metrics';
 import { HookService } from './registry/hook-service';
+import { HookRetention } from './registry/hook-retention';
 import { HookWorker } from './registry/hook-worker';
 import { SigningRuleService } from './registry/signing-rule-service';
 import { hookHandlers } from './transport/hook-handlers';
@@ -115,6 +116,7 @@ export async function startServer(config: Config, logger: Logger, options: { adm
     const metrics = new Metrics();
     const hookMetrics = new HookMetrics(metrics);
     const hookWorker = new HookWorker(uow, attest, systemClock, logger, hookMetrics);
+    const hookRetention = new HookRetention(uow, systemClock, logger, config.hookEventRetentionDays);
     const services = [
       grafeasHandlers(notes, occurrences),
       projectHandlers(projects),
@@ -180,6 +182,7 @@ export async function startServer(config: Config, logger: Logger, options: { adm
     anchors.start();
     changeListener.start();
     hookWorker.start();
+    hookRetention.start();
     logger.info({
       httpPort,
       grpcPort,
@@ -203,6 +206,7 @@ export async function startServer(config: Config, logger: Logger, options: { adm
         }, config.shutdownGraceMs);
         await Promise.all([httpClosed, grpcClosed, admissionClosed]);
         clearTimeout(grace);
+        hookRetention.stop();
         await hookWorker.stop();
         await decisionRecorder.flush();
         await changeListener.stop();

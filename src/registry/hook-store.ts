@@ -46,6 +46,8 @@ export interface HookStore {
   markAttemptFailed(signingId: string, reason: string, final: boolean, nextAttemptTime: string, now: string): Promise<void>;
   /** PENDING jobs (all projects). */
   backlog(): Promise<number>;
+  /** Forgets ignored events and receipts received before `before` (signing history stays); returns rows deleted. */
+  prune(before: string): Promise<number>;
   /** hookEvents in the API shape, oldest first, filtered and paged. */
   list(projectId: string, query: ListQuery): Promise<Page<JsonObject>>;
 }

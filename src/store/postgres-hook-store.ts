@@ -124,6 +124,12 @@ export class PostgresHookStore implements HookStore {
     return Number(row?.n ?? 0);
   }
 
+  async prune(before: string): Promise<number> {
+    const events = await this.db('hook_events').whereNull('signing_id').where('receive_time', '<', before).delete();
+    const receipts = await this.db('hook_receipts').where('receive_time', '<', before).delete();
+    return events + receipts;
+  }
+
   async list(projectId: string, query: ListQuery): Promise<Page<JsonObject>> {
     const scope = `hookEvents|${projectId}|${query.filterText}`;
     const after = this.tokens.decode(scope, query.pageToken);
