@@ -11,6 +11,9 @@ export interface DatabaseOptions {
   readonly logger?: Logger;
 }
 
+/** Longest a single statement may run (migrations included). */
+export const STATEMENT_TIMEOUT_MS = 60_000;
+
 /** Opens a knex pool on a Postgres URL. No connection is made until the first query. */
 export function openDatabase(options: DatabaseOptions): Knex {
   const logger = options.logger;
@@ -29,6 +32,10 @@ export function openDatabase(options: DatabaseOptions): Knex {
       connectionTimeoutMillis: 2000,
       keepAlive: true,
       application_name: 'attestd',
+      // A server that hangs instead of refusing must not hold requests forever: Postgres cancels
+      // statements after this long, and the client gives up on a silent connection a bit later.
+      statement_timeout: STATEMENT_TIMEOUT_MS,
+      query_timeout: STATEMENT_TIMEOUT_MS + 5000,
     },
     pool: {
       min: 0,
