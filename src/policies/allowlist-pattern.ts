@@ -1,5 +1,6 @@
 import { invalidArgument } from '../domain/api-error';
 import { quote } from '../domain/names';
+import { pathGlob } from '../domain/path-glob';
 
 /** Characters an allowlist pattern may hold: those of image references, plus `*`. */
 const PATTERN = /^[A-Za-z0-9._:@/*-]{1,512}$/;
@@ -14,14 +15,5 @@ export function checkAllowlistPattern(pattern: string, field: string): string {
 
 /** Compiles a pattern to a RegExp matching whole image names (registry/repository[:tag][@digest]). */
 export function allowlistRegExp(pattern: string): RegExp {
-  let re = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i]!;
-    if (c === '*' && pattern[i + 1] === '*') {
-      re += '.*';
-      i++;
-    } else if (c === '*') re += '[^/]*';
-    else re += c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`);
+  return pathGlob(pattern);
 }

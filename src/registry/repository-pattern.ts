@@ -1,5 +1,6 @@
 import { invalidArgument } from '../domain/api-error';
 import { quote } from '../domain/names';
+import { pathGlob } from '../domain/path-glob';
 
 /** Everything under the namespace. */
 export const ALL_REPOSITORIES = '*';
@@ -27,16 +28,7 @@ export function checkRegistryNamespace(namespace: string, field: string): string
 export function repositoryMatches(pattern: string, rest: string): boolean {
   if (rest === '') return false;
   if (pattern === ALL_REPOSITORIES) return true;
-  let re = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i]!;
-    if (c === '*' && pattern[i + 1] === '*') {
-      re += '.*';
-      i++;
-    } else if (c === '*') re += '[^/]*';
-    else re += c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`).test(rest);
+  return pathGlob(pattern).test(rest);
 }
 
 /** Splits `ns/rest/of/repo` into its namespace and the rest (empty when there is no `/`). */
