@@ -24,15 +24,15 @@ const REPO = '127.0.0.1:5000/bench';
 const DIGESTS = ['a', 'b', 'c'].map((c) => `sha256:${c.repeat(64)}`);
 const IMAGES = DIGESTS.map((d, i) => `${REPO}/app${i}@${d}`);
 
-interface Phase {
+export interface Phase {
   rps: number;
   p50: number;
   p99: number;
   errors: number;
 }
 
-async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
+/** Measures bare https, warm and cold: max rate, then p50/p99 at half of it; prints them (bench/run.ts also reads them). */
+export async function measureAdmission(argv: readonly string[] = process.argv.slice(2)): Promise<{ max: Record<string, Phase>; paced: Record<string, Phase> }> {
   const quick = argv.includes('--quick');
   const flag = (name: string, dflt: number): number => {
     const i = argv.indexOf(name);
@@ -88,6 +88,7 @@ async function main(): Promise<void> {
     console.log(`cold / bare throughput: ${(max.cold!.rps / b).toFixed(2)}x`);
     console.log(`warm p99 at half rate: ${paced.warm!.p99.toFixed(2)} ms (goal <= 5); cold p99: ${paced.cold!.p99.toFixed(2)} ms (goal <= 25)`);
     console.log(`p99 ratios to bare at half rate: warm ${(paced.warm!.p99 / paced['bare https']!.p99).toFixed(2)}x, cold ${(paced.cold!.p99 / paced['bare https']!.p99).toFixed(2)}x`);
+    return { max, paced };
   } finally {
     for (const s of servers) await s.stop().catch(() => undefined);
     await cleanUpTestDatabases();
@@ -158,7 +159,7 @@ async function load(port: number, bodyFile: string, durationS: number, connectio
 }
 
 if (require.main === module) {
-  main().then(
+  measureAdmission().then(
     () => process.exit(0),
     (err) => {
       console.error(err);

@@ -35,7 +35,8 @@ export const deepPaging: Benchmark = {
   ],
   async prepare(ctx) {
     await ensureScaleData(ctx.pg, ctx.scale, ctx.log);
-    const page = ctx.quick ? 50 : 1000;
+    // Page 1000 (50 in quick mode), or the last full page of a smaller data set (--scale).
+    const page = Math.min(ctx.quick ? 50 : 1000, Math.floor(ctx.scale / PAGE_SIZE));
     if (deepToken?.scale !== ctx.scale || deepToken.page !== page) {
       const started = Date.now();
       deepToken = { scale: ctx.scale, page, token: await tokenOfPage(ctx.server.httpUrl, ctx.token, scaleProject(ctx.scale), page) };

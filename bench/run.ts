@@ -5,6 +5,7 @@ import { deepPaging } from './deep-paging';
 import { grafeasBatch } from './grafeas-batch';
 import { grafeasList } from './grafeas-list';
 import { grafeasWrite } from './grafeas-write';
+import { admissionBenchmark } from './lib/admission-adapter';
 import { benchPool, ensureBenchDatabase } from './lib/bench-db';
 import type { BenchContext, Benchmark, Measurement } from './lib/benchmark';
 import { startBenchServer } from './lib/bench-server';
@@ -20,10 +21,11 @@ import { MEMORY_FIGURE, SCALE_BENCHMARKS } from './memory';
 const BUILT_IN: readonly Benchmark[] = [grafeasWrite, grafeasBatch, grafeasList, deepPaging];
 /**
  * Benchmarks other modules contribute: bench/<file>.ts exporting a Benchmark (lib/benchmark.ts) under any
- * name. Listed here so that the runner names them in its report while they are not written yet.
+ * name, or an adapter here for a module with its own shape. Listed so that the runner names them in its
+ * report while they are not written yet.
  */
-const CONTRIBUTED: readonly { name: string; files: readonly string[] }[] = [
-  { name: 'admission', files: ['admission'] },
+const CONTRIBUTED: readonly { name: string; files: readonly string[]; adapter?: () => Benchmark | undefined }[] = [
+  { name: 'admission', files: [], adapter: admissionBenchmark },
   { name: 'push', files: ['push-to-attested', 'registry-hooks', 'registry-push'] },
 ];
 const POOL_SIZE = 10;
@@ -92,7 +94,7 @@ async function main(): Promise<number> {
   const available = new Map<string, Benchmark>(BUILT_IN.map((b) => [b.name, b]));
   const notPresent: string[] = [];
   for (const c of CONTRIBUTED) {
-    const b = loadContributed(c.files);
+    const b = c.adapter?.() ?? loadContributed(c.files);
     if (b) available.set(b.name, b);
     else notPresent.push(c.name);
   }
@@ -131,6 +133,7 @@ async function main(): Promise<number> {
         server,
         pg: pool,
         poolSize: POOL_SIZE,
+        databaseServerUrl: serverUrl,
         token: benchToken(),
         log,
         recordErrors(where, r) {
@@ -144,11 +147,12 @@ async function main(): Promise<number> {
       // One shorter warm-up run (JIT, pools, caches), discarded, except in quick mode.
       if (!options.quick) await bench.run({ ...ctx, durationMs: Math.min(1500, options.durationMs) }, -1);
       const runs: Record<string, Measurement>[] = [];
-      for (let i = 0; i < options.runs; i++) {
+      const runCount = options.quick && bench.quickRuns ? Math.min(bench.quickRuns, options.runs) : options.runs;
+      for (let i = 0; i < runCount; i++) {
         const stopSampling = bench.scale ? server.sampleRss() : undefined;
         runs.push(await bench.run(ctx, i));
         if (stopSampling) rssPeaks[i]!.push(stopSampling());
-        log(`${bench.name}: run ${i + 1}/${options.runs} done`);
+        log(`${bench.name}: run ${i + 1}/${runCount} done`);
       }
       for (const spec of bench.figures) {
         const values = runs.map((r) => r[spec.id]?.value ?? NaN);

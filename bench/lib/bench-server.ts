@@ -49,7 +49,7 @@ export async function startBenchServer(options: ServerOptions): Promise<BenchSer
       GRPC_PORT: '0',
       DATA_DIR: options.dataDir,
       DATABASE_POOL_MAX: String(options.poolMax),
-      LOG_LEVEL: process.env.BENCH_SERVER_LOG_LEVEL ?? 'warn',
+      LOG_LEVEL: process.env.BENCH_SERVER_LOG_LEVEL ?? 'error',
       SHUTDOWN_GRACE_MS: '3000',
     },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

@@ -37,6 +37,8 @@ export interface BenchContext {
   /** A pool on the benchmark database, as large as the server's (DATABASE_POOL_MAX). */
   readonly pg: pg.Pool;
   readonly poolSize: number;
+  /** BENCH_DATABASE_URL: the server holding the benchmark database (benchmarks that make their own). */
+  readonly databaseServerUrl: string;
   /** An admin bearer token the server accepts. */
   readonly token: string;
   log(line: string): void;
@@ -51,6 +53,8 @@ export interface Benchmark {
   readonly figures: readonly FigureSpec[];
   /** Runs on the scale data set: the server's peak RSS is sampled while it runs (the memory figure). */
   readonly scale?: boolean;
+  /** Runs in quick mode when fewer than the runner's (a benchmark with a long set-up keeps the smoke run short). */
+  readonly quickRuns?: number;
   prepare?(ctx: BenchContext): Promise<void>;
   run(ctx: BenchContext, runIndex: number): Promise<Record<string, Measurement>>;
 }
