@@ -1,6 +1,9 @@
+import crypto from 'node:crypto';
 import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+
+const BENCH_MASTER_KEY = crypto.createHash('sha256').update('attestd-bench-master-key').digest('base64');
 
 /** A running attestd child process and its memory readings. */
 export interface BenchServer {
@@ -44,6 +47,9 @@ export async function startBenchServer(options: ServerOptions): Promise<BenchSer
       ...process.env,
       DATABASE_URL: options.databaseUrl,
       JWT_SECRET: options.jwtSecret,
+      // A fixed benchmark-only master key: keys the benchmarks created in earlier invocations (the database is
+      // reused) stay usable although every invocation has a fresh DATA_DIR.
+      MASTER_KEY: BENCH_MASTER_KEY,
       HOST: '127.0.0.1',
       HTTP_PORT: '0',
       GRPC_PORT: '0',

@@ -1,6 +1,6 @@
 import type { Clock } from '../domain/clock';
 import type { RequestContext } from '../domain/request-context';
-import type { ChangeRecorder } from '../grafeas/change-recorder';
+import type { ChangeRecorder, RecordedChange } from '../grafeas/change-recorder';
 import type { Stores } from '../store/stores';
 import { projectOf, SYSTEM_CHAIN, type AuditEvent, type AuditKind, type NewAuditEvent } from './audit-event';
 
@@ -16,6 +16,11 @@ export class AuditRecorder implements ChangeRecorder {
   /** ChangeRecorder: records one change per resource with a single append round (batch creates). */
   async recordMany(stores: Stores, ctx: RequestContext, method: string, resources: readonly string[]): Promise<void> {
     await stores.audit.appendMany(resources.map((resource) => this.event(ctx, { kind: 'change', method, resource })));
+  }
+
+  /** ChangeRecorder: one change per entry, each with its own caller, with a single append round (hook signing batches). */
+  async recordEach(stores: Stores, changes: readonly RecordedChange[]): Promise<void> {
+    await stores.audit.appendMany(changes.map((c) => this.event(c.ctx, { kind: 'change', method: c.method, resource: c.resource })));
   }
 
   /** Appends any kind of event (admission decisions use kind `decision`) in the caller's transaction. */

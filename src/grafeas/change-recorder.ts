@@ -6,6 +6,22 @@ export interface ChangeRecorder {
   record(stores: Stores, ctx: RequestContext, method: string, resource: string): Promise<void>;
   /** Records one change per resource, like `record` for each (batches: one audit append round, not one per item). */
   recordMany?(stores: Stores, ctx: RequestContext, method: string, resources: readonly string[]): Promise<void>;
+  /** Records changes made for different callers in one transaction, like `record` for each, in order (one append round). */
+  recordEach?(stores: Stores, changes: readonly RecordedChange[]): Promise<void>;
+}
+
+/** One change to record: who made it (ctx), how and on what. */
+export interface RecordedChange {
+  readonly ctx: RequestContext;
+  readonly method: string;
+  readonly resource: string;
+}
+
+/** Records changes with `recordEach` when the recorder has it, else one `record` each. */
+export async function recordAll(recorder: ChangeRecorder, stores: Stores, changes: readonly RecordedChange[]): Promise<void> {
+  if (changes.length === 0) return;
+  if (recorder.recordEach) await recorder.recordEach(stores, changes);
+  else for (const c of changes) await recorder.record(stores, c.ctx, c.method, c.resource);
 }
 
 /** A recorder that keeps nothing (library use and unit tests). */

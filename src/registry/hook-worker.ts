@@ -1,10 +1,11 @@
 import { ApiError } from '../domain/api-error';
 import type { Clock } from '../domain/clock';
+import type { RecordedChange } from '../grafeas/change-recorder';
 import { parseImageReference } from '../domain/image-reference';
 import { internalContext } from '../domain/request-context';
 import type { Logger } from '../logger';
 import { fromDatabaseError } from '../store/sql-errors';
-import type { UnitOfWork } from '../store/stores';
+import type { Stores, UnitOfWork } from '../store/stores';
 import type { AttestService } from '../witnesses/attest-service';
 import type { HookMetrics } from './hook-metrics';
 import type { SigningJob } from './hook-store';
@@ -12,6 +13,12 @@ import type { SigningJob } from './hook-store';
 export interface HookWorkerOptions {
   /** Parallel claim loops in this process (default 2). */
   readonly concurrency?: number;
+  /**
+   * Due jobs a loop claims and signs in one transaction (default 16): their audit events are appended in one
+   * round, so a burst of pushes to one project takes its audit chain lock once per batch, not once per image.
+   * A batch that fails is retried job by job, so one bad job fails alone.
+   */
+  readonly batchSize?: number;
   /** How often idle loops look for due work (default 1000 ms); a queued signing wakes them at once. */
   readonly pollMs?: number;
   /** Attempts before a signing is FAILED for good (default 8). */
@@ -31,6 +38,7 @@ const PERMANENT = new Set(['INVALID_ARGUMENT', 'NOT_FOUND', 'FAILED_PRECONDITION
  */
 export class HookWorker {
   private readonly concurrency: number;
+  private readonly batchSize: number;
   private readonly pollMs: number;
   private readonly maxAttempts: number;
   private readonly backoffMs: number;
@@ -48,6 +56,7 @@ export class HookWorker {
     options: HookWorkerOptions = {},
   ) {
     this.concurrency = options.concurrency ?? 2;
+    this.batchSize = Math.max(1, options.batchSize ?? 16);
     this.pollMs = options.pollMs ?? 1000;
     this.maxAttempts = options.maxAttempts ?? 8;
     this.backoffMs = options.backoffMs ?? 1000;
@@ -73,29 +82,56 @@ export class HookWorker {
     for (const wake of [...this.sleepers]) wake();
   }
 
-  /** Claims and processes one due job; false when none was due (or every due one is held by others). */
+  /** Claims and processes due jobs (up to batchSize at once); false when none was due (or every due one is held by others). */
   async runOnce(): Promise<boolean> {
+    let claimed: SigningJob[] = [];
+    try {
+      const occurrences = await this.uow.transaction(async (stores) => {
+        claimed = await stores.hooks.claimDueMany(this.clock.now(), this.batchSize);
+        const deferred: RecordedChange[] = [];
+        const names: string[] = [];
+        for (const job of claimed) names.push(await this.sign(stores, job, claimed.length > 1 ? deferred : undefined));
+        await this.attest.recordDeferred(stores, deferred);
+        return names;
+      });
+      claimed.forEach((job, i) => this.signed(job, occurrences[i]!));
+      return claimed.length > 0;
+    } catch (err) {
+      if (claimed.length === 0) throw err;
+      if (claimed.length === 1) await this.recordFailure(claimed[0]!, err);
+      // The batch rolled back: sign its jobs one by one, so that only the failing ones count a failure.
+      else for (const job of claimed) await this.runOne(job.signingId);
+      return true;
+    }
+  }
+
+  /** Claims one job by id (if still due and free) and signs it in its own transaction. */
+  private async runOne(signingId: string): Promise<void> {
     let claimed: SigningJob | undefined;
     try {
       const occurrence = await this.uow.transaction(async (stores) => {
-        const job = await stores.hooks.claimDue(this.clock.now());
-        if (!job) return undefined;
-        claimed = job;
-        const ref = parseImageReference(`${job.registry}/${job.repository}@${job.digest}`);
-        const ctx = internalContext(`hook-signing-${job.signingId}`, job.actor);
-        const occ = await this.attest.attestIn(stores, ctx, { projectId: job.projectId, witnessId: job.witnessId }, ref);
-        await stores.hooks.markSigned(job.signingId, String(occ.name), this.clock.now());
-        return String(occ.name);
+        claimed = (await stores.hooks.claimDueMany(this.clock.now(), 1, [signingId]))[0];
+        return claimed ? this.sign(stores, claimed) : undefined;
       });
-      if (!claimed) return false;
-      this.metrics?.signed((Date.parse(this.clock.now()) - Date.parse(claimed.createTime)) / 1000);
-      this.logger.info({ signing: claimed.signingId, image: image(claimed), occurrence }, 'registry push signed');
-      return true;
+      if (claimed && occurrence) this.signed(claimed, occurrence);
     } catch (err) {
       if (!claimed) throw err;
       await this.recordFailure(claimed, err);
-      return true;
     }
+  }
+
+  /** Attests one claimed job in the caller's transaction and marks it SIGNED; answers the occurrence's name. */
+  private async sign(stores: Stores, job: SigningJob, deferred?: RecordedChange[]): Promise<string> {
+    const ref = parseImageReference(`${job.registry}/${job.repository}@${job.digest}`);
+    const ctx = internalContext(`hook-signing-${job.signingId}`, job.actor);
+    const occ = await this.attest.attestIn(stores, ctx, { projectId: job.projectId, witnessId: job.witnessId }, ref, deferred);
+    await stores.hooks.markSigned(job.signingId, String(occ.name), this.clock.now());
+    return String(occ.name);
+  }
+
+  private signed(job: SigningJob, occurrence: string): void {
+    this.metrics?.signed((Date.parse(this.clock.now()) - Date.parse(job.createTime)) / 1000);
+    this.logger.info({ signing: job.signingId, image: image(job), occurrence }, 'registry push signed');
   }
 
   private async recordFailure(job: SigningJob, err: unknown): Promise<void> {

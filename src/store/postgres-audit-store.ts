@@ -51,7 +51,8 @@ export class PostgresAuditStore implements AuditStore {
    */
   async appendMany(events: readonly NewAuditEvent[]): Promise<AuditEvent[]> {
     const out: AuditEvent[] = new Array<AuditEvent>(events.length);
-    const projects = [...new Set(events.map((e) => e.projectId))];
+    // Heads are locked in one global order (sorted), so two transactions appending to several chains cannot deadlock.
+    const projects = [...new Set(events.map((e) => e.projectId))].sort();
     for (const projectId of projects) {
       // DO UPDATE (a no-op write) rather than DO NOTHING: it takes the row lock and returns the head at once.
       const head: { seq: string; hash: string } = (

@@ -81,26 +81,15 @@ export class PostgresHookStore implements HookStore {
   }
 
   async claimDue(now: string): Promise<SigningJob | undefined> {
-    const row = await this.db('hook_signings')
-      .where('status', 'PENDING')
-      .where('next_attempt_time', '<=', now)
-      .orderBy('next_attempt_time')
-      .limit(1)
-      .forUpdate()
-      .skipLocked()
-      .first();
-    if (!row) return undefined;
-    return {
-      signingId: row.signing_id,
-      projectId: row.project_id,
-      witnessId: row.witness_id,
-      registry: row.registry,
-      repository: row.repository,
-      digest: row.digest,
-      attempts: Number(row.attempts),
-      actor: row.actor,
-      createTime: new Date(row.create_time).toISOString(),
-    };
+    return (await this.claimDueMany(now, 1))[0];
+  }
+
+  async claimDueMany(now: string, limit: number, signingIds?: readonly string[]): Promise<SigningJob[]> {
+    const q = this.db('hook_signings').where('status', 'PENDING').where('next_attempt_time', '<=', now);
+    if (signingIds) q.whereIn('signing_id', [...signingIds]);
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const rows: any[] = await q.orderBy('next_attempt_time').limit(limit).forUpdate().skipLocked().select('*');
+    return rows.map(toJob);
   }
 
   async markSigned(signingId: string, occurrence: string, now: string): Promise<void> {
@@ -181,4 +170,19 @@ export class PostgresHookStore implements HookStore {
     });
     return { items, nextPageToken: more ? this.tokens.encode(scope, rows[query.pageSize - 1]!.hook_event_id) : '' };
   }
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function toJob(row: any): SigningJob {
+  return {
+    signingId: row.signing_id,
+    projectId: row.project_id,
+    witnessId: row.witness_id,
+    registry: row.registry,
+    repository: row.repository,
+    digest: row.digest,
+    attempts: Number(row.attempts),
+    actor: row.actor,
+    createTime: new Date(row.create_time).toISOString(),
+  };
 }

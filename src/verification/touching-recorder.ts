@@ -1,5 +1,5 @@
 import { projectOf } from '../audit/audit-event';
-import type { ChangeRecorder } from '../grafeas/change-recorder';
+import { recordAll, type ChangeRecorder } from '../grafeas/change-recorder';
 
 /** Wraps a recorder so every recorded change also marks its project as touched by the transaction. */
 export function touchingRecorder(inner: ChangeRecorder): ChangeRecorder {
@@ -14,6 +14,13 @@ export function touchingRecorder(inner: ChangeRecorder): ChangeRecorder {
       else for (const r of resources) await inner.record(stores, ctx, method, r);
       for (const r of resources) {
         const projectId = projectOf(r);
+        if (projectId) stores.touched.add(projectId);
+      }
+    },
+    async recordEach(stores, changes) {
+      await recordAll(inner, stores, changes);
+      for (const c of changes) {
+        const projectId = projectOf(c.resource);
         if (projectId) stores.touched.add(projectId);
       }
     },

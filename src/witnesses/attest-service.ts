@@ -5,7 +5,7 @@ import type { Clock } from '../domain/clock';
 import { fullRepository, parseImageReference, requireDigest, resourceUri, type ImageReference } from '../domain/image-reference';
 import { occurrenceName } from '../domain/names';
 import type { RequestContext } from '../domain/request-context';
-import type { ChangeRecorder } from '../grafeas/change-recorder';
+import { recordAll, type ChangeRecorder, type RecordedChange } from '../grafeas/change-recorder';
 import type { Occurrence } from '../grafeas/grafeas-types';
 import { parseKeyName } from '../kms/key-names';
 import type { KeyService } from '../kms/key-service';
@@ -35,8 +35,11 @@ export class AttestService {
     return this.uow.transaction((stores) => this.attestIn(stores, ctx, w, ref));
   }
 
-  /** Attests inside an existing transaction (registry hooks call this from their workers). */
-  async attestIn(stores: Stores, ctx: RequestContext, w: WitnessName, ref: ImageReference): Promise<Occurrence> {
+  /**
+   * Attests inside an existing transaction (registry hooks call this from their workers). With `deferred`,
+   * the change is appended there instead of recorded, and the caller records it (recordAll) before commit.
+   */
+  async attestIn(stores: Stores, ctx: RequestContext, w: WitnessName, ref: ImageReference, deferred?: RecordedChange[]): Promise<Occurrence> {
     const witness = await this.witnesses.require(stores, w);
     const signer = witness.keys[0];
     if (!signer) throw failedPrecondition(`witness ${name(w)} has only external public keys; give it an attestd key to sign with`);
@@ -74,8 +77,14 @@ export class AttestService {
     await stores.grafeas.insertOccurrences([
       { projectId: w.projectId, occurrenceId: id, resourceUri: uri, noteProjectId: w.projectId, noteId: w.witnessId, kind: 'ATTESTATION', createTime: now, updateTime: now, body },
     ]);
-    await this.changes.record(stores, ctx, 'Attest', occName);
+    if (deferred) deferred.push({ ctx, method: 'Attest', resource: occName });
+    else await this.changes.record(stores, ctx, 'Attest', occName);
     return body;
+  }
+
+  /** Records the changes attestIn deferred, in order, with one append round. */
+  recordDeferred(stores: Stores, deferred: readonly RecordedChange[]): Promise<void> {
+    return recordAll(this.changes, stores, deferred);
   }
 }
 
