@@ -3,7 +3,7 @@
 // same-size response over the same TLS certificate with keep-alive, all in one run, printed as ratios.
 //   npm run build && node dist/bench/admission.js [--quick] [--duration S] [--occurrences N]
 // Needs a Postgres: BENCH_DATABASE_URL or TEST_DATABASE_URL (a scratch database is made and dropped).
-// Load comes from autocannon in a separate process. Not a test: it prints, it asserts nothing.
+// Load comes from separate processes: autocannon for the max rate, bench/lib/paced-cli.ts for latency at half of it. Not a test: it prints, it asserts nothing.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import https from 'node:https';
@@ -18,6 +18,7 @@ import { startServer, type RunningServer } from '../src/main';
 import { cleanUpTestDatabases, realPostgres } from '../test/support/test-database';
 import { TEST_JWT_SECRET, testToken } from '../test/support/test-server';
 import { admissionReview, podTemplate } from '../test/admission/admission-fixtures';
+import { percentile } from './lib/stats';
 
 const AUTOCANNON = require.resolve('autocannon/autocannon.js');
 const REPO = '127.0.0.1:5000/bench';
@@ -78,7 +79,9 @@ export async function measureAdmission(argv: readonly string[] = process.argv.sl
       await load(port, body, 2, connections); // warm-up: JIT, connections, caches
       max[name] = await load(port, body, durationS, connections);
     }
-    for (const [name, port] of targets) paced[name] = await load(port, body, durationS, connections, Math.max(1, Math.floor(max[name]!.rps / 2)));
+    // p50/p99 at half the max rate: evenly spaced requests (bench/lib/paced-cli.ts in its own process), not
+    // autocannon's -R, which sends each second's quota in one burst and measures that burst's queueing.
+    for (const [name, port] of targets) paced[name] = await pacedLoad(port, body, durationS, Math.max(1, Math.floor(max[name]!.rps / 2)));
     bare.server.close();
     const row = (n: string): string =>
       `${n.padEnd(11)} ${max[n]!.rps.toFixed(0).padStart(8)} req/s   at half rate: p50 ${paced[n]!.p50.toFixed(2).padStart(6)} ms  p99 ${paced[n]!.p99.toFixed(2).padStart(6)} ms   errors ${max[n]!.errors + paced[n]!.errors}`;
@@ -148,10 +151,30 @@ async function bareServer(answer: string): Promise<{ server: https.Server; port:
   return { server, port: (server.address() as AddressInfo).port };
 }
 
-/** autocannon in its own process: max rate, or paced at `rate` requests per second. */
-async function load(port: number, bodyFile: string, durationS: number, connections: number, rate?: number): Promise<Phase> {
+/** Generator processes for a paced phase: one Node TLS client issues ~5k requests/s at most on this hardware. */
+const PACED_PROCESSES = 2;
+
+/**
+ * The paced generator (bench/lib/paced-cli.ts) in PACED_PROCESSES processes at rate/N each, started half a
+ * period apart: `rate` evenly spaced requests per second in all; latency from when each request was due.
+ */
+async function pacedLoad(port: number, bodyFile: string, durationS: number, rate: number): Promise<Phase> {
+  const cli = path.join(__dirname, 'lib', 'paced-cli.js');
+  const each = rate / PACED_PROCESSES;
+  const parts = await Promise.all(
+    Array.from({ length: PACED_PROCESSES }, async (_, k) => {
+      const args = [cli, `https://127.0.0.1:${port}/validate`, String(each), String(durationS), bodyFile, String(((k / PACED_PROCESSES) * 1000) / each + 200)];
+      const { stdout } = await promisify(execFile)(process.execPath, args, { maxBuffer: 64 * 1024 * 1024 });
+      return JSON.parse(stdout) as { rps: number; errors: number; latencies: number[] };
+    }),
+  );
+  const latencies = parts.flatMap((p) => p.latencies);
+  return { rps: parts.reduce((a, p) => a + p.rps, 0), p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), errors: parts.reduce((a, p) => a + p.errors, 0) };
+}
+
+/** autocannon in its own process: the maximum rate with `connections` connections. */
+async function load(port: number, bodyFile: string, durationS: number, connections: number): Promise<Phase> {
   const args = [AUTOCANNON, '-j', '-c', String(connections), '-d', String(durationS), '-m', 'POST', '-H', 'content-type=application/json', '-i', bodyFile];
-  if (rate) args.push('-R', String(rate));
   args.push(`https://127.0.0.1:${port}/validate`);
   const { stdout } = await promisify(execFile)(process.execPath, args, { maxBuffer: 64 * 1024 * 1024 });
   const r = JSON.parse(stdout) as { requests: { average: number }; latency: { p50: number; p99: number }; errors: number; non2xx: number; timeouts: number };

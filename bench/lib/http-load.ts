@@ -1,5 +1,6 @@
 import autocannon = require('autocannon');
 import http from 'node:http';
+import https from 'node:https';
 import { openLoop, type LoadResult } from './load';
 
 /** One autocannon phase: requests built per call, latencies (fractional ms) taken from its response events. */
@@ -53,18 +54,38 @@ export async function httpLoad(load: HttpLoad): Promise<LoadResult> {
   return { ops: ok, errors, seconds, perSecond: ok / seconds, latenciesMs: latencies, firstError };
 }
 
+/** What a paced phase sends: one request shape at a fixed rate over keep-alive http or https connections. */
+export interface PacedLoad {
+  readonly url: string;
+  readonly ratePerSecond: number;
+  readonly durationMs: number;
+  readonly method?: 'GET' | 'POST';
+  readonly headers?: Record<string, string>;
+  /** Path (and body) of request i. */
+  readonly request: (i: number) => { path: string; body?: string };
+  /** https only: accept a self-signed certificate (loopback benchmarks). */
+  readonly insecure?: boolean;
+  readonly maxSockets?: number;
+}
+
 /**
- * GETs at a fixed rate (an open loop over keep-alive node:http connections), for latency at a given load.
- * autocannon's own rate limit sends each second's quota in a burst when the second starts, which
- * measures queueing at full concurrency rather than latency at the asked rate.
+ * Requests at a fixed, evenly spaced rate (an open loop over keep-alive node:http or node:https connections),
+ * for latency at a given load. autocannon's own rate limit (`-R`) sends each second's quota in a burst when
+ * the second starts, which measures queueing at full concurrency rather than latency at the asked rate.
  */
-export async function pacedGets(baseUrl: string, token: string, ratePerSecond: number, durationMs: number, path: (i: number) => string): Promise<LoadResult> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-  const url = new URL(baseUrl);
-  const get = (i: number): Promise<void> =>
+export async function pacedRequests(load: PacedLoad): Promise<LoadResult> {
+  const url = new URL(load.url);
+  const secure = url.protocol === 'https:';
+  const agent = secure
+    ? new https.Agent({ keepAlive: true, maxSockets: load.maxSockets ?? 64, rejectUnauthorized: !load.insecure })
+    : new http.Agent({ keepAlive: true, maxSockets: load.maxSockets ?? 64 });
+  const send = (i: number): Promise<void> =>
     new Promise((resolve, reject) => {
-      const req = http.request(
-        { host: url.hostname, port: url.port, path: path(i), method: 'GET', agent, headers: { authorization: `Bearer ${token}` } },
+      const r = load.request(i);
+      const headers: Record<string, string | number> = { ...load.headers };
+      if (r.body !== undefined) headers['content-length'] = Buffer.byteLength(r.body);
+      const req = (secure ? https : http).request(
+        { host: url.hostname, port: url.port, path: r.path, method: load.method ?? 'GET', agent, headers },
         (res) => {
           res.resume();
           res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
@@ -72,11 +93,16 @@ export async function pacedGets(baseUrl: string, token: string, ratePerSecond: n
         },
       );
       req.on('error', reject);
-      req.end();
+      req.end(r.body);
     });
   try {
-    return await openLoop(ratePerSecond, durationMs, get);
+    return await openLoop(load.ratePerSecond, load.durationMs, send);
   } finally {
     agent.destroy();
   }
+}
+
+/** GETs at a fixed rate with a bearer token (pacedRequests). */
+export function pacedGets(baseUrl: string, token: string, ratePerSecond: number, durationMs: number, path: (i: number) => string): Promise<LoadResult> {
+  return pacedRequests({ url: baseUrl, ratePerSecond, durationMs, headers: { authorization: `Bearer ${token}` }, request: (i) => ({ path: path(i) }) });
 }
