@@ -5,6 +5,7 @@ import { ApiError } from '../domain/api-error';
 import type { Principal, RequestContext } from '../domain/request-context';
 import type { JsonObject } from '../grafeas/grafeas-types';
 import type { ServiceHandlers } from '../transport/rpc-handler';
+import { authenticateRequest } from '../transport/http/request-auth';
 import { projectOf } from './audit-event';
 import type { SecurityEventLog } from './security-event-log';
 
@@ -80,7 +81,7 @@ export class RefusalCapture {
         const authorization = req.headers.authorization;
         let error: ApiError | undefined;
         try {
-          inner.authenticate(authorization);
+          authenticateRequest(req, inner);
         } catch (err) {
           if (err instanceof ApiError) error = err;
         }

@@ -33,6 +33,31 @@ interface Row {
   hash: string;
 }
 
+interface ChainPosition {
+  readonly seq: number;
+  readonly hash: string;
+}
+
+/**
+ * The head each chain had after this process's last append, per project: a guess (that append's transaction
+ * may not have committed yet, or may roll back; another replica may have appended since), never trusted —
+ * the append statement checks it against the stored head and falls back to locking and reading the head.
+ */
+const predictedHeads = new Map<string, ChainPosition>();
+const MAX_PREDICTED_HEADS = 10_000;
+
+/** Moves the head from (seq, hash) = ($4, $5) to ($1, $2) and appends the events (one array per column), or does nothing. */
+const APPEND_SQL = `
+  WITH head AS (
+    UPDATE audit_chain_heads SET seq = ?, hash = ?, update_time = now()
+    WHERE project_id = ? AND seq = ? AND hash = ?
+    RETURNING project_id
+  )
+  INSERT INTO audit_events (project_id, seq, event_id, time, actor, method, resource, request_id, kind, details, prev_hash, hash)
+  SELECT e.project_id, e.seq, e.event_id, e.time, e.actor, e.method, e.resource, e.request_id, e.kind, e.details::jsonb, e.prev_hash, e.hash
+  FROM head, unnest(?::text[], ?::bigint[], ?::uuid[], ?::timestamptz[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
+    AS e(project_id, seq, event_id, time, actor, method, resource, request_id, kind, details, prev_hash, hash)`;
+
 /** The audit trail in Postgres: a row lock on the project's chain head serializes appends per project only. */
 export class PostgresAuditStore implements AuditStore {
   constructor(
@@ -45,61 +70,88 @@ export class PostgresAuditStore implements AuditStore {
   }
 
   /**
-   * Appends events in order, each project's in one round of statements: the head row is created or locked
-   * and read by one upsert, the events go in as one multi-row INSERT, and the head moves once. A batch of
-   * 1000 occurrences thus costs three statements instead of 4000 (bench/grafeas-batch.ts).
+   * Appends events in order, each project's chain in ONE statement when this process knows its head:
+   * `WITH head AS (UPDATE audit_chain_heads … WHERE seq = <expected> AND hash = <expected> RETURNING …)
+   * INSERT INTO audit_events SELECT … FROM head, unnest(…)` moves the head and appends the events together,
+   * or does nothing when the head is not the expected one (another process appended, or the transaction that
+   * made the expected head rolled back). Then, and for a chain this process has not seen, the head is created
+   * or locked and read by an upsert and the same statement runs with the head read (it cannot miss: the row
+   * is locked). The hashes are computed in Node as before (eventHash); the row lock taken by the UPDATE
+   * serializes appends per project until commit, so the fewer round trips after it, the higher a project's
+   * write ceiling (bench/grafeas-write.ts).
    */
   async appendMany(events: readonly NewAuditEvent[]): Promise<AuditEvent[]> {
     const out: AuditEvent[] = new Array<AuditEvent>(events.length);
     // Heads are locked in one global order (sorted), so two transactions appending to several chains cannot deadlock.
     const projects = [...new Set(events.map((e) => e.projectId))].sort();
     for (const projectId of projects) {
-      // DO UPDATE (a no-op write) rather than DO NOTHING: it takes the row lock and returns the head at once.
-      const head: { seq: string; hash: string } = (
-        await this.db.raw(
-          `INSERT INTO audit_chain_heads (project_id, seq, hash, update_time) VALUES (?, 0, ?, now())
-           ON CONFLICT (project_id) DO UPDATE SET project_id = EXCLUDED.project_id RETURNING seq, hash`,
-          [projectId, GENESIS_HASH],
-        )
-      ).rows[0];
-      let seq = Number(head.seq);
-      let prevHash = head.hash;
-      const chained: AuditEvent[] = [];
-      events.forEach((e, i) => {
-        if (e.projectId !== projectId) return;
-        const unhashed = { ...e, time: new Date(e.time).toISOString(), seq: ++seq, eventId: crypto.randomUUID(), prevHash };
-        const event: AuditEvent = { ...unhashed, hash: eventHash(unhashed) };
-        prevHash = event.hash;
-        chained.push(event);
-        out[i] = event;
-      });
-      const rows = chained.map((event) => ({
-        project_id: event.projectId,
-        seq: event.seq,
-        event_id: event.eventId,
-        time: event.time,
-        actor: event.actor,
-        method: event.method,
-        resource: event.resource,
-        request_id: event.requestId,
-        kind: event.kind,
-        details: JSON.stringify(event.details),
-        prev_hash: event.prevHash,
-        hash: event.hash,
-      }));
-      // Keep each statement under Postgres' 65535 bind parameters (12 per row). The last INSERT and the head's
-      // move go as one statement: the head stays locked until commit, so every round trip saved counts.
-      let i = 0;
-      for (; rows.length - i > 5000; i += 5000) await this.db('audit_events').insert(rows.slice(i, i + 5000));
-      const insert = this.db('audit_events').insert(rows.slice(i)).toSQL();
-      await this.db.raw(`WITH appended AS (${insert.sql}) UPDATE audit_chain_heads SET seq = ?, hash = ?, update_time = now() WHERE project_id = ?`, [
-        ...(insert.bindings as Knex.RawBinding[]),
-        seq,
-        prevHash,
-        projectId,
-      ]);
+      const indexes: number[] = [];
+      events.forEach((e, i) => e.projectId === projectId && indexes.push(i));
+      const expected = predictedHeads.get(projectId);
+      let appended = expected ? await this.appendAfter(projectId, expected, indexes.map((i) => events[i]!)) : undefined;
+      if (!appended) {
+        // DO UPDATE (a no-op write) rather than DO NOTHING: it takes the row lock and returns the head at once.
+        const head: { seq: string; hash: string } = (
+          await this.db.raw(
+            `INSERT INTO audit_chain_heads (project_id, seq, hash, update_time) VALUES (?, 0, ?, now())
+             ON CONFLICT (project_id) DO UPDATE SET project_id = EXCLUDED.project_id RETURNING seq, hash`,
+            [projectId, GENESIS_HASH],
+          )
+        ).rows[0];
+        appended = await this.appendAfter(projectId, { seq: Number(head.seq), hash: head.hash }, indexes.map((i) => events[i]!));
+        if (!appended) throw new Error(`audit chain head of ${projectId} moved while locked`);
+      }
+      appended.forEach((event, k) => (out[indexes[k]!] = event));
     }
     return out;
+  }
+
+  /** Chains `events` after `head` and appends them if the stored head is still `head` (one statement); undefined if not. */
+  private async appendAfter(projectId: string, head: ChainPosition, events: readonly NewAuditEvent[]): Promise<AuditEvent[] | undefined> {
+    let seq = head.seq;
+    let prevHash = head.hash;
+    const chained = events.map((e) => {
+      const unhashed = { ...e, time: new Date(e.time).toISOString(), seq: ++seq, eventId: crypto.randomUUID(), prevHash };
+      const event: AuditEvent = { ...unhashed, hash: eventHash(unhashed) };
+      prevHash = event.hash;
+      return event;
+    });
+    const column = <T>(f: (e: AuditEvent) => T): T[] => chained.map(f);
+    // Predicted before the statement is sent: a concurrent append in this process then chains after this one
+    // (its UPDATE waits for this transaction's row lock and matches once it commits) instead of failing.
+    const next: ChainPosition = { seq, hash: prevHash };
+    if (predictedHeads.size >= MAX_PREDICTED_HEADS && !predictedHeads.has(projectId)) predictedHeads.clear();
+    predictedHeads.set(projectId, next);
+    let result: { rowCount: number | null };
+    try {
+      result = await this.db.raw(APPEND_SQL, [
+      seq,
+      prevHash,
+      projectId,
+      head.seq,
+      head.hash,
+      column((e) => e.projectId),
+      column((e) => e.seq),
+      column((e) => e.eventId),
+      column((e) => e.time),
+      column((e) => e.actor),
+      column((e) => e.method),
+      column((e) => e.resource),
+      column((e) => e.requestId),
+      column((e) => e.kind),
+      column((e) => JSON.stringify(e.details)),
+      column((e) => e.prevHash),
+      column((e) => e.hash),
+      ] as unknown as Knex.RawBinding[]);
+    } catch (err) {
+      if (predictedHeads.get(projectId) === next) predictedHeads.delete(projectId);
+      throw err;
+    }
+    if (result.rowCount !== chained.length) {
+      if (predictedHeads.get(projectId) === next) predictedHeads.delete(projectId);
+      return undefined;
+    }
+    return chained;
   }
 
   async list(projectId: string, query: ListQuery): Promise<Page<AuditEvent>> {

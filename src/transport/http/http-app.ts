@@ -6,6 +6,7 @@ import type { Metrics } from '../../metrics';
 import { rateKey, type RateLimiter } from '../rate-limiter';
 import type { ServiceHandlers } from '../rpc-handler';
 import { googleError } from './google-error';
+import { authenticateRequest } from './request-auth';
 import { errorMiddleware, requestIds, restRouter, type RestDeps } from './rest-router';
 
 /** Largest accepted request body: a full 1000-item batch fits with room to spare. */
@@ -72,7 +73,7 @@ function rateLimit(limiter: RateLimiter, deps: HttpAppDeps) {
   return (req: Request, res: Response, next: NextFunction): void => {
     let subject: string | undefined;
     try {
-      subject = deps.authenticator.authenticate(req.get('authorization'))?.subject;
+      subject = authenticateRequest(req, deps.authenticator)?.subject;
     } catch {
       // a bad token is counted against the address; the route answers 401 for it
     }

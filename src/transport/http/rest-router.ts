@@ -8,6 +8,7 @@ import type { JsonObject } from '../../grafeas/grafeas-types';
 import type { Logger } from '../../logger';
 import type { Metrics } from '../../metrics';
 import { readProtoJson } from '../../proto/proto-json-reader';
+import { authenticateRequest } from './request-auth';
 import type { ServiceHandlers } from '../rpc-handler';
 import { fieldJsonName } from '../../proto/type-plan';
 import { withoutLocation } from '../location-names';
@@ -36,7 +37,7 @@ export function restRouter(root: protobuf.Root, services: readonly ServiceHandle
         const requestId = String(res.locals.requestId);
         let code = 'OK';
         try {
-          const principal = deps.authenticator.authenticate(req.get('authorization'));
+          const principal = authenticateRequest(req, deps.authenticator);
           const ctx: RequestContext = { requestId, principal, transport: 'rest' };
           const request = buildRequest(binding, req);
           const response = await handler(ctx, request);
