@@ -8,6 +8,7 @@ import { locatePostgresBinaries } from '../../src/store/postgres-binaries';
 import { resolvePostgresUser } from '../../src/store/postgres-user';
 import { isProcessAlive } from '../../src/store/process-info';
 import { TEST_JWT_SECRET, testToken } from '../support/test-server';
+import { restCall, type RestReply } from '../support/rest-call';
 
 // Crash safety of the embedded default, with attestd as a real OS process (`attestd serve`, no
 // DATABASE_URL): kill -9 in the middle of batch writes, restart on the same DATA_DIR (stale lock,
@@ -98,26 +99,8 @@ class AttestdProcess {
   }
 }
 
-interface Reply {
-  status: number;
-  body: any;
-}
-
-async function call(baseUrl: string, method: string, urlPath: string, body?: unknown): Promise<Reply> {
-  const res = await fetch(`${baseUrl}${urlPath}`, {
-    method,
-    headers: { authorization: `Bearer ${testToken()}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(60_000),
-  });
-  const text = await res.text();
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // keep the text
-  }
-  return { status: res.status, body: parsed };
+function call(baseUrl: string, method: string, urlPath: string, body?: unknown): Promise<RestReply> {
+  return restCall(baseUrl, testToken(), method, urlPath, body);
 }
 
 const resourceUri = (batch: number, item: number): string =>
@@ -248,7 +231,7 @@ describe('crash safety of attestd serve on the embedded database', function () {
       while (!stop) {
         const b = nextBatch++;
         attempted.add(b);
-        let reply: Reply;
+        let reply: RestReply;
         try {
           reply = await call(url, 'POST', `/v1/projects/${PROJECT}/occurrences:batchCreate`, {
             occurrences: Array.from({ length: BATCH }, (_, i) => occurrence(b, i)),
@@ -349,7 +332,7 @@ describe('crash safety of attestd serve on the embedded database', function () {
     const url2 = await current.baseUrl();
     const after = await call(url2, 'GET', `${query}&pageToken=${encodeURIComponent(token)}`);
     expect(after.status, JSON.stringify(after.body)).to.equal(200);
-    const names = (r: Reply): string[] => (r.body.occurrences as Array<{ name: string }>).map((o) => o.name);
+    const names = (r: RestReply): string[] => (r.body.occurrences as Array<{ name: string }>).map((o) => o.name);
     expect(names(after)).to.have.length(7);
     expect(names(after)).to.deep.equal(names(before));
 

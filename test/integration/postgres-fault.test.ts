@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { GRAFEAS_PROTO_FILES, PROTO_INCLUDE_DIRS } from '../../src/proto/proto-root';
 import { startTestServer, testToken, type TestServer } from '../support/test-server';
+import { restCall, type RestReply } from '../support/rest-call';
 
 // Fault test: a private PostgreSQL cluster made for this test (Debian's initdb and pg_ctl, as the
 // postgres user when we are root), stopped and restarted under a running attestd. While it is down
@@ -126,28 +127,8 @@ class PrivateCluster {
   }
 }
 
-interface Reply {
-  status: number;
-  body: any;
-  ms: number;
-}
-
-async function call(server: TestServer, method: string, urlPath: string, body?: unknown): Promise<Reply> {
-  const started = Date.now();
-  const res = await fetch(`${server.baseUrl}${urlPath}`, {
-    method,
-    headers: { authorization: `Bearer ${testToken()}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(60_000),
-  });
-  const text = await res.text();
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // keep the text
-  }
-  return { status: res.status, body: parsed, ms: Date.now() - started };
+function call(server: TestServer, method: string, urlPath: string, body?: unknown): Promise<RestReply> {
+  return restCall(server.baseUrl, testToken(), method, urlPath, body);
 }
 
 function occurrence(i: number): Record<string, unknown> {
@@ -292,7 +273,7 @@ describe('attestd when its PostgreSQL goes away and comes back', function () {
     await cluster!.start();
 
     const deadline = Date.now() + RECOVERY_MS;
-    let last: Reply | undefined;
+    let last: RestReply | undefined;
     for (let i = 2000; ; i++) {
       last = await call(s, 'POST', `/v1/projects/${PROJECT}/occurrences`, occurrence(i));
       if (last.status === 200) {

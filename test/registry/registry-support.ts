@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { restCall, type RestReply } from '../support/rest-call';
 
 /** The registry fixtures copied into the project (see test/fixtures/registry/PROVENANCE.md). */
 export const FIXTURES = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'registry');
@@ -16,33 +17,11 @@ export function fixture(name: string): any {
   return JSON.parse(fixtureText(name));
 }
 
-export interface Reply {
-  status: number;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  body: any;
-  ms: number;
-}
+export type Reply = RestReply;
 
 /** One REST call; the body is sent as given when it is a string. */
-export async function call(baseUrl: string, token: string | undefined, method: string, urlPath: string, body?: unknown, contentType = 'application/json'): Promise<Reply> {
-  const started = Date.now();
-  const headers: Record<string, string> = {};
-  if (token) headers.authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['content-type'] = contentType;
-  const res = await fetch(`${baseUrl}${urlPath}`, {
-    method,
-    headers,
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    signal: AbortSignal.timeout(30_000),
-  });
-  const text = await res.text();
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // keep the text
-  }
-  return { status: res.status, body: parsed, ms: Date.now() - started };
+export function call(baseUrl: string, token: string | undefined, method: string, urlPath: string, body?: unknown, contentType = 'application/json'): Promise<Reply> {
+  return restCall(baseUrl, token, method, urlPath, body, { contentType, timeoutMs: 30_000 });
 }
 
 /** Calls and insists on a 2xx. */
