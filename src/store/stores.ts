@@ -33,8 +33,14 @@ export interface Stores {
   readonly decisions: DecisionStore;
   readonly signingRules: SigningRuleStore;
   readonly hooks: HookStore;
-  /** Projects changed by this transaction; they are announced once it commits. */
+  /** Projects changed by this transaction; local caches hear of them once it commits. */
   readonly touched: Set<string>;
+  /**
+   * Marks projects as changed by this transaction and queues their NOTIFY for other replicas (Postgres
+   * delivers it on commit). Called before the audit append, so that the chain head — locked from the
+   * append until commit — is not held across this round trip.
+   */
+  announce(projectIds: Iterable<string>): Promise<void>;
 }
 
 /** Runs work on the stores, alone or inside one transaction (all-or-nothing). */
@@ -56,14 +62,13 @@ export class PostgresUnitOfWork implements UnitOfWork {
     this.stores = this.bind(db);
   }
 
-  /** Runs `work` in one transaction; projects it touched are announced (NOTIFY, then onCommit) on commit. */
+  /** Runs `work` in one transaction; projects it announced reach onCommit once it commits. */
   async transaction<T>(work: (stores: Stores) => Promise<T>): Promise<T> {
     let touched: ReadonlySet<string> = new Set();
     const result = await this.db.transaction(async (trx) => {
       const stores = this.bind(trx);
       const value = await work(stores);
       touched = stores.touched;
-      if (touched.size > 0) await trx.raw('SELECT pg_notify(?, ?)', [CHANGE_CHANNEL, [...touched].join(',')]);
       return value;
     });
     if (touched.size > 0) this.onCommit(touched);
@@ -71,8 +76,15 @@ export class PostgresUnitOfWork implements UnitOfWork {
   }
 
   private bind(db: Knex): Stores {
+    const touched = new Set<string>();
     return {
-      touched: new Set<string>(),
+      touched,
+      async announce(projectIds: Iterable<string>): Promise<void> {
+        const fresh = [...new Set(projectIds)].filter((p) => !touched.has(p));
+        if (fresh.length === 0) return;
+        for (const p of fresh) touched.add(p);
+        await db.raw('SELECT pg_notify(?, ?)', [CHANGE_CHANNEL, fresh.join(',')]);
+      },
       projects: new PostgresProjectStore(db, this.tokens),
       grafeas: new PostgresGrafeasStore(db, this.tokens),
       audit: new PostgresAuditStore(db, this.tokens),
