@@ -1,10 +1,9 @@
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import { expect } from 'chai';
 import type { ErrorCode } from '../../src/domain/api-error';
 import { ERROR_CODES } from '../../src/domain/error-codes';
-import { attestdProtoFiles, GRAFEAS_PROTO_FILES, PROTO_INCLUDE_DIRS } from '../../src/proto/proto-root';
 import { startTestServer, type TestServer } from '../support/test-server';
+import { grpcClient } from '../support/grpc-clients';
 
 // Transport parity: one table of cases, each run through REST (fetch) and through gRPC (a raw grpc-js
 // client from the same protos). Both must answer the same code, and successes the same body once
@@ -451,22 +450,10 @@ const codeByGrpc = (code: number): ErrorCode | 'OK' => {
 };
 
 function loadGrpcClients(address: string): Record<string, grpc.Client> {
-  const definition = protoLoader.loadSync([...GRAFEAS_PROTO_FILES, ...attestdProtoFiles()], {
-    includeDirs: PROTO_INCLUDE_DIRS,
-    keepCase: false,
-    longs: String,
-    enums: String,
-    bytes: String,
-    defaults: false,
-    oneofs: false,
-  });
-  const pkg = grpc.loadPackageDefinition(definition);
-  const ctor = (path: string): grpc.ServiceClientConstructor =>
-    path.split('.').reduce((o: unknown, k) => (o as Record<string, unknown>)[k], pkg) as grpc.ServiceClientConstructor;
   const options = { 'grpc.max_send_message_length': 32 * 1024 * 1024, 'grpc.max_receive_message_length': 32 * 1024 * 1024 };
   return {
-    'grafeas.v1.Grafeas': new (ctor('grafeas.v1.Grafeas'))(address, grpc.credentials.createInsecure(), options),
-    'attestd.v1.Projects': new (ctor('attestd.v1.Projects'))(address, grpc.credentials.createInsecure(), options),
+    'grafeas.v1.Grafeas': grpcClient(address, 'grafeas.v1.Grafeas', options),
+    'attestd.v1.Projects': grpcClient(address, 'attestd.v1.Projects', options),
   };
 }
 

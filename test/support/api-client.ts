@@ -4,10 +4,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import type { ErrorCode } from '../../src/domain/api-error';
 import { ERROR_CODES } from '../../src/domain/error-codes';
-import { attestdProtoFiles, GRAFEAS_PROTO_FILES, PROTO_INCLUDE_DIRS } from '../../src/proto/proto-root';
+import { grpcClient } from './grpc-clients';
 
 // A small client for the integration tests of keys, witnesses, policies and verification: one call shape for
 // REST and gRPC (bytes are base64 strings on both), every response body kept for leak scans.
@@ -47,20 +46,7 @@ export class ApiClient {
     grpcAddress: string,
     private readonly token: string,
   ) {
-    const definition = protoLoader.loadSync([...GRAFEAS_PROTO_FILES, ...attestdProtoFiles()], {
-      includeDirs: PROTO_INCLUDE_DIRS,
-      keepCase: false,
-      longs: String,
-      enums: String,
-      bytes: String,
-      defaults: false,
-      oneofs: false,
-    });
-    const pkg = grpc.loadPackageDefinition(definition);
-    for (const name of [GRAFEAS, KMS, WITNESSES, POLICIES, VERIFICATION]) {
-      const ctor = name.split('.').reduce((o: unknown, k) => (o as Record<string, unknown>)[k], pkg) as grpc.ServiceClientConstructor;
-      this.clients.set(name, new ctor(grpcAddress, grpc.credentials.createInsecure()));
-    }
+    for (const name of [GRAFEAS, KMS, WITNESSES, POLICIES, VERIFICATION]) this.clients.set(name, grpcClient(grpcAddress, name));
   }
 
   close(): void {

@@ -1,8 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import type { ErrorCode } from '../../src/domain/api-error';
 import { ERROR_CODES } from '../../src/domain/error-codes';
-import { attestdProtoFiles, GRAFEAS_PROTO_FILES, PROTO_INCLUDE_DIRS } from '../../src/proto/proto-root';
+import { grpcClient, serviceNames } from './grpc-clients';
 
 /** Which roles an endpoint lets through (on the project it names). `admin` is implied. */
 export const READERS = ['viewer', 'attestor', 'admission', 'admin'] as const;
@@ -66,22 +65,7 @@ export async function callRest(baseUrl: string, verb: string, path: string, body
 
 /** gRPC clients for every service in the protos, keyed by full service name. */
 export function grpcClients(address: string): Map<string, grpc.Client> {
-  const definition = protoLoader.loadSync([...GRAFEAS_PROTO_FILES, ...attestdProtoFiles()], {
-    includeDirs: PROTO_INCLUDE_DIRS,
-    keepCase: false,
-    longs: String,
-    enums: String,
-    defaults: false,
-  });
-  const pkg = grpc.loadPackageDefinition(definition);
-  const clients = new Map<string, grpc.Client>();
-  for (const name of Object.keys(definition)) {
-    const def = definition[name] as { format?: string };
-    if (def.format !== undefined || name.startsWith('google.') || name.startsWith('grpc.')) continue;
-    const ctor = name.split('.').reduce((o: unknown, k) => (o as Record<string, unknown>)?.[k], pkg) as grpc.ServiceClientConstructor | undefined;
-    if (typeof ctor === 'function' && 'service' in ctor) clients.set(name, new ctor(address, grpc.credentials.createInsecure()));
-  }
-  return clients;
+  return new Map(serviceNames().map((name) => [name, grpcClient(address, name)]));
 }
 
 /** Calls a gRPC method with an optional `authorization` metadata value. */
