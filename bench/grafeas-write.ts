@@ -1,4 +1,4 @@
-import { baselineInsert, prepareBaselineProject, resetWriteProject } from './lib/baseline-writes';
+import { baselineInsert, chainedRate, prepareBaselineProject, resetWriteProject } from './lib/baseline-writes';
 import type { Benchmark } from './lib/benchmark';
 import { ensureProjectAndNote, imageUri, occurrenceRequest, WRITE_NOTE, WRITE_PROJECT } from './lib/fixtures';
 import { GrafeasGrpcPool } from './lib/grpc-pool';
@@ -35,6 +35,7 @@ export const grafeasWrite: Benchmark = {
       request: (i) => ({ path, body: JSON.stringify(occurrenceRequest(WRITE_PROJECT, WRITE_NOTE, imageUri(base + i))) }),
     });
     ctx.recordErrors('write.rest', rest);
+    const restRate = await chainedRate(ctx.pg, WRITE_PROJECT, rest);
 
     const pool = new GrafeasGrpcPool(ctx.server.grpcAddress, ctx.token, 4);
     const grpc = await closedLoop(CONCURRENCY, ctx.durationMs, (i) =>
@@ -45,12 +46,13 @@ export const grafeasWrite: Benchmark = {
     );
     pool.close();
     ctx.recordErrors('write.grpc', grpc);
+    const grpcRate = await chainedRate(ctx.pg, WRITE_PROJECT, grpc);
 
     const pg = await closedLoop(CONCURRENCY, ctx.durationMs, (i) => baselineInsert(ctx.pg, BASELINE_PROJECT, WRITE_NOTE, [imageUri(base + i)]));
     ctx.recordErrors('write baseline', pg);
     return {
-      'write.rest': { value: rest.perSecond, baseline: pg.perSecond },
-      'write.grpc': { value: grpc.perSecond, baseline: pg.perSecond },
+      'write.rest': { value: restRate, baseline: pg.perSecond },
+      'write.grpc': { value: grpcRate, baseline: pg.perSecond },
     };
   },
 };

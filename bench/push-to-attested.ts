@@ -7,12 +7,13 @@ import jwt from 'jsonwebtoken';
 import { buildPayload } from '../src/signing/simple-signing';
 import type { Benchmark } from './lib/benchmark';
 import { BENCH_JWT_SECRET, rest } from './lib/fixtures';
+import { waitChained } from './lib/baseline-writes';
 import { closedLoop } from './lib/load';
 
 // Registry push → verified attestation: CNCF Distribution notification envelopes (the captured fixture,
 // with a fresh digest and event id per event) are POSTed to the distribution hook with an attestor token;
 // a signing rule routes them to a witness whose key is RSA_2048 (RSA-PSS); the figure is events/s from the
-// first POST until every event's signing is SIGNED, after which a sample is checked through :verifyImages.
+// first POST until every event's signing is SIGNED and its audit events are chained, after which a sample is checked through :verifyImages.
 // Baseline: node:crypto RSA-PSS 2048 sign + verify of the same simple-signing payload in a loop, in one
 // process (attestd signs in one process too).
 
@@ -155,9 +156,10 @@ export const pushToAttested: Benchmark = {
       await new Promise((r) => setTimeout(r, 10));
       state = await signed();
     }
+    await waitChained(ctx.pg, PROJECT);
     const seconds = (performance.now() - started) / 1000;
     ctx.recordErrors('push.signing', { errors: state.failed + Math.max(0, events - errors - state.signed - state.failed), firstError: state.failed ? 'signings FAILED' : 'signings not done within 60 s' });
-    ctx.log(`push: ${events} events posted in ${((posted - started) / 1000).toFixed(2)} s, all signed after ${seconds.toFixed(2)} s`);
+    ctx.log(`push: ${events} events posted in ${((posted - started) / 1000).toFixed(2)} s, all signed and audited after ${seconds.toFixed(2)} s`);
 
     // The attestations exist and verify: a sample through :verifyImages (the admission path's verifier).
     const sample = Array.from({ length: Math.min(VERIFY_SAMPLE, events) }, (_, k) => `${REGISTRY}/${repository}@${digestOf(runId, Math.floor((k * events) / Math.min(VERIFY_SAMPLE, events)))}`);

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Knex } from 'knex';
 import { ANCHOR_FILE, AuditAnchorWriter } from './audit/audit-anchors';
 import { AuditRecorder } from './audit/audit-recorder';
+import { AuditSequencer } from './audit/audit-sequencer';
 import { AuditService } from './audit/audit-service';
 import { RefusalCapture } from './audit/refusal-capture';
 import { SecurityEventLog } from './audit/security-event-log';
@@ -93,7 +94,12 @@ export async function startServer(config: Config, logger: Logger, options: { adm
     const settings = new SettingsStore(knex);
     const tokens = new PageTokens(await withRetry(() => settings.secret('page_token_key'), logger));
     const feed = new ChangeFeed();
-    const uow = new PostgresUnitOfWork(knex, tokens, (projectIds) => feed.bump(projectIds));
+    let sequencer: AuditSequencer | undefined;
+    const uow = new PostgresUnitOfWork(knex, tokens, ({ touched, audited }) => {
+      feed.bump(touched);
+      sequencer?.wake(audited);
+    });
+    sequencer = new AuditSequencer(uow, logger);
     const changeListener = new ChangeListener(url, feed, logger);
     const access = new Access(true);
     const audit = new AuditRecorder(systemClock);
@@ -131,7 +137,7 @@ export async function startServer(config: Config, logger: Logger, options: { adm
     const securityLog = new SecurityEventLog(uow, systemClock, logger);
     const refusals = new RefusalCapture(securityLog);
     const anchors = new AuditAnchorWriter(uow, path.join(config.dataDir, ANCHOR_FILE), logger);
-    const apis = refusals.wrapServices([...services, auditHandlers(new AuditService(uow, access))]);
+    const apis = refusals.wrapServices([...services, auditHandlers(new AuditService(uow, access, sequencer))]);
 
     const root = loadProtoRoot();
     const pool = (knex.client as { pool?: { numUsed(): number; numFree(): number; numPendingAcquires(): number } }).pool;
@@ -178,6 +184,7 @@ export async function startServer(config: Config, logger: Logger, options: { adm
     const admission = admissionConfig
       ? await startAdmissionWebhook(admissionConfig, { host: config.host, port: config.admissionPort }, new InProcessVerifier(verification, admissionConfig.project, admissionConfig.cluster), logger)
       : undefined;
+    sequencer.start();
     securityLog.start();
     anchors.start();
     changeListener.start();
@@ -211,6 +218,7 @@ export async function startServer(config: Config, logger: Logger, options: { adm
         await decisionRecorder.flush();
         await changeListener.stop();
         await securityLog.stop();
+        await sequencer.stop();
         await anchors.stop();
         await knex.destroy();
         await embedded?.stop();

@@ -1,14 +1,14 @@
 import crypto from 'node:crypto';
 import type pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
-import { eventHash, GENESIS_HASH } from '../../src/audit/audit-event';
 import { occurrenceRequest } from './fixtures';
+import type { LoadResult } from './load';
 
-// The physical baseline for writes: the same rows attestd writes for an occurrence (the occurrences row and
-// its audit event chained onto the project's head, in one transaction) sent straight through `pg`.
+// The physical baseline for writes: the rows attestd writes for an occurrence in the request's transaction
+// (the occurrences row and its audit event) sent straight through `pg`.
 
 const OCC_COLUMNS = 9;
-const EVENT_COLUMNS = 12;
+const EVENT_COLUMNS = 9;
 
 function occurrenceRow(project: string, note: string, uri: string): unknown[] {
   const id = uuidv7();
@@ -35,11 +35,16 @@ export async function prepareBaselineProject(pool: pg.Pool, project: string, not
 /** Empties a benchmark project's occurrences and audit chain, so that every run starts alike. */
 export async function resetWriteProject(pool: pg.Pool, project: string): Promise<void> {
   await pool.query('DELETE FROM occurrences WHERE project_id = $1', [project]);
+  await pool.query('DELETE FROM audit_pending WHERE project_id = $1', [project]);
   await pool.query('DELETE FROM audit_events WHERE project_id = $1', [project]);
   await pool.query('DELETE FROM audit_chain_heads WHERE project_id = $1', [project]);
 }
 
-/** Inserts `uris.length` occurrences and as many chained audit events in one transaction, with multi-row INSERTs. */
+/**
+ * Inserts `uris.length` occurrences and as many audit events in one transaction, with multi-row INSERTs: the
+ * rows attestd's request transaction writes (the event unchained, in audit_pending; ADR 0009). attestd's own
+ * figure also includes chaining them (waitChained), which the baseline does not do.
+ */
 export async function baselineInsert(pool: pg.Pool, project: string, note: string, uris: readonly string[]): Promise<void> {
   const client = await pool.connect();
   try {
@@ -49,37 +54,22 @@ export async function baselineInsert(pool: pg.Pool, project: string, note: strin
       `INSERT INTO occurrences (occurrence_id, project_id, resource_uri, note_project_id, note_id, kind, create_time, update_time, body) VALUES ${placeholders(occ.length, OCC_COLUMNS)}`,
       occ.flat(),
     );
+    const time = new Date().toISOString();
+    const events = occ.map((row) => [
+      uuidv7(),
+      project,
+      time,
+      'bench',
+      'CreateOccurrence',
+      `projects/${project}/occurrences/${String(row[0])}`,
+      crypto.randomUUID(),
+      'change',
+      JSON.stringify({ transport: 'pg' }),
+    ]);
     await client.query(
-      'INSERT INTO audit_chain_heads (project_id, seq, hash, update_time) VALUES ($1, 0, $2, now()) ON CONFLICT (project_id) DO NOTHING',
-      [project, GENESIS_HASH],
-    );
-    const head = (await client.query<{ seq: string; hash: string }>('SELECT seq, hash FROM audit_chain_heads WHERE project_id = $1 FOR UPDATE', [project])).rows[0]!;
-    let seq = Number(head.seq);
-    let prevHash = head.hash;
-    const events: unknown[][] = [];
-    for (const row of occ) {
-      const unhashed = {
-        projectId: project,
-        seq: ++seq,
-        eventId: crypto.randomUUID(),
-        time: new Date().toISOString(),
-        actor: 'bench',
-        method: 'CreateOccurrence',
-        resource: `projects/${project}/occurrences/${String(row[0])}`,
-        requestId: crypto.randomUUID(),
-        kind: 'change' as const,
-        details: { transport: 'pg' },
-        prevHash,
-      };
-      const hash = eventHash(unhashed);
-      events.push([project, seq, unhashed.eventId, unhashed.time, 'bench', unhashed.method, unhashed.resource, unhashed.requestId, 'change', JSON.stringify(unhashed.details), prevHash, hash]);
-      prevHash = hash;
-    }
-    await client.query(
-      `INSERT INTO audit_events (project_id, seq, event_id, time, actor, method, resource, request_id, kind, details, prev_hash, hash) VALUES ${placeholders(events.length, EVENT_COLUMNS)}`,
+      `INSERT INTO audit_pending (event_id, project_id, time, actor, method, resource, request_id, kind, details) VALUES ${placeholders(events.length, EVENT_COLUMNS)}`,
       events.flat(),
     );
-    await client.query('UPDATE audit_chain_heads SET seq = $2, hash = $3, update_time = now() WHERE project_id = $1', [project, seq, prevHash]);
     await client.query('COMMIT');
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
@@ -87,4 +77,25 @@ export async function baselineInsert(pool: pg.Pool, project: string, note: strin
   } finally {
     client.release();
   }
+}
+
+/**
+ * Waits until none of the project's audit events is left unchained and resolves how long that took (ms): a
+ * write counts as done once its audit event is in the chain, so attestd's rates divide by the load phase
+ * plus this wait.
+ */
+export async function waitChained(pool: pg.Pool, project: string, timeoutMs = 120_000): Promise<number> {
+  const start = performance.now();
+  for (;;) {
+    const { rows } = await pool.query<{ n: string }>('SELECT count(*) AS n FROM audit_pending WHERE project_id = $1', [project]);
+    if (Number(rows[0]!.n) === 0) return performance.now() - start;
+    if (performance.now() - start > timeoutMs) throw new Error(`audit events of ${project} still unchained after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** Operations per second counting each as done once its audit events are chained: ops / (load phase + the wait). */
+export async function chainedRate(pool: pg.Pool, project: string, load: LoadResult): Promise<number> {
+  const waitedMs = await waitChained(pool, project);
+  return load.ops / (load.seconds + waitedMs / 1000);
 }

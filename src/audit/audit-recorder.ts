@@ -2,15 +2,23 @@ import type { Clock } from '../domain/clock';
 import type { RequestContext } from '../domain/request-context';
 import type { ChangeRecorder, RecordedChange } from '../grafeas/change-recorder';
 import type { Stores } from '../store/stores';
-import { projectOf, SYSTEM_CHAIN, type AuditEvent, type AuditKind, type NewAuditEvent } from './audit-event';
+import { projectOf, SYSTEM_CHAIN, type AuditKind, type NewAuditEvent } from './audit-event';
 
-/** Appends a change (or decision) event to its project's chain inside the caller's transaction. */
+/** One event to append: what kind, how (method) and on what. */
+export interface AuditEntry {
+  readonly kind: AuditKind;
+  readonly method: string;
+  readonly resource: string;
+  readonly details?: Record<string, unknown>;
+}
+
+/** Appends a change (or decision) event to its project's chain inside the caller's transaction (unchained until the sequencer runs). */
 export class AuditRecorder implements ChangeRecorder {
   constructor(private readonly clock: Clock) {}
 
   /** ChangeRecorder: records a committed change; it rolls back with the change. */
   async record(stores: Stores, ctx: RequestContext, method: string, resource: string): Promise<void> {
-    await this.append(stores, ctx, { kind: 'change', method, resource });
+    await stores.audit.appendMany([this.event(ctx, { kind: 'change', method, resource })]);
   }
 
   /** ChangeRecorder: records one change per resource with a single append round (batch creates). */
@@ -23,16 +31,12 @@ export class AuditRecorder implements ChangeRecorder {
     await stores.audit.appendMany(changes.map((c) => this.event(c.ctx, { kind: 'change', method: c.method, resource: c.resource })));
   }
 
-  /** Appends any kind of event (admission decisions use kind `decision`) in the caller's transaction. */
-  append(
-    stores: Stores,
-    ctx: RequestContext,
-    e: { kind: AuditKind; method: string; resource: string; details?: Record<string, unknown> },
-  ): Promise<AuditEvent> {
-    return stores.audit.append(this.event(ctx, e));
+  /** Appends events of any kind (admission decisions use kind `decision`), each with its caller, in the caller's transaction. */
+  async appendEach(stores: Stores, entries: readonly (AuditEntry & { ctx: RequestContext })[]): Promise<void> {
+    await stores.audit.appendMany(entries.map((e) => this.event(e.ctx, e)));
   }
 
-  private event(ctx: RequestContext, e: { kind: AuditKind; method: string; resource: string; details?: Record<string, unknown> }): NewAuditEvent {
+  private event(ctx: RequestContext, e: AuditEntry): NewAuditEvent {
     return {
       projectId: projectOf(e.resource) ?? SYSTEM_CHAIN,
       time: this.clock.now(),

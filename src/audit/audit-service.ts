@@ -5,16 +5,22 @@ import type { ListQuery, Page } from '../grafeas/grafeas-types';
 import type { UnitOfWork } from '../store/stores';
 import { SYSTEM_CHAIN, type AuditEvent } from './audit-event';
 
+import type { AuditSequencer } from './audit-sequencer';
+
 /** Browsing the audit trail: viewers of a project read its chain; `projects/-` (no project) needs a `*` grant. */
 export class AuditService {
   constructor(
     private readonly uow: UnitOfWork,
     private readonly access: Access,
+    private readonly sequencer: AuditSequencer,
   ) {}
 
   async list(ctx: RequestContext, parent: string, query: ListQuery): Promise<Page<AuditEvent>> {
     const projectId = parent === `projects/${SYSTEM_CHAIN}` ? SYSTEM_CHAIN : parseProjectName(parent, 'parent');
     this.access.check(ctx, 'auditEvents.list', projectId === SYSTEM_CHAIN ? '*' : projectId);
+    // Events are chained just after their commit; chaining what is pending first means the list shows every
+    // event committed before this call (read-your-writes for auditors).
+    await this.sequencer.flush(projectId);
     return this.uow.stores.audit.list(projectId, query);
   }
 }

@@ -8,14 +8,34 @@ export interface ChainHead {
   readonly hash: string;
 }
 
+/** What one sequencing round chained. */
+export interface SequenceRound {
+  /** Events chained. */
+  readonly events: number;
+  /** Of those, events recording a change (other replicas' caches must hear of them). */
+  readonly changes: number;
+}
+
 /** Storage of the audit trail. */
 export interface AuditStore {
-  /** Appends the event to its project's chain (serialized per project until the transaction ends). */
-  append(event: NewAuditEvent): Promise<AuditEvent>;
-  /** Appends events in order (one chain round per project): what `append` does for each, in fewer statements. */
-  appendMany(events: readonly NewAuditEvent[]): Promise<AuditEvent[]>;
+  /**
+   * Writes events in the caller's transaction, not yet chained: they commit or roll back with the change they
+   * record, and the sequencer chains them after commit (`sequence`). Nothing is locked. Resolves their ids.
+   */
+  appendMany(events: readonly NewAuditEvent[]): Promise<string[]>;
+  /**
+   * Chains up to `limit` pending events of one project, oldest first, after its chain head, and moves the
+   * head. Must run in a transaction: the head's row lock (taken first) serializes sequencers per project.
+   */
+  sequence(projectId: string, limit: number): Promise<SequenceRound>;
+  /** Projects with events not yet chained. */
+  pendingProjects(): Promise<string[]>;
+  /** How many events are not yet chained (of one project, or of all). */
+  pendingCount(projectId?: string): Promise<number>;
   /** A page of a project's events in chain order, filtered. */
   list(projectId: string, query: ListQuery): Promise<Page<AuditEvent>>;
+  /** Runs `work` on a store that reads one consistent snapshot (heads and events as of one instant). */
+  inSnapshot<T>(work: (store: AuditStore) => Promise<T>): Promise<T>;
   /** Every chain head, by project. */
   heads(): Promise<ChainHead[]>;
   /** Every project with events or a head. */

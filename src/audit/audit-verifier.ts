@@ -23,8 +23,15 @@ const BATCH = 1000;
  * Checks each project's chain: consecutive seq from 1, each prev_hash equal to the previous hash, each hash
  * recomputed from the stored fields, the chain head equal to the newest event, and every anchor (an earlier
  * head recorded outside the database) still present with its hash. Reports the first break of each chain.
+ * Events not yet chained (audit_pending) are not part of any chain yet and are not checked.
  */
-export async function verifyAuditChains(store: AuditStore, anchors: readonly Anchor[], only?: string): Promise<VerifyReport> {
+export function verifyAuditChains(store: AuditStore, anchors: readonly Anchor[], only?: string): Promise<VerifyReport> {
+  // One snapshot: the sequencer keeps chaining while this runs, and a head read before newer events would
+  // look like events appended around the head.
+  return store.inSnapshot((snapshot) => verifySnapshot(snapshot, anchors, only));
+}
+
+async function verifySnapshot(store: AuditStore, anchors: readonly Anchor[], only?: string): Promise<VerifyReport> {
   const heads = new Map((await store.heads()).map((h) => [h.projectId, h]));
   const projects = (await store.chains()).filter((p) => only === undefined || p === only);
   for (const a of anchors) if ((only === undefined || a.project === only) && !projects.includes(a.project)) projects.push(a.project);

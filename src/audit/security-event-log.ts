@@ -113,7 +113,7 @@ export class SecurityEventLog {
     try {
       await this.uow.transaction(async (stores) => {
         const chain = projectId && (await stores.projects.get(projectId)) ? projectId : SYSTEM_CHAIN;
-        await stores.audit.append({ projectId: chain, time: this.clock.now(), kind: 'security', ...e });
+        await stores.audit.appendMany([{ projectId: chain, time: this.clock.now(), kind: 'security', ...e }]);
       });
     } catch (err) {
       this.logger.warn({ err: (err as Error).message }, 'could not record a security audit event');

@@ -6,7 +6,8 @@ import { loadConfig, parseFlags } from '../config';
 import { createLogger } from '../logger';
 import { connectDatabase } from '../main';
 import { PageTokens } from '../store/page-token';
-import { PostgresAuditStore } from '../store/postgres-audit-store';
+import { PostgresUnitOfWork } from '../store/stores';
+import { AuditSequencer } from '../audit/audit-sequencer';
 
 const USAGE = `usage: attestd audit verify [--project P] [--anchors FILE]
 
@@ -29,14 +30,22 @@ export async function auditCommand(argv: readonly string[], out = process.stdout
   const { anchors, badLines } = readAnchors(file);
   const { knex, embedded } = await connectDatabase(config, logger);
   try {
-    const store = new PostgresAuditStore(knex, new PageTokens(crypto.randomBytes(32)));
-    const report = await verifyAuditChains(store, anchors, project);
+    const uow = new PostgresUnitOfWork(knex, new PageTokens(crypto.randomBytes(32)));
+    // Events a server committed but had not chained yet (it was stopped, or is busy) are chained first, as the
+    // server would; what cannot be chained (a read-only connection) is reported as pending.
+    const sequencing = await new AuditSequencer(uow, logger).flushAll().then(
+      () => undefined,
+      (e: Error) => e.message,
+    );
+    const pending = await uow.stores.audit.pendingCount(project);
+    const report = await verifyAuditChains(uow.stores.audit, anchors, project);
+    if (sequencing) err.write(`note: pending audit events could not be chained: ${sequencing}\n`);
     for (const line of badLines) err.write(`${file}:${line}: not an anchor line\n`);
     for (const p of report.problems) {
       err.write(`BROKEN project ${p.projectId}${p.seq !== undefined ? ` event ${p.seq}` : ''}${p.eventId ? ` (${p.eventId})` : ''}: ${p.message}\n`);
     }
     const ok = report.problems.length === 0 && badLines.length === 0;
-    out.write(`${ok ? 'ok' : 'FAILED'}: ${report.chains} chain(s), ${report.events} event(s) verified, ${anchors.length} anchor(s) from ${file}; ${report.problems.length} broken chain(s)\n`);
+    out.write(`${ok ? 'ok' : 'FAILED'}: ${report.chains} chain(s), ${report.events} event(s) verified, ${anchors.length} anchor(s) from ${file}; ${report.problems.length} broken chain(s)${pending > 0 ? `; ${pending} event(s) not yet chained` : ''}\n`);
     return ok ? 0 : 1;
   } finally {
     await knex.destroy();

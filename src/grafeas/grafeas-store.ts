@@ -31,6 +31,12 @@ export interface GrafeasStore {
   getNote(name: NoteName): Promise<Note | undefined>;
   /** The kind of each existing note among `names`, keyed by full note name. */
   noteKinds(names: readonly NoteName[]): Promise<Map<string, string>>;
+  /**
+   * What creating occurrences needs to know, in one round trip: whether the project exists and the kind of
+   * each existing note among `names`. (The occurrences' foreign keys still refuse a project or note deleted
+   * concurrently.)
+   */
+  occurrenceTargets(projectId: string, names: readonly NoteName[]): Promise<{ projectExists: boolean; kinds: Map<string, string> }>;
   listNotes(projectId: string, query: ListQuery): Promise<Page<Note>>;
   updateNote(record: NoteRecord): Promise<boolean>;
   deleteNote(name: NoteName): Promise<boolean>;

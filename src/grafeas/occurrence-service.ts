@@ -10,7 +10,7 @@ import type { ChangeRecorder } from './change-recorder';
 import { grafeasSchema, kindOf } from './grafeas-schema';
 import type { OccurrenceRecord } from './grafeas-store';
 import type { JsonObject, ListQuery, Note, Occurrence, Page } from './grafeas-types';
-import { requireProject } from './require-project';
+import { projectNotFound } from './require-project';
 import { applyMask, impliedMask, resolveMask } from './update-mask';
 
 const SERVER_SET = new Set(['name', 'kind', 'createTime', 'updateTime']);
@@ -132,8 +132,8 @@ export class OccurrenceService {
     });
     throwProblems(problems, items.length);
     return this.uow.transaction(async (stores) => {
-      await requireProject(stores, projectId);
-      const kinds = await stores.grafeas.noteKinds(drafts.map((d) => d.note));
+      const { projectExists, kinds } = await stores.grafeas.occurrenceTargets(projectId, drafts.map((d) => d.note));
+      if (!projectExists) throw projectNotFound(projectId);
       const records: OccurrenceRecord[] = [];
       for (const d of drafts) {
         try {

@@ -1,7 +1,7 @@
-import crypto from 'node:crypto';
 import type { Knex } from 'knex';
 import { eventHash, GENESIS_HASH, type AuditEvent, type NewAuditEvent } from '../audit/audit-event';
-import type { AuditStore, ChainHead } from '../audit/audit-store';
+import type { AuditStore, ChainHead, SequenceRound } from '../audit/audit-store';
+import { v7 as uuidv7 } from 'uuid';
 import type { ListQuery, Page } from '../grafeas/grafeas-types';
 import { compileFilter, type FilterFields } from './filter-sql';
 import type { PageTokens } from './page-token';
@@ -33,103 +33,120 @@ interface Row {
   hash: string;
 }
 
-interface ChainPosition {
-  readonly seq: number;
-  readonly hash: string;
+/** A pending event as read back for sequencing. */
+interface PendingRow {
+  event_id: string;
+  project_id: string;
+  time: Date;
+  actor: string;
+  method: string;
+  resource: string;
+  request_id: string;
+  kind: AuditEvent['kind'];
+  details: Record<string, unknown>;
 }
 
-/**
- * The head each chain had after this process's last append, per project: a guess (that append's transaction
- * may not have committed yet, or may roll back; another replica may have appended since), never trusted —
- * the append statement checks it against the stored head and falls back to locking and reading the head.
- */
-const predictedHeads = new Map<string, ChainPosition>();
-const MAX_PREDICTED_HEADS = 10_000;
+const PENDING_INSERT_SQL = `
+  INSERT INTO audit_pending (event_id, project_id, time, actor, method, resource, request_id, kind, details)
+  SELECT e.event_id, e.project_id, e.time, e.actor, e.method, e.resource, e.request_id, e.kind, e.details::jsonb
+  FROM unnest(?::uuid[], ?::text[], ?::timestamptz[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
+    AS e(event_id, project_id, time, actor, method, resource, request_id, kind, details)`;
 
-/** Moves the head from (seq, hash) = ($4, $5) to ($1, $2) and appends the events (one array per column), or does nothing. */
-const APPEND_SQL = `
-  WITH head AS (
-    UPDATE audit_chain_heads SET seq = ?, hash = ?, update_time = now()
-    WHERE project_id = ? AND seq = ? AND hash = ?
-    RETURNING project_id
+/**
+ * Moves the chained events from audit_pending to audit_events and the head to ($1, $2), in one statement.
+ * The INSERT only happens when every pending row was still there to delete ($4 = their count): a sequencer
+ * that lost its lock (it cannot, but) would insert nothing, and the caller rolls back.
+ */
+const SEQUENCE_SQL = `
+  WITH gone AS (
+    DELETE FROM audit_pending WHERE event_id = ANY(?::uuid[]) RETURNING 1
+  ), head AS (
+    UPDATE audit_chain_heads SET seq = ?, hash = ?, update_time = now() WHERE project_id = ? RETURNING 1
   )
   INSERT INTO audit_events (project_id, seq, event_id, time, actor, method, resource, request_id, kind, details, prev_hash, hash)
   SELECT e.project_id, e.seq, e.event_id, e.time, e.actor, e.method, e.resource, e.request_id, e.kind, e.details::jsonb, e.prev_hash, e.hash
-  FROM head, unnest(?::text[], ?::bigint[], ?::uuid[], ?::timestamptz[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
-    AS e(project_id, seq, event_id, time, actor, method, resource, request_id, kind, details, prev_hash, hash)`;
+  FROM unnest(?::text[], ?::bigint[], ?::uuid[], ?::timestamptz[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
+    AS e(project_id, seq, event_id, time, actor, method, resource, request_id, kind, details, prev_hash, hash)
+  WHERE (SELECT count(*) FROM gone) = ? AND (SELECT count(*) FROM head) = 1`;
 
-/** The audit trail in Postgres: a row lock on the project's chain head serializes appends per project only. */
+/**
+ * The audit trail in Postgres. Requests write their events to audit_pending (no lock, no chain); the
+ * sequencer chains them per project under a row lock on the project's chain head (audit_chain_heads).
+ */
 export class PostgresAuditStore implements AuditStore {
   constructor(
     private readonly db: Knex,
     private readonly tokens: PageTokens,
+    /** Projects this store (its transaction) wrote pending events for: the sequencer is woken for them after commit. */
+    private readonly appended?: Set<string>,
   ) {}
 
-  async append(e: NewAuditEvent): Promise<AuditEvent> {
-    return (await this.appendMany([e]))[0]!;
+  async appendMany(events: readonly NewAuditEvent[]): Promise<string[]> {
+    if (events.length === 0) return [];
+    const ids = events.map(() => uuidv7());
+    const column = <T>(f: (e: NewAuditEvent) => T): T[] => events.map(f);
+    await this.db.raw(PENDING_INSERT_SQL, [
+      ids,
+      column((e) => e.projectId),
+      column((e) => new Date(e.time).toISOString()),
+      column((e) => e.actor),
+      column((e) => e.method),
+      column((e) => e.resource),
+      column((e) => e.requestId),
+      column((e) => e.kind),
+      column((e) => JSON.stringify(e.details)),
+    ] as unknown as Knex.RawBinding[]);
+    for (const e of events) this.appended?.add(e.projectId);
+    return ids;
   }
 
   /**
-   * Appends events in order, each project's chain in ONE statement when this process knows its head:
-   * `WITH head AS (UPDATE audit_chain_heads … WHERE seq = <expected> AND hash = <expected> RETURNING …)
-   * INSERT INTO audit_events SELECT … FROM head, unnest(…)` moves the head and appends the events together,
-   * or does nothing when the head is not the expected one (another process appended, or the transaction that
-   * made the expected head rolled back). Then, and for a chain this process has not seen, the head is created
-   * or locked and read by an upsert and the same statement runs with the head read (it cannot miss: the row
-   * is locked). The hashes are computed in Node as before (eventHash); the row lock taken by the UPDATE
-   * serializes appends per project until commit, so the fewer round trips after it, the higher a project's
-   * write ceiling (bench/grafeas-write.ts).
+   * One round: lock and read the head (an upsert, so a new chain starts at genesis), read the oldest pending
+   * events — in a statement of their own, so that its snapshot is taken after the lock and sees everything the
+   * previous holder sequenced — chain them in Node (eventHash, over the values as stored and read back), then
+   * move them and the head in one statement.
    */
-  async appendMany(events: readonly NewAuditEvent[]): Promise<AuditEvent[]> {
-    const out: AuditEvent[] = new Array<AuditEvent>(events.length);
-    // Heads are locked in one global order (sorted), so two transactions appending to several chains cannot deadlock.
-    const projects = [...new Set(events.map((e) => e.projectId))].sort();
-    for (const projectId of projects) {
-      const indexes: number[] = [];
-      events.forEach((e, i) => e.projectId === projectId && indexes.push(i));
-      const expected = predictedHeads.get(projectId);
-      let appended = expected ? await this.appendAfter(projectId, expected, indexes.map((i) => events[i]!)) : undefined;
-      if (!appended) {
-        // DO UPDATE (a no-op write) rather than DO NOTHING: it takes the row lock and returns the head at once.
-        const head: { seq: string; hash: string } = (
-          await this.db.raw(
-            `INSERT INTO audit_chain_heads (project_id, seq, hash, update_time) VALUES (?, 0, ?, now())
-             ON CONFLICT (project_id) DO UPDATE SET project_id = EXCLUDED.project_id RETURNING seq, hash`,
-            [projectId, GENESIS_HASH],
-          )
-        ).rows[0];
-        appended = await this.appendAfter(projectId, { seq: Number(head.seq), hash: head.hash }, indexes.map((i) => events[i]!));
-        if (!appended) throw new Error(`audit chain head of ${projectId} moved while locked`);
-      }
-      appended.forEach((event, k) => (out[indexes[k]!] = event));
-    }
-    return out;
-  }
-
-  /** Chains `events` after `head` and appends them if the stored head is still `head` (one statement); undefined if not. */
-  private async appendAfter(projectId: string, head: ChainPosition, events: readonly NewAuditEvent[]): Promise<AuditEvent[] | undefined> {
-    let seq = head.seq;
+  async sequence(projectId: string, limit: number): Promise<SequenceRound> {
+    const head: { seq: string; hash: string } = (
+      await this.db.raw(
+        `INSERT INTO audit_chain_heads (project_id, seq, hash, update_time) VALUES (?, 0, ?, now())
+         ON CONFLICT (project_id) DO UPDATE SET project_id = EXCLUDED.project_id RETURNING seq, hash`,
+        [projectId, GENESIS_HASH],
+      )
+    ).rows[0];
+    const pending: PendingRow[] = (
+      await this.db.raw(
+        'SELECT event_id, project_id, time, actor, method, resource, request_id, kind, details FROM audit_pending WHERE project_id = ? ORDER BY event_id LIMIT ?',
+        [projectId, limit],
+      )
+    ).rows;
+    if (pending.length === 0) return { events: 0, changes: 0 };
+    let seq = Number(head.seq);
     let prevHash = head.hash;
-    const chained = events.map((e) => {
-      const unhashed = { ...e, time: new Date(e.time).toISOString(), seq: ++seq, eventId: crypto.randomUUID(), prevHash };
+    const chained = pending.map((r) => {
+      const unhashed = {
+        projectId: r.project_id,
+        seq: ++seq,
+        eventId: r.event_id,
+        time: new Date(r.time).toISOString(),
+        actor: r.actor,
+        method: r.method,
+        resource: r.resource,
+        requestId: r.request_id,
+        kind: r.kind,
+        details: r.details,
+        prevHash,
+      };
       const event: AuditEvent = { ...unhashed, hash: eventHash(unhashed) };
       prevHash = event.hash;
       return event;
     });
     const column = <T>(f: (e: AuditEvent) => T): T[] => chained.map(f);
-    // Predicted before the statement is sent: a concurrent append in this process then chains after this one
-    // (its UPDATE waits for this transaction's row lock and matches once it commits) instead of failing.
-    const next: ChainPosition = { seq, hash: prevHash };
-    if (predictedHeads.size >= MAX_PREDICTED_HEADS && !predictedHeads.has(projectId)) predictedHeads.clear();
-    predictedHeads.set(projectId, next);
-    let result: { rowCount: number | null };
-    try {
-      result = await this.db.raw(APPEND_SQL, [
+    const result: { rowCount: number | null } = await this.db.raw(SEQUENCE_SQL, [
+      column((e) => e.eventId),
       seq,
       prevHash,
       projectId,
-      head.seq,
-      head.hash,
       column((e) => e.projectId),
       column((e) => e.seq),
       column((e) => e.eventId),
@@ -142,16 +159,22 @@ export class PostgresAuditStore implements AuditStore {
       column((e) => JSON.stringify(e.details)),
       column((e) => e.prevHash),
       column((e) => e.hash),
-      ] as unknown as Knex.RawBinding[]);
-    } catch (err) {
-      if (predictedHeads.get(projectId) === next) predictedHeads.delete(projectId);
-      throw err;
-    }
-    if (result.rowCount !== chained.length) {
-      if (predictedHeads.get(projectId) === next) predictedHeads.delete(projectId);
-      return undefined;
-    }
-    return chained;
+      chained.length,
+    ] as unknown as Knex.RawBinding[]);
+    if (result.rowCount !== chained.length) throw new Error(`audit events of ${projectId} changed while being sequenced`);
+    return { events: chained.length, changes: chained.filter((e) => e.kind === 'change').length };
+  }
+
+  async pendingProjects(): Promise<string[]> {
+    const rows: { project_id: string }[] = (await this.db.raw('SELECT DISTINCT project_id FROM audit_pending')).rows;
+    return rows.map((r) => r.project_id);
+  }
+
+  async pendingCount(projectId?: string): Promise<number> {
+    const q = this.db('audit_pending');
+    if (projectId !== undefined) q.where('project_id', projectId);
+    const row = (await q.count<{ n: string }[]>('* as n'))[0];
+    return Number(row?.n ?? 0);
   }
 
   async list(projectId: string, query: ListQuery): Promise<Page<AuditEvent>> {
@@ -167,6 +190,10 @@ export class PostgresAuditStore implements AuditStore {
     const more = rows.length > query.pageSize;
     const items = (more ? rows.slice(0, query.pageSize) : rows).map(toEvent);
     return { items, nextPageToken: more ? this.tokens.encode(scope, String(items[items.length - 1]!.seq)) : '' };
+  }
+
+  inSnapshot<T>(work: (store: AuditStore) => Promise<T>): Promise<T> {
+    return this.db.transaction((trx) => work(new PostgresAuditStore(trx, this.tokens)), { isolationLevel: 'repeatable read', readOnly: true });
   }
 
   async heads(): Promise<ChainHead[]> {

@@ -40,6 +40,21 @@ export class PostgresGrafeasStore implements GrafeasStore {
     return row?.body;
   }
 
+  async occurrenceTargets(projectId: string, names: readonly NoteName[]): Promise<{ projectExists: boolean; kinds: Map<string, string> }> {
+    const unique = [...new Map(names.map((n) => [noteName(n), n])).values()];
+    const rows: { project_exists: boolean; project_id: string | null; note_id: string | null; kind: string | null }[] = (
+      await this.db.raw(
+        `SELECT p.project_exists, n.project_id, n.note_id, n.kind
+         FROM (SELECT EXISTS (SELECT 1 FROM projects WHERE project_id = ?) AS project_exists) p
+         LEFT JOIN notes n ON (n.project_id, n.note_id) IN (SELECT * FROM unnest(?::text[], ?::text[]))`,
+        [projectId, unique.map((n) => n.projectId), unique.map((n) => n.noteId)] as unknown as Knex.RawBinding[],
+      )
+    ).rows;
+    const kinds = new Map<string, string>();
+    for (const r of rows) if (r.project_id !== null && r.note_id !== null) kinds.set(noteName({ projectId: r.project_id, noteId: r.note_id }), r.kind!);
+    return { projectExists: rows[0]?.project_exists === true, kinds };
+  }
+
   async noteKinds(names: readonly NoteName[]): Promise<Map<string, string>> {
     const result = new Map<string, string>();
     if (names.length === 0) return result;

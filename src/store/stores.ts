@@ -35,12 +35,22 @@ export interface Stores {
   readonly hooks: HookStore;
   /** Projects changed by this transaction; local caches hear of them once it commits. */
   readonly touched: Set<string>;
+  /** Projects this transaction wrote audit events for; the sequencer chains them once it commits. */
+  readonly audited: Set<string>;
   /**
-   * Marks projects as changed by this transaction and queues their NOTIFY for other replicas (Postgres
-   * delivers it on commit). Called before the audit append, so that the chain head — locked from the
-   * append until commit — is not held across this round trip.
+   * Marks projects as changed by this transaction (no round trip). Other replicas hear of the change when
+   * its audit event is chained (`notifyChanged`, from the sequencer), so that no request transaction issues
+   * a NOTIFY: Postgres serializes the commits of all transactions that do.
    */
-  announce(projectIds: Iterable<string>): Promise<void>;
+  touch(projectIds: Iterable<string>): void;
+  /** Queues a NOTIFY naming the projects for other replicas (Postgres delivers it on commit). */
+  notifyChanged(projectIds: readonly string[]): Promise<void>;
+}
+
+/** What a committed transaction touched (changed projects) and audited (projects with new audit events). */
+export interface Committed {
+  readonly touched: ReadonlySet<string>;
+  readonly audited: ReadonlySet<string>;
 }
 
 /** Runs work on the stores, alone or inside one transaction (all-or-nothing). */
@@ -56,38 +66,38 @@ export class PostgresUnitOfWork implements UnitOfWork {
   constructor(
     private readonly db: Knex,
     private readonly tokens: PageTokens,
-    /** Called after a commit with the projects the transaction changed. */
-    private readonly onCommit: (projectIds: ReadonlySet<string>) => void = () => undefined,
+    /** Called after a commit with the projects the transaction changed and those it wrote audit events for. */
+    private readonly onCommit: (committed: Committed) => void = () => undefined,
   ) {
     this.stores = this.bind(db);
   }
 
-  /** Runs `work` in one transaction; projects it announced reach onCommit once it commits. */
+  /** Runs `work` in one transaction; what it touched and audited reaches onCommit once it commits. */
   async transaction<T>(work: (stores: Stores) => Promise<T>): Promise<T> {
-    let touched: ReadonlySet<string> = new Set();
+    let stores: Stores | undefined;
     const result = await this.db.transaction(async (trx) => {
-      const stores = this.bind(trx);
-      const value = await work(stores);
-      touched = stores.touched;
-      return value;
+      stores = this.bind(trx);
+      return work(stores);
     });
-    if (touched.size > 0) this.onCommit(touched);
+    if (stores && (stores.touched.size > 0 || stores.audited.size > 0)) this.onCommit({ touched: stores.touched, audited: stores.audited });
     return result;
   }
 
   private bind(db: Knex): Stores {
     const touched = new Set<string>();
+    const audited = new Set<string>();
     return {
       touched,
-      async announce(projectIds: Iterable<string>): Promise<void> {
-        const fresh = [...new Set(projectIds)].filter((p) => !touched.has(p));
-        if (fresh.length === 0) return;
-        for (const p of fresh) touched.add(p);
-        await db.raw('SELECT pg_notify(?, ?)', [CHANGE_CHANNEL, fresh.join(',')]);
+      audited,
+      touch(projectIds: Iterable<string>): void {
+        for (const p of projectIds) touched.add(p);
+      },
+      async notifyChanged(projectIds: readonly string[]): Promise<void> {
+        if (projectIds.length > 0) await db.raw('SELECT pg_notify(?, ?)', [CHANGE_CHANNEL, projectIds.join(',')]);
       },
       projects: new PostgresProjectStore(db, this.tokens),
       grafeas: new PostgresGrafeasStore(db, this.tokens),
-      audit: new PostgresAuditStore(db, this.tokens),
+      audit: new PostgresAuditStore(db, this.tokens, audited),
       keys: new PostgresKeyStore(db, this.tokens),
       witnesses: new PostgresWitnessStore(db, this.tokens),
       policies: new PostgresPolicyStore(db, this.tokens),

@@ -101,14 +101,16 @@ export class DecisionRecorder {
   private async writeBatch(batch: Pending[]): Promise<void> {
     await this.uow.transaction(async (stores) => {
         await stores.decisions.insert(batch.map((p) => p.record));
-        for (const p of batch) {
-          await this.audit.append(stores, p.ctx, {
-            kind: 'decision',
+        await this.audit.appendEach(
+          stores,
+          batch.map((p) => ({
+            ctx: p.ctx,
+            kind: 'decision' as const,
             method: p.record.source === 'admission' ? 'AdmissionReview' : 'VerifyImages',
             resource: String(p.record.body.name),
             details: { allowed: p.record.allowed, cluster: p.record.cluster, namespace: p.record.namespace },
-          });
-        }
+          })),
+        );
     });
   }
 }

@@ -7,22 +7,23 @@ function projectsOf(resources: readonly string[]): string[] {
 }
 
 /**
- * Wraps a recorder so every recorded change first announces its project as changed by the transaction
- * (caches of this and other replicas drop its verdicts once the transaction commits).
+ * Wraps a recorder so every recorded change marks its project as changed by the transaction: this
+ * process's caches drop its verdicts once the transaction commits, other replicas' once the change's audit
+ * event is chained (AuditSequencer).
  */
 export function touchingRecorder(inner: ChangeRecorder): ChangeRecorder {
   return {
     async record(stores, ctx, method, resource) {
-      await stores.announce(projectsOf([resource]));
+      stores.touch(projectsOf([resource]));
       await inner.record(stores, ctx, method, resource);
     },
     async recordMany(stores, ctx, method, resources) {
-      await stores.announce(projectsOf(resources));
+      stores.touch(projectsOf(resources));
       if (inner.recordMany) await inner.recordMany(stores, ctx, method, resources);
       else for (const r of resources) await inner.record(stores, ctx, method, r);
     },
     async recordEach(stores, changes) {
-      await stores.announce(projectsOf(changes.map((c) => c.resource)));
+      stores.touch(projectsOf(changes.map((c) => c.resource)));
       await recordAll(inner, stores, changes);
     },
   };
