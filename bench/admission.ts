@@ -1,7 +1,7 @@
 // Admission benchmark (issue 5): warm-cache and cold (VERDICT_CACHE=false) admission throughput and
 // p50/p99 for a 3-image pod, against a bare node:https server that JSON.parses the review and answers a
 // same-size response over the same TLS certificate with keep-alive, all in one run, printed as ratios.
-//   npm run build && node dist/bench/admission.js [--quick] [--duration S] [--occurrences N]
+//   npm run build && node dist/bench/admission.js [--quick] [--duration S] [--occurrences N] [--only warm,cold,bare]
 // Needs a Postgres: BENCH_DATABASE_URL or TEST_DATABASE_URL (a scratch database is made and dropped).
 // Load comes from separate processes: autocannon for the max rate, bench/lib/paced-cli.ts for latency at half of it. Not a test: it prints, it asserts nothing.
 import { execFile } from 'node:child_process';
@@ -62,8 +62,10 @@ export async function measureAdmission(argv: readonly string[] = process.argv.sl
       return s;
     };
     console.log(`admission bench: 3-image pod, ${occurrences} occurrences stored, ${connections} connections, ${durationS} s phases${quick ? ' (quick)' : ''}`);
+    // --only warm,cold,bare: measure some targets only (profiling one path with node --cpu-prof).
+    const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1]!.split(',') : ['bare', 'warm', 'cold'];
     const warm = await start(true);
-    const cold = await start(false);
+    const cold = only.includes('cold') ? await start(false) : warm;
     const review = JSON.stringify(admissionReview({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'bench', namespace: 'default' }, spec: podTemplate(IMAGES).spec }, {
       gvk: { group: '', version: 'v1', kind: 'Pod' }, resource: 'pods', uid: '00000000-0000-4000-8000-000000000000',
     }));
@@ -72,7 +74,9 @@ export async function measureAdmission(argv: readonly string[] = process.argv.sl
     const bare = await bareServer(answer);
     const body = path.join(tmp, 'review.json');
     fs.writeFileSync(body, review);
-    const targets: [string, number][] = [['bare https', bare.port], ['warm', warm.admission!.port], ['cold', cold.admission!.port]];
+    const targets = ([['bare https', bare.port], ['warm', warm.admission!.port], ['cold', cold.admission!.port]] as [string, number][]).filter(([n]) =>
+      only.includes(n.split(' ')[0]!),
+    );
     const max: Record<string, Phase> = {};
     const paced: Record<string, Phase> = {};
     for (const [name, port] of targets) {
@@ -85,7 +89,8 @@ export async function measureAdmission(argv: readonly string[] = process.argv.sl
     bare.server.close();
     const row = (n: string): string =>
       `${n.padEnd(11)} ${max[n]!.rps.toFixed(0).padStart(8)} req/s   at half rate: p50 ${paced[n]!.p50.toFixed(2).padStart(6)} ms  p99 ${paced[n]!.p99.toFixed(2).padStart(6)} ms   errors ${max[n]!.errors + paced[n]!.errors}`;
-    console.log(['', ...['bare https', 'warm', 'cold'].map(row), ''].join('\n'));
+    console.log(['', ...targets.map(([n]) => row(n)), ''].join('\n'));
+    if (targets.length < 3) return { max, paced };
     const b = max['bare https']!.rps;
     console.log(`warm / bare throughput: ${(max.warm!.rps / b).toFixed(2)}x (goal >= 0.5)`);
     console.log(`cold / bare throughput: ${(max.cold!.rps / b).toFixed(2)}x`);

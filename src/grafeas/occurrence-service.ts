@@ -1,4 +1,4 @@
-import { v7 as uuidv7 } from 'uuid';
+import { newId } from '../domain/new-id';
 import type { Access } from '../auth/access';
 import { invalidArgument, notFound } from '../domain/api-error';
 import type { Clock } from '../domain/clock';
@@ -138,7 +138,7 @@ export class OccurrenceService {
       for (const d of drafts) {
         try {
           const kind = this.checkKind(d, kinds);
-          const id = uuidv7();
+          const id = newId();
           const now = this.clock.now();
           const name = occurrenceName({ projectId, occurrenceId: id });
           const body = { ...d.body, name, kind, createTime: now, updateTime: now };

@@ -1,4 +1,4 @@
-import { v7 as uuidv7 } from 'uuid';
+import { newId } from '../domain/new-id';
 import type { Access } from '../auth/access';
 import type { Clock } from '../domain/clock';
 import { parseProjectName } from '../domain/names';
@@ -71,7 +71,7 @@ export class HookService {
         const matching = event.ignore ? [] : matchingRules(rules, event);
         if (event.ignore || matching.length === 0) {
           const reason = event.ignore ?? noRuleReason(event);
-          rows.push({ ...base, hookEventId: uuidv7(), ruleId: '', witnessId: '', signingId: undefined, reason });
+          rows.push({ ...base, hookEventId: newId(), ruleId: '', witnessId: '', signingId: undefined, reason });
           out.ignored++;
           continue;
         }
@@ -81,7 +81,7 @@ export class HookService {
           if (witnesses.has(rule.witnessId)) continue;
           witnesses.add(rule.witnessId);
           const signingId = await stores.hooks.enqueue({ projectId, witnessId: rule.witnessId, registry: event.registry, repository: event.repository, digest: event.digest, actor, createTime: now });
-          rows.push({ ...base, hookEventId: uuidv7(), ruleId: rule.ruleId, witnessId: rule.witnessId, signingId, reason: '' });
+          rows.push({ ...base, hookEventId: newId(), ruleId: rule.ruleId, witnessId: rule.witnessId, signingId, reason: '' });
           out.accepted++;
         }
       }

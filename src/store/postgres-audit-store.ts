@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { eventHash, GENESIS_HASH, type AuditEvent, type NewAuditEvent } from '../audit/audit-event';
 import type { AuditStore, ChainHead, SequenceRound } from '../audit/audit-store';
-import { v7 as uuidv7 } from 'uuid';
+import { newId } from '../domain/new-id';
 import type { ListQuery, Page } from '../grafeas/grafeas-types';
 import { compileFilter, type FilterFields } from './filter-sql';
 import type { PageTokens } from './page-token';
@@ -83,7 +83,7 @@ export class PostgresAuditStore implements AuditStore {
 
   async appendMany(events: readonly NewAuditEvent[]): Promise<string[]> {
     if (events.length === 0) return [];
-    const ids = events.map(() => uuidv7());
+    const ids = events.map(() => newId());
     const column = <T>(f: (e: NewAuditEvent) => T): T[] => events.map(f);
     await this.db.raw(PENDING_INSERT_SQL, [
       ids,

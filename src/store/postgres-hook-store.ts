@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { v7 as uuidv7 } from 'uuid';
+import { newId } from '../domain/new-id';
 import type { JsonObject, ListQuery, Page } from '../grafeas/grafeas-types';
 import { hookEventView, type SigningState } from '../registry/hook-event-view';
 import type { HookEventRow, HookStore, SigningJob } from '../registry/hook-store';
@@ -39,7 +39,7 @@ export class PostgresHookStore implements HookStore {
     const inserted: { signing_id: string }[] = await this.db('hook_signings')
       .insert({
         ...key,
-        signing_id: uuidv7(),
+        signing_id: newId(),
         status: 'PENDING',
         attempts: 0,
         next_attempt_time: job.createTime,

@@ -1,4 +1,4 @@
-import { v7 as uuidv7 } from 'uuid';
+import { newId } from '../domain/new-id';
 import type { AuditRecorder } from '../audit/audit-recorder';
 import type { RequestContext } from '../domain/request-context';
 import type { Logger } from '../logger';
@@ -33,7 +33,7 @@ export class DecisionRecorder {
 
   /** Queues a decision and returns its name. */
   record(ctx: RequestContext, projectId: string, input: VerifyInput, results: readonly ImageResult[], time: string): string {
-    const decisionId = uuidv7();
+    const decisionId = newId();
     const name = `projects/${projectId}/decisions/${decisionId}`;
     const allowed = results.every((r) => r.allowed);
     const body = {

@@ -1,4 +1,4 @@
-import { v7 as uuidv7 } from 'uuid';
+import { newId } from '../domain/new-id';
 import type { Access } from '../auth/access';
 import { failedPrecondition } from '../domain/api-error';
 import type { Clock } from '../domain/clock';
@@ -59,7 +59,7 @@ export class AttestService {
       timestamp: Math.floor(Date.parse(this.clock.now()) / 1000),
     });
     const signed = await this.keys.signWith(stores, parseKeyName(signer), payload);
-    const id = uuidv7();
+    const id = newId();
     const now = this.clock.now();
     const occName = occurrenceName({ projectId: w.projectId, occurrenceId: id });
     const body: Occurrence = {
