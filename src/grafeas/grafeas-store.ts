@@ -48,8 +48,8 @@ export interface GrafeasStore {
   listOccurrences(projectId: string, query: ListQuery): Promise<Page<Occurrence>>;
   /** Occurrences of a note, limited to the given projects (undefined = every project). */
   listNoteOccurrences(name: NoteName, query: ListQuery, projectIds: readonly string[] | undefined): Promise<Page<Occurrence>>;
-  /** Serializes writers of one (note, resource) pair until the transaction ends. */
-  lockNoteResource(note: NoteName, resourceUri: string): Promise<void>;
+  /** Serializes writers of each (note, resource) pair until the transaction ends; pairs are locked in one global order. */
+  lockNoteResources(targets: readonly { note: NoteName; uri: string }[]): Promise<void>;
   /** Occurrences on any of `notes` for any of `resourceUris`, in one indexed query. */
   findOccurrences(notes: readonly NoteName[], resourceUris: readonly string[]): Promise<Occurrence[]>;
   updateOccurrence(record: OccurrenceRecord): Promise<boolean>;

@@ -103,15 +103,26 @@ export class KeyService {
 
   /** Signs with a key's primary version (used by :sign and by witnesses); checks purpose and state. */
   async signWith(stores: Stores, k: KeyName, data: Buffer): Promise<{ name: string; signature: Buffer; algorithm: string }> {
-    if (data.length === 0) throw invalidArgument('data is required: the base64 bytes to sign');
-    if (data.length > MAX_SIGN_BYTES) throw invalidArgument(`data is ${data.length} bytes; at most ${MAX_SIGN_BYTES} can be signed`);
+    checkSignable(data);
+    return (await this.signer(stores, k))(data);
+  }
+
+  /**
+   * Looks the key and its primary version up once (enabled, able to sign) and answers a function that signs
+   * with it: what a batch of signatures with one key (registry signing) needs, without a lookup per signature.
+   * Use it inside the transaction that looked it up.
+   */
+  async signer(stores: Stores, k: KeyName): Promise<(data: Buffer) => Promise<{ name: string; signature: Buffer; algorithm: string }>> {
     const record = await this.require(stores, k);
     assertCanSign(record);
     const m = await stores.keys.signingMaterial(k.projectId, k.keyId, record.primaryVersion);
     if (!m) throw notFound(`key version ${versionName(k, record.primaryVersion)} does not exist`);
     const name = versionName(k, record.primaryVersion);
-    const signature = await this.provider.sign(m.material, m.materialKeyId, name, m.algorithm, data);
-    return { name, signature, algorithm: m.algorithm };
+    return async (data) => {
+      checkSignable(data);
+      const signature = await this.provider.sign(m.material, m.materialKeyId, name, m.algorithm, data);
+      return { name, signature, algorithm: m.algorithm };
+    };
   }
 
   async verify(ctx: RequestContext, name: string, data: Buffer, signature: Buffer, version: string | undefined): Promise<{ valid: boolean; version: string }> {
@@ -226,4 +237,10 @@ function view(r: KeyRecord, versions: readonly KeyVersionRecord[]): KeyView {
     createTime: r.createTime,
     updateTime: r.updateTime,
   };
+}
+
+/** Data a key may sign: not empty, not larger than MAX_SIGN_BYTES. */
+function checkSignable(data: Buffer): void {
+  if (data.length === 0) throw invalidArgument('data is required: the base64 bytes to sign');
+  if (data.length > MAX_SIGN_BYTES) throw invalidArgument(`data is ${data.length} bytes; at most ${MAX_SIGN_BYTES} can be signed`);
 }

@@ -43,7 +43,8 @@ export interface HookStore {
   claimDue(now: string): Promise<SigningJob | undefined>;
   /** Locks up to `limit` due PENDING jobs no other transaction holds, oldest first; with `signingIds`, only those. */
   claimDueMany(now: string, limit: number, signingIds?: readonly string[]): Promise<SigningJob[]>;
-  markSigned(signingId: string, occurrence: string, now: string): Promise<void>;
+  /** Marks claimed jobs SIGNED with the occurrence each got, in one statement. */
+  markSigned(signed: readonly { signingId: string; occurrence: string }[], now: string): Promise<void>;
   /** Counts a failed attempt: PENDING again at `nextAttemptTime`, or FAILED for good when `final`. */
   markAttemptFailed(signingId: string, reason: string, final: boolean, nextAttemptTime: string, now: string): Promise<void>;
   /** PENDING jobs (all projects). */

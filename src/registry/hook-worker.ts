@@ -1,6 +1,5 @@
 import { ApiError } from '../domain/api-error';
 import type { Clock } from '../domain/clock';
-import type { RecordedChange } from '../grafeas/change-recorder';
 import { parseImageReference } from '../domain/image-reference';
 import { internalContext } from '../domain/request-context';
 import type { Logger } from '../logger';
@@ -88,11 +87,7 @@ export class HookWorker {
     try {
       const occurrences = await this.uow.transaction(async (stores) => {
         claimed = await stores.hooks.claimDueMany(this.clock.now(), this.batchSize);
-        const deferred: RecordedChange[] = [];
-        const names: string[] = [];
-        for (const job of claimed) names.push(await this.sign(stores, job, claimed.length > 1 ? deferred : undefined));
-        await this.attest.recordDeferred(stores, deferred);
-        return names;
+        return this.sign(stores, claimed);
       });
       claimed.forEach((job, i) => this.signed(job, occurrences[i]!));
       return claimed.length > 0;
@@ -111,7 +106,7 @@ export class HookWorker {
     try {
       const occurrence = await this.uow.transaction(async (stores) => {
         claimed = (await stores.hooks.claimDueMany(this.clock.now(), 1, [signingId]))[0];
-        return claimed ? this.sign(stores, claimed) : undefined;
+        return claimed ? (await this.sign(stores, [claimed]))[0] : undefined;
       });
       if (claimed && occurrence) this.signed(claimed, occurrence);
     } catch (err) {
@@ -120,13 +115,20 @@ export class HookWorker {
     }
   }
 
-  /** Attests one claimed job in the caller's transaction and marks it SIGNED; answers the occurrence's name. */
-  private async sign(stores: Stores, job: SigningJob, deferred?: RecordedChange[]): Promise<string> {
-    const ref = parseImageReference(`${job.registry}/${job.repository}@${job.digest}`);
-    const ctx = internalContext(`hook-signing-${job.signingId}`, job.actor);
-    const occ = await this.attest.attestIn(stores, ctx, { projectId: job.projectId, witnessId: job.witnessId }, ref, deferred);
-    await stores.hooks.markSigned(job.signingId, String(occ.name), this.clock.now());
-    return String(occ.name);
+  /** Attests claimed jobs in the caller's transaction (one batch) and marks them SIGNED; answers each one's occurrence name. */
+  private async sign(stores: Stores, jobs: readonly SigningJob[]): Promise<string[]> {
+    if (jobs.length === 0) return [];
+    const occurrences = await this.attest.attestMany(
+      stores,
+      jobs.map((job) => ({
+        ctx: internalContext(`hook-signing-${job.signingId}`, job.actor),
+        witness: { projectId: job.projectId, witnessId: job.witnessId },
+        image: parseImageReference(`${job.registry}/${job.repository}@${job.digest}`),
+      })),
+    );
+    const names = occurrences.map((o) => String(o.name));
+    await stores.hooks.markSigned(jobs.map((job, i) => ({ signingId: job.signingId, occurrence: names[i]! })), this.clock.now());
+    return names;
   }
 
   private signed(job: SigningJob, occurrence: string): void {

@@ -137,8 +137,14 @@ export class PostgresGrafeasStore implements GrafeasStore {
     return this.page(base, 'occurrence_id', OCCURRENCE_FILTER_FIELDS, scope, query);
   }
 
-  async lockNoteResource(note: NoteName, resourceUri: string): Promise<void> {
-    await this.db.raw('SELECT pg_advisory_xact_lock(hashtextextended(?, 0))', [`${noteName(note)}|${resourceUri}`]);
+  async lockNoteResources(targets: readonly { note: NoteName; uri: string }[]): Promise<void> {
+    // Sorted and deduplicated in Node, locked in that order by one statement (WITH ORDINALITY keeps it).
+    const keys = [...new Set(targets.map((t) => `${noteName(t.note)}|${t.uri}`))].sort();
+    if (keys.length === 0) return;
+    await this.db.raw(
+      'SELECT count(pg_advisory_xact_lock(hashtextextended(k.key, 0))) FROM (SELECT key FROM unnest(?::text[]) WITH ORDINALITY AS u(key, n) ORDER BY n) k',
+      [keys] as unknown as Knex.RawBinding[],
+    );
   }
 
   async findOccurrences(notes: readonly NoteName[], resourceUris: readonly string[]): Promise<Occurrence[]> {

@@ -92,8 +92,13 @@ export class PostgresHookStore implements HookStore {
     return rows.map(toJob);
   }
 
-  async markSigned(signingId: string, occurrence: string, now: string): Promise<void> {
-    await this.db('hook_signings').where({ signing_id: signingId }).update({ status: 'SIGNED', occurrence, reason: '', update_time: now });
+  async markSigned(signed: readonly { signingId: string; occurrence: string }[], now: string): Promise<void> {
+    if (signed.length === 0) return;
+    await this.db.raw(
+      `UPDATE hook_signings h SET status = 'SIGNED', occurrence = s.occurrence, reason = '', update_time = ?
+       FROM unnest(?::uuid[], ?::text[]) AS s(signing_id, occurrence) WHERE h.signing_id = s.signing_id`,
+      [now, signed.map((s) => s.signingId), signed.map((s) => s.occurrence)] as unknown as Knex.RawBinding[],
+    );
   }
 
   async markAttemptFailed(signingId: string, reason: string, final: boolean, nextAttemptTime: string, now: string): Promise<void> {

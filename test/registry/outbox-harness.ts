@@ -3,7 +3,6 @@ import type { Knex } from 'knex';
 import { AuditRecorder } from '../../src/audit/audit-recorder';
 import { Access } from '../../src/auth/access';
 import { systemClock } from '../../src/domain/clock';
-import type { ImageReference } from '../../src/domain/image-reference';
 import { internalContext, type RequestContext } from '../../src/domain/request-context';
 import type { Occurrence } from '../../src/grafeas/grafeas-types';
 import { KeyService } from '../../src/kms/key-service';
@@ -18,23 +17,22 @@ import { migrateLatest, openDatabase } from '../../src/store/database';
 import { PageTokens } from '../../src/store/page-token';
 import { PostgresUnitOfWork, type Stores } from '../../src/store/stores';
 import { touchingRecorder } from '../../src/verification/touching-recorder';
-import { AttestService } from '../../src/witnesses/attest-service';
-import type { WitnessName } from '../../src/witnesses/witness-names';
+import { AttestService, type AttestItem } from '../../src/witnesses/attest-service';
 import { WitnessService } from '../../src/witnesses/witness-service';
 import { defaultBackend } from '../support/test-database';
 import { CAPTURED_DIGEST } from './registry-support';
 
-/** AttestService that counts its calls and can be told to fail (before or after writing). */
+/** AttestService that counts the images it is asked to attest and can be told to fail a call (before or after writing). */
 export class CountingAttest extends AttestService {
   calls = 0;
   /** Each entry fails one call: 'before' throws before signing, 'after' after the occurrence is written (then rolled back). */
   failures: Array<'before' | 'after'> = [];
 
-  override async attestIn(stores: Stores, ctx: RequestContext, w: WitnessName, ref: ImageReference): Promise<Occurrence> {
-    this.calls++;
+  override async attestMany(stores: Stores, items: readonly AttestItem[]): Promise<Occurrence[]> {
+    this.calls += items.length;
     const failure = this.failures.shift();
     if (failure === 'before') throw new Error('simulated transient failure');
-    const occ = await super.attestIn(stores, ctx, w, ref);
+    const occ = await super.attestMany(stores, items);
     if (failure === 'after') throw new Error('simulated crash after signing, before commit');
     return occ;
   }

@@ -5,7 +5,7 @@ import { digestOf, outboxHarness, PROJECT, type OutboxHarness } from './outbox-h
 import { poll } from './registry-support';
 
 // The signing outbox without a server: several workers on one outbox, crashes between accepting and
-// signing, retries and permanent failures. CountingAttest counts every attestIn call, so "signed
+// signing, retries and permanent failures. CountingAttest counts every image it is asked to attest, so "signed
 // exactly once" is measured at the signer, not only by the (idempotent) attestation store.
 
 const PARENT = `projects/${PROJECT}`;
@@ -35,7 +35,7 @@ describe('registry hook outbox', function () {
     } finally {
       await Promise.all([a.stop(), b.stop()]);
     }
-    expect(h.attest.calls, 'attestIn calls').to.equal(N);
+    expect(h.attest.calls, 'images attested').to.equal(N);
     expect(await h.occurrences()).to.equal(N);
     expect(await h.statuses()).to.deep.equal({ SIGNED: N });
   });
