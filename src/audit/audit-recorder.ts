@@ -31,9 +31,12 @@ export class AuditRecorder implements ChangeRecorder {
     await stores.audit.appendMany(changes.map((c) => this.event(c.ctx, { kind: 'change', method: c.method, resource: c.resource })));
   }
 
-  /** Appends events of any kind (admission decisions use kind `decision`), each with its caller, in the caller's transaction. */
-  async appendEach(stores: Stores, entries: readonly (AuditEntry & { ctx: RequestContext })[]): Promise<void> {
-    await stores.audit.appendMany(entries.map((e) => this.event(e.ctx, e)));
+  /**
+   * Appends events of any kind (admission decisions use kind `decision`), each with its caller, chained at once
+   * in the caller's transaction: for batches written off the request path (AuditStore.appendChained).
+   */
+  async appendChainedEach(stores: Stores, entries: readonly (AuditEntry & { ctx: RequestContext })[]): Promise<void> {
+    await stores.audit.appendChained(entries.map((e) => this.event(e.ctx, e)));
   }
 
   private event(ctx: RequestContext, e: AuditEntry): NewAuditEvent {

@@ -28,6 +28,11 @@ export interface AuditStore {
    * head. Must run in a transaction: the head's row lock (taken first) serializes sequencers per project.
    */
   sequence(projectId: string, limit: number): Promise<SequenceRound>;
+  /**
+   * Chains events at once under their projects' head locks, held until the caller's transaction ends: for
+   * background writers that batch already (decisions), not for request paths (they would serialize).
+   */
+  appendChained(events: readonly NewAuditEvent[]): Promise<void>;
   /** Projects with events not yet chained. */
   pendingProjects(): Promise<string[]>;
   /** How many events are not yet chained (of one project, or of all). */

@@ -107,13 +107,7 @@ export class PostgresAuditStore implements AuditStore {
    * move them and the head in one statement.
    */
   async sequence(projectId: string, limit: number): Promise<SequenceRound> {
-    const head: { seq: string; hash: string } = (
-      await this.db.raw(
-        `INSERT INTO audit_chain_heads (project_id, seq, hash, update_time) VALUES (?, 0, ?, now())
-         ON CONFLICT (project_id) DO UPDATE SET project_id = EXCLUDED.project_id RETURNING seq, hash`,
-        [projectId, GENESIS_HASH],
-      )
-    ).rows[0];
+    const head = await this.lockHead(projectId);
     const pending: PendingRow[] = (
       await this.db.raw(
         'SELECT event_id, project_id, time, actor, method, resource, request_id, kind, details FROM audit_pending WHERE project_id = ? ORDER BY event_id LIMIT ?',
@@ -121,31 +115,57 @@ export class PostgresAuditStore implements AuditStore {
       )
     ).rows;
     if (pending.length === 0) return { events: 0, changes: 0 };
-    let seq = Number(head.seq);
-    let prevHash = head.hash;
-    const chained = pending.map((r) => {
-      const unhashed = {
+    const chained = chainAfter(
+      head,
+      pending.map((r) => ({
         projectId: r.project_id,
-        seq: ++seq,
         eventId: r.event_id,
-        time: new Date(r.time).toISOString(),
+        time: r.time.toISOString(),
         actor: r.actor,
         method: r.method,
         resource: r.resource,
         requestId: r.request_id,
         kind: r.kind,
         details: r.details,
-        prevHash,
-      };
-      const event: AuditEvent = { ...unhashed, hash: eventHash(unhashed) };
-      prevHash = event.hash;
-      return event;
-    });
+      })),
+    );
+    await this.writeChained(projectId, chained, pending.map((r) => r.event_id));
+    return { events: chained.length, changes: chained.filter((e) => e.kind === 'change').length };
+  }
+
+  /**
+   * Chains events at once under each project's head lock (held until the caller's transaction ends), in a
+   * global project order so that two such appenders cannot deadlock. For background writers that already
+   * batch (the decision recorder): one chained row per event instead of a pending row moved later.
+   */
+  async appendChained(events: readonly NewAuditEvent[]): Promise<void> {
+    for (const projectId of [...new Set(events.map((e) => e.projectId))].sort()) {
+      const head = await this.lockHead(projectId);
+      const own = events.filter((e) => e.projectId === projectId).map((e) => ({ ...e, eventId: newId(), time: new Date(e.time).toISOString() }));
+      await this.writeChained(projectId, chainAfter(head, own), []);
+    }
+  }
+
+  /** Creates (at genesis) or locks the project's chain head and reads it. */
+  private async lockHead(projectId: string): Promise<{ seq: number; hash: string }> {
+    const head: { seq: string; hash: string } = (
+      await this.db.raw(
+        `INSERT INTO audit_chain_heads (project_id, seq, hash, update_time) VALUES (?, 0, ?, now())
+         ON CONFLICT (project_id) DO UPDATE SET project_id = EXCLUDED.project_id RETURNING seq, hash`,
+        [projectId, GENESIS_HASH],
+      )
+    ).rows[0];
+    return { seq: Number(head.seq), hash: head.hash };
+  }
+
+  /** Inserts chained events, deletes the pending rows they came from and moves the head, in one statement. */
+  private async writeChained(projectId: string, chained: readonly AuditEvent[], pendingIds: readonly string[]): Promise<void> {
     const column = <T>(f: (e: AuditEvent) => T): T[] => chained.map(f);
+    const last = chained[chained.length - 1]!;
     const result: { rowCount: number | null } = await this.db.raw(SEQUENCE_SQL, [
-      column((e) => e.eventId),
-      seq,
-      prevHash,
+      pendingIds,
+      last.seq,
+      last.hash,
       projectId,
       column((e) => e.projectId),
       column((e) => e.seq),
@@ -159,10 +179,9 @@ export class PostgresAuditStore implements AuditStore {
       column((e) => JSON.stringify(e.details)),
       column((e) => e.prevHash),
       column((e) => e.hash),
-      chained.length,
+      pendingIds.length,
     ] as unknown as Knex.RawBinding[]);
-    if (result.rowCount !== chained.length) throw new Error(`audit events of ${projectId} changed while being sequenced`);
-    return { events: chained.length, changes: chained.filter((e) => e.kind === 'change').length };
+    if (result.rowCount !== chained.length) throw new Error(`audit events of ${projectId} changed while being chained`);
   }
 
   async pendingProjects(): Promise<string[]> {
@@ -234,4 +253,16 @@ function toEvent(r: Row): AuditEvent {
     prevHash: r.prev_hash,
     hash: r.hash,
   };
+}
+
+/** Chains events after the head, in order: seq, prev_hash and hash (eventHash over the values as given). */
+function chainAfter(head: { seq: number; hash: string }, events: readonly Omit<AuditEvent, 'seq' | 'prevHash' | 'hash'>[]): AuditEvent[] {
+  let seq = head.seq;
+  let prevHash = head.hash;
+  return events.map((e) => {
+    const unhashed = { ...e, seq: ++seq, prevHash };
+    const event: AuditEvent = { ...unhashed, hash: eventHash(unhashed) };
+    prevHash = event.hash;
+    return event;
+  });
 }

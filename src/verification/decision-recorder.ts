@@ -101,7 +101,7 @@ export class DecisionRecorder {
   private async writeBatch(batch: Pending[]): Promise<void> {
     await this.uow.transaction(async (stores) => {
         await stores.decisions.insert(batch.map((p) => p.record));
-        await this.audit.appendEach(
+        await this.audit.appendChainedEach(
           stores,
           batch.map((p) => ({
             ctx: p.ctx,

@@ -110,6 +110,22 @@ for (const backend of testBackends()) {
       expect((await verifyAuditChains(uow.stores.audit, [], 's5')).problems).to.deep.equal([]);
     });
 
+    it('interleaves batches chained at once (decisions) with sequenced events in one verifiable chain', async () => {
+      const sequencer = new AuditSequencer(uow, silentLogger());
+      await Promise.all([
+        uow.transaction((s) => s.audit.appendMany([event('s7', 'P1'), event('s7', 'P2')])).then(() => sequencer.flush('s7')),
+        uow.transaction((s) => s.audit.appendChained([event('s7', 'D1', 'decision'), event('s7', 'D2', 'decision'), event('s7-other', 'D3', 'decision')])),
+        uow.transaction((s) => s.audit.appendMany([event('s7', 'P3')])).then(() => sequencer.flush('s7')),
+      ]);
+      await sequencer.flushAll();
+      const events = await chain(knex, 's7');
+      expect(events.map((e) => Number(e.seq))).to.deep.equal([1, 2, 3, 4, 5]);
+      expect(events.map((e) => e.method).sort()).to.deep.equal(['D1', 'D2', 'P1', 'P2', 'P3']);
+      expect(events.findIndex((e) => e.method === 'D2') - events.findIndex((e) => e.method === 'D1')).to.equal(1);
+      expect((await chain(knex, 's7-other')).map((e) => e.method)).to.deep.equal(['D3']);
+      expect((await verifyAuditChains(uow.stores.audit, [])).problems).to.deep.equal([]);
+    });
+
     it('keeps one gapless, verifiable chain per project whatever the interleaving of writers and competing sequencers', async () => {
       let round = 0;
       await fc.assert(
