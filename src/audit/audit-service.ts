@@ -4,7 +4,6 @@ import type { RequestContext } from '../domain/request-context';
 import type { ListQuery, Page } from '../grafeas/grafeas-types';
 import type { UnitOfWork } from '../store/stores';
 import { SYSTEM_CHAIN, type AuditEvent } from './audit-event';
-
 import type { AuditSequencer } from './audit-sequencer';
 
 /** Browsing the audit trail: viewers of a project read its chain; `projects/-` (no project) needs a `*` grant. */
