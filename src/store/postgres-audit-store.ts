@@ -33,18 +33,8 @@ interface Row {
   hash: string;
 }
 
-/** A pending event as read back for sequencing. */
-interface PendingRow {
-  event_id: string;
-  project_id: string;
-  time: Date;
-  actor: string;
-  method: string;
-  resource: string;
-  request_id: string;
-  kind: AuditEvent['kind'];
-  details: Record<string, unknown>;
-}
+/** A pending event as read back for sequencing: an event row before its place in the chain. */
+type PendingRow = Omit<Row, 'seq' | 'prev_hash' | 'hash'>;
 
 const PENDING_INSERT_SQL = `
   INSERT INTO audit_pending (event_id, project_id, time, actor, method, resource, request_id, kind, details)
@@ -117,17 +107,7 @@ export class PostgresAuditStore implements AuditStore {
     if (pending.length === 0) return { events: 0, changes: 0 };
     const chained = chainAfter(
       head,
-      pending.map((r) => ({
-        projectId: r.project_id,
-        eventId: r.event_id,
-        time: r.time.toISOString(),
-        actor: r.actor,
-        method: r.method,
-        resource: r.resource,
-        requestId: r.request_id,
-        kind: r.kind,
-        details: r.details,
-      })),
+      pending.map(toUnchained),
     );
     await this.writeChained(projectId, chained, pending.map((r) => r.event_id));
     return { events: chained.length, changes: chained.filter((e) => e.kind === 'change').length };
@@ -238,10 +218,10 @@ export class PostgresAuditStore implements AuditStore {
   }
 }
 
-function toEvent(r: Row): AuditEvent {
+/** An event's own fields from its row (pending or chained). */
+function toUnchained(r: PendingRow): Omit<AuditEvent, 'seq' | 'prevHash' | 'hash'> {
   return {
     projectId: r.project_id,
-    seq: Number(r.seq),
     eventId: r.event_id,
     time: new Date(r.time).toISOString(),
     actor: r.actor,
@@ -250,9 +230,11 @@ function toEvent(r: Row): AuditEvent {
     requestId: r.request_id,
     kind: r.kind,
     details: r.details,
-    prevHash: r.prev_hash,
-    hash: r.hash,
   };
+}
+
+function toEvent(r: Row): AuditEvent {
+  return { ...toUnchained(r), seq: Number(r.seq), prevHash: r.prev_hash, hash: r.hash };
 }
 
 /** Chains events after the head, in order: seq, prev_hash and hash (eventHash over the values as given). */
