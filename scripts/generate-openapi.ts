@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { buildOpenApi, loadCommentedProtoRoot, OPENAPI_FILE, projectDir, stableJson } from '../src/proto/openapi';
+import { buildOpenApi, loadCommentedProtoRoot, OPENAPI_FILE, projectDir, stableJson } from './openapi/openapi';
 
 /** `npm run api:openapi`: writes api/openapi.json from the protos (sorted keys, so reruns are byte-identical). */
 function main(): void {

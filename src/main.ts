@@ -5,7 +5,7 @@ import { ANCHOR_FILE, AuditAnchorWriter } from './audit/audit-anchors';
 import { AuditRecorder } from './audit/audit-recorder';
 import { AuditSequencer } from './audit/audit-sequencer';
 import { AuditService } from './audit/audit-service';
-import { RefusalCapture } from './audit/refusal-capture';
+import { RefusalCapture } from './transport/refusal-capture';
 import { SecurityEventLog } from './audit/security-event-log';
 import { Access } from './auth/access';
 import { JwtAuthenticator } from './auth/jwt-authenticator';
@@ -24,7 +24,7 @@ import { loadMasterKey } from './kms/master-key';
 import { PolicyService } from './policies/policy-service';
 import { ProjectService } from './projects/project-service';
 import { ChangeListener } from './store/change-listener';
-import { ChangeFeed } from './verification/change-feed';
+import { ChangeFeed } from './domain/change-feed';
 import { DecisionRecorder } from './verification/decision-recorder';
 import { DecisionService } from './verification/decision-service';
 import { touchingRecorder } from './verification/touching-recorder';
@@ -33,10 +33,10 @@ import { policyHandlers } from './transport/policy-handlers';
 import { verificationHandlers } from './transport/verification-handlers';
 import { loadProtoRoot } from './proto/proto-root';
 import { isMigrated, migrateLatest, openDatabase } from './store/database';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from './store/embedded-postgres';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from './store/embedded/embedded-postgres';
 import { PageTokens } from './store/page-token';
 import { SettingsStore } from './store/settings-store';
-import { PostgresUnitOfWork } from './store/stores';
+import { PostgresUnitOfWork } from './store/postgres-unit-of-work';
 import { auditHandlers } from './transport/audit-handlers';
 import { grafeasHandlers } from './transport/grafeas-handlers';
 import { bindGrpc, grpcServer } from './transport/grpc/grpc-server';
@@ -156,6 +156,7 @@ export async function startServer(config: Config, logger: Logger, options: { adm
       metrics,
       metricsPublic: config.metricsPublic,
       rateLimiter,
+      classifyError: (err) => uow.classifyError(err),
       ready: async () => (await knex.raw('SELECT 1').then(() => true)) && isMigrated(knex),
     });
     const httpServer = restServer(refusals.httpListener(app, authenticator), tls);
@@ -176,6 +177,7 @@ export async function startServer(config: Config, logger: Logger, options: { adm
       logger,
       metrics,
       rateLimiter,
+      classifyError: (err) => uow.classifyError(err),
     });
     unwind.push(() => grpc.forceShutdown());
     const grpcPort = await bindGrpc(grpc, config.host, config.grpcPort, grpcServerCredentials(tls));

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../logger';
-import type { UnitOfWork } from '../store/stores';
+import type { UnitOfWork } from '../domain/stores/unit-of-work';
 import { ensureDataDir } from '../data-dir';
 
 /** File under DATA_DIR the chain heads are appended to, and how often. */

@@ -1,8 +1,8 @@
 import type { Clock } from '../domain/clock';
 import type { RequestContext } from '../domain/request-context';
-import type { ChangeRecorder, RecordedChange } from '../grafeas/change-recorder';
-import type { Stores } from '../store/stores';
-import { projectOf, SYSTEM_CHAIN, type AuditKind, type NewAuditEvent } from './audit-event';
+import type { ChangeRecorder, RecordedChange } from '../domain/stores/change-recorder';
+import type { Stores } from '../domain/stores/unit-of-work';
+import { projectOf, SYSTEM_CHAIN, type AuditKind, type NewAuditEvent } from '../domain/audit-event';
 
 /** One event to append: what kind, how (method) and on what. */
 export interface AuditEntry {

@@ -1,5 +1,5 @@
 import type { Logger } from '../logger';
-import type { UnitOfWork } from '../store/stores';
+import type { UnitOfWork } from '../domain/stores/unit-of-work';
 
 /** Events chained per transaction. */
 export const SEQUENCE_BATCH = 1000;

@@ -1,9 +1,9 @@
 import type { Access } from '../auth/access';
 import { parseProjectName } from '../domain/names';
 import type { RequestContext } from '../domain/request-context';
-import type { ListQuery, Page } from '../grafeas/grafeas-types';
-import type { UnitOfWork } from '../store/stores';
-import { SYSTEM_CHAIN, type AuditEvent } from './audit-event';
+import type { ListQuery, Page } from '../domain/message-types';
+import type { UnitOfWork } from '../domain/stores/unit-of-work';
+import { SYSTEM_CHAIN, type AuditEvent } from '../domain/audit-event';
 import type { AuditSequencer } from './audit-sequencer';
 
 /** Browsing the audit trail: viewers of a project read its chain; `projects/-` (no project) needs a `*` grant. */

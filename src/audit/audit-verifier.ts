@@ -1,5 +1,5 @@
-import type { AuditStore } from './audit-store';
-import { eventHash, GENESIS_HASH } from './audit-event';
+import type { AuditStore } from '../domain/stores/audit-store';
+import { eventHash, GENESIS_HASH } from '../domain/audit-event';
 import type { Anchor } from './audit-anchors';
 
 /** Where a chain breaks. */

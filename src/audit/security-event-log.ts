@@ -1,8 +1,8 @@
 import type { ErrorCode } from '../domain/api-error';
 import type { Clock } from '../domain/clock';
 import type { Logger } from '../logger';
-import type { UnitOfWork } from '../store/stores';
-import { SYSTEM_CHAIN } from './audit-event';
+import type { UnitOfWork } from '../domain/stores/unit-of-work';
+import { SYSTEM_CHAIN } from '../domain/audit-event';
 
 /** A refused call (401 or 403), as the transports saw it. */
 export interface RefusedCall {

@@ -6,7 +6,7 @@ import { loadConfig, parseFlags } from '../config';
 import { createLogger } from '../logger';
 import { connectDatabase } from '../main';
 import { PageTokens } from '../store/page-token';
-import { PostgresUnitOfWork } from '../store/stores';
+import { PostgresUnitOfWork } from '../store/postgres-unit-of-work';
 import { AuditSequencer } from '../audit/audit-sequencer';
 
 const USAGE = `usage: attestd audit verify [--project P] [--anchors FILE]

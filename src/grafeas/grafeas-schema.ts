@@ -2,7 +2,7 @@ import type protobuf from 'protobufjs';
 import { invalidArgument } from '../domain/api-error';
 import { kindFromMember, oneofMember } from '../proto/oneof-kind';
 import { loadProtoRoot } from '../proto/proto-root';
-import type { JsonObject } from './grafeas-types';
+import type { JsonObject } from '../domain/message-types';
 
 /** The Grafeas message types the services reason about, resolved once from the published protos. */
 export interface GrafeasSchema {

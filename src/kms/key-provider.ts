@@ -1,4 +1,4 @@
-import type { KeySpec } from './key-specs';
+import type { KeySpec } from '../domain/key-specs';
 
 /** Key material as a provider hands it back: a public key and an opaque blob only it can use. */
 export interface GeneratedKey {

@@ -4,14 +4,14 @@ import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '..
 import type { Clock } from '../domain/clock';
 import { parseProjectName } from '../domain/names';
 import type { RequestContext } from '../domain/request-context';
-import type { ChangeRecorder } from '../grafeas/change-recorder';
-import { requireProject } from '../grafeas/require-project';
+import type { ChangeRecorder } from '../domain/stores/change-recorder';
+import { requireProject } from '../domain/stores/require-project';
 import { keyIdFor, verifySignature } from '../signing/signature-algorithms';
-import type { Stores, UnitOfWork } from '../store/stores';
+import type { Stores, UnitOfWork } from '../domain/stores/unit-of-work';
 import { checkKeyId, keyName, parseKeyName, parseVersion, versionName, type KeyName } from './key-names';
 import type { KeyProvider } from './key-provider';
-import { keyAlgorithm, KEY_SPECS, type KeyPurpose, type KeySpec } from './key-specs';
-import type { KeyRecord, KeyVersionRecord } from './key-store';
+import { keyAlgorithm, KEY_SPECS, type KeyPurpose, type KeySpec } from '../domain/key-specs';
+import type { KeyRecord, KeyVersionRecord } from '../domain/stores/key-store';
 
 /** The largest payload :sign accepts. */
 export const MAX_SIGN_BYTES = 64 * 1024;

@@ -4,7 +4,7 @@ import { ApiError } from '../domain/api-error';
 import { signWith } from '../signing/signature-algorithms';
 import { open, seal } from './envelope';
 import type { GeneratedKey, KeyProvider } from './key-provider';
-import { KEY_SPECS, type KeySpec } from './key-specs';
+import { KEY_SPECS, type KeySpec } from '../domain/key-specs';
 import type { MasterKey } from './master-key';
 
 const generateKeyPair = promisify(crypto.generateKeyPair);

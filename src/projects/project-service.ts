@@ -3,9 +3,9 @@ import { alreadyExists, failedPrecondition, notFound } from '../domain/api-error
 import type { Clock } from '../domain/clock';
 import { parseProjectName, projectName } from '../domain/names';
 import type { RequestContext } from '../domain/request-context';
-import type { ChangeRecorder } from '../grafeas/change-recorder';
-import type { UnitOfWork } from '../store/stores';
-import type { ProjectRecord } from './project-store';
+import type { ChangeRecorder } from '../domain/stores/change-recorder';
+import type { UnitOfWork } from '../domain/stores/unit-of-work';
+import type { ProjectRecord } from '../domain/stores/project-store';
 
 /** A project as the API shows it. */
 export interface Project {

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { ApiError, invalidArgument } from '../domain/api-error';
 import { parseDigest, parseImageReference } from '../domain/image-reference';
-import type { JsonObject } from '../grafeas/grafeas-types';
+import type { JsonObject } from '../domain/message-types';
 
 /** The registries attestd has a hook for. */
 export type HookSource = 'distribution' | 'harbor' | 'acr' | 'generic';

@@ -1,6 +1,6 @@
 import type { Clock } from '../domain/clock';
 import type { Logger } from '../logger';
-import type { UnitOfWork } from '../store/stores';
+import type { UnitOfWork } from '../domain/stores/unit-of-work';
 
 /** How often retention runs. */
 const INTERVAL_MS = 60 * 60 * 1000;

@@ -3,16 +3,16 @@ import type { Access } from '../auth/access';
 import type { Clock } from '../domain/clock';
 import { parseProjectName } from '../domain/names';
 import type { RequestContext } from '../domain/request-context';
-import type { ChangeRecorder } from '../grafeas/change-recorder';
-import type { JsonObject, ListQuery, Page } from '../grafeas/grafeas-types';
-import { requireProject } from '../grafeas/require-project';
-import type { UnitOfWork } from '../store/stores';
-import type { HookEventRow } from './hook-store';
+import type { ChangeRecorder } from '../domain/stores/change-recorder';
+import type { JsonObject, ListQuery, Page } from '../domain/message-types';
+import { requireProject } from '../domain/stores/require-project';
+import type { UnitOfWork } from '../domain/stores/unit-of-work';
+import type { HookEventRow } from '../domain/stores/hook-store';
 import { checkPush, parseHookPayload, type HookSource, type RegistryEvent } from './hook-payloads';
 import type { HookMetrics } from './hook-metrics';
 import { repositoryMatches, splitRepository } from './repository-pattern';
-import type { SigningRuleRecord } from './signing-rule-store';
-import { hookEventView } from './hook-event-view';
+import type { SigningRuleRecord } from '../domain/stores/signing-rule-store';
+import { hookEventView } from '../domain/hook-event-view';
 
 /** What a hook call did with the payload's events. */
 export interface HookResult {

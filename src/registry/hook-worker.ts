@@ -3,11 +3,10 @@ import type { Clock } from '../domain/clock';
 import { parseImageReference } from '../domain/image-reference';
 import { internalContext } from '../domain/request-context';
 import type { Logger } from '../logger';
-import { fromDatabaseError } from '../store/sql-errors';
-import type { Stores, UnitOfWork } from '../store/stores';
+import type { Stores, UnitOfWork } from '../domain/stores/unit-of-work';
 import type { AttestService } from '../witnesses/attest-service';
 import type { HookMetrics } from './hook-metrics';
-import type { SigningJob } from './hook-store';
+import type { SigningJob } from '../domain/stores/hook-store';
 
 export interface HookWorkerOptions {
   /** Parallel claim loops in this process (default 2). */
@@ -137,7 +136,7 @@ export class HookWorker {
   }
 
   private async recordFailure(job: SigningJob, err: unknown): Promise<void> {
-    const apiError = err instanceof ApiError ? err : fromDatabaseError(err);
+    const apiError = err instanceof ApiError ? err : this.uow.classifyError(err);
     const permanent = apiError !== undefined && PERMANENT.has(apiError.code);
     const final = permanent || job.attempts + 1 >= this.maxAttempts;
     const reason = apiError ? `${apiError.code}: ${apiError.message}` : 'internal error while signing (see the attestd log)';

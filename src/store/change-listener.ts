@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { Logger } from '../logger';
-import type { ChangeFeed } from '../verification/change-feed';
-import { CHANGE_CHANNEL } from './stores';
+import type { ChangeFeed } from '../domain/change-feed';
+import { CHANGE_CHANNEL } from './postgres-unit-of-work';
 
 /**
  * Listens for other replicas' committed changes (Postgres NOTIFY) and bumps the feed. While the

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { ListQuery } from '../grafeas/grafeas-types';
+import type { ListQuery } from '../domain/message-types';
 import { compileFilter, type FilterFields } from './filter-sql';
 import type { PageTokens } from './page-token';
 

@@ -1,8 +1,8 @@
 import type { Knex } from 'knex';
-import { eventHash, GENESIS_HASH, type AuditEvent, type NewAuditEvent } from '../audit/audit-event';
-import type { AuditStore, ChainHead, SequenceRound } from '../audit/audit-store';
+import { eventHash, GENESIS_HASH, type AuditEvent, type NewAuditEvent } from '../domain/audit-event';
+import type { AuditStore, ChainHead, SequenceRound } from '../domain/stores/audit-store';
 import { newId } from '../domain/new-id';
-import type { ListQuery, Page } from '../grafeas/grafeas-types';
+import type { ListQuery, Page } from '../domain/message-types';
 import { compileFilter, type FilterFields } from './filter-sql';
 import type { PageTokens } from './page-token';
 

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
-import type { JsonObject, ListQuery, Page } from '../grafeas/grafeas-types';
-import type { DecisionRecord, DecisionStore } from '../verification/decision-store';
+import type { JsonObject, ListQuery, Page } from '../domain/message-types';
+import type { DecisionRecord, DecisionStore } from '../domain/stores/decision-store';
 import type { FilterFields } from './filter-sql';
 import { keysetPage } from './keyset-page';
 import type { PageTokens } from './page-token';

@@ -1,8 +1,8 @@
 import type { Knex } from 'knex';
 import type { NoteName, OccurrenceName } from '../domain/names';
 import { noteName } from '../domain/names';
-import type { GrafeasStore, NoteRecord, OccurrenceRecord } from '../grafeas/grafeas-store';
-import type { ListQuery, Note, Occurrence, Page } from '../grafeas/grafeas-types';
+import type { GrafeasStore, NoteRecord, OccurrenceRecord } from '../domain/stores/grafeas-store';
+import type { ListQuery, Note, Occurrence, Page } from '../domain/message-types';
 import type { FilterFields } from './filter-sql';
 import { keysetPage } from './keyset-page';
 import { NOTE_FILTER_FIELDS, OCCURRENCE_FILTER_FIELDS } from './grafeas-filter-fields';

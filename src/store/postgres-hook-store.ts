@@ -1,8 +1,8 @@
 import type { Knex } from 'knex';
 import { newId } from '../domain/new-id';
-import type { JsonObject, ListQuery, Page } from '../grafeas/grafeas-types';
-import { hookEventView, type SigningState } from '../registry/hook-event-view';
-import type { HookEventRow, HookStore, SigningJob } from '../registry/hook-store';
+import type { JsonObject, ListQuery, Page } from '../domain/message-types';
+import { hookEventView, type SigningState } from '../domain/hook-event-view';
+import type { HookEventRow, HookStore, SigningJob } from '../domain/stores/hook-store';
 import { compileFilter, type FilterFields } from './filter-sql';
 import type { PageTokens } from './page-token';
 

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { KeyRecord, KeyState, KeyStore, KeyVersionRecord, SigningMaterial } from '../kms/key-store';
+import type { KeyRecord, KeyState, KeyStore, KeyVersionRecord, SigningMaterial } from '../domain/stores/key-store';
 import { keysetPage, plainPage } from './keyset-page';
 import type { PageTokens } from './page-token';
 

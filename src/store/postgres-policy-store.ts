@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { PolicyRecord, PolicyStore } from '../policies/policy-store';
+import type { PolicyRecord, PolicyStore } from '../domain/stores/policy-store';
 import { keysetPage, plainPage } from './keyset-page';
 import type { PageTokens } from './page-token';
 

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { ProjectContents, ProjectRecord, ProjectStore } from '../projects/project-store';
+import type { ProjectContents, ProjectRecord, ProjectStore } from '../domain/stores/project-store';
 import { keysetPage, plainPage } from './keyset-page';
 import type { PageTokens } from './page-token';
 

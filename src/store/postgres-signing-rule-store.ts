@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { SigningRuleRecord, SigningRuleStore } from '../registry/signing-rule-store';
+import type { SigningRuleRecord, SigningRuleStore } from '../domain/stores/signing-rule-store';
 import type { PageTokens } from './page-token';
 
 /** Signing rules in Postgres; the witness is a foreign key. */

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { WitnessRecord, WitnessStore } from '../witnesses/witness-store';
+import type { WitnessRecord, WitnessStore } from '../domain/stores/witness-store';
 import { keysetPage, plainPage } from './keyset-page';
 import type { PageTokens } from './page-token';
 

@@ -1,5 +1,5 @@
 import { auditEventJson, type AuditService } from '../audit/audit-service';
-import { listQuery } from '../grafeas/list-query';
+import { listQuery } from '../domain/list-query';
 import type { ServiceHandlers } from './rpc-handler';
 
 /** attestd.v1.AuditEvents over the audit service. */

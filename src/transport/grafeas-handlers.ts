@@ -1,5 +1,5 @@
-import type { JsonObject } from '../grafeas/grafeas-types';
-import { listQuery, maskPaths } from '../grafeas/list-query';
+import type { JsonObject } from '../domain/message-types';
+import { listQuery, maskPaths } from '../domain/list-query';
 import type { NoteService } from '../grafeas/note-service';
 import type { OccurrenceService } from '../grafeas/occurrence-service';
 import { obj, str } from './request-fields';

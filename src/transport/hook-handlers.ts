@@ -1,4 +1,4 @@
-import { listQuery } from '../grafeas/list-query';
+import { listQuery } from '../domain/list-query';
 import type { HookSource } from '../registry/hook-payloads';
 import type { HookService } from '../registry/hook-service';
 import { obj, str } from './request-fields';

@@ -1,5 +1,5 @@
 import type protobuf from 'protobufjs';
-import type { JsonObject } from '../grafeas/grafeas-types';
+import type { JsonObject } from '../domain/message-types';
 import { httpBindings } from './http/http-bindings';
 
 /** Regional names (`projects/p/locations/l/...`) address the same resources as global ones. */

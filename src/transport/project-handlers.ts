@@ -1,4 +1,4 @@
-import type { JsonObject } from '../grafeas/grafeas-types';
+import type { JsonObject } from '../domain/message-types';
 import type { ProjectService } from '../projects/project-service';
 import { paging } from './request-fields';
 import type { ServiceHandlers } from './rpc-handler';

@@ -1,5 +1,5 @@
 import { effectivePageSize } from '../domain/page-size';
-import type { JsonObject } from '../grafeas/grafeas-types';
+import type { JsonObject } from '../domain/message-types';
 
 /** Readers for fields of a validated request message in canonical proto3 JSON. */
 export const str = (v: unknown): string => (typeof v === 'string' ? v : '');

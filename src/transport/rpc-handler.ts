@@ -1,5 +1,5 @@
 import type { RequestContext } from '../domain/request-context';
-import type { JsonObject } from '../grafeas/grafeas-types';
+import type { JsonObject } from '../domain/message-types';
 
 /** One RPC, transport-free: a validated request message in canonical proto3 JSON in, a response out. */
 export type RpcHandler = (ctx: RequestContext, request: JsonObject) => Promise<JsonObject>;

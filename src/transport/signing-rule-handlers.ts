@@ -1,4 +1,4 @@
-import { maskPaths } from '../grafeas/list-query';
+import { maskPaths } from '../domain/list-query';
 import type { SigningRuleService } from '../registry/signing-rule-service';
 import { obj, paging, str } from './request-fields';
 import type { ServiceHandlers } from './rpc-handler';

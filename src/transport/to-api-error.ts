@@ -1,14 +1,16 @@
 import { ApiError } from '../domain/api-error';
 import type { Logger } from '../logger';
-import { fromDatabaseError } from '../store/sql-errors';
+
+/** What a storage failure means for a client (the unit of work's classification), or undefined for a bug. */
+export type ErrorClassifier = (err: unknown) => ApiError | undefined;
 
 /**
  * Turns anything thrown by a handler into the ApiError a client sees. Unknown failures become INTERNAL
  * with a generic message (no SQL, stack or key material leaves the process) and are logged once, here.
  */
-export function toApiError(err: unknown, logger: Logger, requestId: string): ApiError {
+export function toApiError(err: unknown, logger: Logger, requestId: string, classifyError: ErrorClassifier): ApiError {
   if (err instanceof ApiError) return err;
-  const mapped = fromDatabaseError(err);
+  const mapped = classifyError(err);
   if (mapped) {
     if (mapped.code === 'UNAVAILABLE') logger.warn({ requestId, err: describe(err) }, 'database unavailable');
     return mapped;

@@ -1,4 +1,4 @@
-import { listQuery } from '../grafeas/list-query';
+import { listQuery } from '../domain/list-query';
 import type { DecisionService } from '../verification/decision-service';
 import type { ReviewContext } from '../verification/verdict';
 import type { VerificationService } from '../verification/verification-service';

@@ -1,4 +1,4 @@
-import { maskPaths } from '../grafeas/list-query';
+import { maskPaths } from '../domain/list-query';
 import type { AttestService } from '../witnesses/attest-service';
 import type { WitnessService } from '../witnesses/witness-service';
 import { obj, paging, str } from './request-fields';

@@ -2,9 +2,8 @@ import { newId } from '../domain/new-id';
 import type { AuditRecorder } from '../audit/audit-recorder';
 import type { RequestContext } from '../domain/request-context';
 import type { Logger } from '../logger';
-import { fromDatabaseError } from '../store/sql-errors';
-import type { UnitOfWork } from '../store/stores';
-import type { DecisionRecord } from './decision-store';
+import type { UnitOfWork } from '../domain/stores/unit-of-work';
+import type { DecisionRecord } from '../domain/stores/decision-store';
 import type { ImageResult, VerifyInput } from './verdict';
 
 /** How often buffered decisions are written (the contract allows 5 s). */
@@ -85,7 +84,7 @@ export class DecisionRecorder {
     try {
       await this.writeBatch(batch);
     } catch (err) {
-      if (fromDatabaseError(err)?.code === 'UNAVAILABLE') {
+      if (this.uow.classifyError(err)?.code === 'UNAVAILABLE') {
         this.logger.warn({ count: batch.length }, 'database unavailable; decisions will be recorded when it returns');
         this.buffer.unshift(...batch);
         this.timer ??= setTimeout(() => void this.flush(), DECISION_FLUSH_MS * 2);

@@ -1,8 +1,8 @@
 import type { Access } from '../auth/access';
 import { parseProjectName } from '../domain/names';
 import type { RequestContext } from '../domain/request-context';
-import type { JsonObject, ListQuery, Page } from '../grafeas/grafeas-types';
-import type { UnitOfWork } from '../store/stores';
+import type { JsonObject, ListQuery, Page } from '../domain/message-types';
+import type { UnitOfWork } from '../domain/stores/unit-of-work';
 
 /** Browsing recorded decisions. */
 export class DecisionService {

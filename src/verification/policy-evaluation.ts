@@ -1,9 +1,9 @@
 import { canonicalString, fullRepository, type ImageReference } from '../domain/image-reference';
-import type { JsonObject } from '../grafeas/grafeas-types';
+import type { JsonObject } from '../domain/message-types';
 import type { VerificationKey, CandidateOccurrence, VerificationResult } from '../signing/verify-attestation';
 import { verifyAttestation } from '../signing/verify-attestation';
 import { allowlistRegExp } from '../policies/allowlist-pattern';
-import type { PolicyRecord } from '../policies/policy-store';
+import type { PolicyRecord } from '../domain/stores/policy-store';
 import type { VerdictReason } from './verdict';
 
 /** A witness as evaluation needs it: its note and verifying keys. */

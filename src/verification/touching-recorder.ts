@@ -1,5 +1,5 @@
-import { projectOf } from '../audit/audit-event';
-import { recordAll, type ChangeRecorder } from '../grafeas/change-recorder';
+import { projectOf } from '../domain/audit-event';
+import { recordAll, type ChangeRecorder } from '../domain/stores/change-recorder';
 
 /** The projects the resources belong to. */
 function projectsOf(resources: readonly string[]): string[] {

@@ -5,17 +5,17 @@ import type { Clock } from '../domain/clock';
 import { fullRepository, parseImageReference, requireDigest, resourceUri, type ImageReference } from '../domain/image-reference';
 import { occurrenceName } from '../domain/names';
 import type { RequestContext } from '../domain/request-context';
-import { recordAll, type ChangeRecorder, type RecordedChange } from '../grafeas/change-recorder';
-import type { OccurrenceRecord } from '../grafeas/grafeas-store';
-import type { Occurrence } from '../grafeas/grafeas-types';
+import { recordAll, type ChangeRecorder, type RecordedChange } from '../domain/stores/change-recorder';
+import type { OccurrenceRecord } from '../domain/stores/grafeas-store';
+import type { Occurrence } from '../domain/message-types';
 import { parseKeyName } from '../kms/key-names';
 import type { KeyService, VerifyingKey } from '../kms/key-service';
 import { buildPayload } from '../signing/simple-signing';
 import { verifyAttestation, type CandidateOccurrence } from '../signing/verify-attestation';
-import type { Stores, UnitOfWork } from '../store/stores';
+import type { Stores, UnitOfWork } from '../domain/stores/unit-of-work';
 import { parseWitnessName, witnessNoteName, type WitnessName } from './witness-names';
 import type { WitnessService } from './witness-service';
-import type { WitnessRecord } from './witness-store';
+import type { WitnessRecord } from '../domain/stores/witness-store';
 
 /** Signs images as a witness and stores the signatures as Grafeas ATTESTATION occurrences. */
 export class AttestService {

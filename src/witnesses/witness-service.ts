@@ -4,16 +4,16 @@ import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '..
 import type { Clock } from '../domain/clock';
 import { parseProjectName } from '../domain/names';
 import type { RequestContext } from '../domain/request-context';
-import type { ChangeRecorder } from '../grafeas/change-recorder';
-import type { JsonObject } from '../grafeas/grafeas-types';
-import { requireProject } from '../grafeas/require-project';
+import type { ChangeRecorder } from '../domain/stores/change-recorder';
+import type { JsonObject } from '../domain/message-types';
+import { requireProject } from '../domain/stores/require-project';
 import { keyName, parseKeyName } from '../kms/key-names';
 import { assertCanSign, type KeyService, type VerifyingKey } from '../kms/key-service';
 import { checkKeyFitsAlgorithm, keyIdFor } from '../signing/signature-algorithms';
-import type { Stores, UnitOfWork } from '../store/stores';
-import { applyMask, impliedMask, resolveMask } from '../grafeas/update-mask';
+import type { Stores, UnitOfWork } from '../domain/stores/unit-of-work';
+import { applyMask, impliedMask, resolveMask } from '../domain/update-mask';
 import { checkWitnessId, parseWitnessName, witnessName, witnessNoteName, type WitnessName } from './witness-names';
-import type { ExternalKey, WitnessRecord } from './witness-store';
+import type { ExternalKey, WitnessRecord } from '../domain/stores/witness-store';
 import { witnessSchema } from './witness-schema';
 
 const MAX_KEYS = 16;

@@ -2,13 +2,14 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import type { Knex } from 'knex';
 import pg from 'pg';
-import type { NewAuditEvent } from '../../src/audit/audit-event';
+import type { NewAuditEvent } from '../../src/domain/audit-event';
 import { AuditSequencer } from '../../src/audit/audit-sequencer';
 import { verifyAuditChains } from '../../src/audit/audit-verifier';
 import { silentLogger } from '../../src/logger';
 import { migrateLatest, openDatabase } from '../../src/store/database';
 import { PageTokens } from '../../src/store/page-token';
-import { CHANGE_CHANNEL, PostgresUnitOfWork, type Committed } from '../../src/store/stores';
+import type { Committed } from '../../src/domain/stores/unit-of-work';
+import { CHANGE_CHANNEL, PostgresUnitOfWork } from '../../src/store/postgres-unit-of-work';
 import { testBackends } from '../support/test-database';
 
 const event = (projectId: string, method: string, kind: NewAuditEvent['kind'] = 'change'): NewAuditEvent => ({

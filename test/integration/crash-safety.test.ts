@@ -4,9 +4,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
-import { locatePostgresBinaries } from '../../src/store/postgres-binaries';
-import { resolvePostgresUser } from '../../src/store/postgres-user';
-import { isProcessAlive } from '../../src/store/process-info';
+import { locatePostgresBinaries } from '../../src/store/embedded/postgres-binaries';
+import { resolvePostgresUser } from '../../src/store/embedded/postgres-user';
+import { isProcessAlive } from '../../src/store/embedded/process-info';
 import { TEST_JWT_SECRET, testToken } from '../support/test-server';
 import { restCall, type RestReply } from '../support/rest-call';
 

@@ -6,8 +6,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import pg from 'pg';
 import { silentLogger } from '../../src/logger';
-import { EmbeddedDatabaseError, startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/store/embedded-postgres';
-import { isProcessAlive } from '../../src/store/process-info';
+import { EmbeddedDatabaseError, startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/store/embedded/embedded-postgres';
+import { isProcessAlive } from '../../src/store/embedded/process-info';
 
 const HOLDER = path.join(__dirname, '..', 'support', 'embedded-postgres-holder.js');
 const isRoot = process.getuid?.() === 0;

@@ -2,12 +2,12 @@ import { expect } from 'chai';
 import type { Knex } from 'knex';
 import { v7 as uuidv7 } from 'uuid';
 import { parseFilter } from '../../src/domain/filter/parse-filter';
-import type { NoteRecord, OccurrenceRecord } from '../../src/grafeas/grafeas-store';
-import type { ListQuery } from '../../src/grafeas/grafeas-types';
+import type { NoteRecord, OccurrenceRecord } from '../../src/domain/stores/grafeas-store';
+import type { ListQuery } from '../../src/domain/message-types';
 import { migrateLatest, openDatabase } from '../../src/store/database';
 import { PageTokens } from '../../src/store/page-token';
 import { SettingsStore } from '../../src/store/settings-store';
-import { PostgresUnitOfWork } from '../../src/store/stores';
+import { PostgresUnitOfWork } from '../../src/store/postgres-unit-of-work';
 import { testBackends } from '../support/test-database';
 
 const T0 = '2026-01-01T00:00:00.000Z';

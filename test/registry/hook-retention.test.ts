@@ -3,10 +3,10 @@ import type { Knex } from 'knex';
 import { v7 as uuidv7 } from 'uuid';
 import { silentLogger } from '../../src/logger';
 import { HookRetention } from '../../src/registry/hook-retention';
-import type { HookEventRow } from '../../src/registry/hook-store';
+import type { HookEventRow } from '../../src/domain/stores/hook-store';
 import { migrateLatest, openDatabase } from '../../src/store/database';
 import { PageTokens } from '../../src/store/page-token';
-import { PostgresUnitOfWork } from '../../src/store/stores';
+import { PostgresUnitOfWork } from '../../src/store/postgres-unit-of-work';
 import { defaultBackend } from '../support/test-database';
 
 const OLD = '2026-01-01T00:00:00.000Z';

@@ -4,7 +4,7 @@ import { AuditRecorder } from '../../src/audit/audit-recorder';
 import { Access } from '../../src/auth/access';
 import { systemClock } from '../../src/domain/clock';
 import { internalContext, type RequestContext } from '../../src/domain/request-context';
-import type { Occurrence } from '../../src/grafeas/grafeas-types';
+import type { Occurrence } from '../../src/domain/message-types';
 import { KeyService } from '../../src/kms/key-service';
 import { LocalKeyProvider } from '../../src/kms/local-key-provider';
 import { loadMasterKey } from '../../src/kms/master-key';
@@ -15,7 +15,8 @@ import { HookWorker, type HookWorkerOptions } from '../../src/registry/hook-work
 import { SigningRuleService } from '../../src/registry/signing-rule-service';
 import { migrateLatest, openDatabase } from '../../src/store/database';
 import { PageTokens } from '../../src/store/page-token';
-import { PostgresUnitOfWork, type Stores } from '../../src/store/stores';
+import type { Stores } from '../../src/domain/stores/unit-of-work';
+import { PostgresUnitOfWork } from '../../src/store/postgres-unit-of-work';
 import { touchingRecorder } from '../../src/verification/touching-recorder';
 import { AttestService, type AttestItem } from '../../src/witnesses/attest-service';
 import { WitnessService } from '../../src/witnesses/witness-service';

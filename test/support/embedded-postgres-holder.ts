@@ -4,7 +4,7 @@
 // When the database cannot start it prints the error to stderr and exits 3.
 import pg from 'pg';
 import { silentLogger } from '../../src/logger';
-import { startEmbeddedPostgres } from '../../src/store/embedded-postgres';
+import { startEmbeddedPostgres } from '../../src/store/embedded/embedded-postgres';
 
 async function main(): Promise<void> {
   const [dataDir, ...statements] = process.argv.slice(2);

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import { silentLogger } from '../../src/logger';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/store/embedded-postgres';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/store/embedded/embedded-postgres';
 
 /** A Postgres server tests can make scratch databases on. */
 export interface TestBackend {

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { buildOpenApi, exposedServices, loadCommentedProtoRoot, OPENAPI_FILE, projectDir, stableJson } from '../../src/proto/openapi';
-import { openApiPath, singular } from '../../src/proto/openapi-paths';
+import { buildOpenApi, exposedServices, loadCommentedProtoRoot, OPENAPI_FILE, projectDir, stableJson } from '../../scripts/openapi/openapi';
+import { openApiPath, singular } from '../../scripts/openapi/openapi-paths';
 import { loadProtoRoot } from '../../src/proto/proto-root';
 import { httpBindings } from '../../src/transport/http/http-bindings';
 

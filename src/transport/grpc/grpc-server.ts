@@ -7,7 +7,7 @@ import type protobuf from 'protobufjs';
 import type { Authenticator } from '../../auth/authenticator';
 import { ERROR_CODES } from '../../domain/error-codes';
 import type { RequestContext } from '../../domain/request-context';
-import type { JsonObject } from '../../grafeas/grafeas-types';
+import type { JsonObject } from '../../domain/message-types';
 import type { Logger } from '../../logger';
 import type { Metrics } from '../../metrics';
 import { protoCodec } from '../../proto/proto-codec';
@@ -15,7 +15,7 @@ import { attestdProtoFiles, GRAFEAS_PROTO_FILES, PROTO_INCLUDE_DIRS } from '../.
 import { locationFields, withoutLocations } from '../location-names';
 import { peerAddress, rateKey, type RateLimiter } from '../rate-limiter';
 import type { ServiceHandlers } from '../rpc-handler';
-import { toApiError } from '../to-api-error';
+import { toApiError, type ErrorClassifier } from '../to-api-error';
 
 /** Largest accepted gRPC message, the same as the REST body limit. */
 export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
@@ -25,6 +25,8 @@ export interface GrpcDeps {
   readonly services: readonly ServiceHandlers[];
   readonly authenticator: Authenticator;
   readonly logger: Logger;
+  /** Classifies storage failures (the unit of work's). */
+  readonly classifyError: ErrorClassifier;
   readonly metrics: Metrics;
   /** Per-caller limit for every RPC but health and reflection; none when undefined. */
   readonly rateLimiter?: RateLimiter;
@@ -99,7 +101,7 @@ function bindService(svc: ServiceHandlers, deps: GrpcDeps) {
           callback(null, response, trailer);
         },
         (err: unknown) => {
-          const apiError = toApiError(err, deps.logger, requestId);
+          const apiError = toApiError(err, deps.logger, requestId, deps.classifyError);
           finish(apiError.code);
           callback({ code: ERROR_CODES[apiError.code].grpc, details: apiError.message, metadata: trailer });
         },

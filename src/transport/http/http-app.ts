@@ -64,7 +64,7 @@ export function httpApp(deps: HttpAppDeps): express.Express {
     const { status, body } = googleError(err, String(res.locals.requestId));
     res.status(status).json(body);
   });
-  app.use(errorMiddleware(deps.logger));
+  app.use(errorMiddleware(deps.logger, deps.classifyError));
   return app;
 }
 

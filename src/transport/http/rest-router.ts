@@ -4,7 +4,7 @@ import type protobuf from 'protobufjs';
 import type { Authenticator } from '../../auth/authenticator';
 import { ApiError, invalidArgument } from '../../domain/api-error';
 import type { RequestContext } from '../../domain/request-context';
-import type { JsonObject } from '../../grafeas/grafeas-types';
+import type { JsonObject } from '../../domain/message-types';
 import type { Logger } from '../../logger';
 import type { Metrics } from '../../metrics';
 import { readProtoJson } from '../../proto/proto-json-reader';
@@ -12,7 +12,7 @@ import { authenticateRequest } from './request-auth';
 import type { ServiceHandlers } from '../rpc-handler';
 import { fieldJsonName } from '../../proto/type-plan';
 import { withoutLocation } from '../location-names';
-import { toApiError } from '../to-api-error';
+import { toApiError, type ErrorClassifier } from '../to-api-error';
 import { googleError } from './google-error';
 import { httpBindings, type HttpBinding } from './http-bindings';
 
@@ -22,6 +22,8 @@ const SYSTEM_PARAMS = new Set(['alt', 'fields', 'key', 'prettyPrint', 'access_to
 export interface RestDeps {
   readonly authenticator: Authenticator;
   readonly logger: Logger;
+  /** Classifies storage failures (the unit of work's). */
+  readonly classifyError: ErrorClassifier;
   readonly metrics: Metrics;
 }
 
@@ -43,7 +45,7 @@ export function restRouter(root: protobuf.Root, services: readonly ServiceHandle
           const response = await handler(ctx, request);
           res.status(200).json(response);
         } catch (err) {
-          const apiError = toApiError(err, deps.logger, requestId);
+          const apiError = toApiError(err, deps.logger, requestId, deps.classifyError);
           code = apiError.code;
           const { status, body } = googleError(apiError, requestId);
           res.status(status).json(body);
@@ -115,7 +117,7 @@ export function requestIds(req: Request, res: Response, next: () => void): void 
 }
 
 /** Google-shaped answers for what express itself rejects: oversized or unreadable bodies, bad URLs. */
-export function errorMiddleware(logger: Logger) {
+export function errorMiddleware(logger: Logger, classifyError: ErrorClassifier) {
   return (err: unknown, _req: Request, res: Response, _next: () => void): void => {
     const requestId = String(res.locals.requestId ?? crypto.randomUUID());
     const status = (err as { status?: number; statusCode?: number })?.status ?? (err as { statusCode?: number })?.statusCode;
@@ -127,7 +129,7 @@ export function errorMiddleware(logger: Logger) {
     } else if (status && status >= 400 && status < 500) {
       apiError = invalidArgument(`the request could not be read: ${(err as Error).message ?? 'malformed request'}`);
     } else {
-      apiError = toApiError(err, logger, requestId);
+      apiError = toApiError(err, logger, requestId, classifyError);
     }
     const { status: code, body } = googleError(apiError, requestId, httpStatus);
     if (!res.headersSent) res.status(code).json(body);

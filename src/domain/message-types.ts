@@ -1,4 +1,4 @@
-import type { FilterExpr } from '../domain/filter/filter-ast';
+import type { FilterExpr } from './filter/filter-ast';
 
 /** A message in canonical proto3 JSON (lowerCamelCase keys, enum names, RFC 3339 times). */
 export type JsonObject = Record<string, unknown>;

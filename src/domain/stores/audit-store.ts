@@ -1,5 +1,5 @@
-import type { ListQuery, Page } from '../grafeas/grafeas-types';
-import type { AuditEvent, NewAuditEvent } from './audit-event';
+import type { ListQuery, Page } from '../message-types';
+import type { AuditEvent, NewAuditEvent } from '../audit-event';
 
 /** The head of one project's chain: its newest event's sequence number and hash. */
 export interface ChainHead {

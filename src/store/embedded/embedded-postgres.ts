@@ -2,7 +2,7 @@ import * as fs from 'node:fs/promises';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import pg from 'pg';
-import type { Logger } from '../logger';
+import type { Logger } from '../../logger';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock';
 import { EmbeddedDatabaseError } from './embedded-database-error';
 import { locatePostgresBinaries, type PostgresBinaries } from './postgres-binaries';

@@ -1,5 +1,5 @@
-import type { RequestContext } from '../domain/request-context';
-import type { Stores } from '../store/stores';
+import type { RequestContext } from '../request-context';
+import type { Stores } from './unit-of-work';
 
 /** Records a committed change inside the transaction that makes it (the audit trail plugs in here). */
 export interface ChangeRecorder {

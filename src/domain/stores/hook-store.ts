@@ -1,4 +1,4 @@
-import type { JsonObject, ListQuery, Page } from '../grafeas/grafeas-types';
+import type { JsonObject, ListQuery, Page } from '../message-types';
 
 /** A received event's row as hookEvents shows it (one per event and matching rule, or one ignored). */
 export interface HookEventRow {

@@ -1,4 +1,4 @@
-import type { KeyPurpose, KeySpec } from './key-specs';
+import type { KeyPurpose, KeySpec } from '../key-specs';
 
 export type KeyState = 'ENABLED' | 'DISABLED';
 

@@ -1,5 +1,5 @@
 import * as protobuf from 'protobufjs';
-import { typePlan, type FieldPlan } from './type-plan';
+import { typePlan, type FieldPlan } from '../../src/proto/type-plan';
 
 /** A JSON Schema (OpenAPI 3.1 dialect) as plain data. */
 export type JsonSchema = { [key: string]: unknown };

@@ -1,4 +1,4 @@
-import type { JsonObject } from '../grafeas/grafeas-types';
+import type { JsonObject } from '../message-types';
 
 /** A policy as stored: its queried columns plus the full message. */
 export interface PolicyRecord {

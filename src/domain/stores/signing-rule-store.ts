@@ -1,4 +1,4 @@
-import type { JsonObject } from '../grafeas/grafeas-types';
+import type { JsonObject } from '../message-types';
 
 /** A signing rule as stored: its queried columns plus the full message. */
 export interface SigningRuleRecord {

@@ -3,11 +3,11 @@ import type http from 'node:http';
 import type { Authenticator } from '../auth/authenticator';
 import { ApiError } from '../domain/api-error';
 import type { Principal, RequestContext } from '../domain/request-context';
-import type { JsonObject } from '../grafeas/grafeas-types';
-import type { ServiceHandlers } from '../transport/rpc-handler';
-import { authenticateRequest } from '../transport/http/request-auth';
-import { projectOf } from './audit-event';
-import type { SecurityEventLog } from './security-event-log';
+import type { JsonObject } from '../domain/message-types';
+import type { ServiceHandlers } from './rpc-handler';
+import { authenticateRequest } from './http/request-auth';
+import { projectOf } from '../domain/audit-event';
+import type { SecurityEventLog } from '../audit/security-event-log';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const OPEN_PATHS = new Set(['/healthz', '/readyz']);

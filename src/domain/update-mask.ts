@@ -1,7 +1,7 @@
 import protobuf from 'protobufjs';
-import { invalidArgument } from '../domain/api-error';
+import { invalidArgument } from './api-error';
 import { fieldJsonName } from '../proto/type-plan';
-import type { JsonObject } from './grafeas-types';
+import type { JsonObject } from './message-types';
 
 /** A resolved mask path: JSON-name segments plus the oneof (if any) its last segment belongs to. */
 interface MaskPath {

@@ -1,6 +1,6 @@
-import { parseFilter } from '../domain/filter/parse-filter';
-import { effectivePageSize } from '../domain/page-size';
-import type { JsonObject, ListQuery } from './grafeas-types';
+import { parseFilter } from './filter/parse-filter';
+import { effectivePageSize } from './page-size';
+import type { JsonObject, ListQuery } from './message-types';
 
 /** Builds a validated list query from a List*Request message (filter, pageSize, pageToken). */
 export function listQuery(request: JsonObject): ListQuery {

@@ -1,5 +1,5 @@
-import type { NoteName, OccurrenceName } from '../domain/names';
-import type { ListQuery, Note, Occurrence, Page } from './grafeas-types';
+import type { NoteName, OccurrenceName } from '../names';
+import type { ListQuery, Note, Occurrence, Page } from '../message-types';
 
 /** A note as stored: its indexed columns and the full message. */
 export interface NoteRecord {

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
-import type { Logger } from '../logger';
+import type { Logger } from '../../logger';
 import { EmbeddedDatabaseError } from './embedded-database-error';
 import type { PostgresBinaries } from './postgres-binaries';
 import { postgresEnvironment } from './postgres-cluster';

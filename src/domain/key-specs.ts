@@ -1,4 +1,4 @@
-import { invalidArgument } from '../domain/api-error';
+import { invalidArgument } from './api-error';
 
 export type KeySpec = 'RSA_2048' | 'RSA_3072' | 'RSA_4096' | 'EC_P256' | 'EC_P384';
 export type KeyPurpose = 'SIGN_VERIFY' | 'ENCRYPT_DECRYPT';

@@ -1,5 +1,5 @@
-import type { JsonObject } from '../grafeas/grafeas-types';
-import type { HookEventRow } from './hook-store';
+import type { JsonObject } from './message-types';
+import type { HookEventRow } from './stores/hook-store';
 
 /** The state of the signing an event row points at. */
 export interface SigningState {

@@ -1,5 +1,5 @@
-import { notFound } from '../domain/api-error';
-import type { Stores } from '../store/stores';
+import { notFound } from '../api-error';
+import type { Stores } from './unit-of-work';
 
 /** Throws NOT_FOUND naming the project unless it exists; holds a key-share lock on it until commit. */
 export async function requireProject(stores: Stores, projectId: string): Promise<void> {

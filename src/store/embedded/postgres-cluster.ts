@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import type { Logger } from '../logger';
+import type { Logger } from '../../logger';
 import { EmbeddedDatabaseError } from './embedded-database-error';
 import type { PostgresBinaries } from './postgres-binaries';
 import type { PostgresUser } from './postgres-user';

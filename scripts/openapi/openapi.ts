@@ -3,8 +3,8 @@ import * as path from 'node:path';
 import * as protobuf from 'protobufjs';
 import { commentOf, fieldBehaviors, SchemaRegistry, schemaName, type JsonSchema } from './openapi-schemas';
 import { openApiPath } from './openapi-paths';
-import { attestdProtoFiles, GRAFEAS_PROTO_FILES, PROTO_INCLUDE_DIRS } from './proto-root';
-import { typePlan, type FieldPlan } from './type-plan';
+import { attestdProtoFiles, GRAFEAS_PROTO_FILES, PROTO_INCLUDE_DIRS } from '../../src/proto/proto-root';
+import { typePlan, type FieldPlan } from '../../src/proto/type-plan';
 
 /** Where `npm run api:openapi` writes the document, relative to the project directory. */
 export const OPENAPI_FILE = path.join('api', 'openapi.json');

@@ -1,4 +1,4 @@
-import type { JsonObject, ListQuery, Page } from '../grafeas/grafeas-types';
+import type { JsonObject, ListQuery, Page } from '../message-types';
 
 /** A decision as stored. */
 export interface DecisionRecord {
