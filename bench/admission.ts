@@ -33,7 +33,9 @@ export interface Phase {
 }
 
 /** Measures bare https, warm and cold: max rate, then p50/p99 at half of it; prints them (bench/run.ts also reads them). */
-export async function measureAdmission(argv: readonly string[] = process.argv.slice(2)): Promise<{ max: Record<string, Phase>; paced: Record<string, Phase> }> {
+export async function measureAdmission(
+  argv: readonly string[] = process.argv.slice(2),
+): Promise<{ max: Record<string, Phase>; paced: Record<string, Phase> }> {
   const quick = argv.includes('--quick');
   const flag = (name: string, dflt: number): number => {
     const i = argv.indexOf(name);
@@ -53,31 +55,51 @@ export async function measureAdmission(argv: readonly string[] = process.argv.sl
       const config = loadConfig({
         DATABASE_URL: await backend.createDatabase(),
         DATA_DIR: path.join(tmp, cache ? 'warm' : 'cold'),
-        HOST: '127.0.0.1', HTTP_PORT: '0', GRPC_PORT: '0', ADMISSION_PORT: '0',
-        LOG_LEVEL: 'silent', JWT_SECRET: TEST_JWT_SECRET, VERDICT_CACHE: String(cache),
+        HOST: '127.0.0.1',
+        HTTP_PORT: '0',
+        GRPC_PORT: '0',
+        ADMISSION_PORT: '0',
+        LOG_LEVEL: 'silent',
+        JWT_SECRET: TEST_JWT_SECRET,
+        VERDICT_CACHE: String(cache),
       });
-      const s = await startServer(config, silentLogger(), { admission: loadAdmissionConfig({ ADMISSION_PROJECT: 'p1', ADMISSION_CLUSTER: 'c1' }) });
+      const s = await startServer(config, silentLogger(), {
+        admission: loadAdmissionConfig({ ADMISSION_PROJECT: 'p1', ADMISSION_CLUSTER: 'c1' }),
+      });
       servers.push(s);
       await seed(`http://127.0.0.1:${s.httpPort}`, occurrences);
       return s;
     };
-    console.log(`admission bench: 3-image pod, ${occurrences} occurrences stored, ${connections} connections, ${durationS} s phases${quick ? ' (quick)' : ''}`);
+    console.log(
+      `admission bench: 3-image pod, ${occurrences} occurrences stored, ${connections} connections, ${durationS} s phases${quick ? ' (quick)' : ''}`,
+    );
     // --only warm,cold,bare: measure some targets only (profiling one path with node --cpu-prof).
     const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1]!.split(',') : ['bare', 'warm', 'cold'];
     // The bare server mimics a real answer, captured from the first webhook started.
     const warm = only.includes('warm') || only.includes('bare') ? await start(true) : undefined;
     const cold = only.includes('cold') ? await start(false) : undefined;
-    const review = JSON.stringify(admissionReview({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'bench', namespace: 'default' }, spec: podTemplate(IMAGES).spec }, {
-      gvk: { group: '', version: 'v1', kind: 'Pod' }, resource: 'pods', uid: '00000000-0000-4000-8000-000000000000',
-    }));
+    const review = JSON.stringify(
+      admissionReview(
+        { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'bench', namespace: 'default' }, spec: podTemplate(IMAGES).spec },
+        {
+          gvk: { group: '', version: 'v1', kind: 'Pod' },
+          resource: 'pods',
+          uid: '00000000-0000-4000-8000-000000000000',
+        },
+      ),
+    );
     const answer = await once((warm ?? cold)!.admission!.port, review);
     if (!answer.includes('"allowed":true')) throw new Error(`the webhook did not admit the seeded pod: ${answer}`);
     const bare = await bareServer(answer);
     const body = path.join(tmp, 'review.json');
     fs.writeFileSync(body, review);
-    const targets = ([['bare https', bare.port], ['warm', warm?.admission?.port], ['cold', cold?.admission?.port]] as [string, number | undefined][]).filter(
-      (t): t is [string, number] => t[1] !== undefined && only.includes(t[0].split(' ')[0]!),
-    );
+    const targets = (
+      [
+        ['bare https', bare.port],
+        ['warm', warm?.admission?.port],
+        ['cold', cold?.admission?.port],
+      ] as [string, number | undefined][]
+    ).filter((t): t is [string, number] => t[1] !== undefined && only.includes(t[0].split(' ')[0]!));
     const max: Record<string, Phase> = {};
     const paced: Record<string, Phase> = {};
     for (const [name, port] of targets) {
@@ -95,8 +117,12 @@ export async function measureAdmission(argv: readonly string[] = process.argv.sl
     const b = max['bare https']!.rps;
     console.log(`warm / bare throughput: ${(max.warm!.rps / b).toFixed(2)}x (goal >= 0.5)`);
     console.log(`cold / bare throughput: ${(max.cold!.rps / b).toFixed(2)}x`);
-    console.log(`warm p99 at half rate: ${paced.warm!.p99.toFixed(2)} ms (goal <= 5); cold p99: ${paced.cold!.p99.toFixed(2)} ms (goal <= 25)`);
-    console.log(`p99 ratios to bare at half rate: warm ${(paced.warm!.p99 / paced['bare https']!.p99).toFixed(2)}x, cold ${(paced.cold!.p99 / paced['bare https']!.p99).toFixed(2)}x`);
+    console.log(
+      `warm p99 at half rate: ${paced.warm!.p99.toFixed(2)} ms (goal <= 5); cold p99: ${paced.cold!.p99.toFixed(2)} ms (goal <= 25)`,
+    );
+    console.log(
+      `p99 ratios to bare at half rate: warm ${(paced.warm!.p99 / paced['bare https']!.p99).toFixed(2)}x, cold ${(paced.cold!.p99 / paced['bare https']!.p99).toFixed(2)}x`,
+    );
     return { max, paced };
   } finally {
     for (const s of servers) await s.stop().catch(() => undefined);
@@ -109,19 +135,31 @@ export async function measureAdmission(argv: readonly string[] = process.argv.sl
 async function seed(base: string, n: number): Promise<void> {
   const token = testToken();
   const call = async (method: string, p: string, body?: unknown): Promise<any> => {
-    const res = await fetch(`${base}${p}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(`${base}${p}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     if (!res.ok) throw new Error(`${method} ${p} → ${res.status} ${await res.text()}`);
     return res.json();
   };
   await call('POST', '/v1/projects', { name: 'projects/p1' });
   await call('POST', '/v1/projects/p1/keys?keyId=k1', { keySpec: 'RSA_2048', purpose: 'SIGN_VERIFY' });
   await call('POST', '/v1/projects/p1/witnesses?witnessId=w1', { key: 'projects/p1/keys/k1' });
-  await call('POST', '/v1/projects/p1/policies?policyId=pol', { witnesses: ['projects/p1/witnesses/w1'], cluster: 'c1', namespaces: ['default'], enabled: true });
+  await call('POST', '/v1/projects/p1/policies?policyId=pol', {
+    witnesses: ['projects/p1/witnesses/w1'],
+    cluster: 'c1',
+    namespaces: ['default'],
+    enabled: true,
+  });
   let template: any;
   for (const image of IMAGES) template = await call('POST', '/v1/projects/p1/witnesses/w1:attest', { image });
   const occurrence = { noteName: template.noteName, resourceUri: '', attestation: template.attestation };
   for (let done = 0; done < n; done += 1000) {
-    const occurrences = Array.from({ length: Math.min(1000, n - done) }, (_, i) => ({ ...occurrence, resourceUri: `https://${REPO}/filler${(done + i) % 997}@sha256:${(done + i).toString(16).padStart(64, '0')}` }));
+    const occurrences = Array.from({ length: Math.min(1000, n - done) }, (_, i) => ({
+      ...occurrence,
+      resourceUri: `https://${REPO}/filler${(done + i) % 997}@sha256:${(done + i).toString(16).padStart(64, '0')}`,
+    }));
     await call('POST', '/v1/projects/p1/occurrences:batchCreate', { occurrences });
   }
 }
@@ -129,11 +167,21 @@ async function seed(base: string, n: number): Promise<void> {
 /** One review over HTTPS, to capture the answer the bare server will mimic. */
 function once(port: number, body: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const req = https.request({ host: '127.0.0.1', port, method: 'POST', path: '/validate', rejectUnauthorized: false, headers: { 'content-type': 'application/json' } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    });
+    const req = https.request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/validate',
+        rejectUnauthorized: false,
+        headers: { 'content-type': 'application/json' },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -169,21 +217,52 @@ async function pacedLoad(port: number, bodyFile: string, durationS: number, rate
   const each = rate / PACED_PROCESSES;
   const parts = await Promise.all(
     Array.from({ length: PACED_PROCESSES }, async (_, k) => {
-      const args = [cli, `https://127.0.0.1:${port}/validate`, String(each), String(durationS), bodyFile, String(((k / PACED_PROCESSES) * 1000) / each + 200)];
+      const args = [
+        cli,
+        `https://127.0.0.1:${port}/validate`,
+        String(each),
+        String(durationS),
+        bodyFile,
+        String(((k / PACED_PROCESSES) * 1000) / each + 200),
+      ];
       const { stdout } = await promisify(execFile)(process.execPath, args, { maxBuffer: 64 * 1024 * 1024 });
       return JSON.parse(stdout) as { rps: number; errors: number; latencies: number[] };
     }),
   );
   const latencies = parts.flatMap((p) => p.latencies);
-  return { rps: parts.reduce((a, p) => a + p.rps, 0), p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), errors: parts.reduce((a, p) => a + p.errors, 0) };
+  return {
+    rps: parts.reduce((a, p) => a + p.rps, 0),
+    p50: percentile(latencies, 0.5),
+    p99: percentile(latencies, 0.99),
+    errors: parts.reduce((a, p) => a + p.errors, 0),
+  };
 }
 
 /** autocannon in its own process: the maximum rate with `connections` connections. */
 async function load(port: number, bodyFile: string, durationS: number, connections: number): Promise<Phase> {
-  const args = [AUTOCANNON, '-j', '-c', String(connections), '-d', String(durationS), '-m', 'POST', '-H', 'content-type=application/json', '-i', bodyFile];
+  const args = [
+    AUTOCANNON,
+    '-j',
+    '-c',
+    String(connections),
+    '-d',
+    String(durationS),
+    '-m',
+    'POST',
+    '-H',
+    'content-type=application/json',
+    '-i',
+    bodyFile,
+  ];
   args.push(`https://127.0.0.1:${port}/validate`);
   const { stdout } = await promisify(execFile)(process.execPath, args, { maxBuffer: 64 * 1024 * 1024 });
-  const r = JSON.parse(stdout) as { requests: { average: number }; latency: { p50: number; p99: number }; errors: number; non2xx: number; timeouts: number };
+  const r = JSON.parse(stdout) as {
+    requests: { average: number };
+    latency: { p50: number; p99: number };
+    errors: number;
+    non2xx: number;
+    timeouts: number;
+  };
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx + r.timeouts };
 }
 

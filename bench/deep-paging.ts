@@ -46,7 +46,13 @@ export const deepPaging: Benchmark = {
   async run(ctx, runIndex) {
     const project = scaleProject(ctx.scale);
     const measure = (token: string) =>
-      httpLoad({ url: ctx.server.httpUrl, connections: CONNECTIONS, durationMs: ctx.durationMs, token: ctx.token, request: () => ({ path: pagePath(project, token) }) });
+      httpLoad({
+        url: ctx.server.httpUrl,
+        connections: CONNECTIONS,
+        durationMs: ctx.durationMs,
+        token: ctx.token,
+        request: () => ({ path: pagePath(project, token) }),
+      });
     // Alternate which page goes first, so that warm-up favours neither.
     const first = runIndex % 2 === 0;
     const a = await measure(first ? '' : deepToken!.token);

@@ -14,7 +14,15 @@ const CONCURRENCY = 2;
 export const grafeasBatch: Benchmark = {
   name: 'batch',
   description: 'BatchCreateOccurrences of 1000 (REST) occurrences/s vs multi-row INSERT through pg',
-  figures: [{ id: 'batch.rest', label: 'BatchCreateOccurrences×1000 REST', unit: 'occ/s', baselineLabel: 'pg multi-row INSERT', target: { ratioMin: 0.8 } }],
+  figures: [
+    {
+      id: 'batch.rest',
+      label: 'BatchCreateOccurrences×1000 REST',
+      unit: 'occ/s',
+      baselineLabel: 'pg multi-row INSERT',
+      target: { ratioMin: 0.8 },
+    },
+  ],
   async prepare(ctx) {
     await ensureProjectAndNote(ctx.server.httpUrl, ctx.token, PROJECT, NOTE);
     await prepareBaselineProject(ctx.pg, BASELINE_PROJECT, NOTE);

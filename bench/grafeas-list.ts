@@ -29,7 +29,13 @@ export const grafeasList: Benchmark = {
   figures: [
     { id: 'list.maxRate', label: 'ListOccurrences max rate', unit: 'req/s', baselineLabel: 'pg indexed SELECT' },
     { id: 'list.p50', label: 'ListOccurrences p50 @ half max', unit: 'ms', baselineLabel: 'pg indexed SELECT', target: { ratioMax: 2 } },
-    { id: 'list.p99', label: 'ListOccurrences p99 @ half max', unit: 'ms', baselineLabel: 'pg indexed SELECT', target: { valueMax: 10, ratioMax: 2 } },
+    {
+      id: 'list.p99',
+      label: 'ListOccurrences p99 @ half max',
+      unit: 'ms',
+      baselineLabel: 'pg indexed SELECT',
+      target: { valueMax: 10, ratioMax: 2 },
+    },
   ],
   async prepare(ctx) {
     const r = await ensureScaleData(ctx.pg, ctx.scale, ctx.log);
@@ -39,7 +45,13 @@ export const grafeasList: Benchmark = {
     const project = scaleProject(ctx.scale);
     const pgQuery = (): Promise<unknown> => ctx.pg.query(LIST_SQL, [project, imageUri(randomImage(ctx.scale)), PAGE_SIZE + 1]);
     const phase = ctx.durationMs;
-    const max = await httpLoad({ url: ctx.server.httpUrl, connections: CONCURRENCY, durationMs: phase, token: ctx.token, request: () => ({ path: listPath(project, randomImage(ctx.scale)) }) });
+    const max = await httpLoad({
+      url: ctx.server.httpUrl,
+      connections: CONCURRENCY,
+      durationMs: phase,
+      token: ctx.token,
+      request: () => ({ path: listPath(project, randomImage(ctx.scale)) }),
+    });
     ctx.recordErrors('list max', max);
     const pgMax = await closedLoop(CONCURRENCY, phase, pgQuery);
     ctx.recordErrors('list baseline max', pgMax);

@@ -48,7 +48,9 @@ export const grafeasWrite: Benchmark = {
     ctx.recordErrors('write.grpc', grpc);
     const grpcRate = await chainedRate(ctx.pg, WRITE_PROJECT, grpc);
 
-    const pg = await closedLoop(CONCURRENCY, ctx.durationMs, (i) => baselineInsert(ctx.pg, BASELINE_PROJECT, WRITE_NOTE, [imageUri(base + i)]));
+    const pg = await closedLoop(CONCURRENCY, ctx.durationMs, (i) =>
+      baselineInsert(ctx.pg, BASELINE_PROJECT, WRITE_NOTE, [imageUri(base + i)]),
+    );
     ctx.recordErrors('write baseline', pg);
     return {
       'write.rest': { value: restRate, baseline: pg.perSecond },

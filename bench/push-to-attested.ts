@@ -29,7 +29,12 @@ const VERIFY_SAMPLE = 20;
 const FIXTURE = path.join(__dirname, '..', '..', 'test', 'fixtures', 'registry', 'distribution-push-manifest.json');
 
 function attestorToken(): string {
-  return jwt.sign({ roles: { [PROJECT]: ['attestor'] } }, BENCH_JWT_SECRET, { algorithm: 'HS256', audience: 'attestd', subject: 'bench-registry', expiresIn: '24h' });
+  return jwt.sign({ roles: { [PROJECT]: ['attestor'] } }, BENCH_JWT_SECRET, {
+    algorithm: 'HS256',
+    audience: 'attestd',
+    subject: 'bench-registry',
+    expiresIn: '24h',
+  });
 }
 
 function digestOf(run: string, i: number): string {
@@ -56,7 +61,11 @@ function post(agent: http.Agent, baseUrl: URL, token: string, urlPath: string, b
         path: urlPath,
         method: 'POST',
         agent,
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/vnd.docker.distribution.events.v1+json', 'content-length': Buffer.byteLength(body) },
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/vnd.docker.distribution.events.v1+json',
+          'content-length': Buffer.byteLength(body),
+        },
       },
       (res) => {
         let text = '';
@@ -76,9 +85,16 @@ let baselineKey: crypto.KeyPairKeyObjectResult | undefined;
 
 export const pushToAttested: Benchmark = {
   name: 'push',
-  description: 'registry push events/s turned into verified attestations (distribution hook, RSA_2048 witness) vs RSA-PSS sign+verify in a loop',
+  description:
+    'registry push events/s turned into verified attestations (distribution hook, RSA_2048 witness) vs RSA-PSS sign+verify in a loop',
   figures: [
-    { id: 'push.events', label: 'registry events → verified attestations', unit: 'ev/s', baselineLabel: 'RSA-PSS 2048 sign+verify loop', target: { ratioMin: 0.5 } },
+    {
+      id: 'push.events',
+      label: 'registry events → verified attestations',
+      unit: 'ev/s',
+      baselineLabel: 'RSA-PSS 2048 sign+verify loop',
+      target: { ratioMin: 0.5 },
+    },
   ],
   quickRuns: 1,
   async prepare(ctx) {
@@ -88,9 +104,20 @@ export const pushToAttested: Benchmark = {
     await rest(url, t, 'POST', `/v1/projects/${PROJECT}/keys?keyId=signer`, { keySpec: 'RSA_2048' }, [200, 409]);
     // A key made under another master key (a database from before MASTER_KEY was fixed) cannot sign: rotate it.
     const key = `/v1/projects/${PROJECT}/keys/signer`;
-    const probe = await fetch(`${url}${key}:sign`, { method: 'POST', headers: { authorization: `Bearer ${t}`, 'content-type': 'application/json' }, body: JSON.stringify({ data: 'YQ==' }) });
+    const probe = await fetch(`${url}${key}:sign`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${t}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ data: 'YQ==' }),
+    });
     if (probe.status === 400) await rest(url, t, 'POST', `${key}:rotate`, {});
-    await rest(url, t, 'POST', `/v1/projects/${PROJECT}/witnesses?witnessId=${WITNESS}`, { key: `projects/${PROJECT}/keys/signer` }, [200, 409]);
+    await rest(
+      url,
+      t,
+      'POST',
+      `/v1/projects/${PROJECT}/witnesses?witnessId=${WITNESS}`,
+      { key: `projects/${PROJECT}/keys/signer` },
+      [200, 409],
+    );
     await rest(
       url,
       t,
@@ -158,19 +185,36 @@ export const pushToAttested: Benchmark = {
     }
     await waitChained(ctx.pg, PROJECT);
     const seconds = (performance.now() - started) / 1000;
-    ctx.recordErrors('push.signing', { errors: state.failed + Math.max(0, events - errors - state.signed - state.failed), firstError: state.failed ? 'signings FAILED' : 'signings not done within 60 s' });
-    ctx.log(`push: ${events} events posted in ${((posted - started) / 1000).toFixed(2)} s, all signed and audited after ${seconds.toFixed(2)} s`);
+    ctx.recordErrors('push.signing', {
+      errors: state.failed + Math.max(0, events - errors - state.signed - state.failed),
+      firstError: state.failed ? 'signings FAILED' : 'signings not done within 60 s',
+    });
+    ctx.log(
+      `push: ${events} events posted in ${((posted - started) / 1000).toFixed(2)} s, all signed and audited after ${seconds.toFixed(2)} s`,
+    );
 
     // The attestations exist and verify: a sample through :verifyImages (the admission path's verifier).
-    const sample = Array.from({ length: Math.min(VERIFY_SAMPLE, events) }, (_, k) => `${REGISTRY}/${repository}@${digestOf(runId, Math.floor((k * events) / Math.min(VERIFY_SAMPLE, events)))}`);
-    const verdict = (await rest(ctx.server.httpUrl, ctx.token, 'POST', `/v1/projects/${PROJECT}:verifyImages`, { cluster: 'bench', namespace: 'prod', images: sample })) as {
+    const sample = Array.from(
+      { length: Math.min(VERIFY_SAMPLE, events) },
+      (_, k) => `${REGISTRY}/${repository}@${digestOf(runId, Math.floor((k * events) / Math.min(VERIFY_SAMPLE, events)))}`,
+    );
+    const verdict = (await rest(ctx.server.httpUrl, ctx.token, 'POST', `/v1/projects/${PROJECT}:verifyImages`, {
+      cluster: 'bench',
+      namespace: 'prod',
+      images: sample,
+    })) as {
       results: { allowed: boolean; reason?: string }[];
     };
     const denied = verdict.results.filter((r) => !r.allowed);
     ctx.recordErrors('push.verify', { errors: denied.length, firstError: denied[0]?.reason });
 
     // Baseline: sign + verify the same payload shape in a loop for as long as attestd took (at least 1 s).
-    const payload = buildPayload({ repository: `${REGISTRY}/${repository}`, digest: digestOf(runId, 0), creator: `attestd witness projects/${PROJECT}/witnesses/${WITNESS} for bench-registry`, timestamp: Math.floor(Date.now() / 1000) });
+    const payload = buildPayload({
+      repository: `${REGISTRY}/${repository}`,
+      digest: digestOf(runId, 0),
+      creator: `attestd witness projects/${PROJECT}/witnesses/${WITNESS} for bench-registry`,
+      timestamp: Math.floor(Date.now() / 1000),
+    });
     const { privateKey, publicKey } = baselineKey!;
     const pss = { padding: crypto.constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 };
     const loop = await closedLoop(1, Math.max(1000, Math.min(ctx.durationMs, seconds * 1000)), async () => {

@@ -79,7 +79,8 @@ function loadContributed(files: readonly string[]): Benchmark | undefined {
     if (!fs.existsSync(js)) continue;
     const mod = require(js) as Record<string, unknown>;
     const found = Object.values(mod).find(
-      (v): v is Benchmark => !!v && typeof v === 'object' && typeof (v as Benchmark).run === 'function' && Array.isArray((v as Benchmark).figures),
+      (v): v is Benchmark =>
+        !!v && typeof v === 'object' && typeof (v as Benchmark).run === 'function' && Array.isArray((v as Benchmark).figures),
     );
     if (found) return found;
   }
@@ -102,7 +103,9 @@ async function main(): Promise<number> {
   for (const n of options.names) if (!known.includes(n)) throw new Error(`unknown benchmark "${n}"; known: ${known.join(', ')}`);
   const wanted = options.names.length ? options.names : known;
   const withMemory = wanted.includes('memory') || wanted.some((n) => SCALE_BENCHMARKS.includes(n));
-  const selected = [...available.values()].filter((b) => wanted.includes(b.name) || (wanted.includes('memory') && SCALE_BENCHMARKS.includes(b.name)));
+  const selected = [...available.values()].filter(
+    (b) => wanted.includes(b.name) || (wanted.includes('memory') && SCALE_BENCHMARKS.includes(b.name)),
+  );
   const missing = notPresent.filter((n) => wanted.includes(n));
   for (const n of missing) log(`${n}: not present yet (its module under bench/ is not written); skipped`);
 
@@ -110,7 +113,9 @@ async function main(): Promise<number> {
   const db = await ensureBenchDatabase(serverUrl, process.env.BENCH_DATABASE_NAME ?? 'attestd_bench');
   const pool = benchPool(db.url, POOL_SIZE);
   const machine = await machineInfo(pool);
-  log(`attestd bench (${options.quick ? 'quick' : 'full'}): ${selected.map((b) => b.name).join(', ')} on ${machine.cores} cores, Node ${machine.node}, PostgreSQL ${machine.postgres}, database ${db.name}`);
+  log(
+    `attestd bench (${options.quick ? 'quick' : 'full'}): ${selected.map((b) => b.name).join(', ')} on ${machine.cores} cores, Node ${machine.node}, PostgreSQL ${machine.postgres}, database ${db.name}`,
+  );
 
   const resultsDir = process.env.BENCH_RESULTS_DIR ?? path.join(__dirname, '..', '..', 'bench', 'results');
   const profDir = path.join(resultsDir, 'profiles');
@@ -156,12 +161,26 @@ async function main(): Promise<number> {
       }
       for (const spec of bench.figures) {
         const values = runs.map((r) => r[spec.id]?.value ?? NaN);
-        figures.push(figureResult(bench.name, spec, values, runs.map((r) => r[spec.id]?.baseline)));
+        figures.push(
+          figureResult(
+            bench.name,
+            spec,
+            values,
+            runs.map((r) => r[spec.id]?.baseline),
+          ),
+        );
       }
       log(`${bench.name}: ${((Date.now() - started) / 1000).toFixed(0)} s`);
     }
     if (withMemory) {
-      figures.push(figureResult('memory', MEMORY_FIGURE, rssPeaks.map((p) => Math.max(...p)), []));
+      figures.push(
+        figureResult(
+          'memory',
+          MEMORY_FIGURE,
+          rssPeaks.map((p) => Math.max(...p)),
+          [],
+        ),
+      );
     }
   } finally {
     const peak = server.peakRssMb();

@@ -12,7 +12,11 @@ const CHUNK = 50_000;
  * Every image has 10 occurrences, one per note, spread over the whole time range (the worst case for
  * locality: an image gains attestations over its life).
  */
-export async function ensureScaleData(pool: pg.Pool, scale: number, log: (line: string) => void): Promise<{ seeded: boolean; seconds: number }> {
+export async function ensureScaleData(
+  pool: pg.Pool,
+  scale: number,
+  log: (line: string) => void,
+): Promise<{ seeded: boolean; seconds: number }> {
   const project = scaleProject(scale);
   const images = Math.max(1, Math.floor(scale / NOTES));
   const { rows } = await pool.query<{ n: string }>('SELECT count(*) AS n FROM occurrences WHERE project_id = $1', [project]);
@@ -23,7 +27,13 @@ export async function ensureScaleData(pool: pg.Pool, scale: number, log: (line: 
   await pool.query('INSERT INTO projects (project_id, create_time) VALUES ($1, now()) ON CONFLICT DO NOTHING', [project]);
   for (let n = 0; n < NOTES; n++) {
     const note = `n${n}`;
-    const body = { name: `projects/${project}/notes/${note}`, kind: 'ATTESTATION', attestation: { hint: { humanReadableName: note } }, createTime: now, updateTime: now };
+    const body = {
+      name: `projects/${project}/notes/${note}`,
+      kind: 'ATTESTATION',
+      attestation: { hint: { humanReadableName: note } },
+      createTime: now,
+      updateTime: now,
+    };
     await pool.query(
       `INSERT INTO notes (project_id, note_id, kind, create_time, update_time, body) VALUES ($1, $2, 'ATTESTATION', now(), now(), $3)
        ON CONFLICT DO NOTHING`,

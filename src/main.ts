@@ -84,8 +84,14 @@ export async function startServer(config: Config, logger: Logger, options: { adm
   // Bad TLS files fail here, before the database starts, with a message naming the variable and file.
   const tls = loadTls(config);
   const rateLimiter =
-    config.rateLimitPerMinute > 0 ? new RateLimiter(config.rateLimitPerMinute, config.rateLimitBurst || config.rateLimitPerMinute) : undefined;
-  const authenticator = new JwtAuthenticator({ key: resolveJwtKey(config, logger), audience: config.jwtAudience, issuer: config.jwtIssuer });
+    config.rateLimitPerMinute > 0
+      ? new RateLimiter(config.rateLimitPerMinute, config.rateLimitBurst || config.rateLimitPerMinute)
+      : undefined;
+  const authenticator = new JwtAuthenticator({
+    key: resolveJwtKey(config, logger),
+    audience: config.jwtAudience,
+    issuer: config.jwtIssuer,
+  });
   const { knex, url, embedded } = await connectDatabase(config, logger);
   // Listeners opened before a later start-up step fails: closed again, so that the process exits.
   const unwind: Array<() => void> = [];
@@ -184,7 +190,12 @@ export async function startServer(config: Config, logger: Logger, options: { adm
     const httpPort = (httpServer.address() as AddressInfo).port;
     const admissionConfig = options.admission;
     const admission = admissionConfig
-      ? await startAdmissionWebhook(admissionConfig, { host: config.host, port: config.admissionPort }, new InProcessVerifier(verification, admissionConfig.project, admissionConfig.cluster), logger)
+      ? await startAdmissionWebhook(
+          admissionConfig,
+          { host: config.host, port: config.admissionPort },
+          new InProcessVerifier(verification, admissionConfig.project, admissionConfig.cluster),
+          logger,
+        )
       : undefined;
     sequencer.start();
     securityLog.start();
@@ -192,14 +203,17 @@ export async function startServer(config: Config, logger: Logger, options: { adm
     changeListener.start();
     hookWorker.start();
     hookRetention.start();
-    logger.info({
-      httpPort,
-      grpcPort,
-      host: config.host,
-      tls: tls ? (tls.clientCa ? 'on, gRPC client certificates required' : 'on') : 'off',
-      rateLimitPerMinute: config.rateLimitPerMinute || 'off',
-      database: embedded ? `embedded in ${config.dataDir}` : 'DATABASE_URL',
-    }, 'attestd serving');
+    logger.info(
+      {
+        httpPort,
+        grpcPort,
+        host: config.host,
+        tls: tls ? (tls.clientCa ? 'on, gRPC client certificates required' : 'on') : 'off',
+        rateLimitPerMinute: config.rateLimitPerMinute || 'off',
+        database: embedded ? `embedded in ${config.dataDir}` : 'DATABASE_URL',
+      },
+      'attestd serving',
+    );
 
     let stopping: Promise<void> | undefined;
     const stop = (): Promise<void> =>

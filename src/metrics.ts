@@ -29,6 +29,13 @@ export class Metrics {
 
   /** Registers a gauge whose value is read at scrape time. */
   gauge(name: string, help: string, read: () => number): void {
-    new client.Gauge({ name, help, registers: [this.registry], collect() { this.set(read()); } });
+    new client.Gauge({
+      name,
+      help,
+      registers: [this.registry],
+      collect() {
+        this.set(read());
+      },
+    });
   }
 }

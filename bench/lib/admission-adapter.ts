@@ -20,10 +20,28 @@ export function admissionBenchmark(): Benchmark | undefined {
     quickRuns: 1,
     description: 'AdmissionReviews/s and p99 at half the max rate, warm and cold verdict cache, vs bare node:https over the same TLS',
     figures: [
-      { id: 'admission.warm.rate', label: 'admission warm max rate', unit: 'req/s', baselineLabel: 'bare node:https', target: { ratioMin: 0.5 } },
-      { id: 'admission.warm.p99', label: 'admission warm p99 @ half max', unit: 'ms', baselineLabel: 'bare node:https', target: { valueMax: 5 } },
+      {
+        id: 'admission.warm.rate',
+        label: 'admission warm max rate',
+        unit: 'req/s',
+        baselineLabel: 'bare node:https',
+        target: { ratioMin: 0.5 },
+      },
+      {
+        id: 'admission.warm.p99',
+        label: 'admission warm p99 @ half max',
+        unit: 'ms',
+        baselineLabel: 'bare node:https',
+        target: { valueMax: 5 },
+      },
       { id: 'admission.cold.rate', label: 'admission cold max rate', unit: 'req/s', baselineLabel: 'bare node:https' },
-      { id: 'admission.cold.p99', label: 'admission cold p99 @ half max', unit: 'ms', baselineLabel: 'bare node:https', target: { valueMax: 25 } },
+      {
+        id: 'admission.cold.p99',
+        label: 'admission cold p99 @ half max',
+        unit: 'ms',
+        baselineLabel: 'bare node:https',
+        target: { valueMax: 25 },
+      },
     ],
     async run(ctx) {
       const argv = ['--duration', String(Math.max(1, Math.round(ctx.durationMs / 1000)))];

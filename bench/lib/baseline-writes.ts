@@ -13,7 +13,13 @@ const EVENT_COLUMNS = 9;
 function occurrenceRow(project: string, note: string, uri: string): unknown[] {
   const id = uuidv7();
   const now = new Date().toISOString();
-  const body = { ...occurrenceRequest(project, note, uri), name: `projects/${project}/occurrences/${id}`, kind: 'ATTESTATION', createTime: now, updateTime: now };
+  const body = {
+    ...occurrenceRequest(project, note, uri),
+    name: `projects/${project}/occurrences/${id}`,
+    kind: 'ATTESTATION',
+    createTime: now,
+    updateTime: now,
+  };
   return [id, project, uri, project, note, 'ATTESTATION', now, now, JSON.stringify(body)];
 }
 

@@ -5,7 +5,12 @@ export const BENCH_JWT_SECRET = 'attestd-bench-secret-0123456789-abcdefghijklmno
 
 /** An admin token for the benchmark server, valid for a day. */
 export function benchToken(): string {
-  return jwt.sign({ roles: { '*': ['admin'] } }, BENCH_JWT_SECRET, { algorithm: 'HS256', audience: 'attestd', subject: 'bench', expiresIn: '24h' });
+  return jwt.sign({ roles: { '*': ['admin'] } }, BENCH_JWT_SECRET, {
+    algorithm: 'HS256',
+    audience: 'attestd',
+    subject: 'bench',
+    expiresIn: '24h',
+  });
 }
 
 /** A 256-byte payload and a 64-byte signature, like the transport parity tests (realistic attestation size). */
@@ -39,7 +44,14 @@ export function occurrenceRequest(project: string, note: string, uri: string): R
 }
 
 /** Calls attestd's REST API with the benchmark token; throws with the body on an unexpected status. */
-export async function rest(baseUrl: string, token: string, method: string, path: string, body?: unknown, okStatuses = [200]): Promise<unknown> {
+export async function rest(
+  baseUrl: string,
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  okStatuses = [200],
+): Promise<unknown> {
   const res = await fetch(`${baseUrl}${path}`, {
     method,
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -53,5 +65,12 @@ export async function rest(baseUrl: string, token: string, method: string, path:
 /** Creates a project and an ATTESTATION note through the API; existing ones are fine. */
 export async function ensureProjectAndNote(baseUrl: string, token: string, project: string, note: string): Promise<void> {
   await rest(baseUrl, token, 'POST', '/v1/projects', { name: `projects/${project}` }, [200, 409]);
-  await rest(baseUrl, token, 'POST', `/v1/projects/${project}/notes?noteId=${note}`, { attestation: { hint: { humanReadableName: note } } }, [200, 409]);
+  await rest(
+    baseUrl,
+    token,
+    'POST',
+    `/v1/projects/${project}/notes?noteId=${note}`,
+    { attestation: { hint: { humanReadableName: note } } },
+    [200, 409],
+  );
 }

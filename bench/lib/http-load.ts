@@ -103,6 +103,18 @@ export async function pacedRequests(load: PacedLoad): Promise<LoadResult> {
 }
 
 /** GETs at a fixed rate with a bearer token (pacedRequests). */
-export function pacedGets(baseUrl: string, token: string, ratePerSecond: number, durationMs: number, path: (i: number) => string): Promise<LoadResult> {
-  return pacedRequests({ url: baseUrl, ratePerSecond, durationMs, headers: { authorization: `Bearer ${token}` }, request: (i) => ({ path: path(i) }) });
+export function pacedGets(
+  baseUrl: string,
+  token: string,
+  ratePerSecond: number,
+  durationMs: number,
+  path: (i: number) => string,
+): Promise<LoadResult> {
+  return pacedRequests({
+    url: baseUrl,
+    ratePerSecond,
+    durationMs,
+    headers: { authorization: `Bearer ${token}` },
+    request: (i) => ({ path: path(i) }),
+  });
 }

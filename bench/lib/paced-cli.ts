@@ -24,7 +24,14 @@ async function main(): Promise<void> {
     insecure: true,
   });
   process.stdout.write(
-    JSON.stringify({ rps: r.perSecond, p50: percentile(r.latenciesMs, 0.5), p99: percentile(r.latenciesMs, 0.99), errors: r.errors, firstError: r.firstError, latencies: r.latenciesMs.map((l) => Math.round(l * 1000) / 1000) }),
+    JSON.stringify({
+      rps: r.perSecond,
+      p50: percentile(r.latenciesMs, 0.5),
+      p99: percentile(r.latenciesMs, 0.99),
+      errors: r.errors,
+      firstError: r.firstError,
+      latencies: r.latenciesMs.map((l) => Math.round(l * 1000) / 1000),
+    }),
   );
 }
 

@@ -42,7 +42,11 @@ const SCALARS: Readonly<Record<string, JsonSchema>> = {
 /** Well-known types whose JSON form is not an object of their fields; inlined where used. */
 const WELL_KNOWN: Readonly<Record<string, JsonSchema>> = {
   'google.protobuf.Timestamp': { type: 'string', format: 'date-time', description: 'RFC 3339 timestamp, e.g. "2024-01-01T00:00:00Z".' },
-  'google.protobuf.Duration': { type: 'string', pattern: '^-?[0-9]+(\\.[0-9]{1,9})?s$', description: 'Seconds with an "s" suffix, e.g. "3.5s".' },
+  'google.protobuf.Duration': {
+    type: 'string',
+    pattern: '^-?[0-9]+(\\.[0-9]{1,9})?s$',
+    description: 'Seconds with an "s" suffix, e.g. "3.5s".',
+  },
   'google.protobuf.FieldMask': { type: 'string', description: 'Comma-separated lowerCamelCase field paths, e.g. "description,keys".' },
   'google.protobuf.Struct': { type: 'object', additionalProperties: true, description: 'Any JSON object.' },
   'google.protobuf.Value': { description: 'Any JSON value.' },

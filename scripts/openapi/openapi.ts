@@ -49,7 +49,8 @@ const VERBS: readonly Verb[] = ['get', 'post', 'patch', 'put', 'delete'];
 
 /** The method's google.api.http rule followed by its additional bindings. */
 function httpRules(method: protobuf.Method): HttpRule[] {
-  const rule = (method.parsedOptions ?? []).find((o: Record<string, unknown>) => o['(google.api.http)'])?.['(google.api.http)'] as HttpRule | undefined;
+  const rule = (method.parsedOptions ?? []).find((o: Record<string, unknown>) => o['(google.api.http)'])?.['(google.api.http)'] as
+    HttpRule | undefined;
   if (!rule) return [];
   const extra = rule.additional_bindings;
   return [rule, ...(Array.isArray(extra) ? extra : extra ? [extra] : [])];
@@ -82,7 +83,7 @@ export function buildOpenApi(root: protobuf.Root): JsonSchema {
       version: 'v1',
       license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
       description:
-        'Grafeas v1 and attestd\'s own resources over REST, generated from the protos\' google.api.http options ' +
+        "Grafeas v1 and attestd's own resources over REST, generated from the protos' google.api.http options " +
         '(`npm run api:openapi`). Bodies are proto3 JSON: lowerCamelCase names (proto names accepted on input), ' +
         'enums as names, 64-bit integers as strings, bytes base64, timestamps RFC 3339. See api/README.md.',
     },
@@ -99,7 +100,12 @@ export function buildOpenApi(root: protobuf.Root): JsonSchema {
         },
       },
       securitySchemes: {
-        bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A JWT with `aud` "attestd" and per-project `roles`.' },
+        bearerAuth: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description: 'A JWT with `aud` "attestd" and per-project `roles`.',
+        },
       },
     },
   };
@@ -192,12 +198,25 @@ function errorSchema(): JsonSchema {
           message: { type: 'string', description: 'What went wrong, in words a caller can act on.' },
           status: {
             type: 'string',
-            enum: ['INVALID_ARGUMENT', 'FAILED_PRECONDITION', 'UNAUTHENTICATED', 'PERMISSION_DENIED', 'NOT_FOUND', 'ALREADY_EXISTS', 'RESOURCE_EXHAUSTED', 'DEADLINE_EXCEEDED', 'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE'],
+            enum: [
+              'INVALID_ARGUMENT',
+              'FAILED_PRECONDITION',
+              'UNAUTHENTICATED',
+              'PERMISSION_DENIED',
+              'NOT_FOUND',
+              'ALREADY_EXISTS',
+              'RESOURCE_EXHAUSTED',
+              'DEADLINE_EXCEEDED',
+              'UNIMPLEMENTED',
+              'INTERNAL',
+              'UNAVAILABLE',
+            ],
             description: 'The canonical (gRPC) code name.',
           },
           details: {
             type: 'array',
-            description: 'google.rpc.RequestInfo (requestId, also sent as the x-request-id header) and, for field errors, google.rpc.BadRequest.',
+            description:
+              'google.rpc.RequestInfo (requestId, also sent as the x-request-id header) and, for field errors, google.rpc.BadRequest.',
             items: { type: 'object', required: ['@type'], properties: { '@type': { type: 'string' } }, additionalProperties: true },
           },
         },
@@ -209,18 +228,27 @@ function errorSchema(): JsonSchema {
 /** /healthz, /readyz and /metrics: served beside the API, outside the rate limit. */
 function operationsPaths(): Record<string, Record<string, unknown>> {
   const status = (example: string): JsonSchema => ({
-    'application/json': { schema: { type: 'object', properties: { status: { type: 'string' } }, required: ['status'] }, example: { status: example } },
+    'application/json': {
+      schema: { type: 'object', properties: { status: { type: 'string' } }, required: ['status'] },
+      example: { status: example },
+    },
   });
   return {
     '/healthz': {
       get: {
-        operationId: 'Operations_Healthz', summary: 'Liveness', tags: ['Operations'], security: [],
+        operationId: 'Operations_Healthz',
+        summary: 'Liveness',
+        tags: ['Operations'],
+        security: [],
         responses: { '200': { description: 'The process is up.', content: status('ok') } },
       },
     },
     '/readyz': {
       get: {
-        operationId: 'Operations_Readyz', summary: 'Readiness', tags: ['Operations'], security: [],
+        operationId: 'Operations_Readyz',
+        summary: 'Readiness',
+        tags: ['Operations'],
+        security: [],
         responses: {
           '200': { description: 'The database is reachable and migrated.', content: status('ready') },
           '503': { description: 'Not ready.', content: status('not ready: database unreachable or not migrated') },
@@ -229,7 +257,9 @@ function operationsPaths(): Record<string, Record<string, unknown>> {
     },
     '/metrics': {
       get: {
-        operationId: 'Operations_Metrics', summary: 'Prometheus metrics', tags: ['Operations'],
+        operationId: 'Operations_Metrics',
+        summary: 'Prometheus metrics',
+        tags: ['Operations'],
         description: 'Public unless METRICS_PUBLIC=false; then a bearer token is required.',
         security: [{}, { bearerAuth: [] }],
         responses: {
@@ -246,7 +276,11 @@ export function stableJson(value: unknown): string {
   const sort = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(sort);
     if (v && typeof v === 'object') {
-      return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sort((v as Record<string, unknown>)[k])]));
+      return Object.fromEntries(
+        Object.keys(v)
+          .sort()
+          .map((k) => [k, sort((v as Record<string, unknown>)[k])]),
+      );
     }
     return v;
   };

@@ -12,10 +12,16 @@ export async function admissionCommand(argv: readonly string[]): Promise<number>
   try {
     const admission = loadAdmissionConfig(process.env, flags);
     if (!admission.token) logger.warn('no --token / ATTESTD_TOKEN: attestd will answer 401 and every review will be denied');
-    const verifier = new RemoteVerifier({ server: admission.server, project: admission.project, cluster: admission.cluster, token: admission.token });
+    const verifier = new RemoteVerifier({
+      server: admission.server,
+      project: admission.project,
+      cluster: admission.cluster,
+      token: admission.token,
+    });
     webhook = await startAdmissionWebhook(admission, { host: config.host, port: config.admissionPort }, verifier, logger);
     const upstream = await verifier.probe();
-    if (upstream) logger.warn({ attestd: upstream }, 'attestd is not answering the admission adapter yet: reviews are denied until it does');
+    if (upstream)
+      logger.warn({ attestd: upstream }, 'attestd is not answering the admission adapter yet: reviews are denied until it does');
   } catch (err) {
     logger.fatal({ err: (err as Error).message }, 'admission adapter could not start');
     process.stderr.write(`attestd admission: ${(err as Error).message}\n`);
@@ -37,5 +43,7 @@ export async function admissionCommand(argv: readonly string[]): Promise<number>
 /** Prints the generated certificate's caBundle on stdout (one line), for the ValidatingWebhookConfiguration. */
 export function printCaBundle(webhook: { caBundle: string; generatedCert: boolean; port: number }): void {
   if (!webhook.generatedCert) return;
-  process.stdout.write(`admission webhook on port ${webhook.port} uses a generated self-signed certificate; caBundle:\n${webhook.caBundle}\n`);
+  process.stdout.write(
+    `admission webhook on port ${webhook.port} uses a generated self-signed certificate; caBundle:\n${webhook.caBundle}\n`,
+  );
 }

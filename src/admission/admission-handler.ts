@@ -51,19 +51,33 @@ export class AdmissionHandler {
     const uid = request.uid;
     const workload = workloadOf(request);
     if (workload.type === 'skip') {
-      return workload.warning ? { uid, allowed: true, warnings: [workload.warning], auditAnnotations: { verdict: 'unchecked' } } : { uid, allowed: true };
+      return workload.warning
+        ? { uid, allowed: true, warnings: [workload.warning], auditAnnotations: { verdict: 'unchecked' } }
+        : { uid, allowed: true };
     }
     if (workload.type === 'malformed') {
-      this.logger.warn({ uid, kind: request.kind.kind, name: request.name, namespace: request.namespace, reason: workload.message }, 'admission denied: malformed workload');
-      return deny(uid, `attestd cannot check this ${request.kind.kind || 'object'}: ${workload.message}`, [short(workload.message)], { verdict: 'denied', reason: 'MALFORMED_WORKLOAD' });
+      this.logger.warn(
+        { uid, kind: request.kind.kind, name: request.name, namespace: request.namespace, reason: workload.message },
+        'admission denied: malformed workload',
+      );
+      return deny(uid, `attestd cannot check this ${request.kind.kind || 'object'}: ${workload.message}`, [short(workload.message)], {
+        verdict: 'denied',
+        reason: 'MALFORMED_WORKLOAD',
+      });
     }
     if (workload.images.length > MAX_IMAGES) {
       const message = `attestd checks at most ${MAX_IMAGES} distinct images per object; this ${request.kind.kind} has ${workload.images.length}`;
       return deny(uid, message, [short(message)], { verdict: 'denied', reason: 'TOO_MANY_IMAGES' });
     }
-    const deadlineMs = Math.max(MIN_DEADLINE_MS, Math.min(this.options.deadlineMs, apiServerTimeoutMs !== undefined ? apiServerTimeoutMs - 1000 : Infinity));
+    const deadlineMs = Math.max(
+      MIN_DEADLINE_MS,
+      Math.min(this.options.deadlineMs, apiServerTimeoutMs !== undefined ? apiServerTimeoutMs - 1000 : Infinity),
+    );
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new VerifierError(`attestd did not answer within ${deadlineMs} ms`, 'TIMEOUT')), deadlineMs);
+    const timer = setTimeout(
+      () => controller.abort(new VerifierError(`attestd did not answer within ${deadlineMs} ms`, 'TIMEOUT')),
+      deadlineMs,
+    );
     let output: VerifyOutput;
     try {
       output = await this.verifier.verify(
@@ -93,8 +107,12 @@ export class AdmissionHandler {
 
   /** No verdict: deny with a message that says attestd could not be asked (or admit, when configured to fail open). */
   private unverified(request: AdmissionRequest, err: unknown, deadlineMs: number): AdmissionResponse {
-    const e = err instanceof VerifierError ? err : new VerifierError(`attestd failed while checking the images (${(err as Error)?.message})`, 'FAILED');
-    const cause = e.code === 'TIMEOUT' ? `attestd is unreachable: ${this.verifier.describe} did not answer within ${deadlineMs} ms` : e.message;
+    const e =
+      err instanceof VerifierError
+        ? err
+        : new VerifierError(`attestd failed while checking the images (${(err as Error)?.message})`, 'FAILED');
+    const cause =
+      e.code === 'TIMEOUT' ? `attestd is unreachable: ${this.verifier.describe} did not answer within ${deadlineMs} ms` : e.message;
     const log = { uid: request.uid, kind: request.kind.kind, name: request.name, namespace: request.namespace, code: e.code, cause };
     if (this.options.failOpen) {
       this.logger.error(log, 'admission ADMITTED UNVERIFIED (fail-open is configured)');
@@ -120,12 +138,20 @@ function answer(uid: string, output: VerifyOutput, breakglass: boolean): Admissi
   const warnings: string[] = [];
   if (breakglass) {
     const used = output.results.some((r) => r.reason === 'BREAKGLASS');
-    warnings.push(used ? 'break-glass annotation used: images admitted without attestation; recorded' : 'break-glass annotation present; recorded');
+    warnings.push(
+      used ? 'break-glass annotation used: images admitted without attestation; recorded' : 'break-glass annotation present; recorded',
+    );
   }
   for (const r of output.results) if (!r.allowed || r.reason === 'DRY_RUN' || r.reason === 'BREAKGLASS') warnings.push(warningFor(r));
   const auditAnnotations: Record<string, string> = {
     decision: output.decision,
-    verdict: denied.length ? 'denied' : output.results.some((r) => r.reason === 'BREAKGLASS') ? 'breakglass' : output.results.some((r) => r.reason === 'DRY_RUN') ? 'dry-run' : 'allowed',
+    verdict: denied.length
+      ? 'denied'
+      : output.results.some((r) => r.reason === 'BREAKGLASS')
+        ? 'breakglass'
+        : output.results.some((r) => r.reason === 'DRY_RUN')
+          ? 'dry-run'
+          : 'allowed',
     reasons: JSON.stringify(output.results.map((r) => ({ image: r.image, reason: r.reason }))).slice(0, 4000),
   };
   const policies = [...new Set(output.results.flatMap((r) => r.policies))];

@@ -45,7 +45,9 @@ export class BadReviewError extends Error {}
 export function parseAdmissionReview(body: unknown): AdmissionRequest {
   if (!isObject(body)) throw new BadReviewError('body must be a JSON object: an admission.k8s.io/v1 AdmissionReview');
   if (body.apiVersion !== ADMISSION_API_VERSION) {
-    throw new BadReviewError(`apiVersion must be "${ADMISSION_API_VERSION}", got ${describe(body.apiVersion)} (set admissionReviewVersions: [v1])`);
+    throw new BadReviewError(
+      `apiVersion must be "${ADMISSION_API_VERSION}", got ${describe(body.apiVersion)} (set admissionReviewVersions: [v1])`,
+    );
   }
   if (body.kind !== ADMISSION_KIND) throw new BadReviewError(`kind must be "${ADMISSION_KIND}", got ${describe(body.kind)}`);
   const request = body.request;

@@ -51,7 +51,15 @@ export async function startAdmissionWebhook(
     logger,
   });
   logger.info(
-    { admissionPort: server.port, project: config.project, cluster: config.cluster, verifier: verifier.describe, deadlineMs: config.deadlineMs, failOpen: config.failOpen, generatedCert: tls.generated },
+    {
+      admissionPort: server.port,
+      project: config.project,
+      cluster: config.cluster,
+      verifier: verifier.describe,
+      deadlineMs: config.deadlineMs,
+      failOpen: config.failOpen,
+      generatedCert: tls.generated,
+    },
     'admission webhook serving POST /validate',
   );
   if (config.failOpen) logger.warn('ADMISSION_FAIL_OPEN is on: when attestd cannot answer, images are admitted UNVERIFIED');

@@ -72,10 +72,16 @@ export class RemoteVerifier implements ImageVerifier {
     const e = (json as { error?: { message?: unknown; status?: unknown } } | undefined)?.error;
     const detail = typeof e?.message === 'string' ? `: ${e.message.slice(0, 200)}` : '';
     if (status === 401) {
-      return new VerifierError(`${this.describe} rejected the admission adapter's token (401${detail}); set --token or ATTESTD_TOKEN`, 'UNAUTHENTICATED');
+      return new VerifierError(
+        `${this.describe} rejected the admission adapter's token (401${detail}); set --token or ATTESTD_TOKEN`,
+        'UNAUTHENTICATED',
+      );
     }
     if (status === 403) {
-      return new VerifierError(`the admission adapter's token lacks the admission role on project ${this.options.project} (403${detail})`, 'PERMISSION_DENIED');
+      return new VerifierError(
+        `the admission adapter's token lacks the admission role on project ${this.options.project} (403${detail})`,
+        'PERMISSION_DENIED',
+      );
     }
     if (status === 404) return new VerifierError(`${this.describe} has no project ${this.options.project} (404${detail})`, 'NOT_FOUND');
     if (status >= 500 || status === 429) return new VerifierError(`${this.describe} failed (${status}${detail})`, 'FAILED');
@@ -91,13 +97,23 @@ export class RemoteVerifier implements ImageVerifier {
         headers['content-length'] = String(Buffer.byteLength(body));
       }
       const req = this.transport.request(
-        { protocol: this.base.protocol, hostname: this.base.hostname, port: this.base.port, path: this.base.pathname.replace(/\/$/, '') + path, method, headers, agent: this.agent, signal },
+        {
+          protocol: this.base.protocol,
+          hostname: this.base.hostname,
+          port: this.base.port,
+          path: this.base.pathname.replace(/\/$/, '') + path,
+          method,
+          headers,
+          agent: this.agent,
+          signal,
+        },
         (res) => {
           const chunks: Buffer[] = [];
           let size = 0;
           res.on('data', (c: Buffer) => {
             size += c.length;
-            if (size > MAX_RESPONSE_BYTES) req.destroy(new VerifierError(`${this.describe} answered with more than ${MAX_RESPONSE_BYTES} bytes`, 'FAILED'));
+            if (size > MAX_RESPONSE_BYTES)
+              req.destroy(new VerifierError(`${this.describe} answered with more than ${MAX_RESPONSE_BYTES} bytes`, 'FAILED'));
             else chunks.push(c);
           });
           res.on('end', () => {

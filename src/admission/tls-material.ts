@@ -20,7 +20,11 @@ export function defaultDnsNames(): string[] {
 }
 
 /** Reads --tls-cert/--tls-key, or generates a self-signed sha256 pair with DNS SANs and IP SANs 127.0.0.1 and ::1. */
-export async function loadOrGenerateTls(options: { certFile?: string; keyFile?: string; dnsNames?: readonly string[] }): Promise<TlsMaterial> {
+export async function loadOrGenerateTls(options: {
+  certFile?: string;
+  keyFile?: string;
+  dnsNames?: readonly string[];
+}): Promise<TlsMaterial> {
   if (options.certFile || options.keyFile) {
     if (!options.certFile || !options.keyFile) throw new Error('--tls-cert and --tls-key go together: give both or neither');
     const cert = fs.readFileSync(options.certFile, 'utf8');
@@ -37,7 +41,10 @@ export async function loadOrGenerateTls(options: { certFile?: string; keyFile?: 
       { name: 'basicConstraints', cA: true, critical: true },
       { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, keyCertSign: true, critical: true },
       { name: 'extKeyUsage', serverAuth: true },
-      { name: 'subjectAltName', altNames: [...dnsNames.map((value) => ({ type: 2 as const, value })), { type: 7, ip: '127.0.0.1' }, { type: 7, ip: '::1' }] },
+      {
+        name: 'subjectAltName',
+        altNames: [...dnsNames.map((value) => ({ type: 2 as const, value })), { type: 7, ip: '127.0.0.1' }, { type: 7, ip: '::1' }],
+      },
     ],
   });
   return { cert: pems.cert, key: pems.private, caBundle: Buffer.from(pems.cert).toString('base64'), generated: true };

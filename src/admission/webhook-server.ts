@@ -68,13 +68,20 @@ async function route(options: WebhookServerOptions, req: IncomingMessage, res: S
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
   if (path === '/validate') {
-    if (req.method !== 'POST') return sendJson(res, 405, { error: { code: 405, message: 'POST an admission.k8s.io/v1 AdmissionReview to /validate' } }, { allow: 'POST' });
+    if (req.method !== 'POST')
+      return sendJson(
+        res,
+        405,
+        { error: { code: 405, message: 'POST an admission.k8s.io/v1 AdmissionReview to /validate' } },
+        { allow: 'POST' },
+      );
     return validate(options, req, res, q < 0 ? '' : url.slice(q + 1));
   }
   if (path !== '/healthz' && path !== '/readyz' && path !== '/metrics') {
     return sendJson(res, 404, { error: { code: 404, message: `no route ${path.slice(0, 100)}: the webhook serves POST /validate` } });
   }
-  if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: { code: 405, message: `${req.method} is not served here` } }, { allow: 'GET' });
+  if (req.method !== 'GET' && req.method !== 'HEAD')
+    return sendJson(res, 405, { error: { code: 405, message: `${req.method} is not served here` } }, { allow: 'GET' });
   switch (path) {
     case '/healthz':
       return sendText(res, 200, 'ok\n');
@@ -109,7 +116,9 @@ async function validate(options: WebhookServerOptions, req: IncomingMessage, res
     body = JSON.parse((chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8'));
   } catch (err) {
     options.metrics.badRequests.inc({ status: '400' });
-    return sendJson(res, 400, { error: { code: 400, message: `body is not JSON (${(err as Error).message}); POST an admission.k8s.io/v1 AdmissionReview` } });
+    return sendJson(res, 400, {
+      error: { code: 400, message: `body is not JSON (${(err as Error).message}); POST an admission.k8s.io/v1 AdmissionReview` },
+    });
   }
   try {
     const answer = await options.handler.review(body, apiServerTimeout(query));

@@ -41,7 +41,8 @@ export function workloadOf(request: AdmissionRequest): Workload {
   }
   if (!request.namespace) return { type: 'malformed', message: `request.namespace is missing for a ${gvk.kind}` };
   const object = request.object;
-  if (!isObject(object)) return { type: 'malformed', message: `request.object is missing or not an object for a ${gvk.kind} ${request.operation}` };
+  if (!isObject(object))
+    return { type: 'malformed', message: `request.object is missing or not an object for a ${gvk.kind} ${request.operation}` };
   let holder: unknown = object;
   const walked: string[] = [];
   for (const key of path) {

@@ -57,7 +57,9 @@ export class AuditSequencer {
     this.timer = undefined;
     await this.sweeping;
     await Promise.allSettled([...this.newest.values()]);
-    await this.flushAll().catch((err: Error) => this.logger.warn({ err: err.message }, 'audit events left unchained at shutdown; the next start chains them'));
+    await this.flushAll().catch((err: Error) =>
+      this.logger.warn({ err: err.message }, 'audit events left unchained at shutdown; the next start chains them'),
+    );
   }
 
   private sweep(): Promise<void> {

@@ -38,7 +38,12 @@ async function verifySnapshot(store: AuditStore, anchors: readonly Anchor[], onl
   const problems: ChainProblem[] = [];
   let events = 0;
   for (const projectId of projects) {
-    const problem = await verifyChain(store, projectId, heads.get(projectId), anchors.filter((a) => a.project === projectId));
+    const problem = await verifyChain(
+      store,
+      projectId,
+      heads.get(projectId),
+      anchors.filter((a) => a.project === projectId),
+    );
     events += problem.events;
     if (problem.problem) problems.push(problem.problem);
   }
@@ -58,10 +63,19 @@ async function verifyChain(
     for (const e of batch) {
       const at = { projectId, seq: e.seq, eventId: e.eventId };
       if (e.seq !== seq + 1) {
-        return { events: seq, problem: { ...at, message: `event ${seq + 1}${e.seq > seq + 2 ? `-${e.seq - 1}` : ''} is missing (deleted); the chain jumps from ${seq} to ${e.seq}` } };
+        return {
+          events: seq,
+          problem: {
+            ...at,
+            message: `event ${seq + 1}${e.seq > seq + 2 ? `-${e.seq - 1}` : ''} is missing (deleted); the chain jumps from ${seq} to ${e.seq}`,
+          },
+        };
       }
       if (e.prevHash !== prev) {
-        return { events: seq, problem: { ...at, message: `event ${e.seq} does not link to event ${seq} (inserted, or its predecessor was replaced)` } };
+        return {
+          events: seq,
+          problem: { ...at, message: `event ${e.seq} does not link to event ${seq} (inserted, or its predecessor was replaced)` },
+        };
       }
       if (eventHash(e) !== e.hash) {
         return { events: seq, problem: { ...at, message: `event ${e.seq} was modified: its hash does not match its content` } };
@@ -81,11 +95,21 @@ async function verifyChain(
   }
   for (const a of anchors) {
     if (a.seq > seq) {
-      return { events: seq, problem: { projectId, seq: a.seq, message: `anchored event ${a.seq} (${a.time}) is missing: the chain ends at ${seq}, so the newest events and the head were rewritten` } };
+      return {
+        events: seq,
+        problem: {
+          projectId,
+          seq: a.seq,
+          message: `anchored event ${a.seq} (${a.time}) is missing: the chain ends at ${seq}, so the newest events and the head were rewritten`,
+        },
+      };
     }
     const e = await store.eventAt(projectId, a.seq);
     if (!e || e.hash !== a.hash) {
-      return { events: seq, problem: { projectId, seq: a.seq, message: `event ${a.seq} no longer has the hash anchored at ${a.time}: the chain was rewritten` } };
+      return {
+        events: seq,
+        problem: { projectId, seq: a.seq, message: `event ${a.seq} no longer has the hash anchored at ${a.time}: the chain was rewritten` },
+      };
     }
   }
   return { events: seq };

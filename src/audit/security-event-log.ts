@@ -101,7 +101,11 @@ export class SecurityEventLog {
         method: 'RefusedCallsOverflow',
         resource: '',
         requestId: '',
-        details: { reason: `more than ${this.options.maxKeys ?? SECURITY_MAX_KEYS} distinct refused calls in one interval; these were counted only`, count: overflow, lastTime: now },
+        details: {
+          reason: `more than ${this.options.maxKeys ?? SECURITY_MAX_KEYS} distinct refused calls in one interval; these were counted only`,
+          count: overflow,
+          lastTime: now,
+        },
       });
     }
   }

@@ -20,10 +20,7 @@ export class Access {
       throw new ApiError('UNAUTHENTICATED', 'a bearer token is required: send "Authorization: Bearer <token>"');
     }
     if (!isAllowed(p, permission, projectId)) {
-      throw new ApiError(
-        'PERMISSION_DENIED',
-        `permission "${permission}" on project "${projectId}" is not granted to "${p.subject}"`,
-      );
+      throw new ApiError('PERMISSION_DENIED', `permission "${permission}" on project "${projectId}" is not granted to "${p.subject}"`);
     }
   }
 

@@ -51,7 +51,8 @@ export class JwtAuthenticator implements Authenticator {
     const parts = token.split('.');
     if (parts.length !== 3) throw unauthenticated('the bearer token is malformed: a JWT has three dot-separated parts');
     const header = decodeJsonPart(parts[0]!);
-    if (!header || typeof header.alg !== 'string') throw unauthenticated('the bearer token is malformed: its header is not base64url JSON with an "alg"');
+    if (!header || typeof header.alg !== 'string')
+      throw unauthenticated('the bearer token is malformed: its header is not base64url JSON with an "alg"');
     if (!this.verifier.algorithms.includes(header.alg as jwt.Algorithm)) {
       const alg = /^[A-Za-z0-9]{1,10}$/.test(header.alg) ? `"${header.alg}"` : '(unrecognised)';
       throw unauthenticated(`the token's algorithm ${alg} is not accepted; this server accepts ${this.verifier.algorithms.join(', ')}`);
@@ -79,9 +80,11 @@ export class JwtAuthenticator implements Authenticator {
 
   private explain(err: unknown): ApiError {
     if (err instanceof jwt.TokenExpiredError) return unauthenticated(`the bearer token expired at ${err.expiredAt.toISOString()}`);
-    if (err instanceof jwt.NotBeforeError) return unauthenticated(`the bearer token is not valid yet: not before ${err.date.toISOString()}`);
+    if (err instanceof jwt.NotBeforeError)
+      return unauthenticated(`the bearer token is not valid yet: not before ${err.date.toISOString()}`);
     const msg = err instanceof Error ? err.message : '';
-    if (msg.startsWith('jwt audience invalid')) return unauthenticated(`the bearer token's audience ("aud") is not "${this.options.audience}"`);
+    if (msg.startsWith('jwt audience invalid'))
+      return unauthenticated(`the bearer token's audience ("aud") is not "${this.options.audience}"`);
     if (msg.startsWith('jwt issuer invalid')) return unauthenticated(`the bearer token's issuer ("iss") is not "${this.options.issuer}"`);
     if (msg === 'invalid signature') return unauthenticated('the bearer token signature does not verify: it was signed with another key');
     if (msg === 'invalid algorithm' || msg.includes('must be a symmetric key') || msg.includes('must be an asymmetric key')) {
@@ -100,7 +103,8 @@ export function parseRoles(claim: unknown): Record<string, readonly string[]> {
   if (typeof claim !== 'object' || claim === null || Array.isArray(claim)) throw unauthenticated(shape);
   const roles: Record<string, readonly string[]> = Object.create(null);
   for (const [project, list] of Object.entries(claim)) {
-    if (project !== '*' && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(project)) throw unauthenticated(`${shape}; a key is not a project id`);
+    if (project !== '*' && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(project))
+      throw unauthenticated(`${shape}; a key is not a project id`);
     if (!Array.isArray(list) || !list.every((r) => typeof r === 'string' && (ROLES as readonly string[]).includes(r))) {
       throw unauthenticated(`${shape}; project ${JSON.stringify(project)} has an unknown role`);
     }
@@ -114,7 +118,9 @@ function verifierFor(key: JwtKey): Verifier {
   if ('secret' in key) {
     const bytes = Buffer.from(key.secret, 'utf8');
     if (bytes.length < MIN_SECRET_BYTES) {
-      throw new Error(`JWT_SECRET must be at least ${MIN_SECRET_BYTES} bytes (UTF-8); it has ${bytes.length}. Generate one with: openssl rand -base64 48`);
+      throw new Error(
+        `JWT_SECRET must be at least ${MIN_SECRET_BYTES} bytes (UTF-8); it has ${bytes.length}. Generate one with: openssl rand -base64 48`,
+      );
     }
     // A KeyObject, made once: given raw bytes, jsonwebtoken first tries (and fails) createPublicKey on
     // every verify, which cost ~30% of the CPU of a GetNote (bench/, docs/performance.md).
@@ -127,7 +133,8 @@ function verifierFor(key: JwtKey): Verifier {
     throw new Error('JWT_PUBLIC_KEY_FILE does not hold a PEM public key (-----BEGIN PUBLIC KEY-----)');
   }
   if (pub.asymmetricKeyType === 'rsa') {
-    if ((pub.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) throw new Error('JWT_PUBLIC_KEY_FILE: RSA keys must have at least 2048 bits');
+    if ((pub.asymmetricKeyDetails?.modulusLength ?? 0) < 2048)
+      throw new Error('JWT_PUBLIC_KEY_FILE: RSA keys must have at least 2048 bits');
     return { key: pub, algorithms: ['RS256'] };
   }
   if (pub.asymmetricKeyType === 'ec' && pub.asymmetricKeyDetails?.namedCurve === 'prime256v1') return { key: pub, algorithms: ['ES256'] };

@@ -69,6 +69,13 @@ const READS: readonly Permission[] = [
 /** What each role may do within a project it is granted on. `admin` may do everything. */
 export const ROLE_PERMISSIONS: Readonly<Record<Exclude<Role, 'admin'>, ReadonlySet<Permission>>> = {
   viewer: new Set(READS),
-  attestor: new Set<Permission>([...READS, 'occurrences.create', 'occurrences.update', 'occurrences.delete', 'witnesses.attest', 'hooks.post']),
+  attestor: new Set<Permission>([
+    ...READS,
+    'occurrences.create',
+    'occurrences.update',
+    'occurrences.delete',
+    'witnesses.attest',
+    'hooks.post',
+  ]),
   admission: new Set<Permission>([...READS, 'images.verify']),
 };

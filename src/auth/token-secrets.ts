@@ -34,7 +34,14 @@ export function resolveJwtKey(config: Config, logger: Logger): JwtKey {
   if (created) logger.info({ path: path.join(config.dataDir, SECRET_FILE) }, 'generated a token signing secret (JWT_SECRET was not set)');
   const tokenPath = path.join(config.dataDir, ADMIN_TOKEN_FILE);
   if (!fs.existsSync(tokenPath)) {
-    const token = mintToken({ secret, subject: BOOTSTRAP_SUBJECT, roles: { '*': ['admin'] }, ttlSeconds: BOOTSTRAP_TTL_SECONDS, audience: config.jwtAudience, issuer: config.jwtIssuer });
+    const token = mintToken({
+      secret,
+      subject: BOOTSTRAP_SUBJECT,
+      roles: { '*': ['admin'] },
+      ttlSeconds: BOOTSTRAP_TTL_SECONDS,
+      audience: config.jwtAudience,
+      issuer: config.jwtIssuer,
+    });
     writePrivateFile(tokenPath, `${token}\n`);
     logger.info({ path: tokenPath }, 'wrote an admin token; use it as ATTESTD_TOKEN (or --token) to create projects and mint other tokens');
   }
@@ -44,17 +51,22 @@ export function resolveJwtKey(config: Config, logger: Logger): JwtKey {
 /** The HMAC secret `attestd token create` signs with: JWT_SECRET, else DATA_DIR/jwt.secret. */
 export function signingSecret(config: Config): string {
   if (config.jwtSecret !== undefined) {
-    if (Buffer.byteLength(config.jwtSecret, 'utf8') < MIN_SECRET_BYTES) throw new Error(`JWT_SECRET must be at least ${MIN_SECRET_BYTES} bytes (UTF-8)`);
+    if (Buffer.byteLength(config.jwtSecret, 'utf8') < MIN_SECRET_BYTES)
+      throw new Error(`JWT_SECRET must be at least ${MIN_SECRET_BYTES} bytes (UTF-8)`);
     return config.jwtSecret;
   }
   if (config.jwtPublicKeyFile !== undefined) {
-    throw new Error('this server verifies tokens with JWT_PUBLIC_KEY_FILE: mint tokens with the matching private key in your identity provider');
+    throw new Error(
+      'this server verifies tokens with JWT_PUBLIC_KEY_FILE: mint tokens with the matching private key in your identity provider',
+    );
   }
   const file = path.join(config.dataDir, SECRET_FILE);
   try {
     return fs.readFileSync(file, 'utf8').trim();
   } catch {
-    throw new Error(`no token secret: set JWT_SECRET, or point DATA_DIR at the server's data directory (${file} does not exist or cannot be read)`);
+    throw new Error(
+      `no token secret: set JWT_SECRET, or point DATA_DIR at the server's data directory (${file} does not exist or cannot be read)`,
+    );
   }
 }
 

@@ -30,7 +30,10 @@ export type Query = Record<string, string | number | boolean | undefined>;
 export class ApiClient {
   readonly server: string;
 
-  constructor(server: string, private readonly token: string) {
+  constructor(
+    server: string,
+    private readonly token: string,
+  ) {
     this.server = server.replace(/\/+$/, '');
   }
 
@@ -76,7 +79,10 @@ export class ApiClient {
     } catch (err) {
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       const detail = cause?.code ?? cause?.message ?? (err as Error).message;
-      throw new ApiCallError('UNAVAILABLE', `cannot reach attestd at ${this.server} (${detail}); start it with \`attestd serve\` or pass --server URL / set ATTESTD_SERVER`);
+      throw new ApiCallError(
+        'UNAVAILABLE',
+        `cannot reach attestd at ${this.server} (${detail}); start it with \`attestd serve\` or pass --server URL / set ATTESTD_SERVER`,
+      );
     }
     const text = await res.text();
     let json: unknown;
@@ -88,14 +94,21 @@ export class ApiClient {
     if (res.ok && json !== undefined && typeof json === 'object' && json !== null) return json as Json;
     const error = (json as { error?: { status?: string; message?: string } } | undefined)?.error;
     const status = error?.status ?? (res.ok ? 'INTERNAL' : `HTTP_${res.status}`);
-    let message = error?.message ?? (res.ok ? `${method} ${url.pathname} answered a body that is not JSON` : `${method} ${url.pathname} answered ${res.status} ${res.statusText}`);
+    let message =
+      error?.message ??
+      (res.ok
+        ? `${method} ${url.pathname} answered a body that is not JSON`
+        : `${method} ${url.pathname} answered ${res.status} ${res.statusText}`);
     if (status === 'UNAUTHENTICATED') message += `; the token was not accepted: ${TOKEN_HINT}`;
     throw new ApiCallError(status, message, res.status);
   }
 }
 
 /** Where the CLI connects and with which token: flags first, then ATTESTD_SERVER / ATTESTD_TOKEN. */
-export function clientSettings(flags: { server?: string; token?: string }, env: Readonly<Record<string, string | undefined>>): { server: string; token: string | undefined } {
+export function clientSettings(
+  flags: { server?: string; token?: string },
+  env: Readonly<Record<string, string | undefined>>,
+): { server: string; token: string | undefined } {
   const server = flags.server || env.ATTESTD_SERVER || DEFAULT_SERVER;
   const token = flags.token || env.ATTESTD_TOKEN || undefined;
   return { server, token };

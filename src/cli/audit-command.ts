@@ -42,10 +42,14 @@ export async function auditCommand(argv: readonly string[], out = process.stdout
     if (sequencing) err.write(`note: pending audit events could not be chained: ${sequencing}\n`);
     for (const line of badLines) err.write(`${file}:${line}: not an anchor line\n`);
     for (const p of report.problems) {
-      err.write(`BROKEN project ${p.projectId}${p.seq !== undefined ? ` event ${p.seq}` : ''}${p.eventId ? ` (${p.eventId})` : ''}: ${p.message}\n`);
+      err.write(
+        `BROKEN project ${p.projectId}${p.seq !== undefined ? ` event ${p.seq}` : ''}${p.eventId ? ` (${p.eventId})` : ''}: ${p.message}\n`,
+      );
     }
     const ok = report.problems.length === 0 && badLines.length === 0;
-    out.write(`${ok ? 'ok' : 'FAILED'}: ${report.chains} chain(s), ${report.events} event(s) verified, ${anchors.length} anchor(s) from ${file}; ${report.problems.length} broken chain(s)${pending > 0 ? `; ${pending} event(s) not yet chained` : ''}\n`);
+    out.write(
+      `${ok ? 'ok' : 'FAILED'}: ${report.chains} chain(s), ${report.events} event(s) verified, ${anchors.length} anchor(s) from ${file}; ${report.problems.length} broken chain(s)${pending > 0 ? `; ${pending} event(s) not yet chained` : ''}\n`,
+    );
     return ok ? 0 : 1;
   } finally {
     await knex.destroy();

@@ -15,7 +15,10 @@ export function processIo(): CliIo {
 
 /** A mistake in how the command was called: exit 2, with the usage unless `showUsage` is false. */
 export class UsageError extends Error {
-  constructor(message: string, readonly showUsage = true) {
+  constructor(
+    message: string,
+    readonly showUsage = true,
+  ) {
     super(message);
     this.name = 'UsageError';
   }
@@ -89,7 +92,10 @@ export class Invocation {
   strings(name: string): string[] {
     const v = this.values[name];
     const list = Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
-    return list.flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
+    return list
+      .flatMap((s) => s.split(','))
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
   }
 
   flag(name: string): boolean {
@@ -134,7 +140,11 @@ export class Invocation {
 /** Lines of an aligned table: a header row, then one row per item. */
 export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string[] {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(headers), ...rows.map(line)];
 }
 
@@ -203,7 +213,11 @@ export async function runSubcommand(prefix: string, sub: Subcommand, argv: reado
   const label = `attestd ${prefix}${sub.synopsis.split(' ')[0]}`;
   const usage = subcommandUsage(prefix, sub);
   try {
-    const options: Record<string, OptionSpec> = { ...COMMON_OPTIONS, ...(sub.inProject ? { project: { type: 'string' } } : {}), ...sub.options };
+    const options: Record<string, OptionSpec> = {
+      ...COMMON_OPTIONS,
+      ...(sub.inProject ? { project: { type: 'string' } } : {}),
+      ...sub.options,
+    };
     let parsed;
     try {
       parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals: true });

@@ -4,7 +4,14 @@ import { field, runGroup, shortName, table, type CliIo, type CommandGroup, type 
 const rows = (keys: readonly Json[]): string[] =>
   table(
     ['NAME', 'SPEC', 'PURPOSE', 'ALGORITHM', 'STATE', 'PRIMARY'],
-    keys.map((k) => [field(k, 'name'), field(k, 'keySpec'), field(k, 'purpose'), field(k, 'algorithm'), field(k, 'state'), shortName(k.primaryVersion)]),
+    keys.map((k) => [
+      field(k, 'name'),
+      field(k, 'keySpec'),
+      field(k, 'purpose'),
+      field(k, 'algorithm'),
+      field(k, 'state'),
+      shortName(k.primaryVersion),
+    ]),
   );
 
 /** A subcommand that posts `:<verb>` to one key and prints the key. */
@@ -40,7 +47,12 @@ export const KEYS: CommandGroup = {
       inProject: true,
       async run(inv: Invocation) {
         const name = inv.resource('keys', inv.args[0]!);
-        const body = { keySpec: inv.string('spec'), purpose: inv.string('purpose'), algorithm: inv.string('algorithm'), description: inv.string('description') };
+        const body = {
+          keySpec: inv.string('spec'),
+          purpose: inv.string('purpose'),
+          algorithm: inv.string('algorithm'),
+          description: inv.string('description'),
+        };
         const key = await inv.client().post(v1Path(`projects/${name.split('/')[1]}`, '/keys'), body, { keyId: shortName(name) });
         inv.print(key, () => rows([key]));
         return 0;
@@ -75,7 +87,9 @@ export const KEYS: CommandGroup = {
       options: { version: { type: 'string' } },
       inProject: true,
       async run(inv: Invocation) {
-        const publicKey = await inv.client().get(v1Path(inv.resource('keys', inv.args[0]!), '/publicKey'), { version: inv.string('version') });
+        const publicKey = await inv
+          .client()
+          .get(v1Path(inv.resource('keys', inv.args[0]!), '/publicKey'), { version: inv.string('version') });
         inv.print(publicKey, () => [field(publicKey, 'pem').trimEnd()]);
         return 0;
       },

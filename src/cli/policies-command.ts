@@ -1,5 +1,15 @@
 import { v1Path, type Json } from './api-client';
-import { field, runGroup, shortName, table, UsageError, type CliIo, type CommandGroup, type Invocation, type Subcommand } from './command-table';
+import {
+  field,
+  runGroup,
+  shortName,
+  table,
+  UsageError,
+  type CliIo,
+  type CommandGroup,
+  type Invocation,
+  type Subcommand,
+} from './command-table';
 
 const rows = (policies: readonly Json[]): string[] =>
   table(
@@ -65,13 +75,16 @@ export const POLICIES: CommandGroup = {
       async run(inv: Invocation) {
         const name = inv.resource('policies', inv.args[0]!);
         const project = name.split('/')[1]!;
-        const witnesses = inv.strings('witness').map((w) => (w.includes('/') ? inv.resource('witnesses', w) : `projects/${project}/witnesses/${w}`));
+        const witnesses = inv
+          .strings('witness')
+          .map((w) => (w.includes('/') ? inv.resource('witnesses', w) : `projects/${project}/witnesses/${w}`));
         if (witnesses.length === 0) throw new UsageError('--witness is required (the witness whose attestations the policy requires)');
         const cluster = inv.required('cluster', 'the cluster the policy applies to');
         const namespaces = inv.strings('namespace');
         if (namespaces.length === 0) throw new UsageError('--namespace is required (a namespace of the cluster; repeat for several)');
         const required = inv.string('required-witnesses');
-        if (required !== undefined && !/^\d+$/.test(required)) throw new UsageError(`--required-witnesses must be a whole number, got "${required}"`);
+        if (required !== undefined && !/^\d+$/.test(required))
+          throw new UsageError(`--required-witnesses must be a whole number, got "${required}"`);
         const body: Json = {
           witnesses,
           cluster,

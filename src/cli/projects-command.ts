@@ -8,7 +8,11 @@ const projectName = (arg: string): string => {
   return `projects/${id}`;
 };
 
-const rows = (projects: readonly Json[]): string[] => table(['NAME', 'CREATED'], projects.map((p) => [field(p, 'name'), field(p, 'createTime')]));
+const rows = (projects: readonly Json[]): string[] =>
+  table(
+    ['NAME', 'CREATED'],
+    projects.map((p) => [field(p, 'name'), field(p, 'createTime')]),
+  );
 
 /** `attestd projects create|list|get|delete`. */
 export const PROJECTS: CommandGroup = {

@@ -62,11 +62,17 @@ export async function reviewCommand(argv: readonly string[]): Promise<number> {
     const doc = JSON.parse(fs.readFileSync(file === '-' ? 0 : file, 'utf8')) as K8sObject;
     objects = doc.kind === 'List' && Array.isArray(doc.items) ? doc.items : [doc];
   } catch (err) {
-    process.stderr.write(`attestd review: ${file === '-' ? 'standard input' : file} is not a JSON Kubernetes object: ${(err as Error).message}\n`);
+    process.stderr.write(
+      `attestd review: ${file === '-' ? 'standard input' : file} is not a JSON Kubernetes object: ${(err as Error).message}\n`,
+    );
     return 2;
   }
   const url = new URL(v.webhook ?? `https://127.0.0.1:${process.env.ADMISSION_PORT || '8443'}/validate`);
-  const ca = v['ca-file'] ? fs.readFileSync(v['ca-file'], 'utf8') : v['ca-bundle'] ? Buffer.from(v['ca-bundle'], 'base64').toString('utf8') : undefined;
+  const ca = v['ca-file']
+    ? fs.readFileSync(v['ca-file'], 'utf8')
+    : v['ca-bundle']
+      ? Buffer.from(v['ca-bundle'], 'base64').toString('utf8')
+      : undefined;
   let denied = false;
   for (const object of objects) {
     const review = admissionReview(object, v.namespace, v.operation ?? 'CREATE', v.user ?? 'kubernetes-admin');
@@ -83,7 +89,9 @@ export async function reviewCommand(argv: readonly string[]): Promise<number> {
     } else {
       denied = true;
       const hook = object.kind === 'Pod' ? 'kritis-validation-hook.grafeas.io' : 'kritis-validation-hook-deployments.grafeas.io';
-      process.stderr.write(`Error from server: admission webhook "${hook}" denied the request: ${answer.response?.status?.message ?? ''}\n`);
+      process.stderr.write(
+        `Error from server: admission webhook "${hook}" denied the request: ${answer.response?.status?.message ?? ''}\n`,
+      );
     }
   }
   return denied ? 1 : 0;
@@ -97,7 +105,9 @@ function resourceName(object: K8sObject): string {
 
 /** Wraps an object the way kube-apiserver does for a validating webhook. */
 function admissionReview(object: K8sObject, namespace: string, operation: string, user: string): object {
-  const [group, version] = (object.apiVersion ?? 'v1').includes('/') ? (object.apiVersion as string).split('/') : ['', object.apiVersion ?? 'v1'];
+  const [group, version] = (object.apiVersion ?? 'v1').includes('/')
+    ? (object.apiVersion as string).split('/')
+    : ['', object.apiVersion ?? 'v1'];
   const kind = object.kind ?? '';
   const resource = `${kind.toLowerCase()}${kind.endsWith('s') ? 'es' : 's'}`;
   return {

@@ -1,10 +1,28 @@
 import { v1Path, type Json } from './api-client';
-import { field, runGroup, shortName, table, UsageError, type CliIo, type CommandGroup, type Invocation, type Subcommand } from './command-table';
+import {
+  field,
+  runGroup,
+  shortName,
+  table,
+  UsageError,
+  type CliIo,
+  type CommandGroup,
+  type Invocation,
+  type Subcommand,
+} from './command-table';
 
 const rows = (rules: readonly Json[]): string[] =>
   table(
     ['NAME', 'ENABLED', 'REGISTRY', 'NAMESPACE', 'REPOSITORIES', 'WITNESS', 'REVISION'],
-    rules.map((r) => [field(r, 'name'), String(r.enabled === true), field(r, 'registry'), field(r, 'namespace'), field(r, 'repositories'), shortName(r.witness), field(r, 'revision')]),
+    rules.map((r) => [
+      field(r, 'name'),
+      String(r.enabled === true),
+      field(r, 'registry'),
+      field(r, 'namespace'),
+      field(r, 'repositories'),
+      shortName(r.witness),
+      field(r, 'revision'),
+    ]),
   );
 
 /** A subcommand that PATCHes `enabled` of one signing rule. */
@@ -56,7 +74,14 @@ export const RULES: CommandGroup = {
         const w = inv.string('witness');
         if (!w) throw new UsageError('--witness is required (the witness that signs the pushed images)');
         const witness = w.includes('/') ? inv.resource('witnesses', w) : `projects/${project}/witnesses/${w}`;
-        const body: Json = { registry, namespace, repositories: inv.string('repositories') ?? '*', witness, enabled: inv.flag('enable'), description: inv.string('description') };
+        const body: Json = {
+          registry,
+          namespace,
+          repositories: inv.string('repositories') ?? '*',
+          witness,
+          enabled: inv.flag('enable'),
+          description: inv.string('description'),
+        };
         const rule = await inv.client().post(v1Path(`projects/${project}`, '/signingRules'), body, { ruleId: shortName(name) });
         inv.print(rule, () => rows([rule]));
         return 0;

@@ -26,11 +26,13 @@ export async function tokenCommand(argv: readonly string[], out = process.stdout
   const problems: string[] = [];
   if (args.length > 0) problems.push(`unexpected argument "${args[0]}"`);
   const subject = flags.SUB ?? '';
-  if (!subject || subject === 'true') problems.push('--sub is required (who the token identifies, recorded as the actor in the audit trail)');
+  if (!subject || subject === 'true')
+    problems.push('--sub is required (who the token identifies, recorded as the actor in the audit trail)');
   if (roles.length === 0) problems.push('at least one --role is required');
   for (const r of roles) if (!(ROLES as readonly string[]).includes(r)) problems.push(`unknown role "${r}"; roles are ${ROLES.join(', ')}`);
   const project = flags.PROJECT ?? '*';
-  if (project !== '*' && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(project)) problems.push(`--project must be a project id or *, got "${project}"`);
+  if (project !== '*' && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(project))
+    problems.push(`--project must be a project id or *, got "${project}"`);
   let ttl = 0;
   try {
     ttl = parseTtl(flags.TTL ?? '24h');
@@ -50,7 +52,14 @@ export async function tokenCommand(argv: readonly string[], out = process.stdout
     err.write(`attestd token create: ${(e as Error).message}\n`);
     return 1;
   }
-  const token = mintToken({ secret, subject, roles: { [project]: [...new Set(roles)] }, ttlSeconds: ttl, audience: config.jwtAudience, issuer: config.jwtIssuer });
+  const token = mintToken({
+    secret,
+    subject,
+    roles: { [project]: [...new Set(roles)] },
+    ttlSeconds: ttl,
+    audience: config.jwtAudience,
+    issuer: config.jwtIssuer,
+  });
   out.write(`${token}\n`);
   return 0;
 }

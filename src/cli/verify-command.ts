@@ -26,11 +26,21 @@ async function witnessKeys(client: ApiClient, witness: Json): Promise<Verificati
     const enabled = key.state === 'ENABLED';
     for (const version of (key.versions as Json[] | undefined) ?? []) {
       const pk = await client.get(v1Path(name, '/publicKey'), { version: String(version.name) });
-      keys.push({ keyId: String(pk.name ?? version.name), publicKey: crypto.createPublicKey(String(pk.pem)), algorithm: String(pk.algorithm), enabled });
+      keys.push({
+        keyId: String(pk.name ?? version.name),
+        publicKey: crypto.createPublicKey(String(pk.pem)),
+        algorithm: String(pk.algorithm),
+        enabled,
+      });
     }
   }
   for (const external of (witness.publicKeys as Json[] | undefined) ?? []) {
-    keys.push({ keyId: String(external.keyId), publicKey: crypto.createPublicKey(String(external.pem)), algorithm: String(external.algorithm), enabled: true });
+    keys.push({
+      keyId: String(external.keyId),
+      publicKey: crypto.createPublicKey(String(external.pem)),
+      algorithm: String(external.algorithm),
+      enabled: true,
+    });
   }
   return keys;
 }
@@ -50,15 +60,31 @@ export async function verifyWithWitness(client: ApiClient, witnessName: string, 
       continue;
     }
     if (ref.digest === undefined) {
-      verdicts.push({ image, verified: false, reason: 'TAG_REFERENCE', message: `${image} is referenced by tag; attestations name an image by digest (repo@sha256:…)` });
+      verdicts.push({
+        image,
+        verified: false,
+        reason: 'TAG_REFERENCE',
+        message: `${image} is referenced by tag; attestations name an image by digest (repo@sha256:…)`,
+      });
       continue;
     }
-    const filter = resourceUriSpellings(ref).map((uri) => `resourceUri=${JSON.stringify(uri)}`).join(' OR ');
-    const occurrences = (await client.list(v1Path(String(witness.note), '/occurrences'), 'occurrences', { filter })) as unknown as CandidateOccurrence[];
+    const filter = resourceUriSpellings(ref)
+      .map((uri) => `resourceUri=${JSON.stringify(uri)}`)
+      .join(' OR ');
+    const occurrences = (await client.list(v1Path(String(witness.note), '/occurrences'), 'occurrences', {
+      filter,
+    })) as unknown as CandidateOccurrence[];
     const result = verifyAttestation({ image: ref, keys, occurrences });
     verdicts.push(
       result.verified
-        ? { image, verified: true, reason: 'ATTESTED', message: `attested by ${witnessName}: ${result.occurrence} signed by ${result.keyId}`, occurrence: result.occurrence, keyId: result.keyId }
+        ? {
+            image,
+            verified: true,
+            reason: 'ATTESTED',
+            message: `attested by ${witnessName}: ${result.occurrence} signed by ${result.keyId}`,
+            occurrence: result.occurrence,
+            keyId: result.keyId,
+          }
         : { image, verified: false, reason: result.reason, message: result.message },
     );
   }
@@ -84,7 +110,11 @@ Prints the verdicts (JSON, or one line per image with --output text); a failure'
       throw new UsageError('give either --witness W or --namespace N --cluster C, not both');
     }
     if (witnessArg === undefined && (namespace === undefined || cluster === undefined)) {
-      throw new UsageError(namespace === undefined && cluster === undefined ? 'give --witness W, or --namespace N with --cluster C' : 'policy verification needs both --namespace N and --cluster C');
+      throw new UsageError(
+        namespace === undefined && cluster === undefined
+          ? 'give --witness W, or --namespace N with --cluster C'
+          : 'policy verification needs both --namespace N and --cluster C',
+      );
     }
     const lines: Array<{ ok: boolean; text: string }> = [];
     let json: unknown;
@@ -92,9 +122,15 @@ Prints the verdicts (JSON, or one line per image with --output text); a failure'
       const witness = inv.resource('witnesses', witnessArg);
       const verdicts = await verifyWithWitness(inv.client(), witness, inv.args);
       json = { witness, verified: verdicts.every((v) => v.verified), results: verdicts };
-      for (const v of verdicts) lines.push({ ok: v.verified, text: v.verified ? `VERIFIED ${v.image}: ${v.message}` : `NOT VERIFIED ${v.image}: ${v.reason}: ${v.message}` });
+      for (const v of verdicts)
+        lines.push({
+          ok: v.verified,
+          text: v.verified ? `VERIFIED ${v.image}: ${v.message}` : `NOT VERIFIED ${v.image}: ${v.reason}: ${v.message}`,
+        });
     } else {
-      const response = await inv.client().post(v1Path(`projects/${inv.project()}`, ':verifyImages'), { cluster, namespace, images: inv.args });
+      const response = await inv
+        .client()
+        .post(v1Path(`projects/${inv.project()}`, ':verifyImages'), { cluster, namespace, images: inv.args });
       json = response;
       for (const r of (response.results as Json[] | undefined) ?? []) {
         const ok = r.allowed === true;

@@ -4,7 +4,13 @@ import { field, runGroup, shortName, table, UsageError, type CliIo, type Command
 const rows = (witnesses: readonly Json[]): string[] =>
   table(
     ['NAME', 'KEYS', 'EXTERNAL KEYS', 'NOTE', 'DESCRIPTION'],
-    witnesses.map((w) => [field(w, 'name'), field(w, 'keys'), String((w.publicKeys as unknown[] | undefined)?.length ?? 0), field(w, 'note'), field(w, 'description')]),
+    witnesses.map((w) => [
+      field(w, 'name'),
+      field(w, 'keys'),
+      String((w.publicKeys as unknown[] | undefined)?.length ?? 0),
+      field(w, 'note'),
+      field(w, 'description'),
+    ]),
   );
 
 /** `attestd witnesses create|list|get|delete`. */
@@ -25,7 +31,8 @@ export const WITNESSES: CommandGroup = {
         const name = inv.resource('witnesses', inv.args[0]!);
         const project = name.split('/')[1]!;
         const keyArgs = inv.strings('key');
-        if (keyArgs.length === 0) throw new UsageError('--key is required (the key that signs, e.g. --key k1 after `attestd keys create k1`)');
+        if (keyArgs.length === 0)
+          throw new UsageError('--key is required (the key that signs, e.g. --key k1 after `attestd keys create k1`)');
         const keys = keyArgs.map((k) => (k.includes('/') ? inv.resource('keys', k) : `projects/${project}/keys/${k}`));
         const body: Json = { key: keys[0], keys, description: inv.string('description') };
         const witness = await inv.client().post(v1Path(`projects/${project}`, '/witnesses'), body, { witnessId: shortName(name) });

@@ -53,9 +53,7 @@ export function parseDigest(digest: string, context = 'digest'): string {
   if (/^[a-fA-F0-9]{64}$/.test(hex)) {
     throw invalidArgument(`${context} ${quote(digest)} must use lower-case hex digits`);
   }
-  throw invalidArgument(
-    `${context} ${quote(digest)} must have exactly 64 hex digits after "sha256:", got ${hex.length} characters`,
-  );
+  throw invalidArgument(`${context} ${quote(digest)} must have exactly 64 hex digits after "sha256:", got ${hex.length} characters`);
 }
 
 /** Validates a registry host[:port] and returns it in lower case. */

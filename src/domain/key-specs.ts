@@ -14,8 +14,18 @@ interface SpecInfo {
 
 /** What each key spec generates and which algorithms it may use (Cloud KMS names). */
 export const KEY_SPECS: Readonly<Record<KeySpec, SpecInfo>> = {
-  RSA_2048: { type: 'rsa', bits: 2048, signing: ['RSA_SIGN_PSS_2048_SHA256', 'RSA_SIGN_PKCS1_2048_SHA256'], encryption: 'RSA_DECRYPT_OAEP_2048_SHA256' },
-  RSA_3072: { type: 'rsa', bits: 3072, signing: ['RSA_SIGN_PSS_3072_SHA256', 'RSA_SIGN_PKCS1_3072_SHA256'], encryption: 'RSA_DECRYPT_OAEP_3072_SHA256' },
+  RSA_2048: {
+    type: 'rsa',
+    bits: 2048,
+    signing: ['RSA_SIGN_PSS_2048_SHA256', 'RSA_SIGN_PKCS1_2048_SHA256'],
+    encryption: 'RSA_DECRYPT_OAEP_2048_SHA256',
+  },
+  RSA_3072: {
+    type: 'rsa',
+    bits: 3072,
+    signing: ['RSA_SIGN_PSS_3072_SHA256', 'RSA_SIGN_PKCS1_3072_SHA256'],
+    encryption: 'RSA_DECRYPT_OAEP_3072_SHA256',
+  },
   RSA_4096: {
     type: 'rsa',
     bits: 4096,
@@ -33,7 +43,8 @@ export function keyAlgorithm(spec: KeySpec, purpose: KeyPurpose, requested: stri
     if (!info.encryption) {
       throw invalidArgument(`keySpec ${spec} cannot encrypt; ENCRYPT_DECRYPT keys must be RSA_2048, RSA_3072 or RSA_4096`);
     }
-    if (requested && requested !== info.encryption) throw invalidArgument(`algorithm for an ENCRYPT_DECRYPT ${spec} key must be ${info.encryption}`);
+    if (requested && requested !== info.encryption)
+      throw invalidArgument(`algorithm for an ENCRYPT_DECRYPT ${spec} key must be ${info.encryption}`);
     return info.encryption;
   }
   if (!requested) return info.signing[0]!;

@@ -16,5 +16,8 @@ export function listQuery(request: JsonObject): ListQuery {
 /** Splits a FieldMask in JSON form ("a,b.c") into paths; undefined when absent or empty. */
 export function maskPaths(mask: unknown): string[] | undefined {
   if (typeof mask !== 'string' || mask.trim() === '') return undefined;
-  return mask.split(',').map((p) => p.trim()).filter((p) => p !== '');
+  return mask
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
 }

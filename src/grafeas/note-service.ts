@@ -74,7 +74,9 @@ export class NoteService {
       await requireProject(stores, projectId);
       const taken = await stores.grafeas.insertNotes(records);
       if (taken.length > 0) {
-        throw alreadyExists(`${taken.length} notes already exist, nothing was created: ${taken.map((id) => `projects/${projectId}/notes/${id}`).join(', ')}`);
+        throw alreadyExists(
+          `${taken.length} notes already exist, nothing was created: ${taken.map((id) => `projects/${projectId}/notes/${id}`).join(', ')}`,
+        );
       }
       for (const r of records) await this.changes.record(stores, ctx, 'BatchCreateNotes', String(r.body.name));
       return records.map((r) => r.body);

@@ -132,7 +132,10 @@ export class OccurrenceService {
     });
     throwProblems(problems, items.length);
     return this.uow.transaction(async (stores) => {
-      const { projectExists, kinds } = await stores.grafeas.occurrenceTargets(projectId, drafts.map((d) => d.note));
+      const { projectExists, kinds } = await stores.grafeas.occurrenceTargets(
+        projectId,
+        drafts.map((d) => d.note),
+      );
       if (!projectExists) throw projectNotFound(projectId);
       const records: OccurrenceRecord[] = [];
       for (const d of drafts) {

@@ -48,7 +48,12 @@ export class KeyService {
     private readonly provider: KeyProvider,
   ) {}
 
-  async create(ctx: RequestContext, parent: string, keyId: string, input: { keySpec?: string; purpose?: string; algorithm?: string; description?: string }): Promise<KeyView> {
+  async create(
+    ctx: RequestContext,
+    parent: string,
+    keyId: string,
+    input: { keySpec?: string; purpose?: string; algorithm?: string; description?: string },
+  ): Promise<KeyView> {
     const projectId = parseProjectName(parent, 'parent');
     this.access.check(ctx, 'keys.create', projectId);
     if (!keyId) throw invalidArgument('keyId is required: the id of the new key, e.g. ?keyId=signer');
@@ -60,8 +65,25 @@ export class KeyService {
     if (description.length > 1024) throw invalidArgument('key.description must be at most 1024 characters');
     const generated = await this.provider.generate(keySpec, versionName(k, 1));
     const now = this.clock.now();
-    const record: KeyRecord = { ...k, keySpec, purpose, algorithm, description, state: 'ENABLED', primaryVersion: 1, createTime: now, updateTime: now };
-    const version = { version: 1, algorithm, publicKeyPem: generated.publicKeyPem, createTime: now, material: generated.material, materialKeyId: generated.materialKeyId };
+    const record: KeyRecord = {
+      ...k,
+      keySpec,
+      purpose,
+      algorithm,
+      description,
+      state: 'ENABLED',
+      primaryVersion: 1,
+      createTime: now,
+      updateTime: now,
+    };
+    const version = {
+      version: 1,
+      algorithm,
+      publicKeyPem: generated.publicKeyPem,
+      createTime: now,
+      material: generated.material,
+      materialKeyId: generated.materialKeyId,
+    };
     return this.uow.transaction(async (stores) => {
       await requireProject(stores, projectId);
       if (!(await stores.keys.insert(record, version))) throw alreadyExists(`key ${keyName(k)} already exists`);
@@ -77,7 +99,12 @@ export class KeyService {
     return view(record, await this.uow.stores.keys.versions(k.projectId, k.keyId));
   }
 
-  async list(ctx: RequestContext, parent: string, pageSize: number, pageToken: string | undefined): Promise<{ keys: KeyView[]; nextPageToken: string }> {
+  async list(
+    ctx: RequestContext,
+    parent: string,
+    pageSize: number,
+    pageToken: string | undefined,
+  ): Promise<{ keys: KeyView[]; nextPageToken: string }> {
     const projectId = parseProjectName(parent, 'parent');
     this.access.check(ctx, 'keys.list', projectId);
     const page = await this.uow.stores.keys.list(projectId, pageSize, pageToken);
@@ -85,14 +112,23 @@ export class KeyService {
     return { keys: page.items.map((r) => view(r, versions.get(keyName(r)) ?? [])), nextPageToken: page.nextPageToken };
   }
 
-  async publicKey(ctx: RequestContext, name: string, version: string | undefined): Promise<{ name: string; pem: string; algorithm: string; keyId: string }> {
+  async publicKey(
+    ctx: RequestContext,
+    name: string,
+    version: string | undefined,
+  ): Promise<{ name: string; pem: string; algorithm: string; keyId: string }> {
     const k = parseKeyName(name);
     this.access.check(ctx, 'keys.get', k.projectId);
     const record = await this.require(this.uow.stores, k);
     const n = version ? parseVersion(version, k) : record.primaryVersion;
     const v = (await this.uow.stores.keys.versions(k.projectId, k.keyId)).find((x) => x.version === n);
     if (!v) throw notFound(`key version ${versionName(k, n)} does not exist`);
-    return { name: versionName(k, n), pem: v.publicKeyPem, algorithm: v.algorithm, keyId: keyIdFor(crypto.createPublicKey(v.publicKeyPem)) };
+    return {
+      name: versionName(k, n),
+      pem: v.publicKeyPem,
+      algorithm: v.algorithm,
+      keyId: keyIdFor(crypto.createPublicKey(v.publicKeyPem)),
+    };
   }
 
   async sign(ctx: RequestContext, name: string, data: Buffer): Promise<{ name: string; signature: Buffer; algorithm: string }> {
@@ -125,11 +161,18 @@ export class KeyService {
     };
   }
 
-  async verify(ctx: RequestContext, name: string, data: Buffer, signature: Buffer, version: string | undefined): Promise<{ valid: boolean; version: string }> {
+  async verify(
+    ctx: RequestContext,
+    name: string,
+    data: Buffer,
+    signature: Buffer,
+    version: string | undefined,
+  ): Promise<{ valid: boolean; version: string }> {
     const k = parseKeyName(name);
     this.access.check(ctx, 'keys.verify', k.projectId);
     const record = await this.require(this.uow.stores, k);
-    if (record.purpose !== 'SIGN_VERIFY') throw failedPrecondition(`key ${keyName(k)} is an ENCRYPT_DECRYPT key; only SIGN_VERIFY keys verify signatures`);
+    if (record.purpose !== 'SIGN_VERIFY')
+      throw failedPrecondition(`key ${keyName(k)} is an ENCRYPT_DECRYPT key; only SIGN_VERIFY keys verify signatures`);
     if (record.state !== 'ENABLED') return { valid: false, version: '' };
     const wanted = version ? parseVersion(version, k) : undefined;
     for (const v of await this.uow.stores.keys.versions(k.projectId, k.keyId)) {
@@ -151,7 +194,14 @@ export class KeyService {
       const record = await this.require(stores, k, true);
       if (record.primaryVersion !== current.primaryVersion) throw failedPrecondition(`key ${keyName(k)} was rotated concurrently; retry`);
       const now = this.clock.now();
-      await stores.keys.addVersion(k.projectId, k.keyId, { version: next, algorithm: record.algorithm, publicKeyPem: generated.publicKeyPem, createTime: now, material: generated.material, materialKeyId: generated.materialKeyId });
+      await stores.keys.addVersion(k.projectId, k.keyId, {
+        version: next,
+        algorithm: record.algorithm,
+        publicKeyPem: generated.publicKeyPem,
+        createTime: now,
+        material: generated.material,
+        materialKeyId: generated.materialKeyId,
+      });
       const updated = { ...record, primaryVersion: next, updateTime: now };
       await stores.keys.update(updated);
       await this.changes.record(stores, ctx, 'RotateKey', keyName(k));
@@ -177,7 +227,12 @@ export class KeyService {
     const versions = await stores.keys.versionsOf(names);
     for (const k of names) {
       for (const v of versions.get(keyName(k)) ?? []) {
-        out.push({ keyId: versionName(k, v.version), publicKey: publicKeyOf(v.publicKeyPem), algorithm: v.algorithm, enabled: v.keyState === 'ENABLED' });
+        out.push({
+          keyId: versionName(k, v.version),
+          publicKey: publicKeyOf(v.publicKeyPem),
+          algorithm: v.algorithm,
+          enabled: v.keyState === 'ENABLED',
+        });
       }
     }
     return out;
@@ -209,7 +264,8 @@ export function assertCanSign(record: KeyRecord): void {
   if (record.purpose !== 'SIGN_VERIFY') {
     throw failedPrecondition(`key ${keyName(record)} has purpose ${record.purpose} and cannot sign; use one of the ${accepted}`);
   }
-  if (record.state !== 'ENABLED') throw failedPrecondition(`key ${keyName(record)} is ${record.state} and cannot sign; enable it or use one of the ${accepted}`);
+  if (record.state !== 'ENABLED')
+    throw failedPrecondition(`key ${keyName(record)} is ${record.state} and cannot sign; enable it or use one of the ${accepted}`);
 }
 
 function specOf(v: string | undefined): KeySpec {

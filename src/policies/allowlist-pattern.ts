@@ -8,7 +8,9 @@ const PATTERN = /^[A-Za-z0-9._:@/*-]{1,512}$/;
 /** Checks an allowlist pattern (Binary Authorization semantics: `*` stays within one path segment, `**` crosses `/`). */
 export function checkAllowlistPattern(pattern: string, field: string): string {
   if (!PATTERN.test(pattern) || /\*{3,}/.test(pattern)) {
-    throw invalidArgument(`${field} ${quote(pattern)} must be an image name pattern like "registry.example.com/team/*" or "gcr.io/project/**"`);
+    throw invalidArgument(
+      `${field} ${quote(pattern)} must be an image name pattern like "registry.example.com/team/*" or "gcr.io/project/**"`,
+    );
   }
   return pattern;
 }

@@ -26,7 +26,9 @@ export const policyName = (p: PolicyName): string => `projects/${p.projectId}/po
 /** Kubernetes namespace names are DNS labels (RFC 1123). */
 export function checkNamespace(ns: string, field: string): string {
   if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(ns)) {
-    throw invalidArgument(`${field} must be a Kubernetes namespace name (a DNS label: lower-case letters, digits and "-", at most 63), got ${quote(ns)}`);
+    throw invalidArgument(
+      `${field} must be a Kubernetes namespace name (a DNS label: lower-case letters, digits and "-", at most 63), got ${quote(ns)}`,
+    );
   }
   return ns;
 }

@@ -49,7 +49,12 @@ export class PolicyService {
     return (await this.require(this.uow.stores, p)).body;
   }
 
-  async list(ctx: RequestContext, parent: string, pageSize: number, pageToken: string | undefined): Promise<{ policies: JsonObject[]; nextPageToken: string }> {
+  async list(
+    ctx: RequestContext,
+    parent: string,
+    pageSize: number,
+    pageToken: string | undefined,
+  ): Promise<{ policies: JsonObject[]; nextPageToken: string }> {
     const projectId = parseProjectName(parent, 'parent');
     this.access.check(ctx, 'policies.list', projectId);
     const page = await this.uow.stores.policies.list(projectId, pageSize, pageToken);
@@ -93,9 +98,11 @@ function normalize(p: PolicyName, input: JsonObject, revision: number, createTim
   if (witnesses.length === 0) throw invalidArgument('policy.witnesses must name at least one witness, e.g. ["projects/p/witnesses/qa"]');
   witnesses.forEach((w, i) => {
     const parsed = parseWitnessName(w, `policy.witnesses[${i}]`);
-    if (parsed.projectId !== p.projectId) throw invalidArgument(`policy.witnesses[${i}] ${w} is in another project; a policy uses witnesses of its own project`);
+    if (parsed.projectId !== p.projectId)
+      throw invalidArgument(`policy.witnesses[${i}] ${w} is in another project; a policy uses witnesses of its own project`);
   });
-  if (typeof input.cluster !== 'string' || input.cluster === '') throw invalidArgument('policy.cluster is required: the cluster the policy protects, e.g. "c1"');
+  if (typeof input.cluster !== 'string' || input.cluster === '')
+    throw invalidArgument('policy.cluster is required: the cluster the policy protects, e.g. "c1"');
   const cluster = checkCluster(input.cluster, 'policy.cluster');
   const namespaces = uniqueStrings(input.namespaces, 'policy.namespaces');
   if (namespaces.length === 0) throw invalidArgument('policy.namespaces must name at least one namespace, e.g. ["default"]');
@@ -103,7 +110,9 @@ function normalize(p: PolicyName, input: JsonObject, revision: number, createTim
   const enforcement = input.enforcement === 'DRY_RUN' ? 'DRY_RUN' : 'ENFORCE';
   const required = Number(input.requiredWitnesses ?? 0);
   if (!Number.isInteger(required) || required < 0 || required > witnesses.length) {
-    throw invalidArgument(`policy.requiredWitnesses must be from 0 (all) to ${witnesses.length} (the number of witnesses), got ${required}`);
+    throw invalidArgument(
+      `policy.requiredWitnesses must be from 0 (all) to ${witnesses.length} (the number of witnesses), got ${required}`,
+    );
   }
   const allowlist = uniqueStrings(input.allowlist, 'policy.allowlist');
   allowlist.forEach((a, i) => checkAllowlistPattern(a, `policy.allowlist[${i}]`));
@@ -124,7 +133,17 @@ function normalize(p: PolicyName, input: JsonObject, revision: number, createTim
     createTime,
     updateTime,
   };
-  return { ...p, cluster, namespaces, enabled: body.enabled as boolean, revision, witnesses: body.witnesses as string[], body, createTime, updateTime };
+  return {
+    ...p,
+    cluster,
+    namespaces,
+    enabled: body.enabled as boolean,
+    revision,
+    witnesses: body.witnesses as string[],
+    body,
+    createTime,
+    updateTime,
+  };
 }
 
 function uniqueStrings(v: unknown, field: string): string[] {
@@ -136,5 +155,6 @@ function uniqueStrings(v: unknown, field: string): string[] {
 async function requireWitnesses(stores: Stores, names: readonly string[]): Promise<void> {
   const found = await stores.witnesses.getMany(names.map((n) => parseWitnessName(n)));
   const missing = names.filter((n) => !found.has(n));
-  if (missing.length > 0) throw notFound(`witness${missing.length > 1 ? 'es' : ''} ${missing.join(', ')} do${missing.length > 1 ? '' : 'es'} not exist`);
+  if (missing.length > 0)
+    throw notFound(`witness${missing.length > 1 ? 'es' : ''} ${missing.join(', ')} do${missing.length > 1 ? '' : 'es'} not exist`);
 }

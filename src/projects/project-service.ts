@@ -42,7 +42,11 @@ export class ProjectService {
   }
 
   /** Lists the projects the caller may read. */
-  async list(ctx: RequestContext, pageSize: number, pageToken: string | undefined): Promise<{ projects: Project[]; nextPageToken: string }> {
+  async list(
+    ctx: RequestContext,
+    pageSize: number,
+    pageToken: string | undefined,
+  ): Promise<{ projects: Project[]; nextPageToken: string }> {
     const visible = this.access.visibleProjects(ctx, 'projects.list');
     if (visible) {
       const records = await Promise.all(visible.sort().map((id) => this.uow.stores.projects.get(id)));

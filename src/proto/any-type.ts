@@ -3,7 +3,14 @@ import { type TypePlan, type WellKnownKind, typePlan } from './type-plan';
 
 /** Types whose Any JSON form is `{"@type", "value"}` rather than inline fields (all well-known JSON forms). */
 export const SPECIAL_JSON: ReadonlySet<string> = new Set<WellKnownKind>([
-  'Timestamp', 'Duration', 'FieldMask', 'Struct', 'Value', 'ListValue', 'Any', 'Wrapper',
+  'Timestamp',
+  'Duration',
+  'FieldMask',
+  'Struct',
+  'Value',
+  'ListValue',
+  'Any',
+  'Wrapper',
 ]);
 
 const TYPE_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*$/;

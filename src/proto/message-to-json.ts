@@ -154,7 +154,9 @@ function mapKeyToJson(field: FieldPlan, key: string, path: string): string {
   }
   if (LONG_TYPES.has(keyType) && protobuf.util.Long && key.length === 8) {
     // protobufjs stores 64-bit map keys as 8-character "long hashes".
-    return protobuf.util.LongBits.fromHash(key).toLong(keyType === 'uint64' || keyType === 'fixed64').toString();
+    return protobuf.util.LongBits.fromHash(key)
+      .toLong(keyType === 'uint64' || keyType === 'fixed64')
+      .toString();
   }
   return key;
 }
@@ -198,7 +200,11 @@ function anyToJson(plan: TypePlan, msg: Obj, path: string, depth: number): Obj {
   const value = (msg[fieldById(plan.type, 2).name] as Uint8Array | undefined) ?? new Uint8Array();
   if (typeUrl === '' && value.length === 0) return {};
   const target = anyTarget(plan.type.root as protobuf.Root, typeUrl);
-  if (!target) fail(childPath(path, '@type'), `type ${JSON.stringify(typeUrl)} is not known to attestd (only types of the loaded protos can be carried in an Any)`);
+  if (!target)
+    fail(
+      childPath(path, '@type'),
+      `type ${JSON.stringify(typeUrl)} is not known to attestd (only types of the loaded protos can be carried in an Any)`,
+    );
   const inner = decodeToJson(target, value, path, depth + 1);
   return SPECIAL_JSON.has(target.wellKnown ?? '') ? { '@type': typeUrl, value: inner } : { '@type': typeUrl, ...(inner as Obj) };
 }

@@ -62,7 +62,10 @@ function readMessage(plan: TypePlan, input: unknown, path: string, depth: number
     const field = plan.byInputName.get(key);
     if (!field) fail(childPath(path, key), `unknown field ${JSON.stringify(key)} in ${plan.fullName}`, path);
     if (field.protoName !== field.jsonName && key === field.protoName && Object.prototype.hasOwnProperty.call(input, field.jsonName)) {
-      fail(childPath(path, field.jsonName), `field given twice, as ${JSON.stringify(field.jsonName)} and ${JSON.stringify(field.protoName)}`);
+      fail(
+        childPath(path, field.jsonName),
+        `field given twice, as ${JSON.stringify(field.jsonName)} and ${JSON.stringify(field.protoName)}`,
+      );
     }
     const value = readField(field, input[key], childPath(path, field.jsonName), depth);
     if (value !== undefined) out[field.jsonName] = value;
@@ -71,7 +74,10 @@ function readMessage(plan: TypePlan, input: unknown, path: string, depth: number
     const set = oneof.members.filter((m) => out[m.jsonName] !== undefined);
     if (set.length > 1) {
       const [a, b] = set as [FieldPlan, FieldPlan];
-      fail(childPath(path, b.jsonName), `only one of the fields in oneof "${oneof.name}" may be set, got ${JSON.stringify(a.jsonName)} and ${JSON.stringify(b.jsonName)}`);
+      fail(
+        childPath(path, b.jsonName),
+        `only one of the fields in oneof "${oneof.name}" may be set, got ${JSON.stringify(a.jsonName)} and ${JSON.stringify(b.jsonName)}`,
+      );
     }
   }
   return out;
@@ -141,12 +147,18 @@ function readAny(plan: TypePlan, value: unknown, path: string, depth: number): R
   if (typeof typeUrl !== 'string') fail(childPath(path, '@type'), 'google.protobuf.Any needs an "@type" string');
   checkString(typeUrl, childPath(path, '@type'));
   const target = anyTarget(plan.type.root as protobuf.Root, typeUrl);
-  if (!target) fail(childPath(path, '@type'), `type ${JSON.stringify(typeUrl)} is not known to attestd (only types of the loaded protos can be carried in an Any)`);
+  if (!target)
+    fail(
+      childPath(path, '@type'),
+      `type ${JSON.stringify(typeUrl)} is not known to attestd (only types of the loaded protos can be carried in an Any)`,
+    );
   if (SPECIAL_JSON.has(target.wellKnown ?? '')) {
     for (const key of Object.keys(value)) {
-      if (key !== '@type' && key !== 'value') fail(childPath(path, key), `unknown field ${JSON.stringify(key)} in an Any holding ${target.fullName}`, path);
+      if (key !== '@type' && key !== 'value')
+        fail(childPath(path, key), `unknown field ${JSON.stringify(key)} in an Any holding ${target.fullName}`, path);
     }
-    if (!Object.prototype.hasOwnProperty.call(value, 'value')) fail(childPath(path, 'value'), `an Any holding ${target.fullName} needs a "value"`);
+    if (!Object.prototype.hasOwnProperty.call(value, 'value'))
+      fail(childPath(path, 'value'), `an Any holding ${target.fullName} needs a "value"`);
     return { '@type': typeUrl, value: readTyped(target, value.value, childPath(path, 'value'), depth + 1) };
   }
   return { '@type': typeUrl, ...readMessage(target, value, path, depth + 1, '@type') };

@@ -1,15 +1,7 @@
 import * as protobuf from 'protobufjs';
 
 /** Well-known types whose proto3 JSON form is not a plain object of fields. */
-export type WellKnownKind =
-  | 'Timestamp'
-  | 'Duration'
-  | 'FieldMask'
-  | 'Struct'
-  | 'Value'
-  | 'ListValue'
-  | 'Any'
-  | 'Wrapper';
+export type WellKnownKind = 'Timestamp' | 'Duration' | 'FieldMask' | 'Struct' | 'Value' | 'ListValue' | 'Any' | 'Wrapper';
 
 /** Everything the JSON reader and the codec need to know about one field, computed once. */
 export interface FieldPlan {
@@ -50,8 +42,21 @@ export interface TypePlan {
 
 /** Basic (scalar) protobuf types. */
 export const SCALAR_TYPES: ReadonlySet<string> = new Set([
-  'double', 'float', 'int32', 'uint32', 'sint32', 'fixed32', 'sfixed32',
-  'int64', 'uint64', 'sint64', 'fixed64', 'sfixed64', 'bool', 'string', 'bytes',
+  'double',
+  'float',
+  'int32',
+  'uint32',
+  'sint32',
+  'fixed32',
+  'sfixed32',
+  'int64',
+  'uint64',
+  'sint64',
+  'fixed64',
+  'sfixed64',
+  'bool',
+  'string',
+  'bytes',
 ]);
 
 const WRAPPERS = ['Double', 'Float', 'Int64', 'UInt64', 'Int32', 'UInt32', 'Bool', 'String', 'Bytes'];

@@ -10,8 +10,18 @@ export class HookMetrics {
 
   constructor(metrics: Metrics) {
     const registers = [metrics.registry];
-    this.events = new client.Counter({ name: 'attestd_hook_events_total', help: 'Registry hook events received, by source and outcome (accepted, ignored, duplicate)', labelNames: ['source', 'outcome'], registers });
-    this.signings = new client.Counter({ name: 'attestd_hook_signings_total', help: 'Signing attempts of the hook outbox, by result (signed, retry, failed)', labelNames: ['result'], registers });
+    this.events = new client.Counter({
+      name: 'attestd_hook_events_total',
+      help: 'Registry hook events received, by source and outcome (accepted, ignored, duplicate)',
+      labelNames: ['source', 'outcome'],
+      registers,
+    });
+    this.signings = new client.Counter({
+      name: 'attestd_hook_signings_total',
+      help: 'Signing attempts of the hook outbox, by result (signed, retry, failed)',
+      labelNames: ['result'],
+      registers,
+    });
     this.latency = new client.Histogram({
       name: 'attestd_hook_sign_latency_seconds',
       help: 'Time from accepting a push to its attestation',
@@ -19,7 +29,14 @@ export class HookMetrics {
       registers,
     });
     const self = this;
-    new client.Gauge({ name: 'attestd_hook_backlog', help: 'Signings waiting in the hook outbox (PENDING)', registers, collect() { this.set(self.pending); } });
+    new client.Gauge({
+      name: 'attestd_hook_backlog',
+      help: 'Signings waiting in the hook outbox (PENDING)',
+      registers,
+      collect() {
+        this.set(self.pending);
+      },
+    });
   }
 
   received(source: string, r: { accepted: number; ignored: number; duplicates: number }): void {

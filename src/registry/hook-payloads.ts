@@ -39,7 +39,10 @@ export interface RegistryEvent {
 /** Reads a hook payload into events; a payload of the wrong shape as a whole is INVALID_ARGUMENT. */
 export function parseHookPayload(source: HookSource, payload: JsonObject, registryParam: string): RegistryEvent[] {
   if (JSON.stringify(payload).length > MAX_PAYLOAD_CHARS) {
-    throw new ApiError('RESOURCE_EXHAUSTED', `a ${source} hook payload may be at most ${MAX_PAYLOAD_CHARS} bytes of JSON; registries send one small envelope per event`);
+    throw new ApiError(
+      'RESOURCE_EXHAUSTED',
+      `a ${source} hook payload may be at most ${MAX_PAYLOAD_CHARS} bytes of JSON; registries send one small envelope per event`,
+    );
   }
   const events = (() => {
     switch (source) {
@@ -54,7 +57,10 @@ export function parseHookPayload(source: HookSource, payload: JsonObject, regist
     }
   })();
   if (events.length > MAX_EVENTS_PER_PAYLOAD) {
-    throw new ApiError('RESOURCE_EXHAUSTED', `a ${source} hook payload may carry at most ${MAX_EVENTS_PER_PAYLOAD} events, got ${events.length}`);
+    throw new ApiError(
+      'RESOURCE_EXHAUSTED',
+      `a ${source} hook payload may carry at most ${MAX_EVENTS_PER_PAYLOAD} events, got ${events.length}`,
+    );
   }
   return events;
 }
@@ -62,7 +68,9 @@ export function parseHookPayload(source: HookSource, payload: JsonObject, regist
 /** CNCF Distribution: {"events": [{id, action, target: {mediaType, digest, repository, url, tag}, request: {host}}]}. */
 function distribution(payload: JsonObject): RegistryEvent[] {
   if (!Array.isArray(payload.events)) {
-    throw invalidArgument('a distribution notification envelope must be {"events": [...]} (application/vnd.docker.distribution.events.v1+json)');
+    throw invalidArgument(
+      'a distribution notification envelope must be {"events": [...]} (application/vnd.docker.distribution.events.v1+json)',
+    );
   }
   return payload.events.map((raw) => {
     const e = object(raw);
@@ -71,10 +79,24 @@ function distribution(payload: JsonObject): RegistryEvent[] {
     const action = text(e.action, 64);
     const mediaType = text(target.mediaType, 255);
     const registry = (text(request.host, 255) || hostOf(text(target.url, 2048))).toLowerCase();
-    const base = { eventId: eventIdOf(e.id, raw), action, mediaType, registry, repository: text(target.repository, 255), digest: text(target.digest, 200), tag: text(target.tag, 128) };
+    const base = {
+      eventId: eventIdOf(e.id, raw),
+      action,
+      mediaType,
+      registry,
+      repository: text(target.repository, 255),
+      digest: text(target.digest, 200),
+      tag: text(target.tag, 128),
+    };
     if (action !== 'push') return { ...base, ignore: `action "${action || '(none)'}" is not signed: only manifest pushes are` };
     if (!MANIFEST_MEDIA_TYPES.has(mediaType)) {
-      return { ...base, ignore: mediaType === 'application/octet-stream' || mediaType === '' ? 'blob push: only manifest pushes are signed' : `media type "${mediaType}" is not a manifest or index type` };
+      return {
+        ...base,
+        ignore:
+          mediaType === 'application/octet-stream' || mediaType === ''
+            ? 'blob push: only manifest pushes are signed'
+            : `media type "${mediaType}" is not a manifest or index type`,
+      };
     }
     return checkPush(base);
   });
@@ -94,12 +116,35 @@ function harbor(payload: JsonObject): RegistryEvent[] {
     const registry = url.includes('/') ? url.slice(0, url.indexOf('/')).toLowerCase() : '';
     const digest = text(r.digest, 200);
     const tag = text(r.tag, 128);
-    const base = { eventId: contentId('harbor', type, occurAt, repository, digest, tag), action: type, mediaType: '', registry, repository, digest, tag };
-    if (type !== 'PUSH_ARTIFACT') return { ...base, ignore: `Harbor event type "${type || '(none)'}" is not signed: only PUSH_ARTIFACT is` };
+    const base = {
+      eventId: contentId('harbor', type, occurAt, repository, digest, tag),
+      action: type,
+      mediaType: '',
+      registry,
+      repository,
+      digest,
+      tag,
+    };
+    if (type !== 'PUSH_ARTIFACT')
+      return { ...base, ignore: `Harbor event type "${type || '(none)'}" is not signed: only PUSH_ARTIFACT is` };
     return checkPush(base);
   });
   if (events.length > 0) return events;
-  return [{ eventId: contentId('harbor', JSON.stringify(payload)), action: type, mediaType: '', registry: '', repository, digest: '', tag: '', ignore: type === 'PUSH_ARTIFACT' ? 'Harbor event names no artifact (event_data.resources is empty)' : `Harbor event type "${type || '(none)'}" is not signed: only PUSH_ARTIFACT is` }];
+  return [
+    {
+      eventId: contentId('harbor', JSON.stringify(payload)),
+      action: type,
+      mediaType: '',
+      registry: '',
+      repository,
+      digest: '',
+      tag: '',
+      ignore:
+        type === 'PUSH_ARTIFACT'
+          ? 'Harbor event names no artifact (event_data.resources is empty)'
+          : `Harbor event type "${type || '(none)'}" is not signed: only PUSH_ARTIFACT is`,
+    },
+  ];
 }
 
 /** Alibaba Container Registry: {"push_data": {digest, tag, pushed_at}, "repository": {repo_full_name}}; no registry host. */
@@ -124,14 +169,16 @@ function acr(payload: JsonObject, registryParam: string): RegistryEvent {
 
 /** {"images": ["host/ns/repo@sha256:…", …]}: one event per image. */
 function generic(payload: JsonObject): RegistryEvent[] {
-  if (!Array.isArray(payload.images)) throw invalidArgument('a generic hook payload must be {"images": ["host/namespace/repo@sha256:<64 hex>", ...]}');
+  if (!Array.isArray(payload.images))
+    throw invalidArgument('a generic hook payload must be {"images": ["host/namespace/repo@sha256:<64 hex>", ...]}');
   return payload.images.map((raw) => {
     const image = typeof raw === 'string' ? raw : JSON.stringify(raw);
     const base = { eventId: contentId('generic', image), action: 'push', mediaType: '', registry: '', repository: '', digest: '', tag: '' };
     if (typeof raw !== 'string') return { ...base, ignore: 'not a string: images must be "host/namespace/repo@sha256:<64 hex>"' };
     try {
       const ref = parseImageReference(raw);
-      if (!ref.digest) return { ...base, ignore: `image ${JSON.stringify(raw.slice(0, 200))} has no digest: only images by digest are signed` };
+      if (!ref.digest)
+        return { ...base, ignore: `image ${JSON.stringify(raw.slice(0, 200))} has no digest: only images by digest are signed` };
       return { ...base, registry: ref.registry, repository: ref.repository, digest: ref.digest, tag: ref.tag ?? '' };
     } catch (err) {
       return { ...base, ignore: (err as Error).message };
@@ -154,7 +201,8 @@ export function checkPush(e: RegistryEvent, registryMayComeFromRule = false): Re
   }
   try {
     const ref = parseImageReference(`${e.registry}/${e.repository}@${e.digest}`);
-    if (ref.repository !== e.repository) return { ...e, ignore: `repository "${e.repository}" is not a full repository path on ${e.registry}` };
+    if (ref.repository !== e.repository)
+      return { ...e, ignore: `repository "${e.repository}" is not a full repository path on ${e.registry}` };
   } catch (err) {
     return { ...e, ignore: (err as Error).message };
   }

@@ -23,7 +23,12 @@ export interface HookResult {
   events: JsonObject[];
 }
 
-const METHODS: Readonly<Record<HookSource, string>> = { distribution: 'DistributionHook', harbor: 'HarborHook', acr: 'AcrHook', generic: 'GenericHook' };
+const METHODS: Readonly<Record<HookSource, string>> = {
+  distribution: 'DistributionHook',
+  harbor: 'HarborHook',
+  acr: 'AcrHook',
+  generic: 'GenericHook',
+};
 
 /**
  * Receives registry events: manifest pushes covered by enabled signing rules go to the signing outbox,
@@ -80,14 +85,30 @@ export class HookService {
           // Two rules naming one witness sign once; the event shows the first rule.
           if (witnesses.has(rule.witnessId)) continue;
           witnesses.add(rule.witnessId);
-          const signingId = await stores.hooks.enqueue({ projectId, witnessId: rule.witnessId, registry: event.registry, repository: event.repository, digest: event.digest, actor, createTime: now });
+          const signingId = await stores.hooks.enqueue({
+            projectId,
+            witnessId: rule.witnessId,
+            registry: event.registry,
+            repository: event.repository,
+            digest: event.digest,
+            actor,
+            createTime: now,
+          });
           rows.push({ ...base, hookEventId: newId(), ruleId: rule.ruleId, witnessId: rule.witnessId, signingId, reason: '' });
           out.accepted++;
         }
       }
       await stores.hooks.insertEvents(rows);
-      if (out.accepted > 0) await this.changes.record(stores, ctx, METHODS[source], `projects/${projectId}/hookEvents/${rows.find((r) => r.signingId)!.hookEventId}`);
-      out.events = rows.map((r) => hookEventView(r, r.signingId ? { status: 'PENDING', attempts: 0, reason: '', occurrence: '', updateTime: now } : undefined));
+      if (out.accepted > 0)
+        await this.changes.record(
+          stores,
+          ctx,
+          METHODS[source],
+          `projects/${projectId}/hookEvents/${rows.find((r) => r.signingId)!.hookEventId}`,
+        );
+      out.events = rows.map((r) =>
+        hookEventView(r, r.signingId ? { status: 'PENDING', attempts: 0, reason: '', occurrence: '', updateTime: now } : undefined),
+      );
       return out;
     });
     this.metrics?.received(source, result);
@@ -105,11 +126,14 @@ export class HookService {
 /** Every enabled rule covering the event: same registry host, namespace = first path segment, rest matches. */
 export function matchingRules(rules: readonly SigningRuleRecord[], e: RegistryEvent): SigningRuleRecord[] {
   const { namespace, rest } = splitRepository(e.repository);
-  return rules.filter((r) => r.enabled && r.registry === e.registry && r.namespace === namespace && repositoryMatches(r.repositories, rest));
+  return rules.filter(
+    (r) => r.enabled && r.registry === e.registry && r.namespace === namespace && repositoryMatches(r.repositories, rest),
+  );
 }
 
 function noRuleReason(e: RegistryEvent): string {
-  if (e.registry === '') return `the payload names no registry host and no enabled signing rule names one for namespace "${splitRepository(e.repository).namespace}": pass ?registry=host:port`;
+  if (e.registry === '')
+    return `the payload names no registry host and no enabled signing rule names one for namespace "${splitRepository(e.repository).namespace}": pass ?registry=host:port`;
   return `no enabled signing rule covers ${e.registry}/${e.repository}`;
 }
 

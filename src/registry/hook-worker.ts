@@ -126,7 +126,10 @@ export class HookWorker {
       })),
     );
     const names = occurrences.map((o) => String(o.name));
-    await stores.hooks.markSigned(jobs.map((job, i) => ({ signingId: job.signingId, occurrence: names[i]! })), this.clock.now());
+    await stores.hooks.markSigned(
+      jobs.map((job, i) => ({ signingId: job.signingId, occurrence: names[i]! })),
+      this.clock.now(),
+    );
     return names;
   }
 
@@ -168,7 +171,8 @@ export class HookWorker {
         failures++;
         this.logger.warn({ err: (err as Error).message, failures }, 'hook worker cannot reach the outbox; backing off');
       }
-      if (!worked && !this.stopping) await this.sleep(failures > 0 ? Math.min(30_000, this.pollMs * 2 ** Math.min(failures, 5)) : this.pollMs);
+      if (!worked && !this.stopping)
+        await this.sleep(failures > 0 ? Math.min(30_000, this.pollMs * 2 ** Math.min(failures, 5)) : this.pollMs);
     }
   }
 

@@ -11,7 +11,9 @@ const NAMESPACE = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 /** Checks a rule's repository glob: repository-path characters plus `*` (one segment) and `**` (any depth). */
 export function checkRepositoryPattern(pattern: string, field: string): string {
   if (!PATTERN.test(pattern) || /\*{3,}/.test(pattern) || pattern.startsWith('/') || pattern.endsWith('/')) {
-    throw invalidArgument(`${field} ${quote(pattern)} must be a repository glob below the namespace, e.g. "*" (all), "alpine", "team-*" or "apps/**"`);
+    throw invalidArgument(
+      `${field} ${quote(pattern)} must be a repository glob below the namespace, e.g. "*" (all), "alpine", "team-*" or "apps/**"`,
+    );
   }
   return pattern;
 }

@@ -49,7 +49,12 @@ export class SigningRuleService {
     return (await this.require(this.uow.stores, r)).body;
   }
 
-  async list(ctx: RequestContext, parent: string, pageSize: number, pageToken: string | undefined): Promise<{ signingRules: JsonObject[]; nextPageToken: string }> {
+  async list(
+    ctx: RequestContext,
+    parent: string,
+    pageSize: number,
+    pageToken: string | undefined,
+  ): Promise<{ signingRules: JsonObject[]; nextPageToken: string }> {
     const projectId = parseProjectName(parent, 'parent');
     this.access.check(ctx, 'signingRules.list', projectId);
     const page = await this.uow.stores.signingRules.list(projectId, pageSize, pageToken);
@@ -89,7 +94,10 @@ export class SigningRuleService {
 
 /** Checks a registry host[:port] as clients push to it; returns it in lower case. */
 export function checkRegistryHost(registry: string, field: string): string {
-  const bad = () => invalidArgument(`${field} must be a registry host with its port if any, e.g. "127.0.0.1:5000" or "registry.example.com", got ${quote(registry)}`);
+  const bad = () =>
+    invalidArgument(
+      `${field} must be a registry host with its port if any, e.g. "127.0.0.1:5000" or "registry.example.com", got ${quote(registry)}`,
+    );
   if (registry === '' || registry.includes('/') || registry.length > 253) throw bad();
   let parsed;
   try {
@@ -111,12 +119,16 @@ function normalize(r: SigningRuleName, input: JsonObject, revision: number, crea
     throw invalidArgument('signingRule.namespace is required: the first path segment of the repositories it covers, e.g. "kritis-demo"');
   }
   const namespace = checkRegistryNamespace(input.namespace, 'signingRule.namespace');
-  const repositories = checkRepositoryPattern(typeof input.repositories === 'string' && input.repositories !== '' ? input.repositories : ALL_REPOSITORIES, 'signingRule.repositories');
+  const repositories = checkRepositoryPattern(
+    typeof input.repositories === 'string' && input.repositories !== '' ? input.repositories : ALL_REPOSITORIES,
+    'signingRule.repositories',
+  );
   if (typeof input.witness !== 'string' || input.witness === '') {
     throw invalidArgument('signingRule.witness is required: the witness that signs, e.g. "projects/p/witnesses/qa"');
   }
   const w = parseWitnessName(input.witness, 'signingRule.witness');
-  if (w.projectId !== r.projectId) throw invalidArgument(`signingRule.witness ${input.witness} is in another project; a rule uses a witness of its own project`);
+  if (w.projectId !== r.projectId)
+    throw invalidArgument(`signingRule.witness ${input.witness} is in another project; a rule uses a witness of its own project`);
   const description = typeof input.description === 'string' ? input.description : '';
   if (description.length > 4096) throw invalidArgument('signingRule.description must be at most 4096 characters');
   const body: JsonObject = {
@@ -131,9 +143,21 @@ function normalize(r: SigningRuleName, input: JsonObject, revision: number, crea
     createTime,
     updateTime,
   };
-  return { ...r, registry, namespace, repositories, witnessId: w.witnessId, enabled: body.enabled as boolean, revision, body, createTime, updateTime };
+  return {
+    ...r,
+    registry,
+    namespace,
+    repositories,
+    witnessId: w.witnessId,
+    enabled: body.enabled as boolean,
+    revision,
+    body,
+    createTime,
+    updateTime,
+  };
 }
 
 async function requireWitness(stores: Stores, record: SigningRuleRecord): Promise<void> {
-  if (!(await stores.witnesses.get(record.projectId, record.witnessId))) throw notFound(`witness ${String(record.body.witness)} does not exist`);
+  if (!(await stores.witnesses.get(record.projectId, record.witnessId)))
+    throw notFound(`witness ${String(record.body.witness)} does not exist`);
 }

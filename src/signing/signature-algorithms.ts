@@ -79,7 +79,9 @@ function misfit(key: crypto.KeyObject, algorithm: SignatureAlgorithm): string | 
   }
   if (shape.kind === 'ec') return `${algorithm.name} needs an RSA key, got EC`;
   if (shape.kind === 'rsa-pss' && algorithm.scheme === 'RSA_PKCS1') return `${algorithm.name} cannot use an RSA-PSS-only key`;
-  return shape.bits === algorithm.keyBits ? undefined : `${algorithm.name} needs a ${algorithm.keyBits}-bit RSA key, got ${shape.bits} bits`;
+  return shape.bits === algorithm.keyBits
+    ? undefined
+    : `${algorithm.name} needs a ${algorithm.keyBits}-bit RSA key, got ${shape.bits} bits`;
 }
 
 /** Throws INVALID_ARGUMENT unless the key matches the algorithm (type, curve, RSA size): check external keys when they are registered. */
@@ -151,12 +153,7 @@ function attempts(key: crypto.KeyObject, algorithm: SignatureAlgorithm | undefin
  * without one, SHA-256 and SHA-512 are tried for RSA and the curve's hash for EC. ECDSA accepts DER and raw r||s.
  * Never throws: garbage, truncated or mismatched input gives false.
  */
-export function verifySignature(input: {
-  publicKey: crypto.KeyObject;
-  algorithm?: string;
-  data: Buffer;
-  signature: Buffer;
-}): boolean {
+export function verifySignature(input: { publicKey: crypto.KeyObject; algorithm?: string; data: Buffer; signature: Buffer }): boolean {
   try {
     const algorithm = input.algorithm === undefined ? undefined : SIGNATURE_ALGORITHMS.get(input.algorithm);
     if (input.algorithm !== undefined && algorithm === undefined) return false;

@@ -13,13 +13,7 @@ import { verifySignature } from './signature-algorithms';
 
 /** Why an image is not verified, most specific first in {@link REASON_PRIORITY}. */
 export type VerificationFailureReason =
-  | 'NOT_ATTESTED'
-  | 'BAD_SIGNATURE'
-  | 'UNKNOWN_KEY'
-  | 'DISABLED_KEY'
-  | 'IDENTITY_MISMATCH'
-  | 'DIGEST_MISMATCH'
-  | 'MALFORMED_PAYLOAD';
+  'NOT_ATTESTED' | 'BAD_SIGNATURE' | 'UNKNOWN_KEY' | 'DISABLED_KEY' | 'IDENTITY_MISMATCH' | 'DIGEST_MISMATCH' | 'MALFORMED_PAYLOAD';
 
 /** A witness key as verification sees it; `keyId` is what occurrences put in `signatures[].publicKeyId`. */
 export interface VerificationKey {
@@ -40,8 +34,7 @@ export interface CandidateOccurrence {
 }
 
 export type VerificationResult =
-  | { verified: true; occurrence: string; keyId: string }
-  | { verified: false; reason: VerificationFailureReason; message: string };
+  { verified: true; occurrence: string; keyId: string } | { verified: false; reason: VerificationFailureReason; message: string };
 
 /** Higher wins when several occurrences fail for different reasons. */
 const REASON_PRIORITY: Readonly<Record<VerificationFailureReason, number>> = {
@@ -122,9 +115,9 @@ function verifyOccurrence(
       continue;
     }
     const signature = (sig.signature ?? '').length <= MAX_SIGNATURE_CHARS ? decodeBase64(sig.signature ?? '') : undefined;
-    const good = signature !== undefined && enabled.some((k) =>
-      verifySignature({ publicKey: k.publicKey, algorithm: k.algorithm, data: payload, signature }),
-    );
+    const good =
+      signature !== undefined &&
+      enabled.some((k) => verifySignature({ publicKey: k.publicKey, algorithm: k.algorithm, data: payload, signature }));
     if (!good) {
       note({ reason: 'BAD_SIGNATURE', message: `${where}: the signature by key ${keyId} does not verify over the stored payload` });
       continue;

@@ -54,18 +54,12 @@ export const MIGRATIONS_DIR = path.join(__dirname, '..', '..', 'migrations');
 
 /** Applies every pending migration; safe to run from several processes at once (knex takes a lock). */
 export async function migrateLatest(knex: Knex): Promise<string[]> {
-  const [, applied] = (await knex.migrate.latest({ directory: MIGRATIONS_DIR, loadExtensions: ['.js'] })) as [
-    number,
-    string[],
-  ];
+  const [, applied] = (await knex.migrate.latest({ directory: MIGRATIONS_DIR, loadExtensions: ['.js'] })) as [number, string[]];
   return applied;
 }
 
 /** True when every migration shipped with this build has been applied. */
 export async function isMigrated(knex: Knex): Promise<boolean> {
-  const [, pending] = (await knex.migrate.list({ directory: MIGRATIONS_DIR, loadExtensions: ['.js'] })) as [
-    unknown[],
-    unknown[],
-  ];
+  const [, pending] = (await knex.migrate.list({ directory: MIGRATIONS_DIR, loadExtensions: ['.js'] })) as [unknown[], unknown[]];
   return pending.length === 0;
 }

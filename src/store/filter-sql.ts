@@ -84,7 +84,10 @@ function comparison(expr: FilterComparison, field: FilterField, bindings: unknow
   }
   if (!OPS_BY_TYPE[type].includes(op)) {
     const allowed = OPS_BY_TYPE[type].join(' ');
-    throw filterError(expr.at.op, `operator "${op}" is not supported for ${type} field "${expr.field}"; use ${allowed} (or ":*" to test presence)`);
+    throw filterError(
+      expr.at.op,
+      `operator "${op}" is not supported for ${type} field "${expr.field}"; use ${allowed} (or ":*" to test presence)`,
+    );
   }
   const sqlOp = SQL_OPS[op as Exclude<FilterOperator, ':'>];
   if (type === 'string') return stringComparison(expr, col, bindings);
@@ -116,7 +119,10 @@ function stringComparison(expr: FilterComparison, col: string, bindings: unknown
     return `${col} LIKE ? ESCAPE '\\'`;
   }
   if (wildcard && op !== '=' && op !== '!=') {
-    throw filterError(expr.at.value, `a trailing "*" (prefix match) only works with =, != and :; to compare with a literal star, quote the value and write \\*`);
+    throw filterError(
+      expr.at.value,
+      `a trailing "*" (prefix match) only works with =, != and :; to compare with a literal star, quote the value and write \\*`,
+    );
   }
   if (wildcard) {
     bindings.push(`${escapeLike(text)}%`);

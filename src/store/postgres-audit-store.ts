@@ -105,11 +105,12 @@ export class PostgresAuditStore implements AuditStore {
       )
     ).rows;
     if (pending.length === 0) return { events: 0, changes: 0 };
-    const chained = chainAfter(
-      head,
-      pending.map(toUnchained),
+    const chained = chainAfter(head, pending.map(toUnchained));
+    await this.writeChained(
+      projectId,
+      chained,
+      pending.map((r) => r.event_id),
     );
-    await this.writeChained(projectId, chained, pending.map((r) => r.event_id));
     return { events: chained.length, changes: chained.filter((e) => e.kind === 'change').length };
   }
 
@@ -121,7 +122,9 @@ export class PostgresAuditStore implements AuditStore {
   async appendChained(events: readonly NewAuditEvent[]): Promise<void> {
     for (const projectId of [...new Set(events.map((e) => e.projectId))].sort()) {
       const head = await this.lockHead(projectId);
-      const own = events.filter((e) => e.projectId === projectId).map((e) => ({ ...e, eventId: newId(), time: new Date(e.time).toISOString() }));
+      const own = events
+        .filter((e) => e.projectId === projectId)
+        .map((e) => ({ ...e, eventId: newId(), time: new Date(e.time).toISOString() }));
       await this.writeChained(projectId, chainAfter(head, own), []);
     }
   }
@@ -185,30 +188,43 @@ export class PostgresAuditStore implements AuditStore {
       q.whereRaw(`(${sql})`, bindings as Knex.RawBinding[]);
     }
     if (after !== undefined) q.where('seq', '>', after);
-    const rows: Row[] = await q.select('*').orderBy('seq', 'asc').limit(query.pageSize + 1);
+    const rows: Row[] = await q
+      .select('*')
+      .orderBy('seq', 'asc')
+      .limit(query.pageSize + 1);
     const more = rows.length > query.pageSize;
     const items = (more ? rows.slice(0, query.pageSize) : rows).map(toEvent);
     return { items, nextPageToken: more ? this.tokens.encode(scope, String(items[items.length - 1]!.seq)) : '' };
   }
 
   inSnapshot<T>(work: (store: AuditStore) => Promise<T>): Promise<T> {
-    return this.db.transaction((trx) => work(new PostgresAuditStore(trx, this.tokens)), { isolationLevel: 'repeatable read', readOnly: true });
+    return this.db.transaction((trx) => work(new PostgresAuditStore(trx, this.tokens)), {
+      isolationLevel: 'repeatable read',
+      readOnly: true,
+    });
   }
 
   async heads(): Promise<ChainHead[]> {
-    const rows: { project_id: string; seq: string; hash: string }[] = await this.db('audit_chain_heads').select('project_id', 'seq', 'hash').orderBy('project_id');
+    const rows: { project_id: string; seq: string; hash: string }[] = await this.db('audit_chain_heads')
+      .select('project_id', 'seq', 'hash')
+      .orderBy('project_id');
     return rows.map((r) => ({ projectId: r.project_id, seq: Number(r.seq), hash: r.hash }));
   }
 
   async chains(): Promise<string[]> {
-    const rows: { project_id: string }[] = await this.db.raw(
-      'SELECT project_id FROM audit_chain_heads UNION SELECT DISTINCT project_id FROM audit_events ORDER BY 1',
-    ).then((r: { rows: { project_id: string }[] }) => r.rows);
+    const rows: { project_id: string }[] = await this.db
+      .raw('SELECT project_id FROM audit_chain_heads UNION SELECT DISTINCT project_id FROM audit_events ORDER BY 1')
+      .then((r: { rows: { project_id: string }[] }) => r.rows);
     return rows.map((r) => r.project_id);
   }
 
   async chainSlice(projectId: string, after: number, limit: number): Promise<AuditEvent[]> {
-    const rows: Row[] = await this.db<Row>('audit_events').where('project_id', projectId).where('seq', '>', after).orderBy('seq').limit(limit).select('*');
+    const rows: Row[] = await this.db<Row>('audit_events')
+      .where('project_id', projectId)
+      .where('seq', '>', after)
+      .orderBy('seq')
+      .limit(limit)
+      .select('*');
     return rows.map(toEvent);
   }
 

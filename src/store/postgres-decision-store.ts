@@ -41,7 +41,13 @@ export class PostgresDecisionStore implements DecisionStore {
 
   async list(projectId: string, query: ListQuery): Promise<Page<JsonObject>> {
     const base = this.db('decisions').where('project_id', projectId).select('decision_id', 'body');
-    const req = { keyColumn: 'decision_id', scope: `decisions|${projectId}`, pageSize: query.pageSize, pageToken: query.pageToken, filter: { query, fields: FIELDS } };
+    const req = {
+      keyColumn: 'decision_id',
+      scope: `decisions|${projectId}`,
+      pageSize: query.pageSize,
+      pageToken: query.pageToken,
+      filter: { query, fields: FIELDS },
+    };
     return keysetPage(this.tokens, base, req, (r: { body: JsonObject }) => r.body);
   }
 }

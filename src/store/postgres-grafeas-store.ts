@@ -51,7 +51,8 @@ export class PostgresGrafeasStore implements GrafeasStore {
       )
     ).rows;
     const kinds = new Map<string, string>();
-    for (const r of rows) if (r.project_id !== null && r.note_id !== null) kinds.set(noteName({ projectId: r.project_id, noteId: r.note_id }), r.kind!);
+    for (const r of rows)
+      if (r.project_id !== null && r.note_id !== null) kinds.set(noteName({ projectId: r.project_id, noteId: r.note_id }), r.kind!);
     return { projectExists: rows[0]?.project_exists === true, kinds };
   }
 
@@ -115,9 +116,7 @@ export class PostgresGrafeasStore implements GrafeasStore {
   }
 
   async getOccurrence(name: OccurrenceName): Promise<Occurrence | undefined> {
-    const row = await this.db('occurrences')
-      .where({ occurrence_id: name.occurrenceId, project_id: name.projectId })
-      .first('body');
+    const row = await this.db('occurrences').where({ occurrence_id: name.occurrenceId, project_id: name.projectId }).first('body');
     return row?.body;
   }
 
@@ -126,11 +125,7 @@ export class PostgresGrafeasStore implements GrafeasStore {
     return this.page(base, 'occurrence_id', OCCURRENCE_FILTER_FIELDS, `occurrences|${projectId}`, query);
   }
 
-  listNoteOccurrences(
-    name: NoteName,
-    query: ListQuery,
-    projectIds: readonly string[] | undefined,
-  ): Promise<Page<Occurrence>> {
+  listNoteOccurrences(name: NoteName, query: ListQuery, projectIds: readonly string[] | undefined): Promise<Page<Occurrence>> {
     const base = this.db('occurrences').where({ note_project_id: name.projectId, note_id: name.noteId });
     if (projectIds) base.whereIn('project_id', [...projectIds]);
     const scope = `noteOccurrences|${noteName(name)}|${projectIds ? [...projectIds].sort().join(',') : '*'}`;
@@ -174,9 +169,7 @@ export class PostgresGrafeasStore implements GrafeasStore {
   }
 
   async deleteOccurrence(name: OccurrenceName): Promise<boolean> {
-    const n = await this.db('occurrences')
-      .where({ occurrence_id: name.occurrenceId, project_id: name.projectId })
-      .delete();
+    const n = await this.db('occurrences').where({ occurrence_id: name.occurrenceId, project_id: name.projectId }).delete();
     return n > 0;
   }
 

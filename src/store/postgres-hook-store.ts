@@ -35,7 +35,13 @@ export class PostgresHookStore implements HookStore {
   }
 
   async enqueue(job: Omit<SigningJob, 'signingId' | 'attempts'>): Promise<string> {
-    const key = { project_id: job.projectId, witness_id: job.witnessId, registry: job.registry, repository: job.repository, digest: job.digest };
+    const key = {
+      project_id: job.projectId,
+      witness_id: job.witnessId,
+      registry: job.registry,
+      repository: job.repository,
+      digest: job.digest,
+    };
     const inserted: { signing_id: string }[] = await this.db('hook_signings')
       .insert({
         ...key,
@@ -54,9 +60,14 @@ export class PostgresHookStore implements HookStore {
     const existing: { signing_id: string; status: string } = await this.db('hook_signings').where(key).first('signing_id', 'status');
     if (existing.status === 'FAILED') {
       // A new push of an image whose signing failed for good tries again.
-      await this.db('hook_signings')
-        .where({ signing_id: existing.signing_id, status: 'FAILED' })
-        .update({ status: 'PENDING', attempts: 0, next_attempt_time: job.createTime, reason: '', actor: job.actor, update_time: job.createTime });
+      await this.db('hook_signings').where({ signing_id: existing.signing_id, status: 'FAILED' }).update({
+        status: 'PENDING',
+        attempts: 0,
+        next_attempt_time: job.createTime,
+        reason: '',
+        actor: job.actor,
+        update_time: job.createTime,
+      });
     }
     return existing.signing_id;
   }
@@ -135,7 +146,9 @@ export class PostgresHookStore implements HookStore {
         'e.*',
         this.db.raw(`CASE WHEN e.signing_id IS NULL THEN 'IGNORED' ELSE s.status END AS status`),
         this.db.raw(`CASE WHEN e.witness_id = '' THEN '' ELSE 'projects/' || e.project_id || '/witnesses/' || e.witness_id END AS witness`),
-        this.db.raw(`CASE WHEN e.rule_id = '' THEN '' ELSE 'projects/' || e.project_id || '/signingRules/' || e.rule_id END AS signing_rule`),
+        this.db.raw(
+          `CASE WHEN e.rule_id = '' THEN '' ELSE 'projects/' || e.project_id || '/signingRules/' || e.rule_id END AS signing_rule`,
+        ),
         's.status as s_status',
         's.attempts as s_attempts',
         's.reason as s_reason',
@@ -150,7 +163,10 @@ export class PostgresHookStore implements HookStore {
     }
     if (after !== undefined) q.where('hook_event_id', '>', after);
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const rows: any[] = await q.select('*').orderBy('hook_event_id').limit(query.pageSize + 1);
+    const rows: any[] = await q
+      .select('*')
+      .orderBy('hook_event_id')
+      .limit(query.pageSize + 1);
     const more = rows.length > query.pageSize;
     const items = (more ? rows.slice(0, query.pageSize) : rows).map((r) => {
       const row: HookEventRow = {
@@ -169,7 +185,13 @@ export class PostgresHookStore implements HookStore {
         receiveTime: new Date(r.receive_time).toISOString(),
       };
       const signing: SigningState | undefined = r.signing_id
-        ? { status: r.s_status, attempts: Number(r.s_attempts), reason: r.s_reason, occurrence: r.s_occurrence, updateTime: new Date(r.s_update_time).toISOString() }
+        ? {
+            status: r.s_status,
+            attempts: Number(r.s_attempts),
+            reason: r.s_reason,
+            occurrence: r.s_occurrence,
+            updateTime: new Date(r.s_update_time).toISOString(),
+          }
         : undefined;
       return hookEventView(row, signing);
     });

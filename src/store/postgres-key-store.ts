@@ -3,7 +3,18 @@ import type { KeyRecord, KeyState, KeyStore, KeyVersionRecord, SigningMaterial }
 import { keysetPage, plainPage } from './keyset-page';
 import type { PageTokens } from './page-token';
 
-const KEY_COLUMNS = ['project_id', 'key_id', 'key_spec', 'purpose', 'algorithm', 'description', 'state', 'primary_version', 'create_time', 'update_time'];
+const KEY_COLUMNS = [
+  'project_id',
+  'key_id',
+  'key_spec',
+  'purpose',
+  'algorithm',
+  'description',
+  'state',
+  'primary_version',
+  'create_time',
+  'update_time',
+];
 const PUBLIC_VERSION_COLUMNS = ['project_id', 'key_id', 'version', 'algorithm', 'public_key_pem', 'create_time'];
 
 /** Keys and key versions in Postgres. Only signingMaterial() reads the sealed private parts. */
@@ -33,18 +44,26 @@ export class PostgresKeyStore implements KeyStore {
   }
 
   async versions(projectId: string, keyId: string): Promise<KeyVersionRecord[]> {
-    const rows = await this.db('key_versions').where({ project_id: projectId, key_id: keyId }).select(PUBLIC_VERSION_COLUMNS).orderBy('version');
+    const rows = await this.db('key_versions')
+      .where({ project_id: projectId, key_id: keyId })
+      .select(PUBLIC_VERSION_COLUMNS)
+      .orderBy('version');
     return rows.map(toVersion);
   }
 
-  async versionsOf(keys: readonly { projectId: string; keyId: string }[]): Promise<Map<string, (KeyVersionRecord & { keyState: KeyState })[]>> {
+  async versionsOf(
+    keys: readonly { projectId: string; keyId: string }[],
+  ): Promise<Map<string, (KeyVersionRecord & { keyState: KeyState })[]>> {
     const result = new Map<string, (KeyVersionRecord & { keyState: KeyState })[]>();
     if (keys.length === 0) return result;
     const rows = await this.db('key_versions as v')
       .join('keys as k', function () {
         this.on('k.project_id', 'v.project_id').andOn('k.key_id', 'v.key_id');
       })
-      .whereIn(['v.project_id', 'v.key_id'], keys.map((k) => [k.projectId, k.keyId]))
+      .whereIn(
+        ['v.project_id', 'v.key_id'],
+        keys.map((k) => [k.projectId, k.keyId]),
+      )
       .select([...PUBLIC_VERSION_COLUMNS.map((c) => `v.${c}`), 'k.state as key_state'])
       .orderBy(['v.project_id', 'v.key_id', 'v.version']);
     for (const row of rows) {
@@ -114,5 +133,10 @@ function toKey(row: any): KeyRecord {
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 function toVersion(row: any): KeyVersionRecord {
-  return { version: row.version, algorithm: row.algorithm, publicKeyPem: row.public_key_pem, createTime: new Date(row.create_time).toISOString() };
+  return {
+    version: row.version,
+    algorithm: row.algorithm,
+    publicKeyPem: row.public_key_pem,
+    createTime: new Date(row.create_time).toISOString(),
+  };
 }

@@ -24,7 +24,11 @@ export class PostgresPolicyStore implements PolicyStore {
     return found ? toRecord(found) : undefined;
   }
 
-  async list(projectId: string, pageSize: number, pageToken: string | undefined): Promise<{ items: PolicyRecord[]; nextPageToken: string }> {
+  async list(
+    projectId: string,
+    pageSize: number,
+    pageToken: string | undefined,
+  ): Promise<{ items: PolicyRecord[]; nextPageToken: string }> {
     const base = this.db('policies').where({ project_id: projectId });
     return keysetPage(this.tokens, base, plainPage('policy_id', `policies|${projectId}`, pageSize, pageToken), toRecord);
   }

@@ -44,10 +44,10 @@ export class PostgresProjectStore implements ProjectStore {
         count('witnesses'),
         count('policies'),
         count('signing_rules'),
-        this.db.raw(
-          '(SELECT count(*) FROM occurrences WHERE note_project_id = ? AND project_id <> ?) AS foreign_references',
-          [projectId, projectId],
-        ),
+        this.db.raw('(SELECT count(*) FROM occurrences WHERE note_project_id = ? AND project_id <> ?) AS foreign_references', [
+          projectId,
+          projectId,
+        ]),
       )
       .first();
     return {
@@ -63,7 +63,19 @@ export class PostgresProjectStore implements ProjectStore {
 
   async deleteWithContents(projectId: string): Promise<boolean> {
     // Children before parents; policy_witnesses go with their policies (ON DELETE CASCADE).
-    for (const table of ['hook_events', 'hook_signings', 'hook_receipts', 'decisions', 'policies', 'signing_rules', 'occurrences', 'witnesses', 'notes', 'key_versions', 'keys']) {
+    for (const table of [
+      'hook_events',
+      'hook_signings',
+      'hook_receipts',
+      'decisions',
+      'policies',
+      'signing_rules',
+      'occurrences',
+      'witnesses',
+      'notes',
+      'key_versions',
+      'keys',
+    ]) {
       await this.db(table).where({ project_id: projectId }).delete();
     }
     const n = await this.db('projects').where({ project_id: projectId }).delete();

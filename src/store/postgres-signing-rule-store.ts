@@ -21,10 +21,17 @@ export class PostgresSigningRuleStore implements SigningRuleStore {
     return found ? toRecord(found) : undefined;
   }
 
-  async list(projectId: string, pageSize: number, pageToken: string | undefined): Promise<{ items: SigningRuleRecord[]; nextPageToken: string }> {
+  async list(
+    projectId: string,
+    pageSize: number,
+    pageToken: string | undefined,
+  ): Promise<{ items: SigningRuleRecord[]; nextPageToken: string }> {
     const scope = `signingRules|${projectId}`;
     const after = this.tokens.decode(scope, pageToken);
-    const q = this.db('signing_rules').where({ project_id: projectId }).orderBy('rule_id').limit(pageSize + 1);
+    const q = this.db('signing_rules')
+      .where({ project_id: projectId })
+      .orderBy('rule_id')
+      .limit(pageSize + 1);
     if (after !== undefined) q.where('rule_id', '>', after);
     const rows = await q;
     const more = rows.length > pageSize;

@@ -25,12 +25,19 @@ export class PostgresWitnessStore implements WitnessStore {
   async getMany(names: readonly { projectId: string; witnessId: string }[]): Promise<Map<string, WitnessRecord>> {
     const result = new Map<string, WitnessRecord>();
     if (names.length === 0) return result;
-    const rows = await this.db('witnesses').whereIn(['project_id', 'witness_id'], names.map((n) => [n.projectId, n.witnessId]));
+    const rows = await this.db('witnesses').whereIn(
+      ['project_id', 'witness_id'],
+      names.map((n) => [n.projectId, n.witnessId]),
+    );
     for (const r of rows.map(toRecord)) result.set(`projects/${r.projectId}/witnesses/${r.witnessId}`, r);
     return result;
   }
 
-  async list(projectId: string, pageSize: number, pageToken: string | undefined): Promise<{ items: WitnessRecord[]; nextPageToken: string }> {
+  async list(
+    projectId: string,
+    pageSize: number,
+    pageToken: string | undefined,
+  ): Promise<{ items: WitnessRecord[]; nextPageToken: string }> {
     const base = this.db('witnesses').where({ project_id: projectId });
     return keysetPage(this.tokens, base, plainPage('witness_id', `witnesses|${projectId}`, pageSize, pageToken), toRecord);
   }
@@ -48,7 +55,10 @@ export class PostgresWitnessStore implements WitnessStore {
       .where({ witness_project_id: projectId, witness_id: witnessId })
       .select(this.db.raw(`'projects/' || project_id || '/policies/' || policy_id AS name`))
       .unionAll((q) =>
-        q.from('signing_rules').where({ project_id: projectId, witness_id: witnessId }).select(this.db.raw(`'projects/' || project_id || '/signingRules/' || rule_id AS name`)),
+        q
+          .from('signing_rules')
+          .where({ project_id: projectId, witness_id: witnessId })
+          .select(this.db.raw(`'projects/' || project_id || '/signingRules/' || rule_id AS name`)),
       )
       .orderBy('name');
     return rows.map((r) => r.name);

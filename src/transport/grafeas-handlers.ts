@@ -5,7 +5,6 @@ import type { OccurrenceService } from '../grafeas/occurrence-service';
 import { obj, str } from './request-fields';
 import type { ServiceHandlers } from './rpc-handler';
 
-
 /** The 14 grafeas.v1.Grafeas RPCs over the note and occurrence services. */
 export function grafeasHandlers(notes: NoteService, occurrences: OccurrenceService): ServiceHandlers {
   return {

@@ -9,7 +9,14 @@ export function keyHandlers(keys: KeyService): ServiceHandlers {
     methods: {
       CreateKey: async (ctx, r) => {
         const k = obj(r.key);
-        return { ...(await keys.create(ctx, str(r.parent), str(r.keyId), { keySpec: optStr(k.keySpec), purpose: optStr(k.purpose), algorithm: optStr(k.algorithm), description: optStr(k.description) })) };
+        return {
+          ...(await keys.create(ctx, str(r.parent), str(r.keyId), {
+            keySpec: optStr(k.keySpec),
+            purpose: optStr(k.purpose),
+            algorithm: optStr(k.algorithm),
+            description: optStr(k.description),
+          })),
+        };
       },
       GetKey: async (ctx, r) => ({ ...(await keys.get(ctx, str(r.name))) }),
       ListKeys: async (ctx, r) => {

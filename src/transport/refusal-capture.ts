@@ -110,7 +110,16 @@ export class RefusalCapture {
 
   private noteCall(ctx: RequestContext, method: string, r: JsonObject, err: ApiError, actor: string): void {
     const resource = resourceOf(r);
-    this.log.note({ projectId: projectOf(resource), actor, method, resource, requestId: ctx.requestId, transport: ctx.transport, code: err.code, reason: err.message });
+    this.log.note({
+      projectId: projectOf(resource),
+      actor,
+      method,
+      resource,
+      requestId: ctx.requestId,
+      transport: ctx.transport,
+      code: err.code,
+      reason: err.message,
+    });
   }
 }
 
@@ -129,5 +138,9 @@ function resourceOfPath(path: string): string {
   } catch {
     // keep the raw path
   }
-  return p.replace(/^\/v1\//, '').replace(/^\//, '').replace(/:[A-Za-z]+$/, '').slice(0, 512);
+  return p
+    .replace(/^\/v1\//, '')
+    .replace(/^\//, '')
+    .replace(/:[A-Za-z]+$/, '')
+    .slice(0, 512);
 }

@@ -28,7 +28,8 @@ export interface TlsMaterial {
 export function loadTls(files: TlsFiles): TlsMaterial | undefined {
   const { tlsCertFile, tlsKeyFile, tlsClientCaFile } = files;
   if (!tlsCertFile && !tlsKeyFile) {
-    if (tlsClientCaFile) throw new Error('TLS_CLIENT_CA_FILE needs TLS_CERT_FILE and TLS_KEY_FILE: client certificates are only checked over TLS');
+    if (tlsClientCaFile)
+      throw new Error('TLS_CLIENT_CA_FILE needs TLS_CERT_FILE and TLS_KEY_FILE: client certificates are only checked over TLS');
     return undefined;
   }
   if (!tlsCertFile || !tlsKeyFile) {

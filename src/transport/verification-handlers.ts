@@ -12,7 +12,14 @@ export function verificationHandlers(verification: VerificationService, decision
     methods: {
       VerifyImages: async (ctx, r) => {
         const review = r.review ? (obj(r.review) as ReviewContext) : undefined;
-        const input = { cluster: str(r.cluster), namespace: str(r.namespace), images: strings(r.images), breakglass: r.breakglass === true, review, source: review ? ('admission' as const) : ('verifyImages' as const) };
+        const input = {
+          cluster: str(r.cluster),
+          namespace: str(r.namespace),
+          images: strings(r.images),
+          breakglass: r.breakglass === true,
+          review,
+          source: review ? ('admission' as const) : ('verifyImages' as const),
+        };
         return { ...(await verification.verify(ctx, str(r.parent), input)) };
       },
       ListDecisions: async (ctx, r) => {

@@ -92,24 +92,26 @@ export class DecisionRecorder {
       }
       // One bad decision (e.g. its project was just deleted) must not hold back the others.
       for (const p of batch) {
-        await this.writeBatch([p]).catch((e: Error) => this.logger.error({ decision: p.record.body.name, err: e.message }, 'decision could not be recorded'));
+        await this.writeBatch([p]).catch((e: Error) =>
+          this.logger.error({ decision: p.record.body.name, err: e.message }, 'decision could not be recorded'),
+        );
       }
     }
   }
 
   private async writeBatch(batch: Pending[]): Promise<void> {
     await this.uow.transaction(async (stores) => {
-        await stores.decisions.insert(batch.map((p) => p.record));
-        await this.audit.appendChainedEach(
-          stores,
-          batch.map((p) => ({
-            ctx: p.ctx,
-            kind: 'decision' as const,
-            method: p.record.source === 'admission' ? 'AdmissionReview' : 'VerifyImages',
-            resource: String(p.record.body.name),
-            details: { allowed: p.record.allowed, cluster: p.record.cluster, namespace: p.record.namespace },
-          })),
-        );
+      await stores.decisions.insert(batch.map((p) => p.record));
+      await this.audit.appendChainedEach(
+        stores,
+        batch.map((p) => ({
+          ctx: p.ctx,
+          kind: 'decision' as const,
+          method: p.record.source === 'admission' ? 'AdmissionReview' : 'VerifyImages',
+          resource: String(p.record.body.name),
+          details: { allowed: p.record.allowed, cluster: p.record.cluster, namespace: p.record.namespace },
+        })),
+      );
     });
   }
 }

@@ -46,7 +46,14 @@ export function evaluatePolicy(
 ): PolicyOutcome {
   const name = String(policy.body.name);
   if (allowlisted(policy, ref)) {
-    return { policy, pass: true, reason: 'ALLOWLISTED', message: `${ref.written} matches the allowlist of policy ${name}`, witnesses: [], occurrences: [] };
+    return {
+      policy,
+      pass: true,
+      reason: 'ALLOWLISTED',
+      message: `${ref.written} matches the allowlist of policy ${name}`,
+      witnesses: [],
+      occurrences: [],
+    };
   }
   if (ref.digest === undefined) {
     return {
@@ -72,7 +79,14 @@ export function evaluatePolicy(
   }
   const need = Number(policy.body.requiredWitnesses ?? 0) || policy.witnesses.length;
   if (witnesses.length >= need) {
-    return { policy, pass: true, reason: 'ATTESTED', message: `${ref.written} is attested by ${witnesses.join(', ')}`, witnesses, occurrences };
+    return {
+      policy,
+      pass: true,
+      reason: 'ATTESTED',
+      message: `${ref.written} is attested by ${witnesses.join(', ')}`,
+      witnesses,
+      occurrences,
+    };
   }
   const first = failures[0]!;
   if (witnesses.length > 0) {

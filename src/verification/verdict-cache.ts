@@ -34,12 +34,12 @@ export class VerdictCache<T> {
     if (hit !== undefined) return hit;
     const inFlight = this.loading.get(key);
     if (inFlight) return inFlight;
-    const p = load().then(
-      (value) => {
+    const p = load()
+      .then((value) => {
         this.set(key, value, positive(value));
         return value;
-      },
-    ).finally(() => this.loading.delete(key));
+      })
+      .finally(() => this.loading.delete(key));
     this.loading.set(key, p);
     return p;
   }

@@ -52,13 +52,18 @@ export class VerificationService {
     checkCluster(input.cluster, 'cluster');
     checkNamespace(input.namespace, 'namespace');
     if (input.images.length === 0) throw invalidArgument('images must list at least one image reference');
-    if (input.images.length > MAX_IMAGES) throw invalidArgument(`images lists ${input.images.length} images; at most ${MAX_IMAGES} per call`);
+    if (input.images.length > MAX_IMAGES)
+      throw invalidArgument(`images lists ${input.images.length} images; at most ${MAX_IMAGES} per call`);
     const useCache = this.options.cache && this.options.feedTrusted();
     const generation = this.feed.generation(projectId);
     const scope = `${projectId}|${input.cluster}|${input.namespace}|${generation}`;
 
     const policies = useCache
-      ? await this.policyCache.get(scope, () => this.uow.stores.policies.enabledFor(projectId, input.cluster, input.namespace), () => true)
+      ? await this.policyCache.get(
+          scope,
+          () => this.uow.stores.policies.enabledFor(projectId, input.cluster, input.namespace),
+          () => true,
+        )
       : await this.uow.stores.policies.enabledFor(projectId, input.cluster, input.namespace);
     const results: ImageResult[] = [];
     if (policies.length === 0) {
@@ -80,7 +85,15 @@ export class VerificationService {
       for (const [i, ref] of refs.entries()) {
         const image = input.images[i]!;
         if (ref instanceof Error) {
-          results.push({ image, allowed: false, reason: 'INVALID_REFERENCE', message: ref.message, policies: policies.map(nameOf), witnesses: [], occurrences: [] });
+          results.push({
+            image,
+            allowed: false,
+            reason: 'INVALID_REFERENCE',
+            message: ref.message,
+            policies: policies.map(nameOf),
+            witnesses: [],
+            occurrences: [],
+          });
           continue;
         }
         let verdict = fresh.get(ref);
@@ -124,7 +137,15 @@ export class VerificationService {
       byNote.set(String(o.noteName), list);
     }
     const out = new Map<ImageReference, ImageResult>();
-    for (const ref of refs) out.set(ref, combine(ref, policies.map((p) => evaluatePolicy(p, ref, evidence, byNote)), breakglass));
+    for (const ref of refs)
+      out.set(
+        ref,
+        combine(
+          ref,
+          policies.map((p) => evaluatePolicy(p, ref, evidence, byNote)),
+          breakglass,
+        ),
+      );
     void projectId;
     return out;
   }
@@ -141,14 +162,24 @@ function combine(ref: ImageReference, outcomes: readonly PolicyOutcome[], breakg
   if (enforced.length > 0) {
     const first = enforced[0]!;
     if (breakglass && enforced.every((o) => o.policy.body.breakglassAllowed === true)) {
-      return { ...base, allowed: true, reason: 'BREAKGLASS', message: `admitted by break-glass; otherwise denied by ${nameOf(first.policy)}: ${first.message}` };
+      return {
+        ...base,
+        allowed: true,
+        reason: 'BREAKGLASS',
+        message: `admitted by break-glass; otherwise denied by ${nameOf(first.policy)}: ${first.message}`,
+      };
     }
     const refused = breakglass ? ` (break-glass is not permitted by ${nameOf(first.policy)})` : '';
     return { ...base, allowed: false, reason: first.reason, message: `${first.message}${refused}` };
   }
   if (dryRun.length > 0) {
     const first = dryRun[0]!;
-    return { ...base, allowed: true, reason: 'DRY_RUN', message: `would be denied by dry-run policy ${nameOf(first.policy)} (${first.reason}): ${first.message}` };
+    return {
+      ...base,
+      allowed: true,
+      reason: 'DRY_RUN',
+      message: `would be denied by dry-run policy ${nameOf(first.policy)} (${first.reason}): ${first.message}`,
+    };
   }
   const reason = outcomes.every((o) => o.reason === 'ALLOWLISTED') ? 'ALLOWLISTED' : 'ATTESTED';
   return { ...base, allowed: true, reason, message: outcomes.find((o) => o.reason === reason)!.message };

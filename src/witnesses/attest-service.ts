@@ -60,11 +60,20 @@ export class AttestService {
       if (!signerKey) throw failedPrecondition(`witness ${key} has only external public keys; give it an attestd key to sign with`);
       witnesses.set(key, { record, sign: await this.keys.signer(stores, parseKeyName(signerKey)) });
     }
-    const targets = items.map((item) => ({ note: { projectId: item.witness.projectId, noteId: item.witness.witnessId }, uri: resourceUri(item.image) }));
+    const targets = items.map((item) => ({
+      note: { projectId: item.witness.projectId, noteId: item.witness.witnessId },
+      uri: resourceUri(item.image),
+    }));
     await stores.grafeas.lockNoteResources(targets);
     const existing = await stores.grafeas.findOccurrences(
-      unique(targets.map((t) => t.note), (n) => `${n.projectId}/${n.noteId}`),
-      unique(targets.map((t) => t.uri), (u) => u),
+      unique(
+        targets.map((t) => t.note),
+        (n) => `${n.projectId}/${n.noteId}`,
+      ),
+      unique(
+        targets.map((t) => t.uri),
+        (u) => u,
+      ),
     );
     const made = new Map<string, Occurrence>();
     const records: OccurrenceRecord[] = [];
@@ -80,7 +89,11 @@ export class AttestService {
         const candidates = existing.filter((o) => o.noteName === noteText && o.resourceUri === uri);
         if (candidates.length > 0) {
           witness.verifying ??= await this.witnesses.verifyingKeys(stores, witness.record);
-          const result = verifyAttestation({ image: item.image, keys: witness.verifying, occurrences: candidates as unknown as CandidateOccurrence[] });
+          const result = verifyAttestation({
+            image: item.image,
+            keys: witness.verifying,
+            occurrences: candidates as unknown as CandidateOccurrence[],
+          });
           if (result.verified) occurrence = candidates.find((o) => o.name === result.occurrence);
         }
       }
@@ -107,7 +120,17 @@ export class AttestService {
           createTime: now,
           updateTime: now,
         };
-        records.push({ projectId: item.witness.projectId, occurrenceId: id, resourceUri: uri, noteProjectId: note.projectId, noteId: note.noteId, kind: 'ATTESTATION', createTime: now, updateTime: now, body: occurrence });
+        records.push({
+          projectId: item.witness.projectId,
+          occurrenceId: id,
+          resourceUri: uri,
+          noteProjectId: note.projectId,
+          noteId: note.noteId,
+          kind: 'ATTESTATION',
+          createTime: now,
+          updateTime: now,
+          body: occurrence,
+        });
         changes.push({ ctx: item.ctx, method: 'Attest', resource: occName });
       }
       made.set(target, occurrence);

@@ -65,8 +65,11 @@ export class WitnessService {
         createTime: now,
         updateTime: now,
       };
-      const taken = await stores.grafeas.insertNotes([{ projectId, noteId: witnessId, kind: 'ATTESTATION', createTime: now, updateTime: now, body: note }]);
-      if (taken.length > 0) throw alreadyExists(`note ${witnessNoteName(w)} already exists; a witness needs its own note id, choose another witnessId`);
+      const taken = await stores.grafeas.insertNotes([
+        { projectId, noteId: witnessId, kind: 'ATTESTATION', createTime: now, updateTime: now, body: note },
+      ]);
+      if (taken.length > 0)
+        throw alreadyExists(`note ${witnessNoteName(w)} already exists; a witness needs its own note id, choose another witnessId`);
       if (!(await stores.witnesses.insert(record))) throw alreadyExists(`witness ${witnessName(w)} already exists`);
       await this.changes.record(stores, ctx, 'CreateWitness', witnessName(w));
       return view(record);
@@ -79,7 +82,12 @@ export class WitnessService {
     return view(await this.require(this.uow.stores, w));
   }
 
-  async list(ctx: RequestContext, parent: string, pageSize: number, pageToken: string | undefined): Promise<{ witnesses: WitnessView[]; nextPageToken: string }> {
+  async list(
+    ctx: RequestContext,
+    parent: string,
+    pageSize: number,
+    pageToken: string | undefined,
+  ): Promise<{ witnesses: WitnessView[]; nextPageToken: string }> {
     const projectId = parseProjectName(parent, 'parent');
     this.access.check(ctx, 'witnesses.list', projectId);
     const page = await this.uow.stores.witnesses.list(projectId, pageSize, pageToken);
@@ -90,16 +98,28 @@ export class WitnessService {
     const w = parseWitnessName(name);
     this.access.check(ctx, 'witnesses.update', w.projectId);
     const type = witnessSchema();
-    const mask = resolveMask(type, maskPaths ?? impliedMask(patch, new Set(['name', 'note', 'createTime', 'updateTime'])), new Set(['name', 'note', 'create_time', 'update_time']));
+    const mask = resolveMask(
+      type,
+      maskPaths ?? impliedMask(patch, new Set(['name', 'note', 'createTime', 'updateTime'])),
+      new Set(['name', 'note', 'create_time', 'update_time']),
+    );
     return this.uow.transaction(async (stores) => {
       const current = await this.require(stores, w, true);
       const merged = applyMask({ ...view(current) } as unknown as JsonObject, patch, mask);
-      if (mask.some((m) => m.segments[0] === 'key')) merged.keys = merged.key ? [String(merged.key), ...strings(merged.keys).filter((k) => k !== merged.key)] : strings(merged.keys);
+      if (mask.some((m) => m.segments[0] === 'key'))
+        merged.keys = merged.key ? [String(merged.key), ...strings(merged.keys).filter((k) => k !== merged.key)] : strings(merged.keys);
       const keyNames = keysOf({ keys: merged.keys });
       const publicKeys = externalKeys(merged.publicKeys);
-      if (keyNames.length === 0 && publicKeys.length === 0) throw invalidArgument('witness would be left without keys; keep at least one key or public key');
+      if (keyNames.length === 0 && publicKeys.length === 0)
+        throw invalidArgument('witness would be left without keys; keep at least one key or public key');
       await this.checkKeys(stores, w.projectId, keyNames);
-      const updated: WitnessRecord = { ...current, description: descriptionOf(merged.description), keys: keyNames, publicKeys, updateTime: this.clock.now() };
+      const updated: WitnessRecord = {
+        ...current,
+        description: descriptionOf(merged.description),
+        keys: keyNames,
+        publicKeys,
+        updateTime: this.clock.now(),
+      };
       await stores.witnesses.update(updated);
       await this.changes.record(stores, ctx, 'UpdateWitness', witnessName(w));
       return view(updated);
@@ -127,8 +147,16 @@ export class WitnessService {
 
   /** Everything that verifies a witness's attestations: its attestd key versions and external keys. */
   async verifyingKeys(stores: Stores, record: WitnessRecord): Promise<VerifyingKey[]> {
-    const own = await this.keys.verifyingKeys(stores, record.keys.map((k) => parseKeyName(k)));
-    const external = record.publicKeys.map((k) => ({ keyId: k.keyId, publicKey: crypto.createPublicKey(k.pem), algorithm: k.algorithm, enabled: true }));
+    const own = await this.keys.verifyingKeys(
+      stores,
+      record.keys.map((k) => parseKeyName(k)),
+    );
+    const external = record.publicKeys.map((k) => ({
+      keyId: k.keyId,
+      publicKey: crypto.createPublicKey(k.pem),
+      algorithm: k.algorithm,
+      enabled: true,
+    }));
     return [...own, ...external];
   }
 
@@ -142,7 +170,8 @@ export class WitnessService {
   private async checkKeys(stores: Stores, projectId: string, keyNames: readonly string[]): Promise<void> {
     for (const [i, name] of keyNames.entries()) {
       const k = parseKeyName(name, i === 0 ? 'key' : `keys[${i}]`);
-      if (k.projectId !== projectId) throw invalidArgument(`key ${name} is in another project; a witness uses keys of its own project (${projectId})`);
+      if (k.projectId !== projectId)
+        throw invalidArgument(`key ${name} is in another project; a witness uses keys of its own project (${projectId})`);
       const record = await stores.keys.get(k.projectId, k.keyId);
       if (!record) throw notFound(`key ${keyName(k)} does not exist`);
       assertCanSign(record);

@@ -26,11 +26,19 @@ describe('admission: bad input (400/413 or a denial, never an accidental admit)'
     { desc: 'not JSON', body: '{"kind": AdmissionReview', want: /not JSON/ },
     { desc: 'empty body', body: '', want: /not JSON/ },
     { desc: 'a JSON array', body: '[]', want: /JSON object/ },
-    { desc: 'apiVersion admission.k8s.io/v1beta1', body: JSON.stringify({ ...review, apiVersion: 'admission.k8s.io/v1beta1' }), want: /apiVersion must be "admission.k8s.io\/v1"/ },
+    {
+      desc: 'apiVersion admission.k8s.io/v1beta1',
+      body: JSON.stringify({ ...review, apiVersion: 'admission.k8s.io/v1beta1' }),
+      want: /apiVersion must be "admission.k8s.io\/v1"/,
+    },
     { desc: 'kind AdmissionResponse', body: JSON.stringify({ ...review, kind: 'Pod' }), want: /kind must be "AdmissionReview"/ },
     { desc: 'no request', body: JSON.stringify({ apiVersion: review.apiVersion, kind: review.kind }), want: /request is missing/ },
     { desc: 'no uid', body: JSON.stringify({ ...review, request: { ...review.request, uid: undefined } }), want: /request.uid is missing/ },
-    { desc: 'uid not a string', body: JSON.stringify({ ...review, request: { ...review.request, uid: 42 } }), want: /request.uid is missing/ },
+    {
+      desc: 'uid not a string',
+      body: JSON.stringify({ ...review, request: { ...review.request, uid: 42 } }),
+      want: /request.uid is missing/,
+    },
   ];
   for (const c of badBodies) {
     it(`400 for ${c.desc}`, async () => {
@@ -52,9 +60,21 @@ describe('admission: bad input (400/413 or a denial, never an accidental admit)'
     { desc: 'no object', mutate: (r) => delete r.request.object, want: /request.object is missing/ },
     { desc: 'no pod template', mutate: (r) => delete r.request.object.spec.template, want: /no pod template at spec.template/ },
     { desc: 'no containers', mutate: (r) => (r.request.object.spec.template.spec.containers = []), want: /has no containers/ },
-    { desc: 'containers not a list', mutate: (r) => (r.request.object.spec.template.spec.containers = { image: 'alpine' }), want: /containers must be a list/ },
-    { desc: 'a container without image', mutate: (r) => delete r.request.object.spec.template.spec.containers[0].image, want: /containers\[0\] has no image/ },
-    { desc: 'an image that is not a string', mutate: (r) => (r.request.object.spec.template.spec.containers[0].image = ['alpine']), want: /has no image/ },
+    {
+      desc: 'containers not a list',
+      mutate: (r) => (r.request.object.spec.template.spec.containers = { image: 'alpine' }),
+      want: /containers must be a list/,
+    },
+    {
+      desc: 'a container without image',
+      mutate: (r) => delete r.request.object.spec.template.spec.containers[0].image,
+      want: /containers\[0\] has no image/,
+    },
+    {
+      desc: 'an image that is not a string',
+      mutate: (r) => (r.request.object.spec.template.spec.containers[0].image = ['alpine']),
+      want: /has no image/,
+    },
     { desc: 'no namespace', mutate: (r) => delete r.request.namespace, want: /request.namespace is missing/ },
   ];
   for (const c of malformed) {
@@ -113,7 +133,9 @@ describe('admission: attestd unreachable, slow or refusing (remote mode)', funct
     const r = await client.review(attested());
     expect(Date.now() - started).to.be.below(1500 + 500);
     expect(r.allowed).to.equal(false);
-    expect(r.status.message).to.match(/^attestd is unreachable: attestd at http:\/\/127\.0\.0\.1:\d+ did not answer \(ECONNREFUSED\); the images were not verified, so the request is denied \(fail-closed\)$/);
+    expect(r.status.message).to.match(
+      /^attestd is unreachable: attestd at http:\/\/127\.0\.0\.1:\d+ did not answer \(ECONNREFUSED\); the images were not verified, so the request is denied \(fail-closed\)$/,
+    );
     expect(r.auditAnnotations.reason).to.equal('UNREACHABLE');
   });
 
@@ -121,7 +143,12 @@ describe('admission: attestd unreachable, slow or refusing (remote mode)', funct
     const sockets: net.Socket[] = [];
     const silent = net.createServer((s) => void sockets.push(s));
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
-    const client = await connect(await startRemoteWebhook(`http://127.0.0.1:${(silent.address() as net.AddressInfo).port}`, admissionSettings({ ADMISSION_DEADLINE_MS: '700' })));
+    const client = await connect(
+      await startRemoteWebhook(
+        `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}`,
+        admissionSettings({ ADMISSION_DEADLINE_MS: '700' }),
+      ),
+    );
     const started = Date.now();
     const r = await client.review(attested());
     const took = Date.now() - started;
@@ -129,13 +156,20 @@ describe('admission: attestd unreachable, slow or refusing (remote mode)', funct
     silent.close();
     expect(took).to.be.within(650, 1500);
     expect(r.allowed).to.equal(false);
-    expect(r.status.message).to.match(/^attestd is unreachable: attestd at http:\/\/127\.0\.0\.1:\d+ did not answer within 700 ms; .*fail-closed/);
+    expect(r.status.message).to.match(
+      /^attestd is unreachable: attestd at http:\/\/127\.0\.0\.1:\d+ did not answer within 700 ms; .*fail-closed/,
+    );
   });
 
-  it('the API server\'s own ?timeout= shortens the deadline', async () => {
+  it("the API server's own ?timeout= shortens the deadline", async () => {
     const silent = net.createServer(() => undefined);
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
-    const client = await connect(await startRemoteWebhook(`http://127.0.0.1:${(silent.address() as net.AddressInfo).port}`, admissionSettings({ ADMISSION_DEADLINE_MS: '20000' })));
+    const client = await connect(
+      await startRemoteWebhook(
+        `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}`,
+        admissionSettings({ ADMISSION_DEADLINE_MS: '20000' }),
+      ),
+    );
     const started = Date.now();
     const r = await client.send('POST', '/validate?timeout=2s', JSON.stringify(attested()));
     expect(Date.now() - started).to.be.below(1800);
@@ -160,7 +194,12 @@ describe('admission: attestd unreachable, slow or refusing (remote mode)', funct
     it(`${c.desc}: denied, saying so`, async () => {
       const token = c.desc.includes('without') ? testToken({ p1: ['viewer'] }, 'viewer') : c.token;
       const settings = admissionSettings();
-      const hook = await startAdmissionWebhook(settings, { host: '127.0.0.1', port: 0 }, new RemoteVerifier({ server: server.baseUrl, project: 'p1', cluster: 'c1', token }), silentLogger());
+      const hook = await startAdmissionWebhook(
+        settings,
+        { host: '127.0.0.1', port: 0 },
+        new RemoteVerifier({ server: server.baseUrl, project: 'p1', cluster: 'c1', token }),
+        silentLogger(),
+      );
       const client = await connect(hook);
       const r = await client.review(attested());
       expect(r.allowed).to.equal(false);

@@ -3,7 +3,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 /** test/fixtures/kubernetes, from dist/test/admission or test/admission. */
-export const FIXTURES = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../../../test/fixtures/kubernetes' : '../fixtures/kubernetes');
+export const FIXTURES = path.resolve(
+  __dirname,
+  __dirname.includes(`${path.sep}dist${path.sep}`) ? '../../../test/fixtures/kubernetes' : '../fixtures/kubernetes',
+);
 
 /** The digest of the scenario's alpine image. */
 export const DIGEST = 'sha256:ddba4d27a7ffc3f86dd6c2f92041af252a1f23a8e742c90e6e1297bfa1bc0c45';
@@ -86,19 +89,32 @@ export const KIND_CASES: readonly KindCase[] = [
     desc: 'Deployment (kubectl create deployment)',
     gvk: { group: 'apps', version: 'v1', kind: 'Deployment' },
     resource: 'deployments',
-    object: (images) => ({ ...fixture('kubectl-deployment-tag.json'), spec: { ...fixture('kubectl-deployment-tag.json').spec, template: podTemplate(images) } }),
+    object: (images) => ({
+      ...fixture('kubectl-deployment-tag.json'),
+      spec: { ...fixture('kubectl-deployment-tag.json').spec, template: podTemplate(images) },
+    }),
   },
   ...(['ReplicaSet', 'StatefulSet', 'DaemonSet'] as const).map((kind) => ({
     desc: `${kind} (apps/v1)`,
     gvk: { group: 'apps', version: 'v1', kind },
     resource: `${kind.toLowerCase()}s`,
-    object: (images: readonly string[]) => ({ apiVersion: 'apps/v1', kind, metadata: meta('w'), spec: { selector: { matchLabels: { app: 'not-sign' } }, template: podTemplate(images) } }),
+    object: (images: readonly string[]) => ({
+      apiVersion: 'apps/v1',
+      kind,
+      metadata: meta('w'),
+      spec: { selector: { matchLabels: { app: 'not-sign' } }, template: podTemplate(images) },
+    }),
   })),
   {
     desc: 'ReplicationController (v1)',
     gvk: { group: '', version: 'v1', kind: 'ReplicationController' },
     resource: 'replicationcontrollers',
-    object: (images) => ({ apiVersion: 'v1', kind: 'ReplicationController', metadata: meta('rc'), spec: { replicas: 1, template: podTemplate(images) } }),
+    object: (images) => ({
+      apiVersion: 'v1',
+      kind: 'ReplicationController',
+      metadata: meta('rc'),
+      spec: { replicas: 1, template: podTemplate(images) },
+    }),
   },
   {
     desc: 'Job (kubectl create job)',
@@ -133,7 +149,15 @@ export const KIND_CASES: readonly KindCase[] = [
 /** Wraps an object as kube-apiserver sends it to a validating webhook (as admissionreview-deployment-tag.json). */
 export function admissionReview(
   object: Json | undefined,
-  options: { gvk?: KindCase['gvk']; resource?: string; subResource?: string; namespace?: string; operation?: string; uid?: string; dryRun?: boolean } = {},
+  options: {
+    gvk?: KindCase['gvk'];
+    resource?: string;
+    subResource?: string;
+    namespace?: string;
+    operation?: string;
+    uid?: string;
+    dryRun?: boolean;
+  } = {},
 ): Json {
   const template = fixture('admissionreview-deployment-tag.json');
   const gvk = options.gvk ?? template.request.kind;

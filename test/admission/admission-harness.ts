@@ -15,7 +15,9 @@ export function admissionSettings(env: Record<string, string> = {}): AdmissionCo
 }
 
 /** attestd on a scratch database, optionally with the in-process webhook (`serve --admission`). */
-export async function startAttestd(options: { admission?: AdmissionConfig; env?: Record<string, string> } = {}): Promise<RunningServer & { baseUrl: string }> {
+export async function startAttestd(
+  options: { admission?: AdmissionConfig; env?: Record<string, string> } = {},
+): Promise<RunningServer & { baseUrl: string }> {
   const config = loadConfig({
     DATABASE_URL: await defaultBackend().createDatabase(),
     HOST: '127.0.0.1',
@@ -32,7 +34,11 @@ export async function startAttestd(options: { admission?: AdmissionConfig; env?:
 }
 
 /** `attestd admission` in this process: the remote adapter asking `server`. */
-export async function startRemoteWebhook(server: string, settings: AdmissionConfig = admissionSettings(), token = testToken({ p1: ['admission'] }, 'admission-webhook')): Promise<RunningWebhook> {
+export async function startRemoteWebhook(
+  server: string,
+  settings: AdmissionConfig = admissionSettings(),
+  token = testToken({ p1: ['admission'] }, 'admission-webhook'),
+): Promise<RunningWebhook> {
   const verifier = new RemoteVerifier({ server, project: settings.project, cluster: settings.cluster, token });
   return startAdmissionWebhook(settings, { host: '127.0.0.1', port: 0 }, verifier, silentLogger());
 }
@@ -49,10 +55,22 @@ export class WebhookClient {
   }
 
   /** Sends raw bytes; resolves status and the parsed answer. */
-  send(method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}): Promise<{ status: number; body: any; text: string }> {
+  send(
+    method: string,
+    path: string,
+    body?: string | Buffer,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; body: any; text: string }> {
     return new Promise((resolve, reject) => {
       const req = https.request(
-        { host: '127.0.0.1', port: this.webhook.port, method, path, agent: this.agent, headers: { 'content-type': 'application/json', ...headers } },
+        {
+          host: '127.0.0.1',
+          port: this.webhook.port,
+          method,
+          path,
+          agent: this.agent,
+          headers: { 'content-type': 'application/json', ...headers },
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
@@ -119,5 +137,10 @@ export async function scenario(rest: Rest): Promise<void> {
   await rest.post('/v1/projects', { name: 'projects/p1' });
   await rest.post('/v1/projects/p1/keys?keyId=k1', { keySpec: 'RSA_2048', purpose: 'SIGN_VERIFY' });
   await rest.post('/v1/projects/p1/witnesses?witnessId=w1', { key: 'projects/p1/keys/k1' });
-  await rest.post('/v1/projects/p1/policies?policyId=pol', { witnesses: ['projects/p1/witnesses/w1'], cluster: 'c1', namespaces: ['default'], enabled: true });
+  await rest.post('/v1/projects/p1/policies?policyId=pol', {
+    witnesses: ['projects/p1/witnesses/w1'],
+    cluster: 'c1',
+    namespaces: ['default'],
+    enabled: true,
+  });
 }

@@ -12,7 +12,10 @@ import { loadOrGenerateTls } from '../../src/admission/tls-material';
 import { silentLogger } from '../../src/logger';
 import { WebhookClient, admissionSettings } from './admission-harness';
 
-const DEPLOY = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../../../deploy/kubernetes' : '../../deploy/kubernetes');
+const DEPLOY = path.resolve(
+  __dirname,
+  __dirname.includes(`${path.sep}dist${path.sep}`) ? '../../../deploy/kubernetes' : '../../deploy/kubernetes',
+);
 
 /** kubectl needs API discovery even for client-side dry runs: these static documents are enough. */
 const RESOURCES: Record<string, { kind: string; name: string; namespaced: boolean }[]> = {
@@ -35,17 +38,26 @@ const RESOURCES: Record<string, { kind: string; name: string; namespaced: boolea
     { name: 'cronjobs', kind: 'CronJob', namespaced: true },
   ],
   '/apis/policy/v1': [{ name: 'poddisruptionbudgets', kind: 'PodDisruptionBudget', namespaced: true }],
-  '/apis/admissionregistration.k8s.io/v1': [{ name: 'validatingwebhookconfigurations', kind: 'ValidatingWebhookConfiguration', namespaced: false }],
+  '/apis/admissionregistration.k8s.io/v1': [
+    { name: 'validatingwebhookconfigurations', kind: 'ValidatingWebhookConfiguration', namespaced: false },
+  ],
 };
 
 function discovery(url: string): unknown {
-  if (url === '/api') return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1' }] };
+  if (url === '/api')
+    return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1' }] };
   if (url === '/apis') {
-    const groups = Object.keys(RESOURCES).filter((p) => p.startsWith('/apis/')).map((p) => p.split('/').slice(2));
+    const groups = Object.keys(RESOURCES)
+      .filter((p) => p.startsWith('/apis/'))
+      .map((p) => p.split('/').slice(2));
     return {
       kind: 'APIGroupList',
       apiVersion: 'v1',
-      groups: groups.map(([group, version]) => ({ name: group, versions: [{ groupVersion: `${group}/${version}`, version }], preferredVersion: { groupVersion: `${group}/${version}`, version } })),
+      groups: groups.map(([group, version]) => ({
+        name: group,
+        versions: [{ groupVersion: `${group}/${version}`, version }],
+        preferredVersion: { groupVersion: `${group}/${version}`, version },
+      })),
     };
   }
   const list = RESOURCES[url];
@@ -86,10 +98,17 @@ describe('deploy/kubernetes manifests', function () {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'attestd-manifests-'));
     kubeconfig = path.join(tmp, 'kubeconfig');
     const server = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
-    fs.writeFileSync(kubeconfig, JSON.stringify({
-      apiVersion: 'v1', kind: 'Config', 'current-context': 't',
-      clusters: [{ name: 't', cluster: { server } }], users: [{ name: 't', user: {} }], contexts: [{ name: 't', context: { cluster: 't', user: 't' } }],
-    }));
+    fs.writeFileSync(
+      kubeconfig,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        'current-context': 't',
+        clusters: [{ name: 't', cluster: { server } }],
+        users: [{ name: 't', user: {} }],
+        contexts: [{ name: 't', context: { cluster: 't', user: 't' } }],
+      }),
+    );
     generated = path.join(tmp, 'generated');
     execFileSync(path.join(DEPLOY, 'make-webhook-cert.sh'), [generated], { stdio: 'pipe' });
     const files = ['00-namespace.yaml', '10-admission-deployment.yaml', '20-admission-service.yaml'].map((f) => path.join(DEPLOY, f));
@@ -104,10 +123,14 @@ describe('deploy/kubernetes manifests', function () {
 
   // Asynchronous: the discovery server runs in this process.
   const kubectl = async (file: string): Promise<any[]> => {
-    const { stdout } = await promisify(execFile)('kubectl', ['--kubeconfig', kubeconfig, 'create', '--dry-run=client', '--validate=false', '-o', 'json', '-f', file], {
-      encoding: 'utf8',
-      env: { ...process.env, HOME: tmp },
-    });
+    const { stdout } = await promisify(execFile)(
+      'kubectl',
+      ['--kubeconfig', kubeconfig, 'create', '--dry-run=client', '--validate=false', '-o', 'json', '-f', file],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, HOME: tmp },
+      },
+    );
     // A file with several documents prints several pretty JSON objects one after another.
     const docs = JSON.parse(`[${stdout.trim().replace(/\n}\s*\n{/g, '\n},\n{')}]`) as any[];
     return docs.flatMap((d) => (d.kind === 'List' ? d.items : [d]));
@@ -166,18 +189,32 @@ describe('deploy/kubernetes manifests', function () {
       expect(w.clientConfig.service).to.include({ name: 'attestd-admission', namespace: 'attestd', path: '/validate' });
       const optOut = w.namespaceSelector.matchExpressions.find((e: any) => e.key === 'kritis-validation');
       expect(optOut).to.deep.include({ operator: 'NotIn', values: ['disabled'] });
-      expect(ns.metadata.labels['kritis-validation'], 'the adapter\'s own namespace opts out').to.equal('disabled');
+      expect(ns.metadata.labels['kritis-validation'], "the adapter's own namespace opts out").to.equal('disabled');
       const ca = Buffer.from(w.clientConfig.caBundle, 'base64').toString('utf8');
       expect(ca).to.equal(fs.readFileSync(path.join(generated, 'ca.crt'), 'utf8'));
       for (const r of w.rules) expect(r.operations).to.have.members(['CREATE', 'UPDATE']);
     }
     expect(pods.rules.flatMap((r: any) => r.resources)).to.have.members(['pods', 'pods/ephemeralcontainers']);
-    const resources = workloads.rules.flatMap((r: any) => r.apiGroups.map((g: string) => r.resources.map((x: string) => `${g}/${x}`))).flat();
-    expect(resources).to.include.members(['apps/deployments', 'apps/replicasets', 'apps/statefulsets', 'apps/daemonsets', 'batch/jobs', 'batch/cronjobs']);
+    const resources = workloads.rules
+      .flatMap((r: any) => r.apiGroups.map((g: string) => r.resources.map((x: string) => `${g}/${x}`)))
+      .flat();
+    expect(resources).to.include.members([
+      'apps/deployments',
+      'apps/replicasets',
+      'apps/statefulsets',
+      'apps/daemonsets',
+      'batch/jobs',
+      'batch/cronjobs',
+    ]);
   });
 
-  it('the script\'s certificate serves the webhook: trusted through caBundle under the Service DNS name', async () => {
-    const verifier: ImageVerifier = { describe: 'none', verify: () => Promise.reject(new Error('unused')), probe: async () => undefined, close: () => undefined };
+  it("the script's certificate serves the webhook: trusted through caBundle under the Service DNS name", async () => {
+    const verifier: ImageVerifier = {
+      describe: 'none',
+      verify: () => Promise.reject(new Error('unused')),
+      probe: async () => undefined,
+      close: () => undefined,
+    };
     const webhook = await startAdmissionWebhook(
       admissionSettings({ ADMISSION_TLS_CERT: path.join(generated, 'tls.crt'), ADMISSION_TLS_KEY: path.join(generated, 'tls.key') }),
       { host: '127.0.0.1', port: 0 },
@@ -186,7 +223,10 @@ describe('deploy/kubernetes manifests', function () {
     );
     expect(webhook.generatedCert).to.equal(false);
     const secret = find(all(), 'Secret');
-    const client = new WebhookClient({ ...webhook, caBundle: Buffer.from(fs.readFileSync(path.join(generated, 'ca.crt'))).toString('base64') }, 'attestd-admission.attestd.svc');
+    const client = new WebhookClient(
+      { ...webhook, caBundle: Buffer.from(fs.readFileSync(path.join(generated, 'ca.crt'))).toString('base64') },
+      'attestd-admission.attestd.svc',
+    );
     try {
       expect((await client.send('GET', '/healthz')).status).to.equal(200);
       expect(Buffer.from(secret.data['tls.crt'], 'base64').toString()).to.equal(fs.readFileSync(path.join(generated, 'tls.crt'), 'utf8'));

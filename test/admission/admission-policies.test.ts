@@ -13,7 +13,12 @@ describe('admission: workload kinds, policy features and attacks (in-process)', 
   const signed = `${SIGNED_REPO}@${DIGEST}`;
 
   const policy = (id: string, body: Record<string, unknown>): Promise<unknown> =>
-    rest.post(`/v1/projects/p1/policies?policyId=${id}`, { witnesses: ['projects/p1/witnesses/w1'], cluster: 'c1', enabled: true, ...body });
+    rest.post(`/v1/projects/p1/policies?policyId=${id}`, {
+      witnesses: ['projects/p1/witnesses/w1'],
+      cluster: 'c1',
+      enabled: true,
+      ...body,
+    });
   const attest = (witness: string, image: string): Promise<any> => rest.post(`/v1/projects/p1/witnesses/${witness}:attest`, { image });
 
   before(async () => {
@@ -26,7 +31,11 @@ describe('admission: workload kinds, policy features and attacks (in-process)', 
     await rest.post('/v1/projects/p1/witnesses?witnessId=w3', { key: 'projects/p1/keys/k3' });
     await rest.post('/v1/projects/p1/witnesses?witnessId=w4', { key: 'projects/p1/keys/k4' });
     await policy('allow', { namespaces: ['allow'], allowlist: ['docker.io/library/busybox*', 'registry.example.com/team/*'] });
-    await policy('kofn', { namespaces: ['kofn'], witnesses: ['projects/p1/witnesses/w1', 'projects/p1/witnesses/w2', 'projects/p1/witnesses/w3'], requiredWitnesses: 2 });
+    await policy('kofn', {
+      namespaces: ['kofn'],
+      witnesses: ['projects/p1/witnesses/w1', 'projects/p1/witnesses/w2', 'projects/p1/witnesses/w3'],
+      requiredWitnesses: 2,
+    });
     await policy('dry', { namespaces: ['dry'], enforcement: 'DRY_RUN' });
     await policy('bg', { namespaces: ['bg'], breakglassAllowed: true });
     await policy('bgno', { namespaces: ['bgno'], breakglassAllowed: false });
@@ -44,11 +53,16 @@ describe('admission: workload kinds, policy features and attacks (in-process)', 
     for (const k of KIND_CASES) {
       it(`${k.desc}: unsigned denied with the exact sentence, attested admitted`, async () => {
         const send = (images: string[]): Promise<any> =>
-          client.review(admissionReview(k.object(images), { gvk: k.gvk, resource: k.resource, subResource: k.subResource, operation: k.operation }));
+          client.review(
+            admissionReview(k.object(images), { gvk: k.gvk, resource: k.resource, subResource: k.subResource, operation: k.operation }),
+          );
         const denied = await send(['alpine:3.11']);
         expect(denied.allowed, JSON.stringify(denied)).to.equal(false);
         expect(denied.status.message).to.equal('image alpine:3.11 is not attested');
-        { const ok = await send([signed]); expect(ok.allowed, JSON.stringify(ok)).to.equal(true); }
+        {
+          const ok = await send([signed]);
+          expect(ok.allowed, JSON.stringify(ok)).to.equal(true);
+        }
       });
     }
 
@@ -61,7 +75,12 @@ describe('admission: workload kinds, policy features and attacks (in-process)', 
     });
 
     it('admits an unknown kind with a warning', async () => {
-      const r = await client.review(admissionReview({ apiVersion: 'example.com/v1', kind: 'Widget', spec: { image: 'alpine:3.11' } }, { gvk: { group: 'example.com', version: 'v1', kind: 'Widget' }, resource: 'widgets' }));
+      const r = await client.review(
+        admissionReview(
+          { apiVersion: 'example.com/v1', kind: 'Widget', spec: { image: 'alpine:3.11' } },
+          { gvk: { group: 'example.com', version: 'v1', kind: 'Widget' }, resource: 'widgets' },
+        ),
+      );
       expect(r.allowed).to.equal(true);
       expect(r.warnings[0]).to.contain('example.com/v1/Widget');
     });
@@ -122,10 +141,19 @@ describe('admission: workload kinds, policy features and attacks (in-process)', 
   });
 
   describe('attack table', () => {
-    it('a signature by a key that is not the witness\'s is not an attestation', async () => {
+    it("a signature by a key that is not the witness's is not an attestation", async () => {
       const digest = randomDigest();
       const genuine = await attest('w1', `${REPO}/forged-template@${randomDigest()}`);
-      const payload = Buffer.from(JSON.stringify({ critical: { identity: { 'docker-reference': `${REPO}/forged` }, image: { 'docker-manifest-digest': digest }, type: 'atomic container signature' }, optional: {} }));
+      const payload = Buffer.from(
+        JSON.stringify({
+          critical: {
+            identity: { 'docker-reference': `${REPO}/forged` },
+            image: { 'docker-manifest-digest': digest },
+            type: 'atomic container signature',
+          },
+          optional: {},
+        }),
+      );
       const sig = await rest.post('/v1/projects/p1/keys/k2:sign', { data: payload.toString('base64') });
       const forged = structuredClone(genuine);
       for (const f of ['name', 'createTime', 'updateTime', 'kind']) delete forged[f];
@@ -186,7 +214,8 @@ describe('admission: workload kinds, policy features and attacks (in-process)', 
   });
 
   it('a cache hit sends no statement to the database', async () => {
-    const review = (): Record<string, any> => deploymentReview([signed, 'alpine:3.11', `${REPO}/other@${DIGEST}`], 'default', { u: crypto.randomUUID() });
+    const review = (): Record<string, any> =>
+      deploymentReview([signed, 'alpine:3.11', `${REPO}/other@${DIGEST}`], 'default', { u: crypto.randomUUID() });
     await client.review(review());
     await new Promise((r) => setTimeout(r, 1500)); // the decision buffer is written once a second
     const queries = async (): Promise<number> => Number(/^attestd_db_queries (\d+)/m.exec(await rest.text('/metrics'))![1]);

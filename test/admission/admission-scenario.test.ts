@@ -42,7 +42,9 @@ for (const mode of ['in-process', 'remote'] as const) {
       const d = fixture('kubectl-deployment-digest.json');
       const r = await client.review(admissionReview(d));
       expect(r.allowed).to.equal(false);
-      expect(r.status.message).to.equal('image alpine@sha256:ddba4d27a7ffc3f86dd6c2f92041af252a1f23a8e742c90e6e1297bfa1bc0c45 is not attested');
+      expect(r.status.message).to.equal(
+        'image alpine@sha256:ddba4d27a7ffc3f86dd6c2f92041af252a1f23a8e742c90e6e1297bfa1bc0c45 is not attested',
+      );
       expect(r.warnings.join('\n')).to.contain('NOT_ATTESTED');
     });
 

@@ -67,7 +67,10 @@ describe('attestd review (kubectl output → admission webhook)', function () {
 
   it('refuses a webhook it cannot trust, and bad usage', async () => {
     const object = fs.readFileSync(path.join(FIXTURES, 'kubectl-deployment-tag.json'), 'utf8');
-    const untrusted = await run(['review', '--namespace', 'default', '--webhook', `https://127.0.0.1:${server.admission!.port}/validate`], object);
+    const untrusted = await run(
+      ['review', '--namespace', 'default', '--webhook', `https://127.0.0.1:${server.admission!.port}/validate`],
+      object,
+    );
     expect(untrusted.status).to.equal(1);
     expect(untrusted.stderr).to.match(/failed calling webhook/);
     expect((await review('not json')).status).to.equal(2);

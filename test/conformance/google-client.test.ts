@@ -145,8 +145,7 @@ async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   return out;
 }
 
-const seconds = (t: protos.google.protobuf.ITimestamp | null | undefined): number =>
-  Number(t?.seconds ?? 0) + Number(t?.nanos ?? 0) / 1e9;
+const seconds = (t: protos.google.protobuf.ITimestamp | null | undefined): number => Number(t?.seconds ?? 0) + Number(t?.nanos ?? 0) / 1e9;
 
 describe("Google's Grafeas client (@google-cloud/grafeas v1)", function () {
   this.timeout(60000);
@@ -201,7 +200,9 @@ describe("Google's Grafeas client (@google-cloud/grafeas v1)", function () {
         });
 
         it('createNote: a missing project is NOT_FOUND naming it', async () => {
-          const err = await failure(client.createNote({ parent: 'projects/no-such-project', noteId: 'n', note: attestationNote('n') }, opts));
+          const err = await failure(
+            client.createNote({ parent: 'projects/no-such-project', noteId: 'n', note: attestationNote('n') }, opts),
+          );
           expect(err.code).to.equal(Code.NOT_FOUND);
           expect(err.message).to.contain('no-such-project');
         });
@@ -222,7 +223,11 @@ describe("Google's Grafeas client (@google-cloud/grafeas v1)", function () {
           const [updated] = await client.updateNote(
             {
               name: witnessNote,
-              note: { shortDescription: 'renamed', longDescription: 'must not change', relatedUrl: [{ url: 'https://x.example', label: 'x' }] },
+              note: {
+                shortDescription: 'renamed',
+                longDescription: 'must not change',
+                relatedUrl: [{ url: 'https://x.example', label: 'x' }],
+              },
               updateMask: { paths: ['short_description', 'relatedUrl'] },
             },
             opts,
@@ -254,7 +259,10 @@ describe("Google's Grafeas client (@google-cloud/grafeas v1)", function () {
 
         it('updateNote: a missing note is NOT_FOUND', async () => {
           const err = await failure(
-            client.updateNote({ name: `${providerParent}/notes/nope`, note: { shortDescription: 'x' }, updateMask: { paths: ['short_description'] } }, opts),
+            client.updateNote(
+              { name: `${providerParent}/notes/nope`, note: { shortDescription: 'x' }, updateMask: { paths: ['short_description'] } },
+              opts,
+            ),
           );
           expect(err.code).to.equal(Code.NOT_FOUND);
         });
@@ -264,13 +272,20 @@ describe("Google's Grafeas client (@google-cloud/grafeas v1)", function () {
           for (let i = 0; i < 7; i++) notes[`batch-${i}`] = attestationNote(`Batch ${i}`);
           const [res] = await client.batchCreateNotes({ parent, notes }, opts);
           expect(res.notes).to.have.length(7);
-          expect(res.notes!.map((n) => n.name).sort()).to.deep.equal(Object.keys(notes).map((id) => `${parent}/notes/${id}`).sort());
+          expect(res.notes!.map((n) => n.name).sort()).to.deep.equal(
+            Object.keys(notes)
+              .map((id) => `${parent}/notes/${id}`)
+              .sort(),
+          );
           for (const n of res.notes!) expect(n.kind).to.equal('ATTESTATION');
         });
 
         it('batchCreateNotes: one bad item is INVALID_ARGUMENT and nothing is created', async () => {
           const err = await failure(
-            client.batchCreateNotes({ parent, notes: { 'good-1': attestationNote('g1'), 'bad id': attestationNote('b'), 'good-2': attestationNote('g2') } }, opts),
+            client.batchCreateNotes(
+              { parent, notes: { 'good-1': attestationNote('g1'), 'bad id': attestationNote('b'), 'good-2': attestationNote('g2') } },
+              opts,
+            ),
           );
           expect(err.code).to.equal(Code.INVALID_ARGUMENT);
           expect(err.message).to.contain('bad id');
@@ -280,7 +295,9 @@ describe("Google's Grafeas client (@google-cloud/grafeas v1)", function () {
         });
 
         it('batchCreateNotes: an id that exists fails the whole batch with ALREADY_EXISTS', async () => {
-          const err = await failure(client.batchCreateNotes({ parent, notes: { 'fresh-1': attestationNote('f'), 'batch-0': attestationNote('dup') } }, opts));
+          const err = await failure(
+            client.batchCreateNotes({ parent, notes: { 'fresh-1': attestationNote('f'), 'batch-0': attestationNote('dup') } }, opts),
+          );
           expect(err.code).to.equal(Code.ALREADY_EXISTS);
           expect((await failure(client.getNote({ name: `${parent}/notes/fresh-1` }, opts))).code).to.equal(Code.NOT_FOUND);
         });
@@ -340,7 +357,11 @@ describe("Google's Grafeas client (@google-cloud/grafeas v1)", function () {
         });
 
         it('createOccurrence: a client-chosen name is ignored; a kind that contradicts the details is INVALID_ARGUMENT', async () => {
-          const occ = { ...attestationOccurrence(witnessNote, IMAGE(2), 2), name: `${parent}/occurrences/mine`, kind: 'ATTESTATION' as const };
+          const occ = {
+            ...attestationOccurrence(witnessNote, IMAGE(2), 2),
+            name: `${parent}/occurrences/mine`,
+            kind: 'ATTESTATION' as const,
+          };
           const [created] = await client.createOccurrence({ parent, occurrence: occ }, opts);
           expect(created.name!.split('/').pop()).to.match(UUID_V7);
           expect(created.kind).to.equal('ATTESTATION');
@@ -371,14 +392,18 @@ describe("Google's Grafeas client (@google-cloud/grafeas v1)", function () {
         });
 
         it('createOccurrence: a malformed note name is INVALID_ARGUMENT', async () => {
-          const err = await failure(client.createOccurrence({ parent, occurrence: attestationOccurrence('notes/witness', IMAGE(1)) }, opts));
+          const err = await failure(
+            client.createOccurrence({ parent, occurrence: attestationOccurrence('notes/witness', IMAGE(1)) }, opts),
+          );
           expect(err.code).to.equal(Code.INVALID_ARGUMENT);
         });
 
         it('getOccurrence: a missing occurrence is NOT_FOUND; a malformed id is INVALID_ARGUMENT', async () => {
           const missing = `${parent}/occurrences/01890a5d-ac96-774b-bcce-b302099a8057`;
           expect((await failure(client.getOccurrence({ name: missing }, opts))).code).to.equal(Code.NOT_FOUND);
-          expect((await failure(client.getOccurrence({ name: `${parent}/occurrences/not-a-uuid` }, opts))).code).to.equal(Code.INVALID_ARGUMENT);
+          expect((await failure(client.getOccurrence({ name: `${parent}/occurrences/not-a-uuid` }, opts))).code).to.equal(
+            Code.INVALID_ARGUMENT,
+          );
           // Occurrences are keyed by project too: the right id under another project is NOT_FOUND.
           const wrongProject = occurrenceName.replace(parent, providerParent);
           expect((await failure(client.getOccurrence({ name: wrongProject }, opts))).code).to.equal(Code.NOT_FOUND);
@@ -442,7 +467,10 @@ describe("Google's Grafeas client (@google-cloud/grafeas v1)", function () {
           expect(img3).to.have.length(2);
           const [attestations] = await client.listOccurrences({ parent, filter: 'kind="ATTESTATION"' }, opts);
           expect(attestations).to.have.length(6);
-          const [byNote] = await client.listOccurrences({ parent, filter: `noteName="${witnessNote}" AND resourceUri="${IMAGE(1)}"` }, opts);
+          const [byNote] = await client.listOccurrences(
+            { parent, filter: `noteName="${witnessNote}" AND resourceUri="${IMAGE(1)}"` },
+            opts,
+          );
           expect(byNote.map((o) => o.name)).to.deep.equal([occurrenceName]);
           expectAttestationRoundTrip(byNote[0], 1);
           const [otherNote] = await client.listOccurrences({ parent, filter: `noteName="${parent}/notes/batch-0"` }, opts);
@@ -456,7 +484,11 @@ describe("Google's Grafeas client (@google-cloud/grafeas v1)", function () {
           expect(new Set(names).size).to.equal(6);
           const iterated = await collect(client.listOccurrencesAsync({ parent, pageSize: 4 }, opts));
           expect(iterated.map((o) => o.name)).to.deep.equal(names);
-          const filtered = await allPages(client.listOccurrences.bind(client) as never, { parent, pageSize: 1, filter: `resourceUri="${IMAGE(2)}"` }, opts);
+          const filtered = await allPages(
+            client.listOccurrences.bind(client) as never,
+            { parent, pageSize: 1, filter: `resourceUri="${IMAGE(2)}"` },
+            opts,
+          );
           expect(filtered.map((p) => (p as IOccurrence[]).length)).to.deep.equal([1, 1, 1]);
         });
 
@@ -464,14 +496,19 @@ describe("Google's Grafeas client (@google-cloud/grafeas v1)", function () {
           const [, next] = await client.listOccurrences({ parent, pageSize: 2 }, { ...opts, autoPaginate: false });
           expect(next?.pageToken).to.be.a('string').and.not.equal('');
           const err = await failure(
-            client.listOccurrences({ parent, pageSize: 2, filter: 'kind="ATTESTATION"', pageToken: next!.pageToken }, { ...opts, autoPaginate: false }),
+            client.listOccurrences(
+              { parent, pageSize: 2, filter: 'kind="ATTESTATION"', pageToken: next!.pageToken },
+              { ...opts, autoPaginate: false },
+            ),
           );
           expect(err.code).to.equal(Code.INVALID_ARGUMENT);
         });
 
         it('listOccurrences: a bad filter, negative pageSize, bad token and malformed parent are INVALID_ARGUMENT', async () => {
           const o = { ...opts, autoPaginate: false };
-          expect((await failure(client.listOccurrences({ parent, filter: 'resourceUri="unterminated' }, o))).code).to.equal(Code.INVALID_ARGUMENT);
+          expect((await failure(client.listOccurrences({ parent, filter: 'resourceUri="unterminated' }, o))).code).to.equal(
+            Code.INVALID_ARGUMENT,
+          );
           expect((await failure(client.listOccurrences({ parent, pageSize: -5 }, o))).code).to.equal(Code.INVALID_ARGUMENT);
           expect((await failure(client.listOccurrences({ parent, pageToken: 'AAAA' }, o))).code).to.equal(Code.INVALID_ARGUMENT);
           expect((await failure(client.listOccurrences({ parent: 'projects/bad project' }, o))).code).to.equal(Code.INVALID_ARGUMENT);
@@ -484,9 +521,9 @@ describe("Google's Grafeas client (@google-cloud/grafeas v1)", function () {
           expect(iterated.map((o) => o.name)).to.deep.equal((pages.flat() as IOccurrence[]).map((o) => o.name));
           const [filtered] = await client.listNoteOccurrences({ name: witnessNote, filter: `resourceUri="${IMAGE(3)}"` }, opts);
           expect(filtered).to.have.length(2);
-          expect((await failure(client.listNoteOccurrences({ name: `${providerParent}/notes/nope` }, { ...opts, autoPaginate: false }))).code).to.equal(
-            Code.NOT_FOUND,
-          );
+          expect(
+            (await failure(client.listNoteOccurrences({ name: `${providerParent}/notes/nope` }, { ...opts, autoPaginate: false }))).code,
+          ).to.equal(Code.NOT_FOUND);
         });
 
         it('updateOccurrence: only the paths in updateMask change; bytes stay intact', async () => {
@@ -527,13 +564,19 @@ describe("Google's Grafeas client (@google-cloud/grafeas v1)", function () {
         it('updateOccurrence: immutable or unknown mask paths are INVALID_ARGUMENT; a missing occurrence is NOT_FOUND', async () => {
           for (const path of ['note_name', 'kind', 'create_time', 'name', 'bogus']) {
             const err = await failure(
-              client.updateOccurrence({ name: occurrenceName, occurrence: { noteName: `${parent}/notes/batch-0` }, updateMask: { paths: [path] } }, opts),
+              client.updateOccurrence(
+                { name: occurrenceName, occurrence: { noteName: `${parent}/notes/batch-0` }, updateMask: { paths: [path] } },
+                opts,
+              ),
             );
             expect(err.code, path).to.equal(Code.INVALID_ARGUMENT);
           }
           const missing = `${parent}/occurrences/01890a5d-ac96-774b-bcce-b302099a8057`;
           const err = await failure(
-            client.updateOccurrence({ name: missing, occurrence: { resourceUri: IMAGE(1) }, updateMask: { paths: ['resource_uri'] } }, opts),
+            client.updateOccurrence(
+              { name: missing, occurrence: { resourceUri: IMAGE(1) }, updateMask: { paths: ['resource_uri'] } },
+              opts,
+            ),
           );
           expect(err.code).to.equal(Code.NOT_FOUND);
           const [got] = await client.getOccurrence({ name: occurrenceName }, opts);

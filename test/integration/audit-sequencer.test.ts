@@ -67,7 +67,12 @@ for (const backend of testBackends()) {
         await s.audit.appendMany([event('s2', 'A')]);
         throw new Error('the change failed');
       });
-      expect(await failing.then(() => 'committed', (e: Error) => e.message)).to.equal('the change failed');
+      expect(
+        await failing.then(
+          () => 'committed',
+          (e: Error) => e.message,
+        ),
+      ).to.equal('the change failed');
       expect(committed).to.deep.equal([]);
       expect(await uow.stores.audit.pendingCount('s2')).to.equal(0);
     });
@@ -115,7 +120,9 @@ for (const backend of testBackends()) {
       const sequencer = new AuditSequencer(uow, silentLogger());
       await Promise.all([
         uow.transaction((s) => s.audit.appendMany([event('s7', 'P1'), event('s7', 'P2')])).then(() => sequencer.flush('s7')),
-        uow.transaction((s) => s.audit.appendChained([event('s7', 'D1', 'decision'), event('s7', 'D2', 'decision'), event('s7-other', 'D3', 'decision')])),
+        uow.transaction((s) =>
+          s.audit.appendChained([event('s7', 'D1', 'decision'), event('s7', 'D2', 'decision'), event('s7-other', 'D3', 'decision')]),
+        ),
         uow.transaction((s) => s.audit.appendMany([event('s7', 'P3')])).then(() => sequencer.flush('s7')),
       ]);
       await sequencer.flushAll();
@@ -131,7 +138,10 @@ for (const backend of testBackends()) {
       let round = 0;
       await fc.assert(
         fc.asyncProperty(
-          fc.array(fc.record({ project: fc.constantFrom('a', 'b'), size: fc.integer({ min: 1, max: 5 }), rollback: fc.boolean() }), { minLength: 1, maxLength: 12 }),
+          fc.array(fc.record({ project: fc.constantFrom('a', 'b'), size: fc.integer({ min: 1, max: 5 }), rollback: fc.boolean() }), {
+            minLength: 1,
+            maxLength: 12,
+          }),
           fc.integer({ min: 1, max: 4 }),
           async (writes, batch) => {
             const prefix = `s6-${round++}-`;

@@ -31,7 +31,9 @@ describe('audit trail', function () {
   };
   const verify = async () => verifyAuditChains(store, readAnchors(path.join(dataDir, 'audit-anchors.log')).anchors);
   const cli = (...args: string[]) =>
-    promisify(execFile)(process.execPath, [BIN, 'audit', 'verify', ...args], { env: { ...process.env, DATABASE_URL: server.databaseUrl, DATA_DIR: dataDir } }).then(
+    promisify(execFile)(process.execPath, [BIN, 'audit', 'verify', ...args], {
+      env: { ...process.env, DATABASE_URL: server.databaseUrl, DATA_DIR: dataDir },
+    }).then(
       (r) => ({ code: 0, out: r.stdout + r.stderr }),
       (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout + e.stderr }),
     );
@@ -41,7 +43,8 @@ describe('audit trail', function () {
     server = await startTestServer({ env: { DATA_DIR: dataDir } });
     db = knexFactory({ client: 'pg', connection: server.databaseUrl, pool: { min: 0, max: 2 } });
     store = new PostgresAuditStore(db, new PageTokens(Buffer.alloc(32)));
-    for (const p of ['a1', 'a2', 'a3']) expect((await callRest(server.baseUrl, 'POST', '/v1/projects', { name: `projects/${p}` }, admin)).code).to.equal('OK');
+    for (const p of ['a1', 'a2', 'a3'])
+      expect((await callRest(server.baseUrl, 'POST', '/v1/projects', { name: `projects/${p}` }, admin)).code).to.equal('OK');
   });
   after(async () => {
     await db?.destroy();
@@ -63,13 +66,17 @@ describe('audit trail', function () {
     const before = await events('a1', 'kind="change"');
     expect((await callRest(server.baseUrl, 'POST', '/v1/projects/a1/notes?noteId=n1', NOTE, admin)).code).to.equal('ALREADY_EXISTS');
     expect((await callRest(server.baseUrl, 'DELETE', '/v1/projects/a1/notes/missing', undefined, admin)).code).to.equal('NOT_FOUND');
-    expect((await callRest(server.baseUrl, 'POST', '/v1/projects/a1/notes:batchCreate', { notes: { n1: NOTE, fresh: NOTE } }, admin)).code).to.equal('ALREADY_EXISTS');
+    expect(
+      (await callRest(server.baseUrl, 'POST', '/v1/projects/a1/notes:batchCreate', { notes: { n1: NOTE, fresh: NOTE } }, admin)).code,
+    ).to.equal('ALREADY_EXISTS');
     expect(await events('a1', 'kind="change"')).to.deep.equal(before);
   });
 
   it('keeps one verifiable chain per project under 50 concurrent writes', async () => {
     const results = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => callRest(server.baseUrl, 'POST', `/v1/projects/${i % 2 ? 'a2' : 'a3'}/notes?noteId=c${i}`, NOTE, admin)),
+      Array.from({ length: 50 }, (_, i) =>
+        callRest(server.baseUrl, 'POST', `/v1/projects/${i % 2 ? 'a2' : 'a3'}/notes?noteId=c${i}`, NOTE, admin),
+      ),
     );
     expect(results.map((r) => r.code)).to.deep.equal(Array(50).fill('OK'));
     const a2 = await events('a2');
@@ -82,11 +89,17 @@ describe('audit trail', function () {
 
   it('lets a viewer browse with filter and paging, and refuses a viewer of another project', async () => {
     const viewer = `Bearer ${testToken({ a2: ['viewer'] }, 'auditor')}`;
-    const page1 = await fetch(`${server.baseUrl}/v1/projects/a2/auditEvents?pageSize=10&filter=${encodeURIComponent('method="CreateNote" AND actor="alice"')}`, { headers: { authorization: viewer } });
+    const page1 = await fetch(
+      `${server.baseUrl}/v1/projects/a2/auditEvents?pageSize=10&filter=${encodeURIComponent('method="CreateNote" AND actor="alice"')}`,
+      { headers: { authorization: viewer } },
+    );
     const body1 = (await page1.json()) as { auditEvents: unknown[]; nextPageToken: string };
     expect(body1.auditEvents).to.have.length(10);
     expect(body1.nextPageToken).to.not.equal('');
-    const page3 = await fetch(`${server.baseUrl}/v1/projects/a2/auditEvents?pageSize=10&pageToken=${body1.nextPageToken}&filter=${encodeURIComponent('method="CreateNote" AND actor="alice"')}`, { headers: { authorization: viewer } });
+    const page3 = await fetch(
+      `${server.baseUrl}/v1/projects/a2/auditEvents?pageSize=10&pageToken=${body1.nextPageToken}&filter=${encodeURIComponent('method="CreateNote" AND actor="alice"')}`,
+      { headers: { authorization: viewer } },
+    );
     expect(((await page3.json()) as { auditEvents: unknown[] }).auditEvents).to.have.length(10);
     expect(await events('a2', 'time >= "2000-01-01T00:00:00Z" AND resource:"notes/c1"', viewer)).to.not.be.empty;
     expect((await callRest(server.baseUrl, 'GET', '/v1/projects/a3/auditEvents', undefined, viewer)).code).to.equal('PERMISSION_DENIED');
@@ -94,17 +107,21 @@ describe('audit trail', function () {
 
   it('records refused calls as coalesced security events', async () => {
     const nobody = `Bearer ${testToken({ a1: ['viewer'] }, 'mallory')}`;
-    for (let i = 0; i < 20; i++) expect((await callRest(server.baseUrl, 'POST', '/v1/projects/a1/notes?noteId=x', NOTE, nobody)).code).to.equal('PERMISSION_DENIED');
-    for (let i = 0; i < 20; i++) expect((await callRest(server.baseUrl, 'GET', '/v1/projects/a1/notes', undefined, 'Bearer garbage')).code).to.equal('UNAUTHENTICATED');
+    for (let i = 0; i < 20; i++)
+      expect((await callRest(server.baseUrl, 'POST', '/v1/projects/a1/notes?noteId=x', NOTE, nobody)).code).to.equal('PERMISSION_DENIED');
+    for (let i = 0; i < 20; i++)
+      expect((await callRest(server.baseUrl, 'GET', '/v1/projects/a1/notes', undefined, 'Bearer garbage')).code).to.equal(
+        'UNAUTHENTICATED',
+      );
     await new Promise((r) => setTimeout(r, 6000));
     const security = await events('a1', 'kind="security"');
     const denied = security.filter((e) => e.actor === 'mallory');
     expect(denied).to.have.length(1);
     expect(denied[0]).to.include({ method: 'CreateNote', resource: 'projects/a1' });
-    expect((denied[0]!.details as unknown as { count: number; code: string })).to.include({ count: 20, code: 'PERMISSION_DENIED' });
+    expect(denied[0]!.details as unknown as { count: number; code: string }).to.include({ count: 20, code: 'PERMISSION_DENIED' });
     const unauth = security.filter((e) => e.actor === 'unauthenticated');
     expect(unauth).to.have.length(1);
-    expect((unauth[0]!.details as unknown as { count: number })).to.include({ count: 20 });
+    expect(unauth[0]!.details as unknown as { count: number }).to.include({ count: 20 });
   });
 
   it('detects a modified event and a deleted newest event (also when the head is rewritten, via the anchors)', async () => {
@@ -131,8 +148,12 @@ describe('audit trail', function () {
     expect(report.problems[0]!.message).to.match(/deleted/);
 
     // Rewrite the head to match the shortened chain: only the anchor outside the database still tells.
-    const prev = await db('audit_events').where({ project_id: 'a2', seq: newest - 1 }).first('hash');
-    await db('audit_chain_heads').where({ project_id: 'a2' }).update({ seq: newest - 1, hash: prev.hash });
+    const prev = await db('audit_events')
+      .where({ project_id: 'a2', seq: newest - 1 })
+      .first('hash');
+    await db('audit_chain_heads')
+      .where({ project_id: 'a2' })
+      .update({ seq: newest - 1, hash: prev.hash });
     report = await verify();
     expect(report.problems).to.have.length(1);
     expect(report.problems[0]!.message).to.match(/anchored event \d+ .*missing/);

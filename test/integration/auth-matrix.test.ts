@@ -4,7 +4,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { testToken, startTestServer, type TestServer } from '../support/test-server';
-import { ADMINS, ADMISSION, ATTESTORS, callGrpc, callRest, ep, fill, grpcClients, OCCURRENCE_WRITERS, READERS, type Endpoint } from '../support/rpc-matrix';
+import {
+  ADMINS,
+  ADMISSION,
+  ATTESTORS,
+  callGrpc,
+  callRest,
+  ep,
+  fill,
+  grpcClients,
+  OCCURRENCE_WRITERS,
+  READERS,
+  type Endpoint,
+} from '../support/rpc-matrix';
 
 const G = 'grafeas.v1.Grafeas';
 const P = 'attestd.v1.Projects';
@@ -35,23 +47,59 @@ const ENDPOINTS: readonly Endpoint[] = [
   ep('GetOccurrence', G, ['GET', `/v1/${OCC}`], { name: OCC }, READERS),
   ep('ListOccurrences', G, ['GET', '/v1/projects/{p}/occurrences'], { parent: 'projects/{p}' }, READERS),
   ep('DeleteOccurrence', G, ['DELETE', `/v1/${OCC}`], { name: OCC }, OCCURRENCE_WRITERS),
-  ep('CreateOccurrence', G, ['POST', '/v1/projects/{p}/occurrences', OCCURRENCE], { parent: 'projects/{p}', occurrence: OCCURRENCE }, OCCURRENCE_WRITERS),
-  ep('BatchCreateOccurrences', G, ['POST', '/v1/projects/{p}/occurrences:batchCreate', { occurrences: [OCCURRENCE] }], { parent: 'projects/{p}', occurrences: [OCCURRENCE] }, OCCURRENCE_WRITERS),
-  ep('UpdateOccurrence', G, ['PATCH', `/v1/${OCC}`, { remediation: 'r' }], { name: OCC, occurrence: { remediation: 'r' } }, OCCURRENCE_WRITERS),
+  ep(
+    'CreateOccurrence',
+    G,
+    ['POST', '/v1/projects/{p}/occurrences', OCCURRENCE],
+    { parent: 'projects/{p}', occurrence: OCCURRENCE },
+    OCCURRENCE_WRITERS,
+  ),
+  ep(
+    'BatchCreateOccurrences',
+    G,
+    ['POST', '/v1/projects/{p}/occurrences:batchCreate', { occurrences: [OCCURRENCE] }],
+    { parent: 'projects/{p}', occurrences: [OCCURRENCE] },
+    OCCURRENCE_WRITERS,
+  ),
+  ep(
+    'UpdateOccurrence',
+    G,
+    ['PATCH', `/v1/${OCC}`, { remediation: 'r' }],
+    { name: OCC, occurrence: { remediation: 'r' } },
+    OCCURRENCE_WRITERS,
+  ),
   ep('GetOccurrenceNote', G, ['GET', `/v1/${OCC}/notes`], { name: OCC }, READERS),
   ep('GetNote', G, ['GET', '/v1/projects/{p}/notes/n1'], { name: 'projects/{p}/notes/n1' }, READERS),
   ep('ListNotes', G, ['GET', '/v1/projects/{p}/notes'], { parent: 'projects/{p}' }, READERS),
   ep('DeleteNote', G, ['DELETE', '/v1/projects/{p}/notes/n1'], { name: 'projects/{p}/notes/n1' }, ADMINS),
   ep('CreateNote', G, ['POST', '/v1/projects/{p}/notes?noteId=n2', NOTE], { parent: 'projects/{p}', noteId: 'n2', note: NOTE }, ADMINS),
-  ep('BatchCreateNotes', G, ['POST', '/v1/projects/{p}/notes:batchCreate', { notes: { n3: NOTE } }], { parent: 'projects/{p}', notes: { n3: NOTE } }, ADMINS),
-  ep('UpdateNote', G, ['PATCH', '/v1/projects/{p}/notes/n1', { shortDescription: 'd' }], { name: 'projects/{p}/notes/n1', note: { shortDescription: 'd' } }, ADMINS),
+  ep(
+    'BatchCreateNotes',
+    G,
+    ['POST', '/v1/projects/{p}/notes:batchCreate', { notes: { n3: NOTE } }],
+    { parent: 'projects/{p}', notes: { n3: NOTE } },
+    ADMINS,
+  ),
+  ep(
+    'UpdateNote',
+    G,
+    ['PATCH', '/v1/projects/{p}/notes/n1', { shortDescription: 'd' }],
+    { name: 'projects/{p}/notes/n1', note: { shortDescription: 'd' } },
+    ADMINS,
+  ),
   ep('ListNoteOccurrences', G, ['GET', '/v1/projects/{p}/notes/n1/occurrences'], { name: 'projects/{p}/notes/n1' }, READERS),
   ep('CreateProject', P, ['POST', '/v1/projects', { name: 'projects/{p}' }], { project: { name: 'projects/{p}' } }, ADMINS),
   ep('GetProject', P, ['GET', '/v1/projects/{p}'], { name: 'projects/{p}' }, READERS),
   ep('ListProjects', P, ['GET', '/v1/projects'], {}, READERS, true),
   ep('DeleteProject', P, ['DELETE', '/v1/projects/{p}'], { name: 'projects/{p}' }, ADMINS),
   ep('ListAuditEvents', A, ['GET', '/v1/projects/{p}/auditEvents'], { parent: 'projects/{p}' }, READERS),
-  ep('CreateKey', K, ['POST', '/v1/projects/{p}/keys?keyId=k2', { keySpec: 'EC_P256' }], { parent: 'projects/{p}', keyId: 'k2', key: { keySpec: 'EC_P256' } }, ADMINS),
+  ep(
+    'CreateKey',
+    K,
+    ['POST', '/v1/projects/{p}/keys?keyId=k2', { keySpec: 'EC_P256' }],
+    { parent: 'projects/{p}', keyId: 'k2', key: { keySpec: 'EC_P256' } },
+    ADMINS,
+  ),
   ep('GetKey', K, ['GET', `/v1/${KEY}`], { name: KEY }, READERS),
   ep('ListKeys', K, ['GET', '/v1/projects/{p}/keys'], { parent: 'projects/{p}' }, READERS),
   ep('GetPublicKey', K, ['GET', `/v1/${KEY}/publicKey`], { name: KEY }, READERS),
@@ -60,27 +108,63 @@ const ENDPOINTS: readonly Endpoint[] = [
   ep('RotateKey', K, ['POST', `/v1/${KEY}:rotate`, {}], { name: KEY }, ADMINS),
   ep('DisableKey', K, ['POST', `/v1/${KEY}:disable`, {}], { name: KEY }, ADMINS),
   ep('EnableKey', K, ['POST', `/v1/${KEY}:enable`, {}], { name: KEY }, ADMINS),
-  ep('CreateWitness', W, ['POST', '/v1/projects/{p}/witnesses?witnessId=w2', WITNESS], { parent: 'projects/{p}', witnessId: 'w2', witness: WITNESS }, ADMINS),
+  ep(
+    'CreateWitness',
+    W,
+    ['POST', '/v1/projects/{p}/witnesses?witnessId=w2', WITNESS],
+    { parent: 'projects/{p}', witnessId: 'w2', witness: WITNESS },
+    ADMINS,
+  ),
   ep('GetWitness', W, ['GET', `/v1/${WIT}`], { name: WIT }, READERS),
   ep('ListWitnesses', W, ['GET', '/v1/projects/{p}/witnesses'], { parent: 'projects/{p}' }, READERS),
   ep('UpdateWitness', W, ['PATCH', `/v1/${WIT}`, { description: 'e' }], { name: WIT, witness: { description: 'e' } }, ADMINS),
   ep('DeleteWitness', W, ['DELETE', `/v1/${WIT}`], { name: WIT }, ADMINS),
   ep('Attest', W, ['POST', `/v1/${WIT}:attest`, IMAGE], { name: WIT, ...IMAGE }, ATTESTORS),
-  ep('CreatePolicy', PO, ['POST', '/v1/projects/{p}/policies?policyId=p2', POLICY], { parent: 'projects/{p}', policyId: 'p2', policy: POLICY }, ADMINS),
+  ep(
+    'CreatePolicy',
+    PO,
+    ['POST', '/v1/projects/{p}/policies?policyId=p2', POLICY],
+    { parent: 'projects/{p}', policyId: 'p2', policy: POLICY },
+    ADMINS,
+  ),
   ep('GetPolicy', PO, ['GET', `/v1/${POL}`], { name: POL }, READERS),
   ep('ListPolicies', PO, ['GET', '/v1/projects/{p}/policies'], { parent: 'projects/{p}' }, READERS),
   ep('UpdatePolicy', PO, ['PATCH', `/v1/${POL}`, { enabled: true }], { name: POL, policy: { enabled: true } }, ADMINS),
   ep('DeletePolicy', PO, ['DELETE', `/v1/${POL}`], { name: POL }, ADMINS),
   ep('VerifyImages', V, ['POST', '/v1/projects/{p}:verifyImages', VERIFY], { parent: 'projects/{p}', ...VERIFY }, ADMISSION),
   ep('ListDecisions', V, ['GET', '/v1/projects/{p}/decisions'], { parent: 'projects/{p}' }, READERS),
-  ep('CreateSigningRule', SR, ['POST', '/v1/projects/{p}/signingRules?ruleId=r2', SIGNING_RULE], { parent: 'projects/{p}', ruleId: 'r2', signingRule: SIGNING_RULE }, ADMINS),
+  ep(
+    'CreateSigningRule',
+    SR,
+    ['POST', '/v1/projects/{p}/signingRules?ruleId=r2', SIGNING_RULE],
+    { parent: 'projects/{p}', ruleId: 'r2', signingRule: SIGNING_RULE },
+    ADMINS,
+  ),
   ep('GetSigningRule', SR, ['GET', `/v1/${RULE}`], { name: RULE }, READERS),
   ep('ListSigningRules', SR, ['GET', '/v1/projects/{p}/signingRules'], { parent: 'projects/{p}' }, READERS),
   ep('UpdateSigningRule', SR, ['PATCH', `/v1/${RULE}`, { enabled: false }], { name: RULE, signingRule: { enabled: false } }, ADMINS),
   ep('DeleteSigningRule', SR, ['DELETE', `/v1/${RULE}`], { name: RULE }, ADMINS),
-  ep('DistributionHook', H, ['POST', '/v1/projects/{p}/hooks/distribution', { events: [] }], { parent: 'projects/{p}', payload: { events: [] } }, ATTESTORS),
-  ep('HarborHook', H, ['POST', '/v1/projects/{p}/hooks/harbor', { type: 'PULL_ARTIFACT' }], { parent: 'projects/{p}', payload: { type: 'PULL_ARTIFACT' } }, ATTESTORS),
-  ep('AcrHook', H, ['POST', '/v1/projects/{p}/hooks/acr?registry=127.0.0.1:5000', {}], { parent: 'projects/{p}', registry: '127.0.0.1:5000', payload: {} }, ATTESTORS),
+  ep(
+    'DistributionHook',
+    H,
+    ['POST', '/v1/projects/{p}/hooks/distribution', { events: [] }],
+    { parent: 'projects/{p}', payload: { events: [] } },
+    ATTESTORS,
+  ),
+  ep(
+    'HarborHook',
+    H,
+    ['POST', '/v1/projects/{p}/hooks/harbor', { type: 'PULL_ARTIFACT' }],
+    { parent: 'projects/{p}', payload: { type: 'PULL_ARTIFACT' } },
+    ATTESTORS,
+  ),
+  ep(
+    'AcrHook',
+    H,
+    ['POST', '/v1/projects/{p}/hooks/acr?registry=127.0.0.1:5000', {}],
+    { parent: 'projects/{p}', registry: '127.0.0.1:5000', payload: {} },
+    ATTESTORS,
+  ),
   ep('GenericHook', H, ['POST', '/v1/projects/{p}/hooks/generic', GENERIC], { parent: 'projects/{p}', payload: GENERIC }, ATTESTORS),
   ep('ListHookEvents', H, ['GET', '/v1/projects/{p}/hookEvents'], { parent: 'projects/{p}' }, READERS),
 ];
@@ -123,7 +207,13 @@ describe('authorization: role × endpoint matrix over REST and gRPC', function (
       it(`${transport} ${e.rpc}: ${e.allowed.join('/')} pass, others 403, anonymous 401 (on a project that does not exist)`, async () => {
         const call = (project: string, authorization: string | undefined) =>
           transport === 'rest'
-            ? callRest(server.baseUrl, e.rest[0], fill(e.rest[1], project), e.rest[2] === undefined ? undefined : fill(e.rest[2], project), authorization)
+            ? callRest(
+                server.baseUrl,
+                e.rest[0],
+                fill(e.rest[1], project),
+                e.rest[2] === undefined ? undefined : fill(e.rest[2], project),
+                authorization,
+              )
             : callGrpc(clients, e.service, e.rpc, fill(e.grpc, project), authorization);
         const anonymous = await call('missing-project', undefined);
         expect(anonymous.code, 'anonymous').to.equal('UNAUTHENTICATED');

@@ -13,7 +13,13 @@ import { startTestServer, TEST_JWT_SECRET, type TestServer } from '../support/te
 
 const b64 = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64url');
 const now = (): number => Math.floor(Date.now() / 1000);
-const claims = (extra: Record<string, unknown> = {}) => ({ sub: 'alice', aud: 'attestd', exp: now() + 3600, roles: { '*': ['viewer'] }, ...extra });
+const claims = (extra: Record<string, unknown> = {}) => ({
+  sub: 'alice',
+  aud: 'attestd',
+  exp: now() + 3600,
+  roles: { '*': ['viewer'] },
+  ...extra,
+});
 const hs256 = (payload: object, key: string | Buffer, header: object = { alg: 'HS256', typ: 'JWT' }): string => {
   const body = `${b64(header)}.${b64(payload)}`;
   return `${body}.${crypto.createHmac('sha256', key).update(body).digest('base64url')}`;
@@ -35,7 +41,9 @@ describe('authentication: bad tokens over REST and gRPC', function () {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attestd-auth-'));
     fs.writeFileSync(path.join(dir, 'jwt.pub'), rsaPublicPem);
     hsServer = await startTestServer({ env: { DATA_DIR: path.join(dir, 'hs') } });
-    rsServer = await startTestServer({ env: { DATA_DIR: path.join(dir, 'rs'), JWT_SECRET: '', JWT_PUBLIC_KEY_FILE: path.join(dir, 'jwt.pub') } });
+    rsServer = await startTestServer({
+      env: { DATA_DIR: path.join(dir, 'rs'), JWT_SECRET: '', JWT_PUBLIC_KEY_FILE: path.join(dir, 'jwt.pub') },
+    });
     for (const s of [hsServer, rsServer]) clients.set(s, grpcClients(s.grpcAddress));
   });
   after(async () => {
@@ -50,24 +58,59 @@ describe('authentication: bad tokens over REST and gRPC', function () {
     { desc: 'another scheme', authorization: `Basic ${Buffer.from('a:b').toString('base64')}`, message: /"Bearer" scheme/ },
     { desc: 'garbage', authorization: 'Bearer not-a-jwt', message: /malformed/ },
     { desc: 'garbage in three parts', authorization: 'Bearer a.b.c', message: /malformed/ },
-    { desc: 'signed with another key', authorization: `Bearer ${hs256(claims(), crypto.randomBytes(48))}`, message: /signed with another key/ },
-    { desc: 'alg none', authorization: `Bearer ${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims())}.`, message: /algorithm "none" is not accepted/ },
-    { desc: 'RS256 on an HS256 server', authorization: `Bearer ${jwt.sign(claims(), rsa.privateKey, { algorithm: 'RS256' })}`, message: /algorithm "RS256" is not accepted/ },
+    {
+      desc: 'signed with another key',
+      authorization: `Bearer ${hs256(claims(), crypto.randomBytes(48))}`,
+      message: /signed with another key/,
+    },
+    {
+      desc: 'alg none',
+      authorization: `Bearer ${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims())}.`,
+      message: /algorithm "none" is not accepted/,
+    },
+    {
+      desc: 'RS256 on an HS256 server',
+      authorization: `Bearer ${jwt.sign(claims(), rsa.privateKey, { algorithm: 'RS256' })}`,
+      message: /algorithm "RS256" is not accepted/,
+    },
     { desc: 'expired', authorization: `Bearer ${hs256(claims({ exp: now() - 3600 }), TEST_JWT_SECRET)}`, message: /expired at \d{4}-/ },
     { desc: 'not yet valid', authorization: `Bearer ${hs256(claims({ nbf: now() + 3600 }), TEST_JWT_SECRET)}`, message: /not valid yet/ },
     { desc: 'wrong audience', authorization: `Bearer ${hs256(claims({ aud: 'someone-else' }), TEST_JWT_SECRET)}`, message: /audience/ },
     { desc: 'no exp', authorization: `Bearer ${hs256(claims({ exp: undefined }), TEST_JWT_SECRET)}`, message: /"exp"/ },
     { desc: 'no sub', authorization: `Bearer ${hs256(claims({ sub: undefined }), TEST_JWT_SECRET)}`, message: /"sub"/ },
-    { desc: 'malformed roles', authorization: `Bearer ${hs256(claims({ roles: { '*': ['root'] } }), TEST_JWT_SECRET)}`, message: /claim "roles"/ },
-    { desc: 'huge header (> 8 KiB)', authorization: `Bearer ${hs256(claims({ pad: 'x'.repeat(9000) }), TEST_JWT_SECRET)}`, message: /larger than 8 KiB/ },
+    {
+      desc: 'malformed roles',
+      authorization: `Bearer ${hs256(claims({ roles: { '*': ['root'] } }), TEST_JWT_SECRET)}`,
+      message: /claim "roles"/,
+    },
+    {
+      desc: 'huge header (> 8 KiB)',
+      authorization: `Bearer ${hs256(claims({ pad: 'x'.repeat(9000) }), TEST_JWT_SECRET)}`,
+      message: /larger than 8 KiB/,
+    },
   ];
   const rsCases = (): Case[] => [
-    { desc: 'HS256 signed with the RSA public key', authorization: `Bearer ${hs256(claims(), rsaPublicPem)}`, message: /algorithm "HS256" is not accepted/ },
-    { desc: 'ES256 on an RS256 server', authorization: `Bearer ${jwt.sign(claims(), ec.privateKey, { algorithm: 'ES256' })}`, message: /algorithm "ES256" is not accepted/ },
-    { desc: 'RS256 signed with another RSA key', authorization: `Bearer ${jwt.sign(claims(), crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey, { algorithm: 'RS256' })}`, message: /another key/ },
+    {
+      desc: 'HS256 signed with the RSA public key',
+      authorization: `Bearer ${hs256(claims(), rsaPublicPem)}`,
+      message: /algorithm "HS256" is not accepted/,
+    },
+    {
+      desc: 'ES256 on an RS256 server',
+      authorization: `Bearer ${jwt.sign(claims(), ec.privateKey, { algorithm: 'ES256' })}`,
+      message: /algorithm "ES256" is not accepted/,
+    },
+    {
+      desc: 'RS256 signed with another RSA key',
+      authorization: `Bearer ${jwt.sign(claims(), crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey, { algorithm: 'RS256' })}`,
+      message: /another key/,
+    },
   ];
 
-  for (const [label, server, cases] of [['HS256', () => hsServer, hsCases], ['RS256', () => rsServer, rsCases]] as const) {
+  for (const [label, server, cases] of [
+    ['HS256', () => hsServer, hsCases],
+    ['RS256', () => rsServer, rsCases],
+  ] as const) {
     for (const c of cases()) {
       it(`${label} server refuses ${c.desc} with 401 / UNAUTHENTICATED on both transports`, async () => {
         const s = server();
@@ -96,8 +139,17 @@ describe('authentication: bad tokens over REST and gRPC', function () {
   });
 
   it('refuses to start with a JWT_SECRET shorter than 32 bytes, without echoing it', async () => {
-    const config = loadConfig({ DATABASE_URL: 'postgres://127.0.0.1:1/none', JWT_SECRET: 'short-secret-123', HTTP_PORT: '0', GRPC_PORT: '0', DATA_DIR: dir });
-    const err = await startServer(config, silentLogger()).then(() => undefined, (e: Error) => e);
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://127.0.0.1:1/none',
+      JWT_SECRET: 'short-secret-123',
+      HTTP_PORT: '0',
+      GRPC_PORT: '0',
+      DATA_DIR: dir,
+    });
+    const err = await startServer(config, silentLogger()).then(
+      () => undefined,
+      (e: Error) => e,
+    );
     expect(err?.message).to.match(/JWT_SECRET must be at least 32 bytes/);
     expect(err?.message).to.not.include('short-secret-123');
   });

@@ -8,7 +8,17 @@ import { expect } from 'chai';
 // holding every figure with a value (and a ratio where it has a baseline). Timings are never asserted here:
 // speed is measured by `npm run bench`, not by tests.
 
-const FIGURES = ['write.rest', 'write.grpc', 'batch.rest', 'list.maxRate', 'list.p50', 'list.p99', 'paging.p50', 'paging.rate', 'memory.peakRss'];
+const FIGURES = [
+  'write.rest',
+  'write.grpc',
+  'batch.rest',
+  'list.maxRate',
+  'list.p50',
+  'list.p99',
+  'paging.p50',
+  'paging.rate',
+  'memory.peakRss',
+];
 /** The admission rows, once bench/admission.ts exists. */
 const ADMISSION_FIGURES = ['admission.warm.rate', 'admission.warm.p99', 'admission.cold.rate', 'admission.cold.p99'];
 

@@ -15,10 +15,15 @@ type Run = { code: number; stdout: string; stderr: string };
 /** Runs `node bin/attestd.js …` as users do, with only `env` (and PATH) in its environment. */
 function attestd(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
-      if (err && typeof err.code !== 'number') return reject(err);
-      resolve({ code: err ? (err.code as number) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 30_000 },
+      (err, stdout, stderr) => {
+        if (err && typeof err.code !== 'number') return reject(err);
+        resolve({ code: err ? (err.code as number) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -55,7 +60,12 @@ describe('CLI: attestd projects|keys|witnesses|policies|attest|verify against a 
     const key = await ok(['keys', 'create', 'k1', '--spec', 'RSA_2048', '--purpose', 'SIGN_VERIFY'], project);
     expect(key).to.include({ name: 'projects/demo/keys/k1', state: 'ENABLED', primaryVersion: 'projects/demo/keys/k1/versions/1' });
     const witness = await ok(['witnesses', 'create', 'w1', '--key', 'k1', '--description', 'CI'], project);
-    expect(witness).to.include({ name: 'projects/demo/witnesses/w1', key: 'projects/demo/keys/k1', note: 'projects/demo/notes/w1', description: 'CI' });
+    expect(witness).to.include({
+      name: 'projects/demo/witnesses/w1',
+      key: 'projects/demo/keys/k1',
+      note: 'projects/demo/notes/w1',
+      description: 'CI',
+    });
 
     const occurrence = await ok(['attest', SIGNED, '--witness', 'w1'], project);
     expect(occurrence).to.include({ kind: 'ATTESTATION', resourceUri: `https://${SIGNED}`, noteName: 'projects/demo/notes/w1' });
@@ -64,7 +74,11 @@ describe('CLI: attestd projects|keys|witnesses|policies|attest|verify against a 
     const verified = await attestd(['verify', SIGNED, '--witness', 'projects/demo/witnesses/w1'], env);
     expect(verified.code, verified.stderr).to.equal(0);
     expect(JSON.parse(verified.stdout)).to.deep.include({ verified: true });
-    expect(JSON.parse(verified.stdout).results[0]).to.include({ reason: 'ATTESTED', occurrence: occurrence.name, keyId: 'projects/demo/keys/k1/versions/1' });
+    expect(JSON.parse(verified.stdout).results[0]).to.include({
+      reason: 'ATTESTED',
+      occurrence: occurrence.name,
+      keyId: 'projects/demo/keys/k1/versions/1',
+    });
 
     const unsigned = await attestd(['verify', UNSIGNED, '--witness', 'w1', '--project', 'demo'], env);
     expect(unsigned.code).to.equal(1);
@@ -74,8 +88,17 @@ describe('CLI: attestd projects|keys|witnesses|policies|attest|verify against a 
     expect(tag.stdout).to.match(/^NOT VERIFIED 127\.0\.0\.1:5000\/team\/app:1\.0: TAG_REFERENCE: /);
 
     // A policy: created disabled (no policy applies), then enabled.
-    const created = await ok(['policies', 'create', 'p1', '--witness', 'w1', '--cluster', 'c1', '--namespace', 'default', '--note', 'CI only'], project);
-    expect(created).to.include({ name: 'projects/demo/policies/p1', enabled: false, enforcement: 'ENFORCE', note: 'CI only', cluster: 'c1' });
+    const created = await ok(
+      ['policies', 'create', 'p1', '--witness', 'w1', '--cluster', 'c1', '--namespace', 'default', '--note', 'CI only'],
+      project,
+    );
+    expect(created).to.include({
+      name: 'projects/demo/policies/p1',
+      enabled: false,
+      enforcement: 'ENFORCE',
+      note: 'CI only',
+      cluster: 'c1',
+    });
     expect(created.witnesses).to.deep.equal(['projects/demo/witnesses/w1']);
     const before = await ok(['verify', `${REPO}:1.0`, '--namespace', 'default', '--cluster', 'c1'], project);
     expect((before.results as Array<Record<string, unknown>>)[0]).to.include({ allowed: true, reason: 'NO_POLICY' });
@@ -90,7 +113,12 @@ describe('CLI: attestd projects|keys|witnesses|policies|attest|verify against a 
     expect(denied.stderr).to.match(/DENIED 127\.0\.0\.1:5000\/team\/app:1\.0: TAG_REFERENCE: /);
     const mixed = await attestd(['verify', SIGNED, UNSIGNED, '--namespace', 'default', '--cluster', 'c1', '--output', 'text'], project);
     expect(mixed.code).to.equal(1);
-    expect(mixed.stdout.trim().split('\n').map((l) => l.split(':')[0])).to.deep.equal(['ALLOWED 127.0.0.1', 'DENIED 127.0.0.1']);
+    expect(
+      mixed.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split(':')[0]),
+    ).to.deep.equal(['ALLOWED 127.0.0.1', 'DENIED 127.0.0.1']);
 
     const listed = await ok(['policies', 'list'], project);
     expect((listed.policies as unknown[]).length).to.equal(1);
@@ -109,18 +137,27 @@ describe('CLI: attestd projects|keys|witnesses|policies|attest|verify against a 
     const second = `${REPO}@${digest('c')}`;
     await ok(['attest', second, '--witness', 'w'], project);
     const both = await ok(['verify', SIGNED, second, '--witness', 'w'], project);
-    expect((both.results as Array<Record<string, unknown>>).map((r) => r.keyId)).to.deep.equal(['projects/keys/keys/k/versions/1', 'projects/keys/keys/k/versions/2']);
+    expect((both.results as Array<Record<string, unknown>>).map((r) => r.keyId)).to.deep.equal([
+      'projects/keys/keys/k/versions/1',
+      'projects/keys/keys/k/versions/2',
+    ]);
     const pem = await attestd(['keys', 'public-key', 'k', '--version', '1', '--output', 'text'], project);
     expect(pem.stdout).to.match(/^-----BEGIN PUBLIC KEY-----\n[\s\S]+-----END PUBLIC KEY-----\n$/);
 
     // The payload of a real attestation with another digest, under the original signature.
-    const real = (await ok(['attest', SIGNED, '--witness', 'w'], project)) as { attestation: { serializedPayload: string; signatures: unknown[] } };
+    const real = (await ok(['attest', SIGNED, '--witness', 'w'], project)) as {
+      attestation: { serializedPayload: string; signatures: unknown[] };
+    };
     const forged = `${REPO}@${digest('d')}`;
     const payload = Buffer.from(real.attestation.serializedPayload, 'base64').toString().replace(digest('a'), digest('d'));
     const res = await fetch(`${server.baseUrl}/v1/projects/keys/occurrences`, {
       method: 'POST',
       headers: { authorization: `Bearer ${server.adminToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ resourceUri: `https://${forged}`, noteName: 'projects/keys/notes/w', attestation: { serializedPayload: Buffer.from(payload).toString('base64'), signatures: real.attestation.signatures } }),
+      body: JSON.stringify({
+        resourceUri: `https://${forged}`,
+        noteName: 'projects/keys/notes/w',
+        attestation: { serializedPayload: Buffer.from(payload).toString('base64'), signatures: real.attestation.signatures },
+      }),
     });
     expect(res.status).to.equal(200);
     const bad = await attestd(['verify', forged, '--witness', 'w'], project);
@@ -144,7 +181,11 @@ describe('CLI: attestd projects|keys|witnesses|policies|attest|verify against a 
   const usageCases: Array<{ desc: string; args: string[]; want: RegExp }> = [
     { desc: 'a group without subcommand', args: ['keys'], want: /usage: attestd keys <subcommand>/ },
     { desc: 'an unknown subcommand', args: ['keys', 'frobnicate'], want: /unknown subcommand "frobnicate"[\s\S]*usage: attestd keys/ },
-    { desc: 'a missing argument', args: ['witnesses', 'create', '--key', 'k'], want: /attestd witnesses create: missing WITNESS\n\nusage: attestd witnesses create WITNESS --key KEY/ },
+    {
+      desc: 'a missing argument',
+      args: ['witnesses', 'create', '--key', 'k'],
+      want: /attestd witnesses create: missing WITNESS\n\nusage: attestd witnesses create WITNESS --key KEY/,
+    },
     { desc: 'an extra argument', args: ['keys', 'get', 'a', 'b'], want: /unexpected argument "b"/ },
     { desc: 'an unknown flag', args: ['keys', 'create', 'k', '--size', '2048'], want: /Unknown option '--size'/ },
     { desc: 'a flag without its value', args: ['keys', 'create', 'k', '--spec'], want: /Option '--spec <value>' argument missing/ },
@@ -153,10 +194,22 @@ describe('CLI: attestd projects|keys|witnesses|policies|attest|verify against a 
     { desc: 'witness without key', args: ['witnesses', 'create', 'w', '--project', 'p'], want: /--key is required/ },
     { desc: 'attest without witness', args: ['attest', SIGNED, '--project', 'p'], want: /--witness is required/ },
     { desc: 'attest without image', args: ['attest', '--witness', 'w', '--project', 'p'], want: /missing IMAGE/ },
-    { desc: 'verify without a mode', args: ['verify', SIGNED, '--project', 'p'], want: /give --witness W, or --namespace N with --cluster C/ },
+    {
+      desc: 'verify without a mode',
+      args: ['verify', SIGNED, '--project', 'p'],
+      want: /give --witness W, or --namespace N with --cluster C/,
+    },
     { desc: 'verify with both modes', args: ['verify', SIGNED, '--witness', 'w', '--cluster', 'c', '--project', 'p'], want: /not both/ },
-    { desc: 'verify with half a policy scope', args: ['verify', SIGNED, '--namespace', 'n', '--project', 'p'], want: /needs both --namespace N and --cluster C/ },
-    { desc: 'policy without namespace', args: ['policies', 'create', 'x', '--witness', 'w', '--cluster', 'c', '--project', 'p'], want: /--namespace is required/ },
+    {
+      desc: 'verify with half a policy scope',
+      args: ['verify', SIGNED, '--namespace', 'n', '--project', 'p'],
+      want: /needs both --namespace N and --cluster C/,
+    },
+    {
+      desc: 'policy without namespace',
+      args: ['policies', 'create', 'x', '--witness', 'w', '--cluster', 'c', '--project', 'p'],
+      want: /--namespace is required/,
+    },
     { desc: 'a resource name of another collection', args: ['keys', 'get', 'projects/p/witnesses/w'], want: /is not a keys name/ },
   ];
   for (const c of usageCases) {
@@ -176,9 +229,11 @@ describe('CLI: attestd projects|keys|witnesses|policies|attest|verify against a 
     const create = await attestd(['policies', 'create', '--help']);
     expect(create.code).to.equal(0);
     expect(create.stdout).to.match(/--dry-run[\s\S]*--enable/);
-    for (const top of ['attest', 'verify']) expect((await attestd([top, '--help'])).stdout).to.match(new RegExp(`^usage: attestd ${top} IMAGE`));
+    for (const top of ['attest', 'verify'])
+      expect((await attestd([top, '--help'])).stdout).to.match(new RegExp(`^usage: attestd ${top} IMAGE`));
     const main = await attestd(['--help']);
-    for (const cmd of ['projects', 'keys', 'witnesses', 'policies', 'attest', 'verify']) expect(main.stdout).to.match(new RegExp(`\\n  ${cmd} `));
+    for (const cmd of ['projects', 'keys', 'witnesses', 'policies', 'attest', 'verify'])
+      expect(main.stdout).to.match(new RegExp(`\\n  ${cmd} `));
   });
 
   it('says how to get a token when there is none, and relays the server refusing one', async () => {

@@ -45,7 +45,10 @@ class AttestdProcess {
     this.child = spawn(process.execPath, [BIN, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
     this.listening = new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`attestd did not start within ${START_TIMEOUT_MS} ms:\n${this.log()}`)), START_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => reject(new Error(`attestd did not start within ${START_TIMEOUT_MS} ms:\n${this.log()}`)),
+        START_TIMEOUT_MS,
+      );
       readline.createInterface({ input: this.child.stdout! }).on('line', (line) => {
         this.keep(line);
         try {
@@ -240,7 +243,10 @@ describe('crash safety of attestd serve on the embedded database', function () {
           return; // the server died under this request: not acknowledged
         }
         if (reply.status !== 200) throw new Error(`batch ${b} failed before the kill: ${reply.status} ${JSON.stringify(reply.body)}`);
-        acknowledged.set(b, (reply.body.occurrences as Array<{ name: string }>).map((o) => o.name));
+        acknowledged.set(
+          b,
+          (reply.body.occurrences as Array<{ name: string }>).map((o) => o.name),
+        );
       }
     };
     const writers = Array.from({ length: WRITERS }, () => writer());

@@ -97,7 +97,14 @@ describe('embedded PostgreSQL', function () {
   it('lets exactly one of two processes racing for a fresh data directory start', async () => {
     const dataDir = await tempDataDir();
     const racers = [spawnHolder(dataDir), spawnHolder(dataDir)];
-    const outcomes = await Promise.all(racers.map((r) => r.ready.then(() => 'ready', () => 'refused')));
+    const outcomes = await Promise.all(
+      racers.map((r) =>
+        r.ready.then(
+          () => 'ready',
+          () => 'refused',
+        ),
+      ),
+    );
     expect([...outcomes].sort()).to.deep.equal(['ready', 'refused']);
     const winner = racers[outcomes.indexOf('ready')]!;
     const loser = racers[outcomes.indexOf('refused')]!;
@@ -108,7 +115,11 @@ describe('embedded PostgreSQL', function () {
   });
 
   describe('after kill -9 of the attestd process holding the data directory', () => {
-    const rows = ['CREATE TABLE t (v text)', "INSERT INTO t SELECT 'row ' || g FROM generate_series(1, 5000) g", "INSERT INTO t VALUES ('last')"];
+    const rows = [
+      'CREATE TABLE t (v text)',
+      "INSERT INTO t SELECT 'row ' || g FROM generate_series(1, 5000) g",
+      "INSERT INTO t VALUES ('last')",
+    ];
 
     async function expectAllRows(db: EmbeddedDatabase): Promise<void> {
       expect(await query(db.url, "SELECT count(*)::int AS n, count(*) FILTER (WHERE v = 'last')::int AS last FROM t")).to.deep.equal([
@@ -169,7 +180,10 @@ describe('embedded PostgreSQL', function () {
     await (await start(dataDir)).stop();
     // pid 1 is alive, but it is not the process that wrote these files.
     await fs.writeFile(path.join(dataDir, 'attestd.lock'), JSON.stringify({ pid: 1, startTime: 'not pid 1' }));
-    await fs.writeFile(path.join(dataDir, 'pg', 'postmaster.pid'), `1\n${path.join(dataDir, 'pg')}\n0\n5432\n\n127.0.0.1\n  1  1\nready   \n`);
+    await fs.writeFile(
+      path.join(dataDir, 'pg', 'postmaster.pid'),
+      `1\n${path.join(dataDir, 'pg')}\n0\n5432\n\n127.0.0.1\n  1  1\nready   \n`,
+    );
     const db = await start(dataDir);
     expect(await query(db.url, 'SELECT 1 AS one')).to.deep.equal([{ one: 1 }]);
   });
@@ -202,7 +216,9 @@ describe('embedded PostgreSQL', function () {
     let stderr = '';
     let stdout = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('exit', (code, signal) => resolve([code, signal])));
+    const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+      child.once('exit', (code, signal) => resolve([code, signal])),
+    );
     const ready = new Promise<void>((resolve, reject) => {
       child.stdout.on('data', (chunk: Buffer) => {
         stdout += chunk.toString();

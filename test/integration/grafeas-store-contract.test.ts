@@ -18,7 +18,14 @@ function query(filter = '', pageSize = 20, pageToken?: string): ListQuery {
 
 function note(projectId: string, noteId: string, kind = 'ATTESTATION'): NoteRecord {
   const name = `projects/${projectId}/notes/${noteId}`;
-  return { projectId, noteId, kind, createTime: T0, updateTime: T0, body: { name, kind, attestation: { hint: { humanReadableName: noteId } } } };
+  return {
+    projectId,
+    noteId,
+    kind,
+    createTime: T0,
+    updateTime: T0,
+    body: { name, kind, attestation: { hint: { humanReadableName: noteId } } },
+  };
 }
 
 function occurrence(projectId: string, n: NoteRecord, resourceUri: string): OccurrenceRecord {
@@ -139,12 +146,20 @@ for (const backend of testBackends()) {
       expect([...kinds.entries()]).to.deep.equal([['projects/p1/notes/a', 'ATTESTATION']]);
     });
 
-    it('counts a project\'s contents and deletes it with them', async () => {
+    it("counts a project's contents and deletes it with them", async () => {
       await uow.stores.projects.insert({ projectId: 'p3', createTime: T0 });
       const n = note('p3', 'solo');
       await uow.stores.grafeas.insertNotes([n]);
       await uow.stores.grafeas.insertOccurrences([occurrence('p3', n, 'https://r/q@sha256:4')]);
-      expect(await uow.stores.projects.contents('p3')).to.deep.equal({ notes: 1, occurrences: 1, keys: 0, witnesses: 0, policies: 0, signingRules: 0, foreignReferences: 0 });
+      expect(await uow.stores.projects.contents('p3')).to.deep.equal({
+        notes: 1,
+        occurrences: 1,
+        keys: 0,
+        witnesses: 0,
+        policies: 0,
+        signingRules: 0,
+        foreignReferences: 0,
+      });
       expect(await uow.transaction((s) => s.projects.deleteWithContents('p3'))).to.equal(true);
       expect(await uow.stores.projects.get('p3')).to.equal(undefined);
     });

@@ -2,7 +2,18 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { expect } from 'chai';
 import { keyIdFor } from '../../src/signing/signature-algorithms';
-import { ApiClient, KMS, opensslAvailable, opensslVerify, rpc, tempDir, TRANSPORTS, type Reply, type Rpc, type Transport } from '../support/api-client';
+import {
+  ApiClient,
+  KMS,
+  opensslAvailable,
+  opensslVerify,
+  rpc,
+  tempDir,
+  TRANSPORTS,
+  type Reply,
+  type Rpc,
+  type Transport,
+} from '../support/api-client';
 import { startTestServer, type TestServer } from '../support/test-server';
 
 // The key manager over REST and gRPC: every spec × purpose, sign/verify, rotate, disable/enable, bad input.
@@ -82,7 +93,13 @@ describe('keys API over REST and gRPC', function () {
             return;
           }
           expect(got.code, got.message).to.equal('OK');
-          expect(got.body).to.include({ name: `projects/${projectOf(t)}/keys/${keyId}`, keySpec: c.spec, purpose: c.purpose, algorithm: c.want, state: 'ENABLED' });
+          expect(got.body).to.include({
+            name: `projects/${projectOf(t)}/keys/${keyId}`,
+            keySpec: c.spec,
+            purpose: c.purpose,
+            algorithm: c.want,
+            state: 'ENABLED',
+          });
           expect(got.body.primaryVersion).to.equal(`projects/${projectOf(t)}/keys/${keyId}/versions/1`);
           const pub = await ok(t, publicKey(keyId));
           expect(pub.pem).to.match(/^-----BEGIN PUBLIC KEY-----\n/);
@@ -109,10 +126,18 @@ describe('keys API over REST and gRPC', function () {
 
       it('default key: RSA_2048 SIGN_VERIFY with RSA_SIGN_PSS_2048_SHA256; GetKey and ListKeys show it without private parts', async () => {
         const created = await ok(t, createKey('default-key', {}));
-        expect(created).to.include({ keySpec: 'RSA_2048', purpose: 'SIGN_VERIFY', algorithm: 'RSA_SIGN_PSS_2048_SHA256', state: 'ENABLED' });
+        expect(created).to.include({
+          keySpec: 'RSA_2048',
+          purpose: 'SIGN_VERIFY',
+          algorithm: 'RSA_SIGN_PSS_2048_SHA256',
+          state: 'ENABLED',
+        });
         const got = await ok(t, keyRpc('GetKey', 'GET', '', 'default-key'));
         expect(got.name).to.equal(created.name);
-        const list = await ok(t, rpc(['GET', '/v1/projects/{p}/keys?pageSize=1000'], [KMS, 'ListKeys', { parent: 'projects/{p}', pageSize: 1000 }]));
+        const list = await ok(
+          t,
+          rpc(['GET', '/v1/projects/{p}/keys?pageSize=1000'], [KMS, 'ListKeys', { parent: 'projects/{p}', pageSize: 1000 }]),
+        );
         expect(list.keys.map((k: { name: string }) => k.name)).to.include(created.name);
         expect(JSON.stringify([created, got, list])).to.not.match(/PRIVATE|material|privateKey/i);
       });
@@ -165,12 +190,31 @@ describe('keys API over REST and gRPC', function () {
         const cases: Array<{ desc: string; r: Rpc; wantCode: string; wantMessage?: RegExp }> = [
           { desc: 'duplicate key id', r: createKey('bad-input', {}), wantCode: 'ALREADY_EXISTS', wantMessage: /already exists/ },
           { desc: 'bad key id', r: createKey('no.dots', {}), wantCode: 'INVALID_ARGUMENT', wantMessage: /keyId/ },
-          { desc: 'unknown algorithm for the spec', r: createKey('alg', { keySpec: 'EC_P256', algorithm: 'RSA_SIGN_PSS_2048_SHA256' }), wantCode: 'INVALID_ARGUMENT', wantMessage: /EC_SIGN_P256_SHA256/ },
+          {
+            desc: 'unknown algorithm for the spec',
+            r: createKey('alg', { keySpec: 'EC_P256', algorithm: 'RSA_SIGN_PSS_2048_SHA256' }),
+            wantCode: 'INVALID_ARGUMENT',
+            wantMessage: /EC_SIGN_P256_SHA256/,
+          },
           { desc: 'sign without data', r: sign('bad-input', null), wantCode: 'INVALID_ARGUMENT', wantMessage: /data/ },
-          { desc: 'sign of 64 KiB + 1', r: sign('bad-input', Buffer.alloc(64 * 1024 + 1, 7).toString('base64')), wantCode: 'INVALID_ARGUMENT', wantMessage: /65536/ },
+          {
+            desc: 'sign of 64 KiB + 1',
+            r: sign('bad-input', Buffer.alloc(64 * 1024 + 1, 7).toString('base64')),
+            wantCode: 'INVALID_ARGUMENT',
+            wantMessage: /65536/,
+          },
           { desc: 'sign with a missing key', r: sign('nope'), wantCode: 'NOT_FOUND' },
-          { desc: 'verify with an ENCRYPT_DECRYPT key', r: verify('enc-only', DATA, DATA), wantCode: 'FAILED_PRECONDITION', wantMessage: /SIGN_VERIFY/ },
-          { desc: 'public key of a missing version', r: keyRpc('GetPublicKey', 'GET', '/publicKey?version=9', 'bad-input', { version: '9' }), wantCode: 'NOT_FOUND' },
+          {
+            desc: 'verify with an ENCRYPT_DECRYPT key',
+            r: verify('enc-only', DATA, DATA),
+            wantCode: 'FAILED_PRECONDITION',
+            wantMessage: /SIGN_VERIFY/,
+          },
+          {
+            desc: 'public key of a missing version',
+            r: keyRpc('GetPublicKey', 'GET', '/publicKey?version=9', 'bad-input', { version: '9' }),
+            wantCode: 'NOT_FOUND',
+          },
           { desc: 'rotate a missing key', r: keyRpc('RotateKey', 'POST', ':rotate', 'nope'), wantCode: 'NOT_FOUND' },
         ];
         for (const c of cases) {

@@ -7,8 +7,12 @@ import { startTestServer, type TestServer } from '../support/test-server';
 // Security policies over REST and gRPC: defaults, validation, masked updates, revisions, delete.
 
 const createPolicy = (id: string, policy: Record<string, unknown>): Rpc =>
-  rpc(['POST', `/v1/projects/{p}/policies?policyId=${id}`, policy], [POLICIES, 'CreatePolicy', { parent: 'projects/{p}', policyId: id, policy }]);
-const getPolicy = (id: string): Rpc => rpc(['GET', `/v1/projects/{p}/policies/${id}`], [POLICIES, 'GetPolicy', { name: `projects/{p}/policies/${id}` }]);
+  rpc(
+    ['POST', `/v1/projects/{p}/policies?policyId=${id}`, policy],
+    [POLICIES, 'CreatePolicy', { parent: 'projects/{p}', policyId: id, policy }],
+  );
+const getPolicy = (id: string): Rpc =>
+  rpc(['GET', `/v1/projects/{p}/policies/${id}`], [POLICIES, 'GetPolicy', { name: `projects/{p}/policies/${id}` }]);
 const updatePolicy = (id: string, policy: Record<string, unknown>, mask?: string[]): Rpc =>
   rpc(
     ['PATCH', `/v1/projects/{p}/policies/${id}${mask ? `?updateMask=${mask.join(',')}` : ''}`, policy],
@@ -90,21 +94,71 @@ describe('policies API over REST and gRPC', function () {
       it('validation table: nothing is created', async () => {
         const base = { witnesses: [W1], cluster: 'c1', namespaces: ['default'] };
         const cases: Array<{ desc: string; id?: string; policy: Record<string, unknown>; wantCode: string; wantMessage?: RegExp }> = [
-          { desc: 'missing witness', policy: { ...base, witnesses: [W1, `projects/${p}/witnesses/ghost`] }, wantCode: 'NOT_FOUND', wantMessage: /ghost/ },
+          {
+            desc: 'missing witness',
+            policy: { ...base, witnesses: [W1, `projects/${p}/witnesses/ghost`] },
+            wantCode: 'NOT_FOUND',
+            wantMessage: /ghost/,
+          },
           { desc: 'no witnesses', policy: { ...base, witnesses: [] }, wantCode: 'INVALID_ARGUMENT', wantMessage: /witnesses/ },
-          { desc: 'malformed witness name', policy: { ...base, witnesses: ['w1'] }, wantCode: 'INVALID_ARGUMENT', wantMessage: /witnesses\[0\]/ },
-          { desc: "another project's witness", policy: { ...base, witnesses: ['projects/pol-other/witnesses/w1'] }, wantCode: 'INVALID_ARGUMENT', wantMessage: /another project/ },
+          {
+            desc: 'malformed witness name',
+            policy: { ...base, witnesses: ['w1'] },
+            wantCode: 'INVALID_ARGUMENT',
+            wantMessage: /witnesses\[0\]/,
+          },
+          {
+            desc: "another project's witness",
+            policy: { ...base, witnesses: ['projects/pol-other/witnesses/w1'] },
+            wantCode: 'INVALID_ARGUMENT',
+            wantMessage: /another project/,
+          },
           { desc: 'missing cluster', policy: { ...base, cluster: '' }, wantCode: 'INVALID_ARGUMENT', wantMessage: /cluster/ },
           { desc: 'bad cluster', policy: { ...base, cluster: 'c 1' }, wantCode: 'INVALID_ARGUMENT', wantMessage: /cluster/ },
           { desc: 'no namespaces', policy: { ...base, namespaces: [] }, wantCode: 'INVALID_ARGUMENT', wantMessage: /namespaces/ },
-          { desc: 'uppercase namespace', policy: { ...base, namespaces: ['Default'] }, wantCode: 'INVALID_ARGUMENT', wantMessage: /DNS label/ },
-          { desc: 'namespace ending in -', policy: { ...base, namespaces: ['team-'] }, wantCode: 'INVALID_ARGUMENT', wantMessage: /namespaces\[0\]/ },
+          {
+            desc: 'uppercase namespace',
+            policy: { ...base, namespaces: ['Default'] },
+            wantCode: 'INVALID_ARGUMENT',
+            wantMessage: /DNS label/,
+          },
+          {
+            desc: 'namespace ending in -',
+            policy: { ...base, namespaces: ['team-'] },
+            wantCode: 'INVALID_ARGUMENT',
+            wantMessage: /namespaces\[0\]/,
+          },
           { desc: 'namespace of 64 characters', policy: { ...base, namespaces: ['a'.repeat(64)] }, wantCode: 'INVALID_ARGUMENT' },
-          { desc: 'requiredWitnesses above the count', policy: { ...base, requiredWitnesses: 2 }, wantCode: 'INVALID_ARGUMENT', wantMessage: /requiredWitnesses/ },
-          { desc: 'negative requiredWitnesses', policy: { ...base, requiredWitnesses: -1 }, wantCode: 'INVALID_ARGUMENT', wantMessage: /requiredWitnesses/ },
-          { desc: 'allowlist with spaces', policy: { ...base, allowlist: ['gcr.io/a b'] }, wantCode: 'INVALID_ARGUMENT', wantMessage: /allowlist\[0\]/ },
-          { desc: 'allowlist with ***', policy: { ...base, allowlist: ['gcr.io/***'] }, wantCode: 'INVALID_ARGUMENT', wantMessage: /allowlist\[0\]/ },
-          { desc: 'note above 4096 characters', policy: { ...base, note: 'x'.repeat(4097) }, wantCode: 'INVALID_ARGUMENT', wantMessage: /note/ },
+          {
+            desc: 'requiredWitnesses above the count',
+            policy: { ...base, requiredWitnesses: 2 },
+            wantCode: 'INVALID_ARGUMENT',
+            wantMessage: /requiredWitnesses/,
+          },
+          {
+            desc: 'negative requiredWitnesses',
+            policy: { ...base, requiredWitnesses: -1 },
+            wantCode: 'INVALID_ARGUMENT',
+            wantMessage: /requiredWitnesses/,
+          },
+          {
+            desc: 'allowlist with spaces',
+            policy: { ...base, allowlist: ['gcr.io/a b'] },
+            wantCode: 'INVALID_ARGUMENT',
+            wantMessage: /allowlist\[0\]/,
+          },
+          {
+            desc: 'allowlist with ***',
+            policy: { ...base, allowlist: ['gcr.io/***'] },
+            wantCode: 'INVALID_ARGUMENT',
+            wantMessage: /allowlist\[0\]/,
+          },
+          {
+            desc: 'note above 4096 characters',
+            policy: { ...base, note: 'x'.repeat(4097) },
+            wantCode: 'INVALID_ARGUMENT',
+            wantMessage: /note/,
+          },
           { desc: 'bad policy id', id: '-bad', policy: base, wantCode: 'INVALID_ARGUMENT', wantMessage: /policyId/ },
           { desc: 'duplicate id', id: 'defaults', policy: base, wantCode: 'ALREADY_EXISTS' },
         ];

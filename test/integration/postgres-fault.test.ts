@@ -167,7 +167,11 @@ function grafeasClient(address: string): grpc.Client & Record<string, Function> 
   return new Grafeas(address, grpc.credentials.createInsecure()) as unknown as grpc.Client & Record<string, Function>;
 }
 
-function grpcCall(client: grpc.Client & Record<string, Function>, method: string, request: unknown): Promise<{ code: number; ms: number; details?: string }> {
+function grpcCall(
+  client: grpc.Client & Record<string, Function>,
+  method: string,
+  request: unknown,
+): Promise<{ code: number; ms: number; details?: string }> {
   const metadata = new grpc.Metadata();
   metadata.set('authorization', `Bearer ${testToken()}`);
   const started = Date.now();
@@ -189,7 +193,8 @@ describe('attestd when its PostgreSQL goes away and comes back', function () {
     const bin = debianPostgresBin();
     if (bin === undefined) {
       const why = 'the Debian PostgreSQL package (initdb, pg_ctl under /usr/lib/postgresql/*/bin) is not installed';
-      if (process.env.CI === 'true') throw new Error(`postgres fault test cannot run under CI=true: ${why}; .ci/run must install postgresql`);
+      if (process.env.CI === 'true')
+        throw new Error(`postgres fault test cannot run under CI=true: ${why}; .ci/run must install postgresql`);
       console.warn(`\n*** SKIPPING the PostgreSQL fault test: ${why} (apt-get install -y postgresql) ***\n`);
       this.skip();
     }

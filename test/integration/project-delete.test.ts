@@ -27,8 +27,14 @@ describe('DeleteProject', function () {
       [`/v1/projects/${p}/keys?keyId=k`, { keySpec: 'EC_P256' }],
       [`/v1/projects/${p}/witnesses?witnessId=w`, { key: `projects/${p}/keys/k` }],
       [`/v1/projects/${p}/witnesses/w:attest`, { image: `127.0.0.1:5000/ns/app@${DIGEST}` }],
-      [`/v1/projects/${p}/policies?policyId=pol`, { witnesses: [`projects/${p}/witnesses/w`], cluster: 'c1', namespaces: ['default'], enabled: true }],
-      [`/v1/projects/${p}/signingRules?ruleId=r`, { registry: '127.0.0.1:5000', namespace: 'ns', witness: `projects/${p}/witnesses/w`, enabled: true }],
+      [
+        `/v1/projects/${p}/policies?policyId=pol`,
+        { witnesses: [`projects/${p}/witnesses/w`], cluster: 'c1', namespaces: ['default'], enabled: true },
+      ],
+      [
+        `/v1/projects/${p}/signingRules?ruleId=r`,
+        { registry: '127.0.0.1:5000', namespace: 'ns', witness: `projects/${p}/witnesses/w`, enabled: true },
+      ],
       [`/v1/projects/${p}/hooks/generic`, { images: [`127.0.0.1:5000/other/app@${DIGEST}`] }],
       [`/v1/projects/${p}:verifyImages`, { cluster: 'c1', namespace: 'default', images: [`127.0.0.1:5000/ns/app@${DIGEST}`] }],
     ] as const) {
@@ -53,11 +59,15 @@ describe('DeleteProject', function () {
     await populate('full');
   });
 
-  it('refuses while another project\'s occurrences use its notes', async () => {
+  it("refuses while another project's occurrences use its notes", async () => {
     await call('POST', '/v1/projects', { name: 'projects/provider' });
     await call('POST', '/v1/projects', { name: 'projects/consumer' });
     await call('POST', '/v1/projects/provider/notes?noteId=n', { attestation: {} });
-    const occ = await call('POST', '/v1/projects/consumer/occurrences', { noteName: 'projects/provider/notes/n', resourceUri: 'https://x', attestation: {} });
+    const occ = await call('POST', '/v1/projects/consumer/occurrences', {
+      noteName: 'projects/provider/notes/n',
+      resourceUri: 'https://x',
+      attestation: {},
+    });
     expect(occ.status).to.equal(200);
     const r = await call('DELETE', '/v1/projects/provider?force=true');
     expect(r.status).to.equal(400);

@@ -41,7 +41,12 @@ describe('verdict caches across replicas', function () {
     await call(a, 'POST', '/v1/projects', { name: 'projects/p' });
     await call(a, 'POST', '/v1/projects/p/keys?keyId=k', { keySpec: 'EC_P256' });
     await call(a, 'POST', '/v1/projects/p/witnesses?witnessId=w', { key: 'projects/p/keys/k' });
-    await call(a, 'POST', '/v1/projects/p/policies?policyId=pol', { witnesses: ['projects/p/witnesses/w'], cluster: 'c1', namespaces: ['default'], enabled: true });
+    await call(a, 'POST', '/v1/projects/p/policies?policyId=pol', {
+      witnesses: ['projects/p/witnesses/w'],
+      cluster: 'c1',
+      namespaces: ['default'],
+      enabled: true,
+    });
   });
   after(async () => {
     await a?.stop();

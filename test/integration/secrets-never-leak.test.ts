@@ -33,9 +33,21 @@ function found(text: string, secrets: ReadonlyArray<{ what: string; value: Buffe
 
 const PRIVATE_MARKER = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----|PRIVATE KEY/;
 
-const SETUPS: ReadonlyArray<{ desc: string; env: (dataDir: string) => Record<string, string>; master: (dataDir: string, env: Record<string, string>) => string }> = [
-  { desc: 'generated DATA_DIR/master.key', env: () => ({}), master: (dataDir) => fs.readFileSync(path.join(dataDir, 'master.key'), 'utf8').trim() },
-  { desc: 'MASTER_KEY from the environment', env: () => ({ MASTER_KEY: crypto.randomBytes(32).toString('base64') }), master: (_d, env) => env.MASTER_KEY! },
+const SETUPS: ReadonlyArray<{
+  desc: string;
+  env: (dataDir: string) => Record<string, string>;
+  master: (dataDir: string, env: Record<string, string>) => string;
+}> = [
+  {
+    desc: 'generated DATA_DIR/master.key',
+    env: () => ({}),
+    master: (dataDir) => fs.readFileSync(path.join(dataDir, 'master.key'), 'utf8').trim(),
+  },
+  {
+    desc: 'MASTER_KEY from the environment',
+    env: () => ({ MASTER_KEY: crypto.randomBytes(32).toString('base64') }),
+    master: (_d, env) => env.MASTER_KEY!,
+  },
 ];
 
 for (const setup of SETUPS) {
@@ -70,7 +82,10 @@ for (const setup of SETUPS) {
         const K = (id: string) => `${t}-${id}`;
         const call = (r: Rpc) => api.call(t, r, p);
         const key = (id: string, method: string, verb: string, suffix: string, extra: Record<string, unknown> = {}): Rpc =>
-          rpc([verb, `/v1/projects/{p}/keys/${K(id)}${suffix}`, verb === 'GET' ? undefined : extra], [KMS, method, { name: `projects/{p}/keys/${K(id)}`, ...extra }]);
+          rpc(
+            [verb, `/v1/projects/{p}/keys/${K(id)}${suffix}`, verb === 'GET' ? undefined : extra],
+            [KMS, method, { name: `projects/{p}/keys/${K(id)}`, ...extra }],
+          );
         for (const [id, spec, purpose] of [
           ['rsa', 'RSA_2048', 'SIGN_VERIFY'],
           ['rsa3072', 'RSA_3072', 'SIGN_VERIFY'],
@@ -80,7 +95,12 @@ for (const setup of SETUPS) {
           ['bad', 'EC_P256', 'ENCRYPT_DECRYPT'],
         ] as const) {
           const body = { keySpec: spec, purpose };
-          await call(rpc(['POST', `/v1/projects/{p}/keys?keyId=${K(id)}`, body], [KMS, 'CreateKey', { parent: 'projects/{p}', keyId: K(id), key: body }]));
+          await call(
+            rpc(
+              ['POST', `/v1/projects/{p}/keys?keyId=${K(id)}`, body],
+              [KMS, 'CreateKey', { parent: 'projects/{p}', keyId: K(id), key: body }],
+            ),
+          );
           await call(key(id, 'GetKey', 'GET', ''));
           await call(key(id, 'GetPublicKey', 'GET', '/publicKey'));
           const signed = await call(key(id, 'Sign', 'POST', ':sign', { data }));
@@ -93,20 +113,38 @@ for (const setup of SETUPS) {
         }
         await call(rpc(['GET', '/v1/projects/{p}/keys'], [KMS, 'ListKeys', { parent: 'projects/{p}' }]));
         const witness = (id: string, body: Record<string, unknown>) =>
-          call(rpc(['POST', `/v1/projects/{p}/witnesses?witnessId=${K(id)}`, body], [WITNESSES, 'CreateWitness', { parent: 'projects/{p}', witnessId: K(id), witness: body }]));
+          call(
+            rpc(
+              ['POST', `/v1/projects/{p}/witnesses?witnessId=${K(id)}`, body],
+              [WITNESSES, 'CreateWitness', { parent: 'projects/{p}', witnessId: K(id), witness: body }],
+            ),
+          );
         await witness('w', { key: `projects/${p}/keys/${K('rsa')}`, keys: [`projects/${p}/keys/${K('ec256')}`] });
         await witness('w-enc', { key: `projects/${p}/keys/${K('enc')}` });
-        const priv = crypto.generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+        const priv = crypto
+          .generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
+          .privateKey.export({ type: 'pkcs8', format: 'pem' })
+          .toString();
         const refusedPrivate = await witness('w-priv', { publicKeys: [{ pem: priv, algorithm: 'ECDSA_P256_SHA256' }] });
         expect(refusedPrivate.code, 'a private key PEM is refused').to.equal('INVALID_ARGUMENT');
         const W = `projects/{p}/witnesses/${K('w')}`;
         await call(rpc(['GET', `/v1/${W}`], [WITNESSES, 'GetWitness', { name: W }]));
         await call(rpc(['GET', '/v1/projects/{p}/witnesses'], [WITNESSES, 'ListWitnesses', { parent: 'projects/{p}' }]));
-        await call(rpc(['PATCH', `/v1/${W}?updateMask=description`, { description: 'd' }], [WITNESSES, 'UpdateWitness', { name: W, witness: { description: 'd' }, updateMask: { paths: ['description'] } }]));
+        await call(
+          rpc(
+            ['PATCH', `/v1/${W}?updateMask=description`, { description: 'd' }],
+            [WITNESSES, 'UpdateWitness', { name: W, witness: { description: 'd' }, updateMask: { paths: ['description'] } }],
+          ),
+        );
         for (const image of [`registry.example.com/leak/app@${digest(t)}`, 'registry.example.com/leak/app:tag']) {
           await call(rpc(['POST', `/v1/${W}:attest`, { image }], [WITNESSES, 'Attest', { name: W, image }]));
         }
-        await call(rpc(['GET', `/v1/projects/{p}/notes/${K('w')}/occurrences`], [GRAFEAS, 'ListNoteOccurrences', { name: `projects/{p}/notes/${K('w')}` }]));
+        await call(
+          rpc(
+            ['GET', `/v1/projects/{p}/notes/${K('w')}/occurrences`],
+            [GRAFEAS, 'ListNoteOccurrences', { name: `projects/{p}/notes/${K('w')}` }],
+          ),
+        );
         await call(rpc(['DELETE', `/v1/${W}`], [WITNESSES, 'DeleteWitness', { name: W }]));
       }
       await api.must('GET', `/v1/projects/${p}/auditEvents?pageSize=1000`);
@@ -116,7 +154,14 @@ for (const setup of SETUPS) {
     async function privateKeys(): Promise<Array<{ what: string; value: Buffer; material: Buffer }>> {
       const knex = knexFactory({ client: 'pg', connection: server.databaseUrl, pool: { min: 0, max: 1 } });
       try {
-        const rows = (await knex('key_versions').select('project_id', 'key_id', 'version', 'public_key_pem', 'material', 'material_key_id')) as Array<{
+        const rows = (await knex('key_versions').select(
+          'project_id',
+          'key_id',
+          'version',
+          'public_key_pem',
+          'material',
+          'material_key_id',
+        )) as Array<{
           project_id: string;
           key_id: string;
           version: number;
@@ -131,7 +176,10 @@ for (const setup of SETUPS) {
           expect(r.material_key_id).to.equal(masterKeyId(master));
           const der = open({ key: master, id: masterKeyId(master) }, r.material, name);
           const privateKey = crypto.createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
-          expect(crypto.createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString(), `${name}: the sealed key matches its public key`).to.equal(r.public_key_pem);
+          expect(
+            crypto.createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString(),
+            `${name}: the sealed key matches its public key`,
+          ).to.equal(r.public_key_pem);
           const jwk = privateKey.export({ format: 'jwk' });
           out.push({ what: `${name} PKCS#8 DER`, value: der, material: r.material });
           out.push({ what: `${name} private scalar d`, value: Buffer.from(jwk.d!, 'base64url'), material: r.material });

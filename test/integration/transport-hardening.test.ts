@@ -39,7 +39,15 @@ function unary(address: string, creds: grpc.ChannelCredentials, method: string, 
   const md = new grpc.Metadata();
   if (token) md.set('authorization', `Bearer ${token}`);
   return new Promise((resolve) => {
-    const call = client.makeUnaryRequest(method, (b: Buffer) => b, (b: Buffer) => b, Buffer.alloc(0), md, { deadline: Date.now() + 10000 }, () => undefined);
+    const call = client.makeUnaryRequest(
+      method,
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+      Buffer.alloc(0),
+      md,
+      { deadline: Date.now() + 10000 },
+      () => undefined,
+    );
     // 'status' follows the callback and carries the trailers on success and failure alike.
     call.on('status', (s: grpc.StatusObject) => {
       client.close();
@@ -72,13 +80,44 @@ function makeCertificates(dir: string): Record<string, string> {
     execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
   };
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  ssl('req', '-x509', ...ec, '-keyout', f('server.key'), '-out', f('server.crt'), '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1');
+  ssl(
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    f('server.key'),
+    '-out',
+    f('server.crt'),
+    '-days',
+    '1',
+    '-subj',
+    '/CN=localhost',
+    '-addext',
+    'subjectAltName=DNS:localhost,IP:127.0.0.1',
+  );
   for (const ca of ['ca', 'rogue-ca']) {
     ssl('req', '-x509', ...ec, '-keyout', f(`${ca}.key`), '-out', f(`${ca}.crt`), '-days', '1', '-subj', `/CN=attestd test ${ca}`);
   }
-  for (const [client, ca] of [['client', 'ca'], ['rogue-client', 'rogue-ca']]) {
+  for (const [client, ca] of [
+    ['client', 'ca'],
+    ['rogue-client', 'rogue-ca'],
+  ]) {
     ssl('req', '-new', ...ec, '-keyout', f(`${client}.key`), '-out', f(`${client}.csr`), '-subj', `/CN=${client}`);
-    ssl('x509', '-req', '-in', f(`${client}.csr`), '-CA', f(`${ca}.crt`), '-CAkey', f(`${ca}.key`), '-CAcreateserial', '-out', f(`${client}.crt`), '-days', '1');
+    ssl(
+      'x509',
+      '-req',
+      '-in',
+      f(`${client}.csr`),
+      '-CA',
+      f(`${ca}.crt`),
+      '-CAkey',
+      f(`${ca}.key`),
+      '-CAcreateserial',
+      '-out',
+      f(`${client}.crt`),
+      '-days',
+      '1',
+    );
   }
   // A key that belongs to no certificate here, for the mismatch check.
   ssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-out', f('other.key'));
@@ -160,15 +199,31 @@ describe('transport hardening: TLS, client certificates, security headers, rate 
     });
 
     const misconfigured: Array<{ desc: string; env: () => Record<string, string>; message: RegExp }> = [
-      { desc: 'a certificate without a key', env: () => ({ TLS_CERT_FILE: files['server.crt']! }), message: /needs both TLS_CERT_FILE and TLS_KEY_FILE/ },
-      { desc: 'a client CA without a server pair', env: () => ({ TLS_CLIENT_CA_FILE: files['ca.crt']! }), message: /TLS_CLIENT_CA_FILE needs TLS_CERT_FILE/ },
+      {
+        desc: 'a certificate without a key',
+        env: () => ({ TLS_CERT_FILE: files['server.crt']! }),
+        message: /needs both TLS_CERT_FILE and TLS_KEY_FILE/,
+      },
+      {
+        desc: 'a client CA without a server pair',
+        env: () => ({ TLS_CLIENT_CA_FILE: files['ca.crt']! }),
+        message: /TLS_CLIENT_CA_FILE needs TLS_CERT_FILE/,
+      },
       {
         desc: 'an unreadable certificate file',
         env: () => ({ TLS_CERT_FILE: path.join(dir, 'missing.crt'), TLS_KEY_FILE: files['server.key']! }),
         message: /TLS_CERT_FILE .*missing\.crt cannot be read \(ENOENT\)/,
       },
-      { desc: 'a key file that is no key', env: () => ({ TLS_CERT_FILE: files['server.crt']!, TLS_KEY_FILE: files['server.crt']! }), message: /TLS_KEY_FILE .* is not a PEM private key/ },
-      { desc: 'a mismatched key', env: () => ({ TLS_CERT_FILE: files['server.crt']!, TLS_KEY_FILE: files['other.key']! }), message: /does not match the certificate in TLS_CERT_FILE/ },
+      {
+        desc: 'a key file that is no key',
+        env: () => ({ TLS_CERT_FILE: files['server.crt']!, TLS_KEY_FILE: files['server.crt']! }),
+        message: /TLS_KEY_FILE .* is not a PEM private key/,
+      },
+      {
+        desc: 'a mismatched key',
+        env: () => ({ TLS_CERT_FILE: files['server.crt']!, TLS_KEY_FILE: files['other.key']! }),
+        message: /does not match the certificate in TLS_CERT_FILE/,
+      },
       {
         desc: 'a client CA file that is no certificate',
         env: () => ({ TLS_CERT_FILE: files['server.crt']!, TLS_KEY_FILE: files['server.key']!, TLS_CLIENT_CA_FILE: files['client.key']! }),
@@ -177,7 +232,14 @@ describe('transport hardening: TLS, client certificates, security headers, rate 
     ];
     for (const c of misconfigured) {
       it(`refuses to start with ${c.desc}, saying why`, async () => {
-        const config = loadConfig({ DATABASE_URL: 'postgres://unused@127.0.0.1:1/none', HOST: '127.0.0.1', HTTP_PORT: '0', GRPC_PORT: '0', JWT_SECRET: 'x'.repeat(40), ...c.env() });
+        const config = loadConfig({
+          DATABASE_URL: 'postgres://unused@127.0.0.1:1/none',
+          HOST: '127.0.0.1',
+          HTTP_PORT: '0',
+          GRPC_PORT: '0',
+          JWT_SECRET: 'x'.repeat(40),
+          ...c.env(),
+        });
         let failure: unknown;
         await startServer(config, silentLogger()).then(
           (s) => s.stop(),

@@ -87,14 +87,22 @@ const CASES: Case[] = [
   {
     desc: 'CreateOccurrence: a malformed noteName is INVALID_ARGUMENT',
     rest: { method: 'POST', path: '/v1/projects/{p}/occurrences', body: { ...(attestationOcc('n1', IMAGE(1)) as object), noteName: 'n1' } },
-    grpc: { service: G, method: 'CreateOccurrence', request: { parent: 'projects/{p}', occurrence: { ...(attestationOcc('n1', IMAGE(1)) as object), noteName: 'n1' } } },
+    grpc: {
+      service: G,
+      method: 'CreateOccurrence',
+      request: { parent: 'projects/{p}', occurrence: { ...(attestationOcc('n1', IMAGE(1)) as object), noteName: 'n1' } },
+    },
     wantCode: 'INVALID_ARGUMENT',
     wantMessage: 'noteName',
   },
   {
     desc: 'CreateOccurrence: without resourceUri is INVALID_ARGUMENT',
     rest: { method: 'POST', path: '/v1/projects/{p}/occurrences', body: { noteName: 'projects/{p}/notes/n1', attestation: {} } },
-    grpc: { service: G, method: 'CreateOccurrence', request: { parent: 'projects/{p}', occurrence: { noteName: 'projects/{p}/notes/n1', attestation: {} } } },
+    grpc: {
+      service: G,
+      method: 'CreateOccurrence',
+      request: { parent: 'projects/{p}', occurrence: { noteName: 'projects/{p}/notes/n1', attestation: {} } },
+    },
     wantCode: 'INVALID_ARGUMENT',
     wantMessage: 'resourceUri',
   },
@@ -143,7 +151,11 @@ const CASES: Case[] = [
   {
     desc: 'BatchCreateOccurrences: a missing project is NOT_FOUND',
     rest: { method: 'POST', path: '/v1/projects/nowhere/occurrences:batchCreate', body: { occurrences: [attestationOcc('n1', IMAGE(1))] } },
-    grpc: { service: G, method: 'BatchCreateOccurrences', request: { parent: 'projects/nowhere', occurrences: [attestationOcc('n1', IMAGE(1))] } },
+    grpc: {
+      service: G,
+      method: 'BatchCreateOccurrences',
+      request: { parent: 'projects/nowhere', occurrences: [attestationOcc('n1', IMAGE(1))] },
+    },
     wantCode: 'NOT_FOUND',
     wantMessage: 'projects/nowhere',
   },
@@ -181,29 +193,51 @@ const CASES: Case[] = [
   // ---- kinds, batches, masks, references
   {
     desc: 'CreateOccurrence: BUILD details on an ATTESTATION note is INVALID_ARGUMENT',
-    rest: { method: 'POST', path: '/v1/projects/{p}/occurrences', body: { noteName: 'projects/{p}/notes/n1', resourceUri: IMAGE(1), build: { provenance: { id: 'b' } } } },
+    rest: {
+      method: 'POST',
+      path: '/v1/projects/{p}/occurrences',
+      body: { noteName: 'projects/{p}/notes/n1', resourceUri: IMAGE(1), build: { provenance: { id: 'b' } } },
+    },
     grpc: {
       service: G,
       method: 'CreateOccurrence',
-      request: { parent: 'projects/{p}', occurrence: { noteName: 'projects/{p}/notes/n1', resourceUri: IMAGE(1), build: { provenance: { id: 'b' } } } },
+      request: {
+        parent: 'projects/{p}',
+        occurrence: { noteName: 'projects/{p}/notes/n1', resourceUri: IMAGE(1), build: { provenance: { id: 'b' } } },
+      },
     },
     wantCode: 'INVALID_ARGUMENT',
     wantMessage: 'ATTESTATION',
   },
   {
     desc: 'BatchCreateOccurrences: 1001 items is INVALID_ARGUMENT, not 413',
-    rest: { method: 'POST', path: '/v1/projects/{p}/occurrences:batchCreate', body: { occurrences: Array.from({ length: 1001 }, () => attestationOcc('n1', IMAGE(5))) } },
-    grpc: { service: G, method: 'BatchCreateOccurrences', request: { parent: 'projects/{p}', occurrences: Array.from({ length: 1001 }, () => attestationOcc('n1', IMAGE(5))) } },
+    rest: {
+      method: 'POST',
+      path: '/v1/projects/{p}/occurrences:batchCreate',
+      body: { occurrences: Array.from({ length: 1001 }, () => attestationOcc('n1', IMAGE(5))) },
+    },
+    grpc: {
+      service: G,
+      method: 'BatchCreateOccurrences',
+      request: { parent: 'projects/{p}', occurrences: Array.from({ length: 1001 }, () => attestationOcc('n1', IMAGE(5))) },
+    },
     wantCode: 'INVALID_ARGUMENT',
     wantMessage: '1000',
   },
   {
     desc: 'BatchCreateNotes: 1001 notes is INVALID_ARGUMENT',
-    rest: { method: 'POST', path: '/v1/projects/{p}/notes:batchCreate', body: { notes: Object.fromEntries(Array.from({ length: 1001 }, (_, i) => [`b${i}`, attestationNote(`b${i}`)])) } },
+    rest: {
+      method: 'POST',
+      path: '/v1/projects/{p}/notes:batchCreate',
+      body: { notes: Object.fromEntries(Array.from({ length: 1001 }, (_, i) => [`b${i}`, attestationNote(`b${i}`)])) },
+    },
     grpc: {
       service: G,
       method: 'BatchCreateNotes',
-      request: { parent: 'projects/{p}', notes: Object.fromEntries(Array.from({ length: 1001 }, (_, i) => [`b${i}`, attestationNote(`b${i}`)])) },
+      request: {
+        parent: 'projects/{p}',
+        notes: Object.fromEntries(Array.from({ length: 1001 }, (_, i) => [`b${i}`, attestationNote(`b${i}`)])),
+      },
     },
     wantCode: 'INVALID_ARGUMENT',
     wantMessage: '1000',
@@ -222,15 +256,27 @@ const CASES: Case[] = [
   },
   {
     desc: 'BatchCreateNotes: one bad id fails the batch with INVALID_ARGUMENT naming it',
-    rest: { method: 'POST', path: '/v1/projects/{p}/notes:batchCreate', body: { notes: { ok1: attestationNote('ok1'), 'bad/id': attestationNote('bad') } } },
-    grpc: { service: G, method: 'BatchCreateNotes', request: { parent: 'projects/{p}', notes: { ok1: attestationNote('ok1'), 'bad/id': attestationNote('bad') } } },
+    rest: {
+      method: 'POST',
+      path: '/v1/projects/{p}/notes:batchCreate',
+      body: { notes: { ok1: attestationNote('ok1'), 'bad/id': attestationNote('bad') } },
+    },
+    grpc: {
+      service: G,
+      method: 'BatchCreateNotes',
+      request: { parent: 'projects/{p}', notes: { ok1: attestationNote('ok1'), 'bad/id': attestationNote('bad') } },
+    },
     wantCode: 'INVALID_ARGUMENT',
     wantMessage: 'bad/id',
   },
   {
     desc: 'UpdateNote: an immutable mask path (create_time) is INVALID_ARGUMENT',
     rest: { method: 'PATCH', path: '/v1/projects/{p}/notes/n1?updateMask=create_time', body: { shortDescription: 'x' } },
-    grpc: { service: G, method: 'UpdateNote', request: { name: 'projects/{p}/notes/n1', note: { shortDescription: 'x' }, updateMask: { paths: ['create_time'] } } },
+    grpc: {
+      service: G,
+      method: 'UpdateNote',
+      request: { name: 'projects/{p}/notes/n1', note: { shortDescription: 'x' }, updateMask: { paths: ['create_time'] } },
+    },
     wantCode: 'INVALID_ARGUMENT',
     wantMessage: 'createTime',
   },
@@ -240,7 +286,11 @@ const CASES: Case[] = [
     grpc: {
       service: G,
       method: 'UpdateOccurrence',
-      request: { name: 'projects/{p}/occurrences/{occ}', occurrence: { resourceUri: IMAGE(9) }, updateMask: { paths: ['resource_uri', 'no_such'] } },
+      request: {
+        name: 'projects/{p}/occurrences/{occ}',
+        occurrence: { resourceUri: IMAGE(9) },
+        updateMask: { paths: ['resource_uri', 'no_such'] },
+      },
     },
     wantCode: 'INVALID_ARGUMENT',
     wantMessage: 'noSuch',
@@ -251,7 +301,11 @@ const CASES: Case[] = [
     grpc: {
       service: G,
       method: 'UpdateOccurrence',
-      request: { name: 'projects/{p}/occurrences/{occ}', occurrence: { noteName: 'projects/{p}/notes/n2' }, updateMask: { paths: ['noteName'] } },
+      request: {
+        name: 'projects/{p}/occurrences/{occ}',
+        occurrence: { noteName: 'projects/{p}/notes/n2' },
+        updateMask: { paths: ['noteName'] },
+      },
     },
     wantCode: 'INVALID_ARGUMENT',
   },
@@ -292,19 +346,35 @@ const CASES: Case[] = [
   },
   {
     desc: 'UpdateNote: OK, only the masked path changes',
-    rest: { method: 'PATCH', path: '/v1/projects/{p}/notes/n3?updateMask=long_description', body: { longDescription: 'long', shortDescription: 'ignored' } },
+    rest: {
+      method: 'PATCH',
+      path: '/v1/projects/{p}/notes/n3?updateMask=long_description',
+      body: { longDescription: 'long', shortDescription: 'ignored' },
+    },
     grpc: {
       service: G,
       method: 'UpdateNote',
-      request: { name: 'projects/{p}/notes/n3', note: { longDescription: 'long', shortDescription: 'ignored' }, updateMask: { paths: ['long_description'] } },
+      request: {
+        name: 'projects/{p}/notes/n3',
+        note: { longDescription: 'long', shortDescription: 'ignored' },
+        updateMask: { paths: ['long_description'] },
+      },
     },
     wantCode: 'OK',
     wantBody: noteBody('n3', { longDescription: 'long' }),
   },
   {
     desc: 'BatchCreateNotes: OK',
-    rest: { method: 'POST', path: '/v1/projects/{p}/notes:batchCreate', body: { notes: { n4: attestationNote('n4'), n5: attestationNote('n5') } } },
-    grpc: { service: G, method: 'BatchCreateNotes', request: { parent: 'projects/{p}', notes: { n4: attestationNote('n4'), n5: attestationNote('n5') } } },
+    rest: {
+      method: 'POST',
+      path: '/v1/projects/{p}/notes:batchCreate',
+      body: { notes: { n4: attestationNote('n4'), n5: attestationNote('n5') } },
+    },
+    grpc: {
+      service: G,
+      method: 'BatchCreateNotes',
+      request: { parent: 'projects/{p}', notes: { n4: attestationNote('n4'), n5: attestationNote('n5') } },
+    },
     wantCode: 'OK',
   },
   {
@@ -337,19 +407,35 @@ const CASES: Case[] = [
   },
   {
     desc: 'UpdateOccurrence: OK with a mask',
-    rest: { method: 'PATCH', path: '/v1/projects/{p}/occurrences/{occ2}?updateMask=remediation', body: { remediation: 'upgrade', resourceUri: IMAGE(99) } },
+    rest: {
+      method: 'PATCH',
+      path: '/v1/projects/{p}/occurrences/{occ2}?updateMask=remediation',
+      body: { remediation: 'upgrade', resourceUri: IMAGE(99) },
+    },
     grpc: {
       service: G,
       method: 'UpdateOccurrence',
-      request: { name: 'projects/{p}/occurrences/{occ2}', occurrence: { remediation: 'upgrade', resourceUri: IMAGE(99) }, updateMask: { paths: ['remediation'] } },
+      request: {
+        name: 'projects/{p}/occurrences/{occ2}',
+        occurrence: { remediation: 'upgrade', resourceUri: IMAGE(99) },
+        updateMask: { paths: ['remediation'] },
+      },
     },
     wantCode: 'OK',
     wantBody: occBody('n1', IMAGE(2), { remediation: 'upgrade' }),
   },
   {
     desc: 'BatchCreateOccurrences: OK',
-    rest: { method: 'POST', path: '/v1/projects/{p}/occurrences:batchCreate', body: { occurrences: [attestationOcc('n2', IMAGE(7)), attestationOcc('n2', IMAGE(8))] } },
-    grpc: { service: G, method: 'BatchCreateOccurrences', request: { parent: 'projects/{p}', occurrences: [attestationOcc('n2', IMAGE(7)), attestationOcc('n2', IMAGE(8))] } },
+    rest: {
+      method: 'POST',
+      path: '/v1/projects/{p}/occurrences:batchCreate',
+      body: { occurrences: [attestationOcc('n2', IMAGE(7)), attestationOcc('n2', IMAGE(8))] },
+    },
+    grpc: {
+      service: G,
+      method: 'BatchCreateOccurrences',
+      request: { parent: 'projects/{p}', occurrences: [attestationOcc('n2', IMAGE(7)), attestationOcc('n2', IMAGE(8))] },
+    },
     wantCode: 'OK',
     wantBody: { occurrences: [occBody('n2', IMAGE(7)), occBody('n2', IMAGE(8))] },
   },
@@ -476,7 +562,12 @@ describe('transport parity: REST and gRPC answer alike', function () {
     } catch {
       json = undefined;
     }
-    return { status: res.status, contentType: res.headers.get('content-type') ?? '', text, json: json as Record<string, unknown> | undefined };
+    return {
+      status: res.status,
+      contentType: res.headers.get('content-type') ?? '',
+      text,
+      json: json as Record<string, unknown> | undefined,
+    };
   };
 
   const rest = async (c: Case, f: Fixture): Promise<Outcome> => {
@@ -562,14 +653,20 @@ describe('transport parity: REST and gRPC answer alike', function () {
     expect(((await res.json()) as { error: { status: string } }).error.status).to.equal('UNAUTHENTICATED');
     const code = await new Promise<number>((resolve) => {
       const client = clients[G]! as unknown as Record<string, Function>;
-      client.GetNote!.call(client, { name: `projects/${fixtures.grpc.project}/notes/n1` }, (err: grpc.ServiceError | null) => resolve(err ? err.code : 0));
+      client.GetNote!.call(client, { name: `projects/${fixtures.grpc.project}/notes/n1` }, (err: grpc.ServiceError | null) =>
+        resolve(err ? err.code : 0),
+      );
     });
     expect(code).to.equal(ERROR_CODES.UNAUTHENTICATED.grpc);
   });
 
   describe('REST only', () => {
     const p = (): string => fixtures.rest.project;
-    const expectGoogleError = (r: { status: number; contentType: string; json?: Record<string, unknown>; text: string }, status: number, name: string) => {
+    const expectGoogleError = (
+      r: { status: number; contentType: string; json?: Record<string, unknown>; text: string },
+      status: number,
+      name: string,
+    ) => {
       expect(r.status, r.text.slice(0, 300)).to.equal(status);
       expect(r.contentType).to.match(/^application\/json/);
       const error = r.json?.error as Record<string, unknown> | undefined;
@@ -578,7 +675,9 @@ describe('transport parity: REST and gRPC answer alike', function () {
       expect(error!.status).to.equal(name);
       expect(error!.message).to.be.a('string').and.not.equal('');
       const details = error!.details as Array<Record<string, unknown>>;
-      expect(details.some((d) => d['@type'] === 'type.googleapis.com/google.rpc.RequestInfo' && typeof d.requestId === 'string')).to.equal(true);
+      expect(details.some((d) => d['@type'] === 'type.googleapis.com/google.rpc.RequestInfo' && typeof d.requestId === 'string')).to.equal(
+        true,
+      );
     };
 
     it('a body over 16 MiB is 413 with a Google error body', async () => {
@@ -591,7 +690,10 @@ describe('transport parity: REST and gRPC answer alike', function () {
       const occurrences = Array.from({ length: 1000 }, (_, i) => ({
         noteName: `projects/${p()}/notes/n4`,
         resourceUri: IMAGE(10000 + i),
-        attestation: { serializedPayload: Buffer.alloc(4096, i % 256).toString('base64'), signatures: [{ signature: SIGNATURE, publicKeyId: 'k' }] },
+        attestation: {
+          serializedPayload: Buffer.alloc(4096, i % 256).toString('base64'),
+          signatures: [{ signature: SIGNATURE, publicKeyId: 'k' }],
+        },
       }));
       const r = await restCall('POST', `/v1/projects/${p()}/occurrences:batchCreate`, { occurrences });
       expect(r.status, r.text.slice(0, 300)).to.equal(200);
@@ -657,7 +759,10 @@ describe('transport parity: REST and gRPC answer alike', function () {
       const snake = await restCall('GET', `/v1/projects/${p()}/notes?page_size=2&page_token=`);
       expect(snake.status, snake.text).to.equal(200);
       expect(snake.json!.notes).to.deep.equal(first.json!.notes);
-      const next = await restCall('GET', `/v1/projects/${p()}/notes?pageSize=2&pageToken=${encodeURIComponent(String(first.json!.nextPageToken))}`);
+      const next = await restCall(
+        'GET',
+        `/v1/projects/${p()}/notes?pageSize=2&pageToken=${encodeURIComponent(String(first.json!.nextPageToken))}`,
+      );
       expect(next.status, next.text).to.equal(200);
       expect((next.json!.notes as Array<Record<string, unknown>>)[0]!.name).to.not.equal(`projects/${p()}/notes/n1`);
     });
@@ -684,7 +789,9 @@ describe('transport parity: REST and gRPC answer alike', function () {
       const list = await restCall('GET', `/v1/projects/${p()}/locations/global/occurrences?pageSize=1`);
       expect(list.status, list.text).to.equal(200);
       expect(list.json!.occurrences as unknown[]).to.have.length(1);
-      const batch = await restCall('POST', `/v1/projects/${p()}/locations/global/notes:batchCreate`, { notes: { 'loc-1': attestationNote('loc-1') } });
+      const batch = await restCall('POST', `/v1/projects/${p()}/locations/global/notes:batchCreate`, {
+        notes: { 'loc-1': attestationNote('loc-1') },
+      });
       expect(batch.status, batch.text).to.equal(200);
       expect((batch.json!.notes as Array<Record<string, unknown>>)[0]!.name).to.equal(`projects/${p()}/notes/loc-1`);
     });

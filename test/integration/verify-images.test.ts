@@ -3,7 +3,18 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { buildPayload } from '../../src/signing/simple-signing';
-import { ApiClient, digest, openssl, opensslAvailable, rpc, tempDir, TRANSPORTS, VERIFICATION, type Reply, type Transport } from '../support/api-client';
+import {
+  ApiClient,
+  digest,
+  openssl,
+  opensslAvailable,
+  rpc,
+  tempDir,
+  TRANSPORTS,
+  VERIFICATION,
+  type Reply,
+  type Transport,
+} from '../support/api-client';
 import { startTestServer, type TestServer } from '../support/test-server';
 
 // :verifyImages over REST and gRPC. Each transport works in its own, identically prepared project, and every
@@ -37,21 +48,70 @@ const allow = (reason: string): Verdict => ({ allowed: true, reason });
 const deny = (reason: string): Verdict => ({ allowed: false, reason });
 
 const CASES: readonly Case[] = [
-  { desc: 'no policy for the cluster → NO_POLICY, allowed', cluster: 'nowhere', namespace: 'prod', images: [`${REG}/app:1`], want: [allow('NO_POLICY')] },
-  { desc: 'another namespace of a protected cluster → NO_POLICY', cluster: 'c1', namespace: 'dev', images: [`${REG}/app:1`], want: [allow('NO_POLICY')] },
+  {
+    desc: 'no policy for the cluster → NO_POLICY, allowed',
+    cluster: 'nowhere',
+    namespace: 'prod',
+    images: [`${REG}/app:1`],
+    want: [allow('NO_POLICY')],
+  },
+  {
+    desc: 'another namespace of a protected cluster → NO_POLICY',
+    cluster: 'c1',
+    namespace: 'dev',
+    images: [`${REG}/app:1`],
+    want: [allow('NO_POLICY')],
+  },
   { desc: 'a disabled policy is ignored', cluster: 'c-off', namespace: 'prod', images: [`${REG}/app:1`], want: [allow('NO_POLICY')] },
-  { desc: 'tag → TAG_REFERENCE, denied', cluster: 'c1', namespace: 'prod', images: [`${REG}/app:1`], want: [deny('TAG_REFERENCE')], wantMessage: /by tag/ },
-  { desc: 'unsigned digest → NOT_ATTESTED', cluster: 'c1', namespace: 'prod', images: [`${REG}/app@${D.unsigned}`], want: [deny('NOT_ATTESTED')] },
-  { desc: 'attested digest → ATTESTED', cluster: 'c1', namespace: 'staging', images: [`${REG}/app@${D.attested}`], want: [allow('ATTESTED')] },
-  { desc: 'attested digest with a tag in front → ATTESTED', cluster: 'c1', namespace: 'prod', images: [`${REG}/app:v1@${D.attested}`], want: [allow('ATTESTED')] },
+  {
+    desc: 'tag → TAG_REFERENCE, denied',
+    cluster: 'c1',
+    namespace: 'prod',
+    images: [`${REG}/app:1`],
+    want: [deny('TAG_REFERENCE')],
+    wantMessage: /by tag/,
+  },
+  {
+    desc: 'unsigned digest → NOT_ATTESTED',
+    cluster: 'c1',
+    namespace: 'prod',
+    images: [`${REG}/app@${D.unsigned}`],
+    want: [deny('NOT_ATTESTED')],
+  },
+  {
+    desc: 'attested digest → ATTESTED',
+    cluster: 'c1',
+    namespace: 'staging',
+    images: [`${REG}/app@${D.attested}`],
+    want: [allow('ATTESTED')],
+  },
+  {
+    desc: 'attested digest with a tag in front → ATTESTED',
+    cluster: 'c1',
+    namespace: 'prod',
+    images: [`${REG}/app:v1@${D.attested}`],
+    want: [allow('ATTESTED')],
+  },
   {
     desc: 'results in request order, invalid references included',
     cluster: 'c1',
     namespace: 'prod',
-    images: [`${REG}/app@${D.unsigned}`, `${REG}/app@${D.attested}`, `${REG}/App@${D.attested}`, `${REG}/app:2`, `${REG}/app@${D.attested}`],
+    images: [
+      `${REG}/app@${D.unsigned}`,
+      `${REG}/app@${D.attested}`,
+      `${REG}/App@${D.attested}`,
+      `${REG}/app:2`,
+      `${REG}/app@${D.attested}`,
+    ],
     want: [deny('NOT_ATTESTED'), allow('ATTESTED'), deny('INVALID_REFERENCE'), deny('TAG_REFERENCE'), allow('ATTESTED')],
   },
-  { desc: 'the same digest under another repository (plain) → NOT_ATTESTED', cluster: 'c1', namespace: 'prod', images: [`${REG}/third@${D.attested}`], want: [deny('NOT_ATTESTED')] },
+  {
+    desc: 'the same digest under another repository (plain) → NOT_ATTESTED',
+    cluster: 'c1',
+    namespace: 'prod',
+    images: [`${REG}/third@${D.attested}`],
+    want: [deny('NOT_ATTESTED')],
+  },
   {
     desc: "another repository's attestation copied onto this repository → IDENTITY_MISMATCH",
     cluster: 'c1',
@@ -59,7 +119,13 @@ const CASES: readonly Case[] = [
     images: [`${REG}/other@${D.attested}`],
     want: [deny('IDENTITY_MISMATCH')],
   },
-  { desc: "signed by a key that is not the witness's → UNKNOWN_KEY", cluster: 'c1', namespace: 'prod', images: [`${REG}/app@${D.foreignKey}`], want: [deny('UNKNOWN_KEY')] },
+  {
+    desc: "signed by a key that is not the witness's → UNKNOWN_KEY",
+    cluster: 'c1',
+    namespace: 'prod',
+    images: [`${REG}/app@${D.foreignKey}`],
+    want: [deny('UNKNOWN_KEY')],
+  },
   {
     desc: "foreign signature under the witness's key id → BAD_SIGNATURE",
     cluster: 'c1',
@@ -67,22 +133,86 @@ const CASES: readonly Case[] = [
     images: [`${REG}/app@${D.badSignature}`],
     want: [deny('BAD_SIGNATURE')],
   },
-  { desc: 'attested by a disabled key → DISABLED_KEY', cluster: 'c-dis', namespace: 'prod', images: [`${REG}/app@${D.disabled}`], want: [deny('DISABLED_KEY')] },
-  { desc: 'all of 2 witnesses, only one attested → NOT_ENOUGH_WITNESSES', cluster: 'c-all', namespace: 'prod', images: [`${REG}/app@${D.attested}`], want: [deny('NOT_ENOUGH_WITNESSES')] },
-  { desc: 'all of 2 witnesses, both attested → ATTESTED', cluster: 'c-all', namespace: 'prod', images: [`${REG}/app@${D.both}`], want: [allow('ATTESTED')] },
-  { desc: '1 of 2 witnesses → ATTESTED', cluster: 'c-one', namespace: 'prod', images: [`${REG}/app@${D.attested}`], want: [allow('ATTESTED')] },
-  { desc: '1 of 2 witnesses, none → NOT_ATTESTED', cluster: 'c-one', namespace: 'prod', images: [`${REG}/app@${D.unsigned}`], want: [deny('NOT_ATTESTED')] },
+  {
+    desc: 'attested by a disabled key → DISABLED_KEY',
+    cluster: 'c-dis',
+    namespace: 'prod',
+    images: [`${REG}/app@${D.disabled}`],
+    want: [deny('DISABLED_KEY')],
+  },
+  {
+    desc: 'all of 2 witnesses, only one attested → NOT_ENOUGH_WITNESSES',
+    cluster: 'c-all',
+    namespace: 'prod',
+    images: [`${REG}/app@${D.attested}`],
+    want: [deny('NOT_ENOUGH_WITNESSES')],
+  },
+  {
+    desc: 'all of 2 witnesses, both attested → ATTESTED',
+    cluster: 'c-all',
+    namespace: 'prod',
+    images: [`${REG}/app@${D.both}`],
+    want: [allow('ATTESTED')],
+  },
+  {
+    desc: '1 of 2 witnesses → ATTESTED',
+    cluster: 'c-one',
+    namespace: 'prod',
+    images: [`${REG}/app@${D.attested}`],
+    want: [allow('ATTESTED')],
+  },
+  {
+    desc: '1 of 2 witnesses, none → NOT_ATTESTED',
+    cluster: 'c-one',
+    namespace: 'prod',
+    images: [`${REG}/app@${D.unsigned}`],
+    want: [deny('NOT_ATTESTED')],
+  },
   {
     desc: 'allowlist: `*` stays within a segment, `**` crosses `/`',
     cluster: 'c-allow',
     namespace: 'prod',
-    images: ['registry.example.com/base/alpine:3', 'registry.example.com/base/sub/alpine:3', 'gcr.io/proj/a/b/c:1', 'gcr.io/projx/a:1', `registry.example.com/base/alpine@${D.unsigned}`],
+    images: [
+      'registry.example.com/base/alpine:3',
+      'registry.example.com/base/sub/alpine:3',
+      'gcr.io/proj/a/b/c:1',
+      'gcr.io/projx/a:1',
+      `registry.example.com/base/alpine@${D.unsigned}`,
+    ],
     want: [allow('ALLOWLISTED'), deny('TAG_REFERENCE'), allow('ALLOWLISTED'), deny('TAG_REFERENCE'), allow('ALLOWLISTED')],
   },
-  { desc: 'DRY_RUN admits an unsigned image with reason DRY_RUN', cluster: 'c-dry', namespace: 'prod', images: [`${REG}/app@${D.unsigned}`, `${REG}/app@${D.attested}`], want: [allow('DRY_RUN'), allow('ATTESTED')], wantMessage: /would be denied/ },
-  { desc: 'break-glass where permitted → BREAKGLASS', cluster: 'c-bg-yes', namespace: 'prod', images: [`${REG}/app:1`], breakglass: true, want: [allow('BREAKGLASS')] },
-  { desc: 'break-glass not asked for → denied', cluster: 'c-bg-yes', namespace: 'prod', images: [`${REG}/app:1`], want: [deny('TAG_REFERENCE')] },
-  { desc: 'break-glass where not permitted → denied, saying so', cluster: 'c-bg-no', namespace: 'prod', images: [`${REG}/app:1`], breakglass: true, want: [deny('TAG_REFERENCE')], wantMessage: /break-glass is not permitted/ },
+  {
+    desc: 'DRY_RUN admits an unsigned image with reason DRY_RUN',
+    cluster: 'c-dry',
+    namespace: 'prod',
+    images: [`${REG}/app@${D.unsigned}`, `${REG}/app@${D.attested}`],
+    want: [allow('DRY_RUN'), allow('ATTESTED')],
+    wantMessage: /would be denied/,
+  },
+  {
+    desc: 'break-glass where permitted → BREAKGLASS',
+    cluster: 'c-bg-yes',
+    namespace: 'prod',
+    images: [`${REG}/app:1`],
+    breakglass: true,
+    want: [allow('BREAKGLASS')],
+  },
+  {
+    desc: 'break-glass not asked for → denied',
+    cluster: 'c-bg-yes',
+    namespace: 'prod',
+    images: [`${REG}/app:1`],
+    want: [deny('TAG_REFERENCE')],
+  },
+  {
+    desc: 'break-glass where not permitted → denied, saying so',
+    cluster: 'c-bg-no',
+    namespace: 'prod',
+    images: [`${REG}/app:1`],
+    breakglass: true,
+    want: [deny('TAG_REFERENCE')],
+    wantMessage: /break-glass is not permitted/,
+  },
 ];
 
 describe(':verifyImages over REST and gRPC', function () {
@@ -96,20 +226,47 @@ describe(':verifyImages over REST and gRPC', function () {
 
   const verifyCall = (t: Transport, body: Record<string, unknown>): Promise<Reply> => {
     const p = projectOf(t);
-    return api.call(t, rpc(['POST', `/v1/projects/${p}:verifyImages`, body], [VERIFICATION, 'VerifyImages', { parent: `projects/${p}`, ...body }]), p);
+    return api.call(
+      t,
+      rpc(['POST', `/v1/projects/${p}:verifyImages`, body], [VERIFICATION, 'VerifyImages', { parent: `projects/${p}`, ...body }]),
+      p,
+    );
   };
   const verify = async (t: Transport, cluster: string, namespace: string, images: readonly string[], breakglass = false) => {
     const got = await verifyCall(t, { cluster, namespace, images, ...(breakglass ? { breakglass } : {}) });
     expect(got.code, got.message).to.equal('OK');
     const results = (got.body.results as Array<Record<string, unknown>>).map((r) => ({ ...r, allowed: r.allowed === true }));
-    return { ...got.body, allowed: got.body.allowed === true, results } as { allowed: boolean; decision: string; results: Array<{ image: string; allowed: boolean; reason: string; message: string; witnesses?: string[]; occurrences?: string[]; policies?: string[] }> };
+    return { ...got.body, allowed: got.body.allowed === true, results } as {
+      allowed: boolean;
+      decision: string;
+      results: Array<{
+        image: string;
+        allowed: boolean;
+        reason: string;
+        message: string;
+        witnesses?: string[];
+        occurrences?: string[];
+        policies?: string[];
+      }>;
+    };
   };
 
   async function prepare(p: string): Promise<void> {
     const post = (urlPath: string, body: unknown = {}) => api.must('POST', urlPath, body);
     await post('/v1/projects', { name: `projects/${p}` });
-    for (const [k, spec] of [['k1', 'RSA_2048'], ['k2', 'EC_P256'], ['kother', 'RSA_2048'], ['kdis', 'EC_P384']] as const) await post(`/v1/projects/${p}/keys?keyId=${k}`, { keySpec: spec });
-    for (const [w, k] of [['w1', 'k1'], ['w2', 'k2'], ['wdis', 'kdis']] as const) await post(`/v1/projects/${p}/witnesses?witnessId=${w}`, { key: `projects/${p}/keys/${k}` });
+    for (const [k, spec] of [
+      ['k1', 'RSA_2048'],
+      ['k2', 'EC_P256'],
+      ['kother', 'RSA_2048'],
+      ['kdis', 'EC_P384'],
+    ] as const)
+      await post(`/v1/projects/${p}/keys?keyId=${k}`, { keySpec: spec });
+    for (const [w, k] of [
+      ['w1', 'k1'],
+      ['w2', 'k2'],
+      ['wdis', 'kdis'],
+    ] as const)
+      await post(`/v1/projects/${p}/witnesses?witnessId=${w}`, { key: `projects/${p}/keys/${k}` });
     const W = (w: string) => `projects/${p}/witnesses/${w}`;
     const policies: Array<[string, Record<string, unknown>]> = [
       ['main', { witnesses: [W('w1')], cluster: 'c1', namespaces: ['prod', 'staging'], enabled: true }],
@@ -117,7 +274,16 @@ describe(':verifyImages over REST and gRPC', function () {
       ['dis', { witnesses: [W('wdis')], cluster: 'c-dis', namespaces: ['prod'], enabled: true }],
       ['all', { witnesses: [W('w1'), W('w2')], cluster: 'c-all', namespaces: ['prod'], enabled: true }],
       ['one', { witnesses: [W('w1'), W('w2')], requiredWitnesses: 1, cluster: 'c-one', namespaces: ['prod'], enabled: true }],
-      ['allow', { witnesses: [W('w1')], cluster: 'c-allow', namespaces: ['prod'], enabled: true, allowlist: ['registry.example.com/base/*', 'gcr.io/proj/**'] }],
+      [
+        'allow',
+        {
+          witnesses: [W('w1')],
+          cluster: 'c-allow',
+          namespaces: ['prod'],
+          enabled: true,
+          allowlist: ['registry.example.com/base/*', 'gcr.io/proj/**'],
+        },
+      ],
       ['dry', { witnesses: [W('w1')], cluster: 'c-dry', namespaces: ['prod'], enabled: true, enforcement: 'DRY_RUN' }],
       ['bg-yes', { witnesses: [W('w1')], cluster: 'c-bg-yes', namespaces: ['prod'], enabled: true, breakglassAllowed: true }],
       ['bg-no', { witnesses: [W('w1')], cluster: 'c-bg-no', namespaces: ['prod'], enabled: true }],
@@ -131,15 +297,25 @@ describe(':verifyImages over REST and gRPC', function () {
     await post(`/v1/projects/${p}/witnesses/wdis:attest`, { image: `${REG}/app@${D.disabled}` });
     await post(`/v1/projects/${p}/keys/kdis:disable`);
     // Attack: the valid attestation of team/app copied onto team/other (same digest).
-    await post(`/v1/projects/${p}/occurrences`, { noteName: occ.noteName, resourceUri: `https://${REG}/other@${D.attested}`, attestation: occ.attestation });
+    await post(`/v1/projects/${p}/occurrences`, {
+      noteName: occ.noteName,
+      resourceUri: `https://${REG}/other@${D.attested}`,
+      attestation: occ.attestation,
+    });
     // Attacks: a payload signed by a key the witness does not hold, named as itself and as the witness's key.
-    for (const [d, keyIdName] of [[D.foreignKey, 'kother'], [D.badSignature, 'k1']] as const) {
+    for (const [d, keyIdName] of [
+      [D.foreignKey, 'kother'],
+      [D.badSignature, 'k1'],
+    ] as const) {
       const payload = buildPayload({ repository: `${REG}/app`, digest: d, timestamp: 1700000000 });
       const signed = await post(`/v1/projects/${p}/keys/kother:sign`, { data: payload.toString('base64') });
       await post(`/v1/projects/${p}/occurrences`, {
         noteName: `projects/${p}/notes/w1`,
         resourceUri: `https://${REG}/app@${d}`,
-        attestation: { serializedPayload: payload.toString('base64'), signatures: [{ publicKeyId: `projects/${p}/keys/${keyIdName}/versions/1`, signature: signed.signature }] },
+        attestation: {
+          serializedPayload: payload.toString('base64'),
+          signatures: [{ publicKeyId: `projects/${p}/keys/${keyIdName}/versions/1`, signature: signed.signature }],
+        },
       });
     }
   }
@@ -164,8 +340,14 @@ describe(':verifyImages over REST and gRPC', function () {
         for (const round of [1, 2]) {
           const out = await verify(t, c.cluster, c.namespace, c.images, c.breakglass);
           const where = `${t} round ${round}`;
-          expect(out.results.map((r) => r.image), where).to.deep.equal(c.images);
-          expect(out.results.map((r) => ({ allowed: r.allowed, reason: r.reason })), `${where}: ${out.results.map((r) => r.message).join(' | ')}`).to.deep.equal(c.want);
+          expect(
+            out.results.map((r) => r.image),
+            where,
+          ).to.deep.equal(c.images);
+          expect(
+            out.results.map((r) => ({ allowed: r.allowed, reason: r.reason })),
+            `${where}: ${out.results.map((r) => r.message).join(' | ')}`,
+          ).to.deep.equal(c.want);
           expect(out.allowed, where).to.equal(c.want.every((v) => v.allowed));
           expect(out.decision, where).to.match(new RegExp(`^projects/${projectOf(t)}/decisions/`));
           for (const r of out.results) expect(r.message, where).to.be.a('string').and.not.equal('');
@@ -196,7 +378,11 @@ describe(':verifyImages over REST and gRPC', function () {
       { desc: 'namespace not a DNS label', body: { cluster: 'c1', namespace: 'Prod_1', images }, wantMessage: /namespace/ },
       { desc: 'cluster with a space', body: { cluster: 'c 1', namespace: 'prod', images }, wantMessage: /cluster/ },
       { desc: 'no images', body: { cluster: 'c1', namespace: 'prod', images: [] }, wantMessage: /images/ },
-      { desc: '201 images', body: { cluster: 'c1', namespace: 'prod', images: Array.from({ length: 201 }, (_, i) => `${REG}/app:${i}`) }, wantMessage: /200/ },
+      {
+        desc: '201 images',
+        body: { cluster: 'c1', namespace: 'prod', images: Array.from({ length: 201 }, (_, i) => `${REG}/app:${i}`) },
+        wantMessage: /200/,
+      },
     ];
     for (const c of cases) {
       for (const t of TRANSPORTS) {
@@ -205,7 +391,12 @@ describe(':verifyImages over REST and gRPC', function () {
         expect(got.message, `${t} ${c.desc}`).to.match(c.wantMessage);
       }
     }
-    const exactly200 = await verify('rest', 'c1', 'prod', Array.from({ length: 200 }, (_, i) => `${REG}/app:${i}`));
+    const exactly200 = await verify(
+      'rest',
+      'c1',
+      'prod',
+      Array.from({ length: 200 }, (_, i) => `${REG}/app:${i}`),
+    );
     expect(exactly200.results).to.have.length(200);
   });
 
@@ -242,7 +433,10 @@ describe(':verifyImages over REST and gRPC', function () {
       const list = (query: string) =>
         api.call(
           t,
-          rpc(['GET', `/v1/projects/${p}/decisions?${query}`], [VERIFICATION, 'ListDecisions', { parent: `projects/${p}`, ...Object.fromEntries(new URLSearchParams(query)) }]),
+          rpc(
+            ['GET', `/v1/projects/${p}/decisions?${query}`],
+            [VERIFICATION, 'ListDecisions', { parent: `projects/${p}`, ...Object.fromEntries(new URLSearchParams(query)) }],
+          ),
           p,
         );
       const deadline = Date.now() + 5000;
@@ -289,17 +483,37 @@ describe(':verifyImages over REST and gRPC', function () {
     const tmp = (name: string) => path.join(work, name);
 
     /** Creates a witness with one external key, stores the occurrence and returns the verdict via both transports. */
-    async function storeAndVerify(opts: { witness: string; pem: string; algorithm: string; keyId?: string; image: string; occurrence: Record<string, unknown> }) {
+    async function storeAndVerify(opts: {
+      witness: string;
+      pem: string;
+      algorithm: string;
+      keyId?: string;
+      image: string;
+      occurrence: Record<string, unknown>;
+    }) {
       const witness = await api.must('POST', `/v1/projects/${p}/witnesses?witnessId=${opts.witness}`, {
         publicKeys: [{ pem: opts.pem, algorithm: opts.algorithm, ...(opts.keyId ? { keyId: opts.keyId } : {}) }],
       });
-      await api.must('POST', `/v1/projects/${p}/policies?policyId=${opts.witness}`, { witnesses: [witness.name], cluster: `c-${opts.witness}`, namespaces: ['prod'], enabled: true });
+      await api.must('POST', `/v1/projects/${p}/policies?policyId=${opts.witness}`, {
+        witnesses: [witness.name],
+        cluster: `c-${opts.witness}`,
+        namespaces: ['prod'],
+        enabled: true,
+      });
       await api.must('POST', `/v1/projects/${p}/occurrences`, opts.occurrence);
       const verdicts: string[] = [];
       const rest = await verify('rest', `c-${opts.witness}`, 'prod', [opts.image]);
-      const viaGrpc = await api.grpc(VERIFICATION, 'VerifyImages', { parent: `projects/${p}`, cluster: `c-${opts.witness}`, namespace: 'prod', images: [opts.image] });
+      const viaGrpc = await api.grpc(VERIFICATION, 'VerifyImages', {
+        parent: `projects/${p}`,
+        cluster: `c-${opts.witness}`,
+        namespace: 'prod',
+        images: [opts.image],
+      });
       expect(viaGrpc.code, viaGrpc.message).to.equal('OK');
-      verdicts.push(`${rest.results[0]!.reason}: ${rest.results[0]!.message}`, `${viaGrpc.body.results[0].reason}: ${viaGrpc.body.results[0].message}`);
+      verdicts.push(
+        `${rest.results[0]!.reason}: ${rest.results[0]!.message}`,
+        `${viaGrpc.body.results[0].reason}: ${viaGrpc.body.results[0].message}`,
+      );
       return { witness, verdicts };
     }
 
@@ -312,13 +526,23 @@ describe(':verifyImages over REST and gRPC', function () {
         for (const [i, mode] of (['pkcs1', 'pss'] as const).entries()) {
           const image = `${REG}/outside@${digest(`outside-${mode}`)}`;
           const payload = Buffer.from(
-            JSON.stringify({ critical: { identity: { 'docker-reference': `${REG}/outside` }, image: { 'docker-manifest-digest': digest(`outside-${mode}`) }, type: 'atomic container signature' }, optional: { creator: 'openssl' } }),
+            JSON.stringify({
+              critical: {
+                identity: { 'docker-reference': `${REG}/outside` },
+                image: { 'docker-manifest-digest': digest(`outside-${mode}`) },
+                type: 'atomic container signature',
+              },
+              optional: { creator: 'openssl' },
+            }),
           );
           fs.writeFileSync(tmp(`payload-${mode}.json`), payload);
           const pss = mode === 'pss' ? ['-sigopt', 'rsa_padding_mode:pss', '-sigopt', 'rsa_pss_saltlen:max'] : [];
           const signed = openssl(work, ['dgst', '-sha256', '-sign', 'ext.key', ...pss, '-out', `sig-${mode}`, `payload-${mode}.json`]);
           expect(signed.ok, signed.output).to.equal(true);
-          const keyId = `ni:///sha-256;${crypto.createHash('sha256').update(crypto.createPublicKey(pub.output).export({ type: 'spki', format: 'der' })).digest('base64url')}`;
+          const keyId = `ni:///sha-256;${crypto
+            .createHash('sha256')
+            .update(crypto.createPublicKey(pub.output).export({ type: 'spki', format: 'der' }))
+            .digest('base64url')}`;
           const { witness, verdicts } = await storeAndVerify({
             witness: `outside-${i}`,
             pem: pub.output,
@@ -327,7 +551,10 @@ describe(':verifyImages over REST and gRPC', function () {
             occurrence: {
               noteName: `projects/${p}/notes/outside-${i}`,
               resourceUri: `https://${image}`,
-              attestation: { serializedPayload: payload.toString('base64'), signatures: [{ publicKeyId: keyId, signature: fs.readFileSync(tmp(`sig-${mode}`)).toString('base64') }] },
+              attestation: {
+                serializedPayload: payload.toString('base64'),
+                signatures: [{ publicKeyId: keyId, signature: fs.readFileSync(tmp(`sig-${mode}`)).toString('base64') }],
+              },
             },
           });
           expect(witness.publicKeys[0].keyId).to.equal(keyId);
@@ -360,7 +587,10 @@ describe(':verifyImages over REST and gRPC', function () {
             resourceUri: `https://${image}`,
             noteName: `projects/${p}/notes/gcloud-attestor`,
             kind: 'ATTESTATION',
-            attestation: { serializedPayload: Buffer.from(payload).toString('base64'), signatures: [{ publicKeyId: keyId, signature: fs.readFileSync(tmp('gcloud.sig')).toString('base64') }] },
+            attestation: {
+              serializedPayload: Buffer.from(payload).toString('base64'),
+              signatures: [{ publicKeyId: keyId, signature: fs.readFileSync(tmp('gcloud.sig')).toString('base64') }],
+            },
           },
         });
         for (const v of verdicts) expect(v).to.match(/^ATTESTED:/);

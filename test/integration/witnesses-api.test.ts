@@ -1,7 +1,20 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { expect } from 'chai';
-import { ApiClient, digest, GRAFEAS, opensslAvailable, opensslVerify, POLICIES, rpc, tempDir, TRANSPORTS, WITNESSES, type Rpc, type Transport } from '../support/api-client';
+import {
+  ApiClient,
+  digest,
+  GRAFEAS,
+  opensslAvailable,
+  opensslVerify,
+  POLICIES,
+  rpc,
+  tempDir,
+  TRANSPORTS,
+  WITNESSES,
+  type Rpc,
+  type Transport,
+} from '../support/api-client';
 import { startTestServer, type TestServer } from '../support/test-server';
 
 // Witnesses and :attest over REST and gRPC: creation with the note, refused keys, external public keys,
@@ -14,13 +27,24 @@ const RSA_PRIV_PKCS1 = rsaPair.privateKey.export({ type: 'pkcs1', format: 'pem' 
 const EC_PUB = crypto.generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
 
 const createWitness = (id: string, witness: Record<string, unknown>): Rpc =>
-  rpc(['POST', `/v1/projects/{p}/witnesses?witnessId=${id}`, witness], [WITNESSES, 'CreateWitness', { parent: 'projects/{p}', witnessId: id, witness }]);
-const getWitness = (id: string): Rpc => rpc(['GET', `/v1/projects/{p}/witnesses/${id}`], [WITNESSES, 'GetWitness', { name: `projects/{p}/witnesses/${id}` }]);
+  rpc(
+    ['POST', `/v1/projects/{p}/witnesses?witnessId=${id}`, witness],
+    [WITNESSES, 'CreateWitness', { parent: 'projects/{p}', witnessId: id, witness }],
+  );
+const getWitness = (id: string): Rpc =>
+  rpc(['GET', `/v1/projects/{p}/witnesses/${id}`], [WITNESSES, 'GetWitness', { name: `projects/{p}/witnesses/${id}` }]);
 const deleteWitness = (id: string, force = false): Rpc =>
-  rpc(['DELETE', `/v1/projects/{p}/witnesses/${id}${force ? '?force=true' : ''}`], [WITNESSES, 'DeleteWitness', { name: `projects/{p}/witnesses/${id}`, force }]);
+  rpc(
+    ['DELETE', `/v1/projects/{p}/witnesses/${id}${force ? '?force=true' : ''}`],
+    [WITNESSES, 'DeleteWitness', { name: `projects/{p}/witnesses/${id}`, force }],
+  );
 const attest = (id: string, image: string): Rpc =>
-  rpc(['POST', `/v1/projects/{p}/witnesses/${id}:attest`, { image }], [WITNESSES, 'Attest', { name: `projects/{p}/witnesses/${id}`, image }]);
-const getNote = (id: string): Rpc => rpc(['GET', `/v1/projects/{p}/notes/${id}`], [GRAFEAS, 'GetNote', { name: `projects/{p}/notes/${id}` }]);
+  rpc(
+    ['POST', `/v1/projects/{p}/witnesses/${id}:attest`, { image }],
+    [WITNESSES, 'Attest', { name: `projects/{p}/witnesses/${id}`, image }],
+  );
+const getNote = (id: string): Rpc =>
+  rpc(['GET', `/v1/projects/{p}/notes/${id}`], [GRAFEAS, 'GetNote', { name: `projects/{p}/notes/${id}` }]);
 
 describe('witnesses API and :attest over REST and gRPC', function () {
   this.timeout(120000);
@@ -64,7 +88,12 @@ describe('witnesses API and :attest over REST and gRPC', function () {
 
       it('create: the witness and its ATTESTATION note projects/p/notes/W with hint.humanReadableName', async () => {
         const w = await ok(createWitness('qa', { key: `projects/${p}/keys/signer`, description: 'QA sign-off' }));
-        expect(w).to.include({ name: `projects/${p}/witnesses/qa`, key: `projects/${p}/keys/signer`, description: 'QA sign-off', note: `projects/${p}/notes/qa` });
+        expect(w).to.include({
+          name: `projects/${p}/witnesses/qa`,
+          key: `projects/${p}/keys/signer`,
+          description: 'QA sign-off',
+          note: `projects/${p}/notes/qa`,
+        });
         expect(w.keys).to.deep.equal([`projects/${p}/keys/signer`]);
         const note = await ok(getNote('qa'));
         expect(note.kind).to.equal('ATTESTATION');
@@ -75,7 +104,14 @@ describe('witnesses API and :attest over REST and gRPC', function () {
       });
 
       it('refused creates leave neither a witness nor a note', async () => {
-        const cases: Array<{ desc: string; id: string; witness: Record<string, unknown>; wantCode: string; wantHttp: number; wantMessage?: RegExp[] }> = [
+        const cases: Array<{
+          desc: string;
+          id: string;
+          witness: Record<string, unknown>;
+          wantCode: string;
+          wantHttp: number;
+          wantMessage?: RegExp[];
+        }> = [
           {
             desc: 'ENCRYPT_DECRYPT key',
             id: 'w-enc',
@@ -84,20 +120,116 @@ describe('witnesses API and :attest over REST and gRPC', function () {
             wantHttp: 400,
             wantMessage: [/ENCRYPT_DECRYPT/, /SIGN_VERIFY/, /RSA_2048/, /EC_P256/],
           },
-          { desc: 'disabled key', id: 'w-off', witness: { key: `projects/${p}/keys/off` }, wantCode: 'FAILED_PRECONDITION', wantHttp: 400, wantMessage: [/DISABLED/, /SIGN_VERIFY/] },
-          { desc: 'missing key', id: 'w-missing', witness: { key: `projects/${p}/keys/ghost` }, wantCode: 'NOT_FOUND', wantHttp: 404, wantMessage: [/ghost/] },
-          { desc: 'second key missing', id: 'w-missing2', witness: { keys: [`projects/${p}/keys/signer`, `projects/${p}/keys/ghost`] }, wantCode: 'NOT_FOUND', wantHttp: 404 },
-          { desc: 'no key at all', id: 'w-none', witness: { description: 'x' }, wantCode: 'INVALID_ARGUMENT', wantHttp: 400, wantMessage: [/key/] },
-          { desc: 'malformed key name', id: 'w-badname', witness: { key: 'signer' }, wantCode: 'INVALID_ARGUMENT', wantHttp: 400, wantMessage: [/projects\/\{project\}\/keys/] },
-          { desc: 'key of another project', id: 'w-other', witness: { key: 'projects/elsewhere/keys/signer' }, wantCode: 'INVALID_ARGUMENT', wantHttp: 400 },
-          { desc: 'malformed PEM', id: 'w-pem', witness: { publicKeys: [{ pem: '-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----\n', algorithm: 'RSA_SIGN_PSS_2048_SHA256' }] }, wantCode: 'INVALID_ARGUMENT', wantHttp: 400, wantMessage: [/publicKeys\[0\]\.pem/] },
-          { desc: 'private key PEM (PKCS#8)', id: 'w-priv', witness: { publicKeys: [{ pem: RSA_PRIV, algorithm: 'RSA_SIGN_PSS_2048_SHA256' }] }, wantCode: 'INVALID_ARGUMENT', wantHttp: 400, wantMessage: [/private/] },
-          { desc: 'private key PEM (PKCS#1)', id: 'w-priv1', witness: { publicKeys: [{ pem: RSA_PRIV_PKCS1, algorithm: 'RSA_SIGN_PSS_2048_SHA256' }] }, wantCode: 'INVALID_ARGUMENT', wantHttp: 400, wantMessage: [/private/] },
-          { desc: 'EC key with an RSA algorithm', id: 'w-alg', witness: { publicKeys: [{ pem: EC_PUB, algorithm: 'RSA_SIGN_PSS_2048_SHA256' }] }, wantCode: 'INVALID_ARGUMENT', wantHttp: 400, wantMessage: [/RSA/] },
-          { desc: 'RSA-2048 key with a 4096 algorithm', id: 'w-alg2', witness: { publicKeys: [{ pem: RSA_PUB, algorithm: 'RSA_SIGN_PKCS1_4096_SHA256' }] }, wantCode: 'INVALID_ARGUMENT', wantHttp: 400, wantMessage: [/4096/] },
-          { desc: 'unknown algorithm', id: 'w-alg3', witness: { publicKeys: [{ pem: RSA_PUB, algorithm: 'RSA_MD5' }] }, wantCode: 'INVALID_ARGUMENT', wantHttp: 400 },
-          { desc: 'public key without algorithm', id: 'w-alg4', witness: { publicKeys: [{ pem: RSA_PUB }] }, wantCode: 'INVALID_ARGUMENT', wantHttp: 400, wantMessage: [/algorithm/] },
-          { desc: 'bad witness id', id: 'bad%3Aid', witness: { key: `projects/${p}/keys/signer` }, wantCode: 'INVALID_ARGUMENT', wantHttp: 400 },
+          {
+            desc: 'disabled key',
+            id: 'w-off',
+            witness: { key: `projects/${p}/keys/off` },
+            wantCode: 'FAILED_PRECONDITION',
+            wantHttp: 400,
+            wantMessage: [/DISABLED/, /SIGN_VERIFY/],
+          },
+          {
+            desc: 'missing key',
+            id: 'w-missing',
+            witness: { key: `projects/${p}/keys/ghost` },
+            wantCode: 'NOT_FOUND',
+            wantHttp: 404,
+            wantMessage: [/ghost/],
+          },
+          {
+            desc: 'second key missing',
+            id: 'w-missing2',
+            witness: { keys: [`projects/${p}/keys/signer`, `projects/${p}/keys/ghost`] },
+            wantCode: 'NOT_FOUND',
+            wantHttp: 404,
+          },
+          {
+            desc: 'no key at all',
+            id: 'w-none',
+            witness: { description: 'x' },
+            wantCode: 'INVALID_ARGUMENT',
+            wantHttp: 400,
+            wantMessage: [/key/],
+          },
+          {
+            desc: 'malformed key name',
+            id: 'w-badname',
+            witness: { key: 'signer' },
+            wantCode: 'INVALID_ARGUMENT',
+            wantHttp: 400,
+            wantMessage: [/projects\/\{project\}\/keys/],
+          },
+          {
+            desc: 'key of another project',
+            id: 'w-other',
+            witness: { key: 'projects/elsewhere/keys/signer' },
+            wantCode: 'INVALID_ARGUMENT',
+            wantHttp: 400,
+          },
+          {
+            desc: 'malformed PEM',
+            id: 'w-pem',
+            witness: {
+              publicKeys: [{ pem: '-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----\n', algorithm: 'RSA_SIGN_PSS_2048_SHA256' }],
+            },
+            wantCode: 'INVALID_ARGUMENT',
+            wantHttp: 400,
+            wantMessage: [/publicKeys\[0\]\.pem/],
+          },
+          {
+            desc: 'private key PEM (PKCS#8)',
+            id: 'w-priv',
+            witness: { publicKeys: [{ pem: RSA_PRIV, algorithm: 'RSA_SIGN_PSS_2048_SHA256' }] },
+            wantCode: 'INVALID_ARGUMENT',
+            wantHttp: 400,
+            wantMessage: [/private/],
+          },
+          {
+            desc: 'private key PEM (PKCS#1)',
+            id: 'w-priv1',
+            witness: { publicKeys: [{ pem: RSA_PRIV_PKCS1, algorithm: 'RSA_SIGN_PSS_2048_SHA256' }] },
+            wantCode: 'INVALID_ARGUMENT',
+            wantHttp: 400,
+            wantMessage: [/private/],
+          },
+          {
+            desc: 'EC key with an RSA algorithm',
+            id: 'w-alg',
+            witness: { publicKeys: [{ pem: EC_PUB, algorithm: 'RSA_SIGN_PSS_2048_SHA256' }] },
+            wantCode: 'INVALID_ARGUMENT',
+            wantHttp: 400,
+            wantMessage: [/RSA/],
+          },
+          {
+            desc: 'RSA-2048 key with a 4096 algorithm',
+            id: 'w-alg2',
+            witness: { publicKeys: [{ pem: RSA_PUB, algorithm: 'RSA_SIGN_PKCS1_4096_SHA256' }] },
+            wantCode: 'INVALID_ARGUMENT',
+            wantHttp: 400,
+            wantMessage: [/4096/],
+          },
+          {
+            desc: 'unknown algorithm',
+            id: 'w-alg3',
+            witness: { publicKeys: [{ pem: RSA_PUB, algorithm: 'RSA_MD5' }] },
+            wantCode: 'INVALID_ARGUMENT',
+            wantHttp: 400,
+          },
+          {
+            desc: 'public key without algorithm',
+            id: 'w-alg4',
+            witness: { publicKeys: [{ pem: RSA_PUB }] },
+            wantCode: 'INVALID_ARGUMENT',
+            wantHttp: 400,
+            wantMessage: [/algorithm/],
+          },
+          {
+            desc: 'bad witness id',
+            id: 'bad%3Aid',
+            witness: { key: `projects/${p}/keys/signer` },
+            wantCode: 'INVALID_ARGUMENT',
+            wantHttp: 400,
+          },
         ];
         for (const c of cases) {
           const id = t === 'grpc' ? decodeURIComponent(c.id) : c.id;
@@ -122,7 +254,14 @@ describe('witnesses API and :attest over REST and gRPC', function () {
       });
 
       it('external public keys (PEM + algorithm) with a default ni:/// key id; PEM re-exported as SPKI', async () => {
-        const w = await ok(createWitness('external', { publicKeys: [{ pem: RSA_PUB, algorithm: 'RSA_SIGN_PKCS1_2048_SHA256' }, { pem: EC_PUB, algorithm: 'ECDSA_P256_SHA256', keyId: 'my-ec' }] }));
+        const w = await ok(
+          createWitness('external', {
+            publicKeys: [
+              { pem: RSA_PUB, algorithm: 'RSA_SIGN_PKCS1_2048_SHA256' },
+              { pem: EC_PUB, algorithm: 'ECDSA_P256_SHA256', keyId: 'my-ec' },
+            ],
+          }),
+        );
         expect(w.key ?? '').to.equal('');
         expect(w.publicKeys).to.have.length(2);
         const spki = crypto.createPublicKey(RSA_PUB).export({ type: 'spki', format: 'der' });
@@ -157,12 +296,19 @@ describe('witnesses API and :attest over REST and gRPC', function () {
       it('delete: refused while a policy uses it (naming the policy), refused with attestations unless force, then note gone too', async () => {
         await ok(createWitness('del', { key: `projects/${p}/keys/signer` }));
         const policy = { witnesses: [`projects/${p}/witnesses/del`], cluster: 'c1', namespaces: ['default'] };
-        await ok(rpc(['POST', '/v1/projects/{p}/policies?policyId=uses-del', policy], [POLICIES, 'CreatePolicy', { parent: 'projects/{p}', policyId: 'uses-del', policy }]));
+        await ok(
+          rpc(
+            ['POST', '/v1/projects/{p}/policies?policyId=uses-del', policy],
+            [POLICIES, 'CreatePolicy', { parent: 'projects/{p}', policyId: 'uses-del', policy }],
+          ),
+        );
         const inUse = await call(deleteWitness('del'));
         expect([inUse.code, inUse.http]).to.deep.equal(['FAILED_PRECONDITION', 400]);
         expect(inUse.message).to.include(`projects/${p}/policies/uses-del`);
         expect((await call(deleteWitness('del', true))).code, 'force does not override a policy').to.equal('FAILED_PRECONDITION');
-        await ok(rpc(['DELETE', '/v1/projects/{p}/policies/uses-del'], [POLICIES, 'DeletePolicy', { name: 'projects/{p}/policies/uses-del' }]));
+        await ok(
+          rpc(['DELETE', '/v1/projects/{p}/policies/uses-del'], [POLICIES, 'DeletePolicy', { name: 'projects/{p}/policies/uses-del' }]),
+        );
         const occ = await ok(attest('del', `registry.example.com/ns/app@${digest('del')}`));
         const hasAttestations = await call(deleteWitness('del'));
         expect([hasAttestations.code, hasAttestations.http]).to.deep.equal(['FAILED_PRECONDITION', 400]);
@@ -179,7 +325,11 @@ describe('witnesses API and :attest over REST and gRPC', function () {
         await ok(createWitness('signer-w', { key: `projects/${p}/keys/signer` }));
         const d = digest(`attest-${t}`);
         const occ = await ok(attest('signer-w', `registry.example.com:5000/team/app:1.0@${d}`));
-        expect(occ).to.include({ resourceUri: `https://registry.example.com:5000/team/app@${d}`, noteName: `projects/${p}/notes/signer-w`, kind: 'ATTESTATION' });
+        expect(occ).to.include({
+          resourceUri: `https://registry.example.com:5000/team/app@${d}`,
+          noteName: `projects/${p}/notes/signer-w`,
+          kind: 'ATTESTATION',
+        });
         const payload = JSON.parse(Buffer.from(occ.attestation.serializedPayload, 'base64').toString('utf8'));
         expect(payload.critical).to.deep.equal({
           identity: { 'docker-reference': 'registry.example.com:5000/team/app' },
@@ -208,7 +358,11 @@ describe('witnesses API and :attest over REST and gRPC', function () {
           { desc: 'no tag, no digest', image: 'registry.example.com/ns/app', wantCode: 'INVALID_ARGUMENT', wantMessage: /digest/ },
           { desc: 'uppercase repository', image: `registry.example.com/ns/App@${digest(1)}`, wantCode: 'INVALID_ARGUMENT' },
           { desc: 'short digest', image: 'registry.example.com/ns/app@sha256:abc', wantCode: 'INVALID_ARGUMENT' },
-          { desc: 'uppercase hex digest', image: `registry.example.com/ns/app@${digest(2).toUpperCase().replace('SHA256', 'sha256')}`, wantCode: 'INVALID_ARGUMENT' },
+          {
+            desc: 'uppercase hex digest',
+            image: `registry.example.com/ns/app@${digest(2).toUpperCase().replace('SHA256', 'sha256')}`,
+            wantCode: 'INVALID_ARGUMENT',
+          },
           { desc: 'unknown digest algorithm', image: `registry.example.com/ns/app@md5:${'a'.repeat(32)}`, wantCode: 'INVALID_ARGUMENT' },
           { desc: 'empty image', image: '', wantCode: 'INVALID_ARGUMENT' },
           { desc: 'missing witness', image: `registry.example.com/ns/app@${digest(3)}`, wantCode: 'NOT_FOUND', witness: 'ghost' },
@@ -219,7 +373,12 @@ describe('witnesses API and :attest over REST and gRPC', function () {
           expect(got.code, `${c.desc}: ${got.message}`).to.equal(c.wantCode);
           if (c.wantMessage) expect(got.message, c.desc).to.match(c.wantMessage);
         }
-        const occurrences = await ok(rpc(['GET', '/v1/projects/{p}/notes/bad-attest/occurrences'], [GRAFEAS, 'ListNoteOccurrences', { name: 'projects/{p}/notes/bad-attest' }]));
+        const occurrences = await ok(
+          rpc(
+            ['GET', '/v1/projects/{p}/notes/bad-attest/occurrences'],
+            [GRAFEAS, 'ListNoteOccurrences', { name: 'projects/{p}/notes/bad-attest' }],
+          ),
+        );
         expect(occurrences.occurrences ?? []).to.have.length(0);
       });
     });
@@ -231,7 +390,9 @@ describe('witnesses API and :attest over REST and gRPC', function () {
       const p = projectOf('rest');
       await api.must('POST', `/v1/projects/${p}/keys?keyId=ossl`, {});
       await api.must('POST', `/v1/projects/${p}/witnesses?witnessId=ossl`, { key: `projects/${p}/keys/ossl` });
-      const occ = await api.must('POST', `/v1/projects/${p}/witnesses/ossl:attest`, { image: `registry.example.com/ns/ossl@${digest('ossl')}` });
+      const occ = await api.must('POST', `/v1/projects/${p}/witnesses/ossl:attest`, {
+        image: `registry.example.com/ns/ossl@${digest('ossl')}`,
+      });
       const pub = await api.must('GET', `/v1/projects/${p}/keys/ossl/publicKey`);
       const payload = Buffer.from(occ.attestation.serializedPayload, 'base64');
       const sig = Buffer.from(occ.attestation.signatures[0].signature, 'base64');

@@ -16,13 +16,23 @@ describe('attesting a batch of images', function () {
   afterEach(async () => h?.close());
 
   it('gives the same image twice in one batch one occurrence, and a later batch the same occurrences again', async () => {
-    const first = await h.uow.transaction((s) => h.attest.attestMany(s, [0, 1, 0, 2].map((i) => ({ ctx: h.ctx, witness, image: image(i) }))));
+    const first = await h.uow.transaction((s) =>
+      h.attest.attestMany(
+        s,
+        [0, 1, 0, 2].map((i) => ({ ctx: h.ctx, witness, image: image(i) })),
+      ),
+    );
     expect(first.map((o) => o.name)[0]).to.equal(first[2]!.name);
     expect(new Set(first.map((o) => o.name)).size).to.equal(3);
     expect(first.map((o) => o.resourceUri)).to.deep.equal([0, 1, 0, 2].map((i) => `https://127.0.0.1:5000/kritis-demo/app@${digestOf(i)}`));
     expect(await h.occurrences()).to.equal(3);
 
-    const again = await h.uow.transaction((s) => h.attest.attestMany(s, [2, 3, 1].map((i) => ({ ctx: h.ctx, witness, image: image(i) }))));
+    const again = await h.uow.transaction((s) =>
+      h.attest.attestMany(
+        s,
+        [2, 3, 1].map((i) => ({ ctx: h.ctx, witness, image: image(i) })),
+      ),
+    );
     expect(again[0]!.name).to.equal(first[3]!.name);
     expect(again[2]!.name).to.equal(first[1]!.name);
     expect(await h.occurrences(), 'only image 3 is new').to.equal(4);
@@ -37,7 +47,12 @@ describe('attesting a batch of images', function () {
       { ctx: h.ctx, witness, image: image(10) },
       { ctx: h.ctx, witness: { projectId: PROJECT, witnessId: 'nobody' }, image: image(11) },
     ];
-    const failed = await h.uow.transaction((s) => h.attest.attestMany(s, items)).then(() => 'attested', (e: Error) => e.message);
+    const failed = await h.uow
+      .transaction((s) => h.attest.attestMany(s, items))
+      .then(
+        () => 'attested',
+        (e: Error) => e.message,
+      );
     expect(failed).to.match(/witness projects\/outbox\/witnesses\/nobody does not exist/);
     expect(await h.occurrences()).to.equal(0);
   });

@@ -44,7 +44,15 @@ describe('hook retention', function () {
 
   it('deletes old ignored events and receipts, keeps signing history and recent rows', async () => {
     const now = new Date().toISOString();
-    const signingId = await uow.stores.hooks.enqueue({ projectId: 'p', witnessId: 'w', registry: '127.0.0.1:5000', repository: 'ns/app', digest: 'sha256:' + 'b'.repeat(64), actor: 'registry', createTime: OLD });
+    const signingId = await uow.stores.hooks.enqueue({
+      projectId: 'p',
+      witnessId: 'w',
+      registry: '127.0.0.1:5000',
+      repository: 'ns/app',
+      digest: 'sha256:' + 'b'.repeat(64),
+      actor: 'registry',
+      createTime: OLD,
+    });
     await uow.stores.hooks.insertEvents([event(undefined, OLD), event(signingId, OLD), event(undefined, now)]);
     await uow.stores.hooks.receipt('p', 'distribution', 'old-event', OLD);
     await uow.stores.hooks.receipt('p', 'distribution', 'new-event', now);

@@ -93,7 +93,12 @@ export async function outboxHarness(): Promise<OutboxHarness> {
         {
           id,
           action: 'push',
-          target: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest, repository, url: `http://127.0.0.1:5000/v2/${repository}/manifests/${digest}` },
+          target: {
+            mediaType: 'application/vnd.oci.image.manifest.v1+json',
+            digest,
+            repository,
+            url: `http://127.0.0.1:5000/v2/${repository}/manifests/${digest}`,
+          },
           request: { host: '127.0.0.1:5000', method: 'PUT' },
           source: { addr: 'vm:5000' },
         },
@@ -103,7 +108,8 @@ export async function outboxHarness(): Promise<OutboxHarness> {
       const rows: { status: string; n: string }[] = await knex('hook_signings').select('status').count({ n: '*' }).groupBy('status');
       return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
     },
-    occurrences: async () => Number(((await knex('occurrences').where({ project_id: PROJECT }).count({ n: '*' }).first()) as { n: string }).n),
+    occurrences: async () =>
+      Number(((await knex('occurrences').where({ project_id: PROJECT }).count({ n: '*' }).first()) as { n: string }).n),
     close: () => knex.destroy(),
   };
 }

@@ -18,15 +18,34 @@ describe('attestd rules (CLI)', function () {
   const rules = async (...argv: string[]): Promise<{ code: number; out: string; err: string }> => {
     let out = '';
     let err = '';
-    const io = { out: { write: (t: string) => (out += t) }, err: { write: (t: string) => (err += t) }, env: { ATTESTD_SERVER: server.baseUrl, ATTESTD_TOKEN: server.adminToken, ATTESTD_PROJECT: 'cli' } };
+    const io = {
+      out: { write: (t: string) => (out += t) },
+      err: { write: (t: string) => (err += t) },
+      env: { ATTESTD_SERVER: server.baseUrl, ATTESTD_TOKEN: server.adminToken, ATTESTD_PROJECT: 'cli' },
+    };
     const code = await rulesCommand(argv, io);
     return { code, out, err };
   };
 
   it('create, list, get, disable, enable, delete', async () => {
-    const created = await rules('create', 'demo', '--registry', '127.0.0.1:5000', '--namespace', 'kritis-demo', '--witness', 'w', '--enable');
+    const created = await rules(
+      'create',
+      'demo',
+      '--registry',
+      '127.0.0.1:5000',
+      '--namespace',
+      'kritis-demo',
+      '--witness',
+      'w',
+      '--enable',
+    );
     expect(created.code, created.err).to.equal(0);
-    expect(JSON.parse(created.out)).to.include({ name: 'projects/cli/signingRules/demo', enabled: true, repositories: '*', witness: 'projects/cli/witnesses/w' });
+    expect(JSON.parse(created.out)).to.include({
+      name: 'projects/cli/signingRules/demo',
+      enabled: true,
+      repositories: '*',
+      witness: 'projects/cli/witnesses/w',
+    });
     const list = await rules('list', '--output', 'text');
     expect(list.out).to.match(/projects\/cli\/signingRules\/demo\s+true\s+127\.0\.0\.1:5000\s+kritis-demo\s+\*\s+w/);
     expect(JSON.parse((await rules('disable', 'demo')).out).enabled).to.equal(false);

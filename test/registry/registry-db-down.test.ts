@@ -20,7 +20,12 @@ const DIST_TYPE = 'application/vnd.docker.distribution.events.v1+json';
 
 function postgresBin(): string | undefined {
   const root = '/usr/lib/postgresql';
-  const versions = fs.existsSync(root) ? fs.readdirSync(root).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a)) : [];
+  const versions = fs.existsSync(root)
+    ? fs
+        .readdirSync(root)
+        .filter((v) => /^\d+$/.test(v))
+        .sort((a, b) => Number(b) - Number(a))
+    : [];
   for (const v of versions) {
     const bin = path.join(root, v, 'bin');
     if (['initdb', 'pg_ctl', 'postgres'].every((p) => fs.existsSync(path.join(bin, p)))) return bin;
@@ -59,13 +64,32 @@ class Cluster {
       fs.chownSync(dir, uid, gid);
     }
     const c = new Cluster(bin, dir, await freePort());
-    await c.tool('initdb', [`--pgdata=${path.join(dir, 'pg')}`, '--username=postgres', '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-instructions', '--no-sync']);
+    await c.tool('initdb', [
+      `--pgdata=${path.join(dir, 'pg')}`,
+      '--username=postgres',
+      '--auth=trust',
+      '--encoding=UTF8',
+      '--locale=C',
+      '--no-instructions',
+      '--no-sync',
+    ]);
     return c;
   }
 
   start(): Promise<void> {
     const options = `-p ${this.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''`;
-    return this.tool('pg_ctl', ['start', '-D', path.join(this.dir, 'pg'), '-w', '-t', '60', '-l', path.join(this.dir, 'log'), '-o', options]);
+    return this.tool('pg_ctl', [
+      'start',
+      '-D',
+      path.join(this.dir, 'pg'),
+      '-w',
+      '-t',
+      '60',
+      '-l',
+      path.join(this.dir, 'log'),
+      '-o',
+      options,
+    ]);
   }
 
   stop(): Promise<void> {
@@ -117,9 +141,18 @@ describe('registry hook while the database is down', function () {
       const r = await call(server!.baseUrl, token, 'POST', HOOK, envelope, DIST_TYPE);
       return r.status === 200 ? r : undefined;
     });
-    expect(retried.body, 'the failed deliveries left nothing behind: the retry is new, not a duplicate').to.include({ received: 1, accepted: 1, duplicates: 0 });
+    expect(retried.body, 'the failed deliveries left nothing behind: the retry is new, not a duplicate').to.include({
+      received: 1,
+      accepted: 1,
+      duplicates: 0,
+    });
     const signed = await poll('the event to be signed', 30_000, async () => {
-      const list = await call(server!.baseUrl, server!.adminToken, 'GET', `/v1/projects/${P}/hookEvents?filter=${encodeURIComponent('status = "SIGNED"')}`);
+      const list = await call(
+        server!.baseUrl,
+        server!.adminToken,
+        'GET',
+        `/v1/projects/${P}/hookEvents?filter=${encodeURIComponent('status = "SIGNED"')}`,
+      );
       return list.status === 200 ? list.body.hookEvents?.[0] : undefined;
     });
     expect(signed.eventId).to.equal('b09ce6d8-8af7-4fea-9781-855d7a10ed26');

@@ -54,7 +54,13 @@ describe('registry end to end: docker-registry → hook → attestation → veri
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attestd-registry-e2e-'));
     port = await freePort();
     server = await startTestServer();
-    await setUpSigning(server.baseUrl, server.adminToken, { project: P, witness: W, rule: 'kritis-demo', registry: `127.0.0.1:${port}`, namespace: 'kritis-demo' });
+    await setUpSigning(server.baseUrl, server.adminToken, {
+      project: P,
+      witness: W,
+      rule: 'kritis-demo',
+      registry: `127.0.0.1:${port}`,
+      namespace: 'kritis-demo',
+    });
     await ok(server.baseUrl, server.adminToken, 'POST', `/v1/projects/${P}/policies?policyId=prod`, {
       witnesses: [`projects/${P}/witnesses/${W}`],
       cluster: 'c1',
@@ -122,23 +128,50 @@ notifications:
 
   const push = async (repository: string, tag: string): Promise<string> => {
     const digestFile = path.join(dir, `${repository.replace(/\//g, '_')}.digest`);
-    await sh(TOOLS.skopeo, ['copy', '--dest-tls-verify=false', '--digestfile', digestFile, 'oci:oci:alpine', `docker://127.0.0.1:${port}/${repository}:${tag}`], dir);
+    await sh(
+      TOOLS.skopeo,
+      ['copy', '--dest-tls-verify=false', '--digestfile', digestFile, 'oci:oci:alpine', `docker://127.0.0.1:${port}/${repository}:${tag}`],
+      dir,
+    );
     const digest = fs.readFileSync(digestFile, 'utf8').trim();
     expect(digest).to.match(/^sha256:[a-f0-9]{64}$/);
     return digest;
   };
 
   const hookEvents = async (filter: string): Promise<any[]> =>
-    (await ok(server!.baseUrl, server!.adminToken, 'GET', `/v1/projects/${P}/hookEvents?pageSize=1000&filter=${encodeURIComponent(filter)}`)).hookEvents ?? [];
+    (
+      await ok(
+        server!.baseUrl,
+        server!.adminToken,
+        'GET',
+        `/v1/projects/${P}/hookEvents?pageSize=1000&filter=${encodeURIComponent(filter)}`,
+      )
+    ).hookEvents ?? [];
 
   const verify = async (image: string): Promise<any> =>
-    (await ok(server!.baseUrl, server!.adminToken, 'POST', `/v1/projects/${P}:verifyImages`, { cluster: 'c1', namespace: 'prod', images: [image] })).results[0];
+    (
+      await ok(server!.baseUrl, server!.adminToken, 'POST', `/v1/projects/${P}:verifyImages`, {
+        cluster: 'c1',
+        namespace: 'prod',
+        images: [image],
+      })
+    ).results[0];
 
   it('a push into the signing namespace is signed within 30 s and admitted; the same digest elsewhere is denied', async () => {
     const digest = await push('kritis-demo/alpine', '3.11');
     const image = `127.0.0.1:${port}/kritis-demo/alpine@${digest}`;
-    const signed = await poll('the pushed digest to be signed', 30_000, async () => (await hookEvents(`image = "${image}" AND status = "SIGNED"`))[0]);
-    expect(signed).to.include({ source: 'distribution', action: 'push', tag: '3.11', mediaType: 'application/vnd.oci.image.manifest.v1+json', witness: `projects/${P}/witnesses/${W}` });
+    const signed = await poll(
+      'the pushed digest to be signed',
+      30_000,
+      async () => (await hookEvents(`image = "${image}" AND status = "SIGNED"`))[0],
+    );
+    expect(signed).to.include({
+      source: 'distribution',
+      action: 'push',
+      tag: '3.11',
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      witness: `projects/${P}/witnesses/${W}`,
+    });
     const occ = await ok(server!.baseUrl, server!.adminToken, 'GET', `/v1/${signed.occurrence}`);
     expect(occ).to.include({ resourceUri: `https://${image}`, kind: 'ATTESTATION', noteName: `projects/${P}/notes/${W}` });
 

@@ -31,12 +31,22 @@ describe('registry signing rules and hooks (REST)', function () {
   after(async () => server?.stop());
 
   const events = async (filter = ''): Promise<any[]> => {
-    const body = await ok(server.baseUrl, viewer, 'GET', `/v1/projects/${P}/hookEvents?pageSize=1000${filter ? `&filter=${encodeURIComponent(filter)}` : ''}`);
+    const body = await ok(
+      server.baseUrl,
+      viewer,
+      'GET',
+      `/v1/projects/${P}/hookEvents?pageSize=1000${filter ? `&filter=${encodeURIComponent(filter)}` : ''}`,
+    );
     return body.hookEvents ?? [];
   };
   const attestations = async (image: string): Promise<any[]> => {
     const uri = `https://${image}`;
-    const body = await ok(server.baseUrl, admin, 'GET', `/v1/projects/${P}/occurrences?filter=${encodeURIComponent(`resourceUri = "${uri}"`)}`);
+    const body = await ok(
+      server.baseUrl,
+      admin,
+      'GET',
+      `/v1/projects/${P}/occurrences?filter=${encodeURIComponent(`resourceUri = "${uri}"`)}`,
+    );
     return body.occurrences ?? [];
   };
 
@@ -47,13 +57,26 @@ describe('registry signing rules and hooks (REST)', function () {
         namespace: 'team',
         witness: `projects/${P}/witnesses/${W}`,
       });
-      expect(created).to.include({ name: `projects/${P}/signingRules/tmp`, registry: 'registry.example.com:5000', namespace: 'team', repositories: '*', enabled: false, revision: '1' });
+      expect(created).to.include({
+        name: `projects/${P}/signingRules/tmp`,
+        registry: 'registry.example.com:5000',
+        namespace: 'team',
+        repositories: '*',
+        enabled: false,
+        revision: '1',
+      });
       expect(await ok(server.baseUrl, viewer, 'GET', `/v1/projects/${P}/signingRules/tmp`)).to.deep.equal(created);
       const list = await ok(server.baseUrl, viewer, 'GET', `/v1/projects/${P}/signingRules`);
-      expect(list.signingRules.map((r: any) => r.name)).to.deep.equal([`projects/${P}/signingRules/kritis-demo`, `projects/${P}/signingRules/tmp`]);
+      expect(list.signingRules.map((r: any) => r.name)).to.deep.equal([
+        `projects/${P}/signingRules/kritis-demo`,
+        `projects/${P}/signingRules/tmp`,
+      ]);
       const enabled = await ok(server.baseUrl, admin, 'PATCH', `/v1/projects/${P}/signingRules/tmp`, { enabled: true });
       expect(enabled).to.include({ enabled: true, namespace: 'team', revision: '2' });
-      const masked = await ok(server.baseUrl, admin, 'PATCH', `/v1/projects/${P}/signingRules/tmp?updateMask=repositories`, { repositories: 'apps/**', enabled: false });
+      const masked = await ok(server.baseUrl, admin, 'PATCH', `/v1/projects/${P}/signingRules/tmp?updateMask=repositories`, {
+        repositories: 'apps/**',
+        enabled: false,
+      });
       expect(masked).to.include({ enabled: true, repositories: 'apps/**', revision: '3' });
       const del = await call(server.baseUrl, admin, 'DELETE', `/v1/projects/${P}/signingRules/tmp`);
       expect(del.status).to.equal(200);
@@ -96,8 +119,16 @@ describe('registry signing rules and hooks (REST)', function () {
       expect(r.status, JSON.stringify(r.body)).to.equal(200);
       expect(r.ms).to.be.below(2000);
       expect(r.body).to.include({ received: 1, accepted: 1, ignored: 0 });
-      expect(r.body.events[0]).to.include({ eventId: 'b09ce6d8-8af7-4fea-9781-855d7a10ed26', image: IMAGE, tag: '3.11', status: 'PENDING', witness: `projects/${P}/witnesses/${W}` });
-      const signed = await poll('the push to be signed', 30_000, async () => (await events('status = "SIGNED"')).find((e) => e.eventId === 'b09ce6d8-8af7-4fea-9781-855d7a10ed26'));
+      expect(r.body.events[0]).to.include({
+        eventId: 'b09ce6d8-8af7-4fea-9781-855d7a10ed26',
+        image: IMAGE,
+        tag: '3.11',
+        status: 'PENDING',
+        witness: `projects/${P}/witnesses/${W}`,
+      });
+      const signed = await poll('the push to be signed', 30_000, async () =>
+        (await events('status = "SIGNED"')).find((e) => e.eventId === 'b09ce6d8-8af7-4fea-9781-855d7a10ed26'),
+      );
       expect(signed.occurrence).to.match(new RegExp(`^projects/${P}/occurrences/`));
       const occ = await attestations(IMAGE);
       expect(occ).to.have.length(1);
@@ -144,7 +175,11 @@ describe('registry signing rules and hooks (REST)', function () {
       wrongHost.events[0].id = 'wrong-host';
       wrongHost.events[0].request.host = '127.0.0.1:5001';
       expect(await ok(server.baseUrl, attestor, 'POST', HOOK, wrongHost)).to.include({ ignored: 1 });
-      await poll('untagged signed', 30_000, async () => (await events('eventId = "6585372a-215a-4ebf-a19a-ea3945d2b131" AND status = "SIGNED"'))[0]);
+      await poll(
+        'untagged signed',
+        30_000,
+        async () => (await events('eventId = "6585372a-215a-4ebf-a19a-ea3945d2b131" AND status = "SIGNED"'))[0],
+      );
       expect(await attestations(`127.0.0.1:5000/elsewhere/alpine@${CAPTURED_DIGEST}`)).to.have.length(0);
     });
 
@@ -189,32 +224,76 @@ describe('registry signing rules and hooks (REST)', function () {
       const many = await call(server.baseUrl, attestor, 'POST', HOOK, huge);
       expect(many.status).to.equal(429);
       expect(many.body.error.status).to.equal('RESOURCE_EXHAUSTED');
-      const big = await call(server.baseUrl, attestor, 'POST', HOOK, { events: [{ id: 'big', action: 'pull', pad: 'x'.repeat(2 * 1024 * 1024) }] });
+      const big = await call(server.baseUrl, attestor, 'POST', HOOK, {
+        events: [{ id: 'big', action: 'pull', pad: 'x'.repeat(2 * 1024 * 1024) }],
+      });
       expect(big.body.error?.status).to.equal('RESOURCE_EXHAUSTED');
       expect((await events('eventId = "h1"')).length, 'nothing half-stored').to.equal(0);
     });
 
     it('needs the attestor role: 401 without a token, 403 for a viewer', async () => {
-      expect((await call(server.baseUrl, undefined, 'POST', HOOK, fixtureText('distribution-push-blob.json'), DIST_TYPE)).status).to.equal(401);
-      expect((await call(server.baseUrl, viewer, 'POST', HOOK, fixtureText('distribution-push-blob.json'), DIST_TYPE)).status).to.equal(403);
+      expect((await call(server.baseUrl, undefined, 'POST', HOOK, fixtureText('distribution-push-blob.json'), DIST_TYPE)).status).to.equal(
+        401,
+      );
+      expect((await call(server.baseUrl, viewer, 'POST', HOOK, fixtureText('distribution-push-blob.json'), DIST_TYPE)).status).to.equal(
+        403,
+      );
       const otherProject = testToken({ other: ['attestor'] });
-      expect((await call(server.baseUrl, otherProject, 'POST', HOOK, fixtureText('distribution-push-blob.json'), DIST_TYPE)).status).to.equal(403);
-      expect((await call(server.baseUrl, attestor, 'POST', '/v1/projects/missing/hooks/distribution', fixtureText('distribution-push-blob.json'), DIST_TYPE)).status).to.equal(403);
-      expect((await call(server.baseUrl, admin, 'POST', '/v1/projects/missing/hooks/distribution', fixtureText('distribution-push-blob.json'), DIST_TYPE)).status).to.equal(404);
+      expect(
+        (await call(server.baseUrl, otherProject, 'POST', HOOK, fixtureText('distribution-push-blob.json'), DIST_TYPE)).status,
+      ).to.equal(403);
+      expect(
+        (
+          await call(
+            server.baseUrl,
+            attestor,
+            'POST',
+            '/v1/projects/missing/hooks/distribution',
+            fixtureText('distribution-push-blob.json'),
+            DIST_TYPE,
+          )
+        ).status,
+      ).to.equal(403);
+      expect(
+        (
+          await call(
+            server.baseUrl,
+            admin,
+            'POST',
+            '/v1/projects/missing/hooks/distribution',
+            fixtureText('distribution-push-blob.json'),
+            DIST_TYPE,
+          )
+        ).status,
+      ).to.equal(404);
     });
   });
 
   describe('harbor, acr and generic hooks', () => {
     before(async () => {
-      await ok(server.baseUrl, admin, 'POST', `/v1/projects/${P}/signingRules?ruleId=harbor`, { registry: 'hub.harbor.com', namespace: 'test-webhook', witness: `projects/${P}/witnesses/${W}`, enabled: true });
-      await ok(server.baseUrl, admin, 'POST', `/v1/projects/${P}/signingRules?ruleId=acr`, { registry: 'registry.cn-hangzhou.aliyuncs.com', namespace: 'namespace', witness: `projects/${P}/witnesses/${W}`, enabled: true });
+      await ok(server.baseUrl, admin, 'POST', `/v1/projects/${P}/signingRules?ruleId=harbor`, {
+        registry: 'hub.harbor.com',
+        namespace: 'test-webhook',
+        witness: `projects/${P}/witnesses/${W}`,
+        enabled: true,
+      });
+      await ok(server.baseUrl, admin, 'POST', `/v1/projects/${P}/signingRules?ruleId=acr`, {
+        registry: 'registry.cn-hangzhou.aliyuncs.com',
+        namespace: 'namespace',
+        witness: `projects/${P}/witnesses/${W}`,
+        enabled: true,
+      });
     });
 
     it('harbor PUSH_ARTIFACT is signed, redelivery is a no-op, other types are ignored', async () => {
       const r = await ok(server.baseUrl, attestor, 'POST', `/v1/projects/${P}/hooks/harbor`, fixture('harbor-push-artifact-default.json'));
       expect(r).to.include({ received: 1, accepted: 1 });
-      expect(r.events[0].image).to.equal('hub.harbor.com/test-webhook/debian@sha256:8a9e9863dbb6e10edb5adfe917c00da84e1700fa76e7ed02476aa6e6fb8ee0d8');
-      expect(await ok(server.baseUrl, attestor, 'POST', `/v1/projects/${P}/hooks/harbor`, fixture('harbor-push-artifact-default.json'))).to.include({ duplicates: 1 });
+      expect(r.events[0].image).to.equal(
+        'hub.harbor.com/test-webhook/debian@sha256:8a9e9863dbb6e10edb5adfe917c00da84e1700fa76e7ed02476aa6e6fb8ee0d8',
+      );
+      expect(
+        await ok(server.baseUrl, attestor, 'POST', `/v1/projects/${P}/hooks/harbor`, fixture('harbor-push-artifact-default.json')),
+      ).to.include({ duplicates: 1 });
       const pull = { ...fixture('harbor-push-artifact-default.json'), type: 'PULL_ARTIFACT' };
       expect(await ok(server.baseUrl, attestor, 'POST', `/v1/projects/${P}/hooks/harbor`, pull)).to.include({ ignored: 1 });
     });
@@ -227,7 +306,9 @@ describe('registry signing rules and hooks (REST)', function () {
       lower.repository.repo_full_name = 'namespace/repo-test';
       const viaRule = await ok(server.baseUrl, attestor, 'POST', `/v1/projects/${P}/hooks/acr`, lower);
       expect(viaRule).to.include({ accepted: 1 });
-      expect(viaRule.events[0].image).to.equal('registry.cn-hangzhou.aliyuncs.com/namespace/repo-test@sha256:457f4aa83fc9a6663ab9d1b0a6e2dce25a12a943ed5bf2c1747c58d48bbb4917');
+      expect(viaRule.events[0].image).to.equal(
+        'registry.cn-hangzhou.aliyuncs.com/namespace/repo-test@sha256:457f4aa83fc9a6663ab9d1b0a6e2dce25a12a943ed5bf2c1747c58d48bbb4917',
+      );
       lower.push_data.pushed_at = '2016-11-29 12:25:47';
       const viaParam = await ok(server.baseUrl, attestor, 'POST', `/v1/projects/${P}/hooks/acr?registry=other.example.com`, lower);
       expect(viaParam).to.include({ ignored: 1 });
@@ -260,7 +341,9 @@ describe('registry signing rules and hooks (REST)', function () {
         const client = clients.get(service) as unknown as Record<string, Function>;
         const md = new grpc.Metadata();
         md.set('authorization', `Bearer ${token}`);
-        client[rpc]!.call(client, req, md, { deadline: Date.now() + 20_000 }, (err: grpc.ServiceError | null, res: unknown) => (err ? reject(err) : resolve(res)));
+        client[rpc]!.call(client, req, md, { deadline: Date.now() + 20_000 }, (err: grpc.ServiceError | null, res: unknown) =>
+          err ? reject(err) : resolve(res),
+        );
       });
 
     it('the same services answer over gRPC: rules, hooks (Struct payload) and hookEvents', async () => {
@@ -271,11 +354,29 @@ describe('registry signing rules and hooks (REST)', function () {
         const envelope = fixture('distribution-push-manifest.json');
         envelope.events[0].id = 'via-grpc';
         envelope.events[0].target.repository = 'kritis-demo/grpc';
-        const r = await unary(clients, 'attestd.v1.Hooks', 'DistributionHook', { parent: `projects/${P}`, payload: struct(envelope) }, attestor);
+        const r = await unary(
+          clients,
+          'attestd.v1.Hooks',
+          'DistributionHook',
+          { parent: `projects/${P}`, payload: struct(envelope) },
+          attestor,
+        );
         expect(r).to.include({ received: 1, accepted: 1 });
-        const denied = await unary(clients, 'attestd.v1.Hooks', 'DistributionHook', { parent: `projects/${P}`, payload: struct(envelope) }, viewer).catch((e) => e);
+        const denied = await unary(
+          clients,
+          'attestd.v1.Hooks',
+          'DistributionHook',
+          { parent: `projects/${P}`, payload: struct(envelope) },
+          viewer,
+        ).catch((e) => e);
         expect(denied.code).to.equal(grpc.status.PERMISSION_DENIED);
-        const list = await unary(clients, 'attestd.v1.Hooks', 'ListHookEvents', { parent: `projects/${P}`, filter: 'eventId = "via-grpc"' }, viewer);
+        const list = await unary(
+          clients,
+          'attestd.v1.Hooks',
+          'ListHookEvents',
+          { parent: `projects/${P}`, filter: 'eventId = "via-grpc"' },
+          viewer,
+        );
         expect(list.hookEvents).to.have.length(1);
         expect(list.hookEvents[0].image).to.equal(`127.0.0.1:5000/kritis-demo/grpc@${CAPTURED_DIGEST}`);
       } finally {
@@ -291,7 +392,12 @@ describe('registry signing rules and hooks (REST)', function () {
       const pages: any[] = [];
       let token = '';
       do {
-        const page = await ok(server.baseUrl, viewer, 'GET', `/v1/projects/${P}/hookEvents?pageSize=4&pageToken=${encodeURIComponent(token)}`);
+        const page = await ok(
+          server.baseUrl,
+          viewer,
+          'GET',
+          `/v1/projects/${P}/hookEvents?pageSize=4&pageToken=${encodeURIComponent(token)}`,
+        );
         pages.push(...page.hookEvents);
         token = page.nextPageToken;
       } while (token);
@@ -301,7 +407,9 @@ describe('registry signing rules and hooks (REST)', function () {
         expect(some.length, status).to.be.greaterThan(0);
         expect(some.every((e) => e.status === status)).to.equal(true);
       }
-      expect((await call(server.baseUrl, viewer, 'GET', `/v1/projects/${P}/hookEvents?filter=${encodeURIComponent('status = "BOGUS"')}`)).status).to.equal(400);
+      expect(
+        (await call(server.baseUrl, viewer, 'GET', `/v1/projects/${P}/hookEvents?filter=${encodeURIComponent('status = "BOGUS"')}`)).status,
+      ).to.equal(400);
       expect((await call(server.baseUrl, testToken({ other: ['viewer'] }), 'GET', `/v1/projects/${P}/hookEvents`)).status).to.equal(403);
     });
 

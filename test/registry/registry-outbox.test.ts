@@ -41,7 +41,9 @@ describe('registry hook outbox', function () {
   });
 
   it('concurrent redeliveries of one event store it once and sign it once', async () => {
-    const results = await Promise.all(Array.from({ length: 8 }, () => h.hooks.receive(h.ctx, 'distribution', PARENT, h.push('same', 'kritis-demo/alpine'), '')));
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => h.hooks.receive(h.ctx, 'distribution', PARENT, h.push('same', 'kritis-demo/alpine'), '')),
+    );
     expect(results.reduce((n, r) => n + r.accepted, 0)).to.equal(1);
     expect(results.reduce((n, r) => n + r.duplicates, 0)).to.equal(7);
     while (await h.worker().runOnce());
@@ -71,7 +73,9 @@ describe('registry hook outbox', function () {
     const url = (h.knex.client.config as { connection: { connectionString: string } }).connection.connectionString;
     const dying = knexFactory({ client: 'pg', connection: url, pool: { min: 0, max: 1 } });
     const trx = await dying.transaction();
-    const held = await trx.raw(`SELECT signing_id, pg_backend_pid() AS pid FROM hook_signings WHERE status = 'PENDING' FOR UPDATE SKIP LOCKED`);
+    const held = await trx.raw(
+      `SELECT signing_id, pg_backend_pid() AS pid FROM hook_signings WHERE status = 'PENDING' FOR UPDATE SKIP LOCKED`,
+    );
     expect(held.rows).to.have.length(1);
     const w = h.worker();
     expect(await w.runOnce(), 'the held row is skipped, not waited for').to.equal(false);
@@ -137,7 +141,8 @@ describe('registry hook outbox', function () {
   });
 
   it('stop() lets an in-flight signing finish and then resolves', async () => {
-    for (let i = 0; i < 5; i++) await h.hooks.receive(h.ctx, 'distribution', PARENT, h.push(`s${i}`, 'kritis-demo/alpine', digestOf(100 + i)), '');
+    for (let i = 0; i < 5; i++)
+      await h.hooks.receive(h.ctx, 'distribution', PARENT, h.push(`s${i}`, 'kritis-demo/alpine', digestOf(100 + i)), '');
     const w = h.worker({ concurrency: 1 });
     w.start();
     await poll('first signed', 20_000, async () => ((await h.statuses()).SIGNED ? true : undefined));

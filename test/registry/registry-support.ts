@@ -20,7 +20,14 @@ export function fixture(name: string): any {
 export type Reply = RestReply;
 
 /** One REST call; the body is sent as given when it is a string. */
-export function call(baseUrl: string, token: string | undefined, method: string, urlPath: string, body?: unknown, contentType = 'application/json'): Promise<Reply> {
+export function call(
+  baseUrl: string,
+  token: string | undefined,
+  method: string,
+  urlPath: string,
+  body?: unknown,
+  contentType = 'application/json',
+): Promise<Reply> {
   return restCall(baseUrl, token, method, urlPath, body, { contentType, timeoutMs: 30_000 });
 }
 
@@ -40,7 +47,9 @@ export async function setUpSigning(
 ): Promise<void> {
   await ok(baseUrl, token, 'POST', '/v1/projects', { name: `projects/${o.project}` });
   await ok(baseUrl, token, 'POST', `/v1/projects/${o.project}/keys?keyId=signer`, { keySpec: 'EC_P256' });
-  await ok(baseUrl, token, 'POST', `/v1/projects/${o.project}/witnesses?witnessId=${o.witness}`, { key: `projects/${o.project}/keys/signer` });
+  await ok(baseUrl, token, 'POST', `/v1/projects/${o.project}/witnesses?witnessId=${o.witness}`, {
+    key: `projects/${o.project}/keys/signer`,
+  });
   if (o.rule) {
     await ok(baseUrl, token, 'POST', `/v1/projects/${o.project}/signingRules?ruleId=${o.rule}`, {
       registry: o.registry ?? '127.0.0.1:5000',

@@ -82,16 +82,22 @@ export class ApiClient {
     const metadata = new grpc.Metadata();
     metadata.set('authorization', `Bearer ${token}`);
     return new Promise((resolve, reject) => {
-      client[method]!.call(client, request, metadata, { deadline: Date.now() + 30000 }, (err: grpc.ServiceError | null, response: unknown) => {
-        if (!err) {
-          this.transcript.push(JSON.stringify(response));
-          return resolve({ code: 'OK', http: 200, message: '', body: response });
-        }
-        this.transcript.push(err.details);
-        const code = (Object.keys(ERROR_CODES) as ErrorCode[]).find((k) => ERROR_CODES[k].grpc === err.code);
-        if (!code) return reject(new Error(`unexpected gRPC status ${err.code}: ${err.details}`));
-        resolve({ code, http: ERROR_CODES[code].http, message: err.details, body: undefined });
-      });
+      client[method]!.call(
+        client,
+        request,
+        metadata,
+        { deadline: Date.now() + 30000 },
+        (err: grpc.ServiceError | null, response: unknown) => {
+          if (!err) {
+            this.transcript.push(JSON.stringify(response));
+            return resolve({ code: 'OK', http: 200, message: '', body: response });
+          }
+          this.transcript.push(err.details);
+          const code = (Object.keys(ERROR_CODES) as ErrorCode[]).find((k) => ERROR_CODES[k].grpc === err.code);
+          if (!code) return reject(new Error(`unexpected gRPC status ${err.code}: ${err.details}`));
+          resolve({ code, http: ERROR_CODES[code].http, message: err.details, body: undefined });
+        },
+      );
     });
   }
 
@@ -144,7 +150,14 @@ export function openssl(dir: string, args: string[]): { ok: boolean; output: str
 }
 
 /** Verifies `signature` over `data` with openssl dgst using a PEM public key; `pss` adds PSS options with salt 32. */
-export function opensslVerify(dir: string, pem: string, data: Buffer, signature: Buffer, hash: 'sha256' | 'sha384' | 'sha512', pss: boolean): { ok: boolean; output: string } {
+export function opensslVerify(
+  dir: string,
+  pem: string,
+  data: Buffer,
+  signature: Buffer,
+  hash: 'sha256' | 'sha384' | 'sha512',
+  pss: boolean,
+): { ok: boolean; output: string } {
   const tag = crypto.randomBytes(4).toString('hex');
   fs.writeFileSync(path.join(dir, `pub-${tag}.pem`), pem);
   fs.writeFileSync(path.join(dir, `data-${tag}`), data);

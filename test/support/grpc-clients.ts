@@ -22,7 +22,8 @@ function loaded(): { definition: protoLoader.PackageDefinition; pkg: grpc.GrpcOb
 
 /** A raw grpc-js client of one service (full name, e.g. `grafeas.v1.Grafeas`) over an insecure channel. */
 export function grpcClient(address: string, service: string, options: grpc.ChannelOptions = {}): grpc.Client {
-  const ctor = service.split('.').reduce((o: unknown, k) => (o as Record<string, unknown>)?.[k], loaded().pkg) as grpc.ServiceClientConstructor | undefined;
+  const ctor = service.split('.').reduce((o: unknown, k) => (o as Record<string, unknown>)?.[k], loaded().pkg) as
+    grpc.ServiceClientConstructor | undefined;
   if (typeof ctor !== 'function') throw new Error(`no service ${service} in the protos`);
   return new ctor(address, grpc.credentials.createInsecure(), options);
 }

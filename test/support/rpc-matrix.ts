@@ -43,7 +43,13 @@ export function fill<T>(v: T, project: string): T {
 export type Outcome = { code: ErrorCode | 'OK'; message: string };
 
 /** Calls a REST path with an optional Authorization header value. */
-export async function callRest(baseUrl: string, verb: string, path: string, body: unknown, authorization: string | undefined): Promise<Outcome> {
+export async function callRest(
+  baseUrl: string,
+  verb: string,
+  path: string,
+  body: unknown,
+  authorization: string | undefined,
+): Promise<Outcome> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (authorization !== undefined) headers.authorization = authorization;
   const res = await fetch(`${baseUrl}${path}`, { method: verb, headers, body: body === undefined ? undefined : JSON.stringify(body) });

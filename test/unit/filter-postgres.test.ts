@@ -17,7 +17,16 @@ describe('filter SQL on Postgres (TEST_DATABASE_URL)', function () {
     f: { column: 'f', type: 'number' },
     b: { column: 'b', type: 'bool' },
   };
-  type Row = { id: number; s: string | null; s2: string | null; ts: string | null; k: string | null; n: number | null; f: number | null; b: boolean | null };
+  type Row = {
+    id: number;
+    s: string | null;
+    s2: string | null;
+    ts: string | null;
+    k: string | null;
+    n: number | null;
+    f: number | null;
+    b: boolean | null;
+  };
   const ROWS: Row[] = [
     { id: 1, s: 'abc', s2: 'a_c', ts: '2024-01-01T00:00:00Z', k: 'BUILD', n: 1, f: 1.5, b: true },
     { id: 2, s: 'a_c', s2: 'a%c', ts: '2024-06-01T12:00:00Z', k: 'ATTESTATION', n: -5, f: -0.5, b: false },
@@ -100,7 +109,12 @@ describe('filter SQL on Postgres (TEST_DATABASE_URL)', function () {
     const AT = { field: 0, op: 0, value: 0 };
     const text = fc.string({ unit: fc.constantFrom('a', 'b', 'c', 'A', 'B', '_', '%', '\\', '*', '?', "'", ' '), maxLength: 3 });
     const leaf: fc.Arbitrary<FilterExpr> = fc
-      .record({ field: fc.constantFrom('s', 's2'), op: fc.constantFrom<FilterOperator>('=', '!=', '<', '<=', '>', '>=', ':'), text, wildcard: fc.boolean() })
+      .record({
+        field: fc.constantFrom('s', 's2'),
+        op: fc.constantFrom<FilterOperator>('=', '!=', '<', '<=', '>', '>=', ':'),
+        text,
+        wildcard: fc.boolean(),
+      })
       .map(({ field, op, text, wildcard }) => ({
         kind: 'compare' as const,
         field,

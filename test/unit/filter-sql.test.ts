@@ -35,7 +35,11 @@ describe('compileFilter', () => {
       sql: 'create_time <= CAST(? AS timestamptz)',
       bindings: ['2024-02-29T23:59:59.123456789+05:30'],
     },
-    { filter: 'createTime!="2024-01-01T00:00:00z"', sql: 'create_time IS DISTINCT FROM CAST(? AS timestamptz)', bindings: ['2024-01-01T00:00:00Z'] },
+    {
+      filter: 'createTime!="2024-01-01T00:00:00z"',
+      sql: 'create_time IS DISTINCT FROM CAST(? AS timestamptz)',
+      bindings: ['2024-01-01T00:00:00Z'],
+    },
     { filter: 'createTime:*', sql: 'create_time IS NOT NULL', bindings: [] },
     { filter: 'kind=BUILD', sql: 'kind = ?', bindings: ['BUILD'] },
     { filter: 'kind="VULNERABILITY"', sql: 'kind = ?', bindings: ['VULNERABILITY'] },
@@ -78,14 +82,18 @@ describe('compileFilter', () => {
     { filter: 'constructor=1', message: 'unknown filter field "constructor" at position 0;' },
     {
       filter: 'createTime:"2024"',
-      message: 'invalid filter at position 10: operator ":" is not supported for timestamp field "createTime"; use = != < <= > >= (or ":*" to test presence)',
+      message:
+        'invalid filter at position 10: operator ":" is not supported for timestamp field "createTime"; use = != < <= > >= (or ":*" to test presence)',
     },
     {
       filter: 'createTime>yesterday',
       message:
         'invalid filter at position 11: timestamp field "createTime" needs an RFC 3339 timestamp such as "2024-01-01T00:00:00Z" or "2024-01-01T02:00:00+02:00", got "yesterday"',
     },
-    { filter: 'createTime>"2024-01-01T00:00:00"', message: 'invalid filter at position 11: timestamp field "createTime" needs an RFC 3339' },
+    {
+      filter: 'createTime>"2024-01-01T00:00:00"',
+      message: 'invalid filter at position 11: timestamp field "createTime" needs an RFC 3339',
+    },
     { filter: 'createTime>"2023-02-29T00:00:00Z"', message: 'got "2023-02-29T00:00:00Z"' },
     { filter: 'createTime>"2024-01-01T24:00:00Z"', message: 'got "2024-01-01T24:00:00Z"' },
     { filter: 'createTime>"2024-01-01T00:00:60Z"', message: 'got "2024-01-01T00:00:60Z"' },
@@ -103,7 +111,10 @@ describe('compileFilter', () => {
     { filter: 'kind="build"', message: 'got "build"' },
     { filter: 'kind>BUILD', message: 'invalid filter at position 4: operator ">" is not supported for enum field "kind"; use = !=' },
     { filter: 'kind:BUILD', message: 'operator ":" is not supported for enum field "kind"' },
-    { filter: 'score=abc', message: 'invalid filter at position 6: number field "score" needs a number such as 42, -1.5 or 1e3, got "abc"' },
+    {
+      filter: 'score=abc',
+      message: 'invalid filter at position 6: number field "score" needs a number such as 42, -1.5 or 1e3, got "abc"',
+    },
     { filter: 'score=1e99999', message: 'got 1e99999' },
     { filter: 'score:1', message: 'operator ":" is not supported for number field "score"' },
     { filter: 'deleted=1', message: 'invalid filter at position 8: bool field "deleted" needs true or false, got 1' },

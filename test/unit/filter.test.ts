@@ -35,8 +35,16 @@ describe('parseFilter', () => {
   const cases: { desc: string; filter: string; want: string }[] = [
     { desc: 'equality with a bare word', filter: 'kind=ATTESTATION', want: '[kind = "ATTESTATION"]' },
     { desc: 'spaces around the operator', filter: 'kind = ATTESTATION', want: '[kind = "ATTESTATION"]' },
-    { desc: 'every operator', filter: 'a=1 b!=1 c<1 d<=1 e>1 f>=1 g:1', want: '(and [a = 1] [b != 1] [c < 1] [d <= 1] [e > 1] [f >= 1] [g : 1])' },
-    { desc: 'double-quoted string', filter: 'resourceUri="https://r.example/a@sha256:00"', want: '[resourceUri = "https://r.example/a@sha256:00"]' },
+    {
+      desc: 'every operator',
+      filter: 'a=1 b!=1 c<1 d<=1 e>1 f>=1 g:1',
+      want: '(and [a = 1] [b != 1] [c < 1] [d <= 1] [e > 1] [f >= 1] [g : 1])',
+    },
+    {
+      desc: 'double-quoted string',
+      filter: 'resourceUri="https://r.example/a@sha256:00"',
+      want: '[resourceUri = "https://r.example/a@sha256:00"]',
+    },
     { desc: 'single-quoted string', filter: "noteName='projects/p/notes/n'", want: '[noteName = "projects/p/notes/n"]' },
     { desc: 'escapes', filter: String.raw`a="q\"b\\s\n\t\r\u00e9\'"`, want: String.raw`[a = "q\"b\\s\n\t\ré'"]` },
     { desc: 'single-quoted with escaped quote', filter: String.raw`a='it\'s "x"'`, want: String.raw`[a = "it's \"x\""]` },
@@ -77,7 +85,8 @@ describe('parseFilter', () => {
     { desc: 'lower-case and is a field, not AND', filter: 'a=1 and=2', want: '(and [a = 1] [and = 2])' },
     {
       desc: 'Grafeas example',
-      filter: 'kind="ATTESTATION" AND (resourceUri="https://r/a@sha256:00" OR resourceUri="https://r/b@sha256:11") AND noteName:"/notes/build"',
+      filter:
+        'kind="ATTESTATION" AND (resourceUri="https://r/a@sha256:00" OR resourceUri="https://r/b@sha256:11") AND noteName:"/notes/build"',
       want: '(and [kind = "ATTESTATION"] (or [resourceUri = "https://r/a@sha256:00"] [resourceUri = "https://r/b@sha256:11"]) [noteName : "/notes/build"])',
     },
   ];
@@ -101,7 +110,10 @@ describe('parseFilter', () => {
     { filter: 'a = = 1', message: 'invalid filter at position 4: expected a value after "=", got "="' },
     { filter: 'a=AND', message: 'invalid filter at position 2: expected a value after "=", got "AND"' },
     { filter: 'a=(b)', message: 'invalid filter at position 2: expected a value after "=", got "("' },
-    { filter: 'kind', message: 'invalid filter at position 4: expected a comparison operator (= != < <= > >= :) after "kind", got end of input' },
+    {
+      filter: 'kind',
+      message: 'invalid filter at position 4: expected a comparison operator (= != < <= > >= :) after "kind", got end of input',
+    },
     { filter: 'a AND b', message: 'invalid filter at position 2: expected a comparison operator (= != < <= > >= :) after "a", got "AND"' },
     { filter: 'a=1 AND', message: 'invalid filter at position 7: expected a field name or "(" after "AND", got end of input' },
     { filter: 'a=1 OR OR b=2', message: 'invalid filter at position 7: expected a field name or "(" after "OR", got "OR"' },
@@ -112,7 +124,8 @@ describe('parseFilter', () => {
     { filter: '"a"=1', message: 'invalid filter at position 0: expected a field name or "(", got string "a"' },
     {
       filter: '1a=1',
-      message: 'invalid filter at position 0: expected a field name or "(", got "1a" (a field name is letters, digits and "_", dot-separated)',
+      message:
+        'invalid filter at position 0: expected a field name or "(", got "1a" (a field name is letters, digits and "_", dot-separated)',
     },
     { filter: 'a=1 "b"', message: 'invalid filter at position 4: expected AND, OR or another comparison, got string "b"' },
     { filter: '()', message: 'invalid filter at position 1: expected a field name or "(", got ")"' },
@@ -124,7 +137,11 @@ describe('parseFilter', () => {
       filter: 'a="x\\q"',
       message: 'invalid filter at position 4: unknown escape "\\q" in string; valid escapes: \\" \\\' \\\\ \\* \\n \\t \\r \\uXXXX',
     },
-    { filter: 'a="x\\\n"', message: 'invalid filter at position 4: unknown escape "\\" followed by U+000A in string; valid escapes: \\" \\\' \\\\ \\* \\n \\t \\r \\uXXXX' },
+    {
+      filter: 'a="x\\\n"',
+      message:
+        'invalid filter at position 4: unknown escape "\\" followed by U+000A in string; valid escapes: \\" \\\' \\\\ \\* \\n \\t \\r \\uXXXX',
+    },
     { filter: 'a="\\u12"', message: 'invalid filter at position 3: a \\u escape needs exactly 4 hex digits, as in \\u00e9' },
     { filter: 'a="\\u0000"', message: 'invalid filter at position 3: U+0000 (NUL) is not allowed in a filter' },
     { filter: 'a=x\u0000', message: 'invalid filter at position 3: U+0000 (NUL) is not allowed in a filter' },

@@ -32,22 +32,106 @@ function errorOf(fn: () => unknown): ApiError {
 
 describe('parseImageReference', () => {
   const valid: Array<{ desc: string; text: string; want: string; registry: string; repository: string; tag?: string; digest?: string }> = [
-    { desc: 'Docker Hub short name', text: 'alpine', want: 'docker.io/library/alpine', registry: 'docker.io', repository: 'library/alpine' },
-    { desc: 'Docker Hub with tag', text: 'alpine:3.11', want: 'docker.io/library/alpine:3.11', registry: 'docker.io', repository: 'library/alpine', tag: '3.11' },
+    {
+      desc: 'Docker Hub short name',
+      text: 'alpine',
+      want: 'docker.io/library/alpine',
+      registry: 'docker.io',
+      repository: 'library/alpine',
+    },
+    {
+      desc: 'Docker Hub with tag',
+      text: 'alpine:3.11',
+      want: 'docker.io/library/alpine:3.11',
+      registry: 'docker.io',
+      repository: 'library/alpine',
+      tag: '3.11',
+    },
     { desc: 'Docker Hub user repo', text: 'user/app', want: 'docker.io/user/app', registry: 'docker.io', repository: 'user/app' },
-    { desc: 'docker.io without library', text: 'docker.io/alpine', want: 'docker.io/library/alpine', registry: 'docker.io', repository: 'library/alpine' },
-    { desc: 'index.docker.io alias', text: 'index.docker.io/library/alpine', want: 'docker.io/library/alpine', registry: 'docker.io', repository: 'library/alpine' },
-    { desc: 'registry-1.docker.io alias', text: 'registry-1.docker.io/alpine', want: 'docker.io/library/alpine', registry: 'docker.io', repository: 'library/alpine' },
-    { desc: 'registry with port', text: '127.0.0.1:5000/kritis-demo/alpine', want: '127.0.0.1:5000/kritis-demo/alpine', registry: '127.0.0.1:5000', repository: 'kritis-demo/alpine' },
-    { desc: 'port, tag and digest', text: `127.0.0.1:5000/ns/app:3.11@${D}`, want: `127.0.0.1:5000/ns/app:3.11@${D}`, registry: '127.0.0.1:5000', repository: 'ns/app', tag: '3.11', digest: D },
-    { desc: 'digest only', text: `alpine@${D}`, want: `docker.io/library/alpine@${D}`, registry: 'docker.io', repository: 'library/alpine', digest: D },
+    {
+      desc: 'docker.io without library',
+      text: 'docker.io/alpine',
+      want: 'docker.io/library/alpine',
+      registry: 'docker.io',
+      repository: 'library/alpine',
+    },
+    {
+      desc: 'index.docker.io alias',
+      text: 'index.docker.io/library/alpine',
+      want: 'docker.io/library/alpine',
+      registry: 'docker.io',
+      repository: 'library/alpine',
+    },
+    {
+      desc: 'registry-1.docker.io alias',
+      text: 'registry-1.docker.io/alpine',
+      want: 'docker.io/library/alpine',
+      registry: 'docker.io',
+      repository: 'library/alpine',
+    },
+    {
+      desc: 'registry with port',
+      text: '127.0.0.1:5000/kritis-demo/alpine',
+      want: '127.0.0.1:5000/kritis-demo/alpine',
+      registry: '127.0.0.1:5000',
+      repository: 'kritis-demo/alpine',
+    },
+    {
+      desc: 'port, tag and digest',
+      text: `127.0.0.1:5000/ns/app:3.11@${D}`,
+      want: `127.0.0.1:5000/ns/app:3.11@${D}`,
+      registry: '127.0.0.1:5000',
+      repository: 'ns/app',
+      tag: '3.11',
+      digest: D,
+    },
+    {
+      desc: 'digest only',
+      text: `alpine@${D}`,
+      want: `docker.io/library/alpine@${D}`,
+      registry: 'docker.io',
+      repository: 'library/alpine',
+      digest: D,
+    },
     { desc: 'localhost', text: 'localhost/app', want: 'localhost/app', registry: 'localhost', repository: 'app' },
-    { desc: 'localhost with port', text: 'localhost:5000/a/b/c', want: 'localhost:5000/a/b/c', registry: 'localhost:5000', repository: 'a/b/c' },
-    { desc: 'upper-case host is lowered', text: 'Registry.Example.COM/ns/app', want: 'registry.example.com/ns/app', registry: 'registry.example.com', repository: 'ns/app' },
+    {
+      desc: 'localhost with port',
+      text: 'localhost:5000/a/b/c',
+      want: 'localhost:5000/a/b/c',
+      registry: 'localhost:5000',
+      repository: 'a/b/c',
+    },
+    {
+      desc: 'upper-case host is lowered',
+      text: 'Registry.Example.COM/ns/app',
+      want: 'registry.example.com/ns/app',
+      registry: 'registry.example.com',
+      repository: 'ns/app',
+    },
     { desc: 'IPv6 host', text: '[::1]:5000/ns/app', want: '[::1]:5000/ns/app', registry: '[::1]:5000', repository: 'ns/app' },
-    { desc: 'separators', text: 'gcr.io/a.b/c__d/e-f/g---h_i', want: 'gcr.io/a.b/c__d/e-f/g---h_i', registry: 'gcr.io', repository: 'a.b/c__d/e-f/g---h_i' },
-    { desc: 'upper-case tag', text: 'app:V1_rc.2-X', want: 'docker.io/library/app:V1_rc.2-X', registry: 'docker.io', repository: 'library/app', tag: 'V1_rc.2-X' },
-    { desc: 'host:port without path is name:tag (Docker)', text: 'localhost:5000', want: 'docker.io/library/localhost:5000', registry: 'docker.io', repository: 'library/localhost', tag: '5000' },
+    {
+      desc: 'separators',
+      text: 'gcr.io/a.b/c__d/e-f/g---h_i',
+      want: 'gcr.io/a.b/c__d/e-f/g---h_i',
+      registry: 'gcr.io',
+      repository: 'a.b/c__d/e-f/g---h_i',
+    },
+    {
+      desc: 'upper-case tag',
+      text: 'app:V1_rc.2-X',
+      want: 'docker.io/library/app:V1_rc.2-X',
+      registry: 'docker.io',
+      repository: 'library/app',
+      tag: 'V1_rc.2-X',
+    },
+    {
+      desc: 'host:port without path is name:tag (Docker)',
+      text: 'localhost:5000',
+      want: 'docker.io/library/localhost:5000',
+      registry: 'docker.io',
+      repository: 'library/localhost',
+      tag: '5000',
+    },
   ];
   for (const c of valid) {
     it(`accepts ${c.desc}: ${c.text}`, () => {
@@ -99,7 +183,13 @@ describe('parseImageReference', () => {
   }
 
   it('gives one spelling for every Docker Hub variant', () => {
-    const spellings = ['alpine', 'docker.io/alpine', 'docker.io/library/alpine', 'index.docker.io/library/alpine', 'index.docker.io/alpine'];
+    const spellings = [
+      'alpine',
+      'docker.io/alpine',
+      'docker.io/library/alpine',
+      'index.docker.io/library/alpine',
+      'index.docker.io/alpine',
+    ];
     for (const s of spellings) expect(fullRepository(parseImageReference(s)), s).to.equal('docker.io/library/alpine');
   });
 
@@ -126,13 +216,18 @@ describe('image reference properties', () => {
   const registry = fc.oneof(
     fc.constant(undefined),
     fc.constantFrom('docker.io', 'index.docker.io', 'registry-1.docker.io', 'localhost', 'LocalHost', '[::1]', '[fe80::1]:443'),
-    fc.tuple(fc.array(hostLabel, { minLength: 2, maxLength: 3 }), fc.option(fc.integer({ min: 1, max: 65535 }), { nil: undefined }))
+    fc
+      .tuple(fc.array(hostLabel, { minLength: 2, maxLength: 3 }), fc.option(fc.integer({ min: 1, max: 65535 }), { nil: undefined }))
       .map(([labels, port]) => labels.join('.') + (port === undefined ? '' : `:${port}`)),
-    fc.tuple(fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 4, maxLength: 4 }), fc.integer({ min: 1, max: 65535 }))
+    fc
+      .tuple(fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 4, maxLength: 4 }), fc.integer({ min: 1, max: 65535 }))
       .map(([ip, port]) => `${ip.join('.')}:${port}`),
   );
   const tag = fc.option(fc.stringMatching(/^\w[\w.-]{0,20}$/), { nil: undefined });
-  const digest = fc.option(fc.stringMatching(/^[a-f0-9]{64}$/).map((h) => `sha256:${h}`), { nil: undefined });
+  const digest = fc.option(
+    fc.stringMatching(/^[a-f0-9]{64}$/).map((h) => `sha256:${h}`),
+    { nil: undefined },
+  );
   const parts = fc.record({ registry, path: fc.array(component, { minLength: 1, maxLength: 4 }), tag, digest });
 
   it('round-trips generated references to the expected normalized form', () => {
@@ -140,7 +235,8 @@ describe('image reference properties', () => {
       fc.property(parts, ({ registry: reg, path, tag: t, digest: d }) => {
         // Without a registry, a dotted first component would itself be read as a host (Docker's rule).
         fc.pre(reg !== undefined || path.length === 1 || !path[0]!.includes('.'));
-        const text = (reg === undefined ? '' : `${reg}/`) + path.join('/') + (t === undefined ? '' : `:${t}`) + (d === undefined ? '' : `@${d}`);
+        const text =
+          (reg === undefined ? '' : `${reg}/`) + path.join('/') + (t === undefined ? '' : `:${t}`) + (d === undefined ? '' : `@${d}`);
         let wantRegistry = (reg ?? 'docker.io').toLowerCase();
         if (wantRegistry === 'index.docker.io' || wantRegistry === 'registry-1.docker.io') wantRegistry = 'docker.io';
         const wantRepository = wantRegistry === 'docker.io' && path.length === 1 ? `library/${path[0]}` : path.join('/');
@@ -175,7 +271,26 @@ describe('image reference properties', () => {
   });
 
   it('never throws anything but INVALID_ARGUMENT on reference-like strings', () => {
-    const unit = fc.constantFrom('a', 'b', 'Z', '0', '9', '.', '_', '-', '/', ':', '@', '[', ']', 'sha256:', 'localhost', 'docker.io', '5000', ' ');
+    const unit = fc.constantFrom(
+      'a',
+      'b',
+      'Z',
+      '0',
+      '9',
+      '.',
+      '_',
+      '-',
+      '/',
+      ':',
+      '@',
+      '[',
+      ']',
+      'sha256:',
+      'localhost',
+      'docker.io',
+      '5000',
+      ' ',
+    );
     fc.assert(fc.property(fc.string({ unit, maxLength: 30 }), total), { numRuns: 3000 });
   });
 });

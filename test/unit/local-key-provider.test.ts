@@ -37,14 +37,22 @@ describe('local key provider', () => {
     expect(crypto.verify('sha256', DATA, { key: a.publicKeyPem, dsaEncoding: 'der' }, sig)).to.equal(false);
     const tampered = Buffer.from(a.material);
     tampered[tampered.length - 1]! ^= 1;
-    expect(await provider.sign(tampered, a.materialKeyId, VERSION, 'EC_SIGN_P256_SHA256', DATA).then(() => 'signed', () => 'refused')).to.equal('refused');
+    expect(
+      await provider.sign(tampered, a.materialKeyId, VERSION, 'EC_SIGN_P256_SHA256', DATA).then(
+        () => 'signed',
+        () => 'refused',
+      ),
+    ).to.equal('refused');
   });
 
   it('refuses material sealed under another master key even after the key was cached by its own provider', async () => {
     const other = new LocalKeyProvider(master(), () => clock);
     const g = await other.generate('EC_P256', VERSION);
     await other.sign(g.material, g.materialKeyId, VERSION, 'EC_SIGN_P256_SHA256', DATA);
-    const refused = await provider.sign(g.material, g.materialKeyId, VERSION, 'EC_SIGN_P256_SHA256', DATA).then(() => '', (e: Error) => e.message);
+    const refused = await provider.sign(g.material, g.materialKeyId, VERSION, 'EC_SIGN_P256_SHA256', DATA).then(
+      () => '',
+      (e: Error) => e.message,
+    );
     expect(refused).to.match(/sealed under master key .* configure the same MASTER_KEY/);
   });
 });

@@ -7,7 +7,10 @@ const idChar = fc.constantFrom(...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRS
 const projectId = fc
   .tuple(fc.constantFrom(...'abcxyz019'.split('')), fc.array(idChar, { maxLength: 40 }))
   .map(([first, rest]) => first + rest.join(''));
-const noteId = fc.array(fc.constantFrom(...'abcXYZ019._~@+=,-'.split('')), { minLength: 1, maxLength: 60 }).map((a) => a.join('')).filter((s) => s !== '.' && s !== '..');
+const noteId = fc
+  .array(fc.constantFrom(...'abcXYZ019._~@+=,-'.split('')), { minLength: 1, maxLength: 60 })
+  .map((a) => a.join(''))
+  .filter((s) => s !== '.' && s !== '..');
 
 function onlyInvalidArgument(fn: () => unknown): void {
   try {
@@ -48,7 +51,11 @@ describe('resource names', () => {
     { desc: 'a note id with a colon', parse: parseNoteName, name: 'projects/p/notes/a:b' },
     { desc: 'a note id of ".."', parse: parseNoteName, name: 'projects/p/notes/..' },
     { desc: 'an occurrence id that is not a UUID', parse: parseOccurrenceName, name: 'projects/p/occurrences/123' },
-    { desc: 'a location-qualified name (handled by the transports, not here)', parse: parseNoteName, name: 'projects/p/locations/l/notes/n' },
+    {
+      desc: 'a location-qualified name (handled by the transports, not here)',
+      parse: parseNoteName,
+      name: 'projects/p/locations/l/notes/n',
+    },
   ];
   for (const c of cases) {
     it(`refuses ${c.desc} with a message showing the expected shape`, () => {

@@ -6,7 +6,10 @@ import { openApiPath, singular } from '../../scripts/openapi/openapi-paths';
 import { loadProtoRoot } from '../../src/proto/proto-root';
 import { httpBindings } from '../../src/transport/http/http-bindings';
 
-type Doc = { paths: Record<string, Record<string, { parameters?: { name: string; in: string }[]; security?: unknown[] }>> } & Record<string, unknown>;
+type Doc = { paths: Record<string, Record<string, { parameters?: { name: string; in: string }[]; security?: unknown[] }>> } & Record<
+  string,
+  unknown
+>;
 
 describe('OpenAPI document (api/openapi.json)', () => {
   const generated = stableJson(buildOpenApi(loadCommentedProtoRoot()));
@@ -27,7 +30,11 @@ describe('OpenAPI document (api/openapi.json)', () => {
     { verb: 'get', path: '/v1/projects/{project}/occurrences', params: ['project', 'filter', 'pageSize', 'pageToken'] },
     { verb: 'get', path: '/v1/projects/{project}/locations/{location}/occurrences', params: ['project', 'location', 'filter'] },
     { verb: 'post', path: '/v1/projects/{project}/locations/{location}/notes:batchCreate', params: ['project', 'location'] },
-    { verb: 'patch', path: '/v1/projects/{project}/locations/{location}/notes/{note}', params: ['project', 'location', 'note', 'updateMask'] },
+    {
+      verb: 'patch',
+      path: '/v1/projects/{project}/locations/{location}/notes/{note}',
+      params: ['project', 'location', 'note', 'updateMask'],
+    },
     { verb: 'post', path: '/v1/projects/{project}/keys', params: ['project', 'keyId'] },
     { verb: 'post', path: '/v1/projects/{project}:verifyImages', params: ['project'] },
     { verb: 'get', path: '/v1/projects/{project}/auditEvents', params: ['project', 'pageSize'] },
@@ -65,7 +72,9 @@ describe('OpenAPI document (api/openapi.json)', () => {
     const walk = (v: unknown): void => {
       if (Array.isArray(v)) v.forEach(walk);
       else if (v && typeof v === 'object') {
-        for (const [k, x] of Object.entries(v)) if (k === '$ref' && typeof x === 'string') refs.push(x); else walk(x);
+        for (const [k, x] of Object.entries(v))
+          if (k === '$ref' && typeof x === 'string') refs.push(x);
+          else walk(x);
       }
     };
     walk(doc);
@@ -73,7 +82,10 @@ describe('OpenAPI document (api/openapi.json)', () => {
     for (const ref of new Set(refs)) {
       expect(ref, ref).to.match(/^#\//);
       let node: unknown = doc;
-      for (const part of ref.slice(2).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))) {
+      for (const part of ref
+        .slice(2)
+        .split('/')
+        .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))) {
         node = (node as Record<string, unknown> | undefined)?.[part];
       }
       expect(node, `${ref} does not resolve`).to.be.an('object');
@@ -81,17 +93,25 @@ describe('OpenAPI document (api/openapi.json)', () => {
   });
 
   it('maps proto3 JSON: int64 as strings, enums as names, maps, oneofs, timestamps', () => {
-    const schemas = (doc.components as { schemas: Record<string, { properties?: Record<string, Record<string, unknown>>; type?: string; enum?: string[] }> }).schemas;
+    const schemas = (
+      doc.components as {
+        schemas: Record<string, { properties?: Record<string, Record<string, unknown>>; type?: string; enum?: string[] }>;
+      }
+    ).schemas;
     const occ = schemas['grafeas.v1.Occurrence']!.properties!;
     expect(occ.createTime).to.include({ type: 'string', format: 'date-time' });
     expect(occ.attestation!.description).to.match(/oneof `details`/);
     expect(schemas['grafeas.v1.NoteKind']).to.include({ type: 'string' });
     expect(schemas['grafeas.v1.NoteKind']!.enum).to.include('ATTESTATION');
-    const batch = doc.paths['/v1/projects/{project}/notes:batchCreate']!.post as unknown as { requestBody: { content: Record<string, { schema: { properties: Record<string, Record<string, unknown>> } }> } };
+    const batch = doc.paths['/v1/projects/{project}/notes:batchCreate']!.post as unknown as {
+      requestBody: { content: Record<string, { schema: { properties: Record<string, Record<string, unknown>> } }> };
+    };
     const body = batch.requestBody.content['application/json']!.schema.properties;
     expect(body).not.to.have.property('parent');
     expect(body.notes).to.have.property('additionalProperties');
-    const int64 = Object.values(schemas).flatMap((s) => Object.values(s.properties ?? {})).find((p) => p.format === 'int64');
+    const int64 = Object.values(schemas)
+      .flatMap((s) => Object.values(s.properties ?? {}))
+      .find((p) => p.format === 'int64');
     expect(int64).to.include({ type: 'string' });
   });
 });
@@ -100,9 +120,18 @@ describe('openApiPath', () => {
   it('expands multi-segment variables into one parameter per wildcard', () => {
     expect(openApiPath('/v1/{name=projects/*/locations/*/notes/*}:x')).to.deep.equal({
       path: '/v1/projects/{project}/locations/{location}/notes/{note}:x',
-      params: ['project', 'location', 'note'].map((name) => ({ name, field: 'name', pattern: 'projects/{project}/locations/{location}/notes/{note}' })),
+      params: ['project', 'location', 'note'].map((name) => ({
+        name,
+        field: 'name',
+        pattern: 'projects/{project}/locations/{location}/notes/{note}',
+      })),
     });
     expect(openApiPath('/v1/{parent}/things').path).to.equal('/v1/{parent}/things');
-    expect(['policies', 'witnesses', 'signingRules', 'auditEvents'].map(singular)).to.deep.equal(['policy', 'witness', 'signingRule', 'auditEvent']);
+    expect(['policies', 'witnesses', 'signingRules', 'auditEvents'].map(singular)).to.deep.equal([
+      'policy',
+      'witness',
+      'signingRule',
+      'auditEvent',
+    ]);
   });
 });

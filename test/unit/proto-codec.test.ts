@@ -65,7 +65,9 @@ const roundTrips: { desc: string; type: string; json: Record<string, unknown> }[
           predicate: {
             buildDefinition: {
               externalParameters: { a: 1.5, b: 'x', c: true, d: null, e: [1, [2], { f: {} }], g: {} },
-              resolvedDependencies: [{ digest: { sha256: 'abc', 'weird key.with/chars': 'v' }, annotations: { k: null, l: [], m: 'n' }, content: 'AA==' }],
+              resolvedDependencies: [
+                { digest: { sha256: 'abc', 'weird key.with/chars': 'v' }, annotations: { k: null, l: [], m: 'n' }, content: 'AA==' },
+              ],
             },
           },
         },
@@ -75,15 +77,28 @@ const roundTrips: { desc: string; type: string; json: Record<string, unknown> }[
   {
     desc: 'Occurrence: float, double NaN/Infinity, enums deep',
     type: 'grafeas.v1.Occurrence',
-    json: { vulnerability: { cvssScore: 7.5, severity: 'HIGH', risk: { epss: { score: 'NaN', percentile: '-Infinity' } }, fixAvailable: true } },
+    json: {
+      vulnerability: { cvssScore: 7.5, severity: 'HIGH', risk: { epss: { score: 'NaN', percentile: '-Infinity' } }, fixAvailable: true },
+    },
   },
   {
     desc: 'BatchCreateNotesRequest: map keys kept as sent',
     type: 'grafeas.v1.BatchCreateNotesRequest',
-    json: { parent: 'projects/p', notes: { my_note: { shortDescription: 'a' }, 'Other-ID': { kind: 'BUILD', build: { builderVersion: '1' } }, empty: {} } },
+    json: {
+      parent: 'projects/p',
+      notes: { my_note: { shortDescription: 'a' }, 'Other-ID': { kind: 'BUILD', build: { builderVersion: '1' } }, empty: {} },
+    },
   },
-  { desc: 'UpdateNoteRequest: FieldMask', type: 'grafeas.v1.UpdateNoteRequest', json: { name: 'projects/p/notes/n', note: {}, updateMask: 'shortDescription,attestation.hint' } },
-  { desc: 'ListOccurrencesRequest: int32, bool', type: 'grafeas.v1.ListOccurrencesRequest', json: { parent: 'projects/p', pageSize: 1000, returnPartialSuccess: true } },
+  {
+    desc: 'UpdateNoteRequest: FieldMask',
+    type: 'grafeas.v1.UpdateNoteRequest',
+    json: { name: 'projects/p/notes/n', note: {}, updateMask: 'shortDescription,attestation.hint' },
+  },
+  {
+    desc: 'ListOccurrencesRequest: int32, bool',
+    type: 'grafeas.v1.ListOccurrencesRequest',
+    json: { parent: 'projects/p', pageSize: 1000, returnPartialSuccess: true },
+  },
   { desc: 'Empty', type: 'google.protobuf.Empty', json: {} },
 ];
 
@@ -106,15 +121,38 @@ describe('protoCodec', () => {
 
   it('writes the wire format protobufjs reads (timestamp seconds/nanos, enum numbers, bytes)', () => {
     const occ = type('grafeas.v1.Occurrence');
-    const json = readProtoJson(occ, { kind: 'ATTESTATION', createTime: '2024-01-01T01:00:00.5+01:00', attestation: { serializedPayload: '_-8' } });
+    const json = readProtoJson(occ, {
+      kind: 'ATTESTATION',
+      createTime: '2024-01-01T01:00:00.5+01:00',
+      attestation: { serializedPayload: '_-8' },
+    });
     const decoded = occ.toObject(occ.decode(protoCodec(occ).serialize(json)), { longs: String, bytes: Array });
-    expect(decoded).to.deep.equal({ kind: 7, create_time: { seconds: '1704067200', nanos: 500_000_000 }, attestation: { serialized_payload: [0xff, 0xef] } });
+    expect(decoded).to.deep.equal({
+      kind: 7,
+      create_time: { seconds: '1704067200', nanos: 500_000_000 },
+      attestation: { serialized_payload: [0xff, 0xef] },
+    });
   });
 
   it('reads binary written by protobufjs, omitting defaults without presence', () => {
     const note = type('grafeas.v1.Note');
-    const bytes = note.encode(note.fromObject({ name: '', kind: 0, short_description: 'x', related_note_names: [], create_time: { seconds: 0, nanos: 0 }, attestation: {} })).finish();
-    expect(protoCodec(note).deserialize(Buffer.from(bytes))).to.deep.equal({ shortDescription: 'x', createTime: '1970-01-01T00:00:00Z', attestation: {} });
+    const bytes = note
+      .encode(
+        note.fromObject({
+          name: '',
+          kind: 0,
+          short_description: 'x',
+          related_note_names: [],
+          create_time: { seconds: 0, nanos: 0 },
+          attestation: {},
+        }),
+      )
+      .finish();
+    expect(protoCodec(note).deserialize(Buffer.from(bytes))).to.deep.equal({
+      shortDescription: 'x',
+      createTime: '1970-01-01T00:00:00Z',
+      attestation: {},
+    });
   });
 
   describe('deserialize rejects what attestd cannot hold with INVALID_ARGUMENT', () => {
@@ -126,7 +164,13 @@ describe('protoCodec', () => {
       ['undefined enum number', note, encode(note, { kind: 99 }), 'kind', 'not a value of grafeas.v1.NoteKind'],
       ['timestamp beyond year 9999', note, encode(note, { create_time: { seconds: 253402300800 } }), 'createTime', 'out of range'],
       ['negative nanos', note, encode(note, { create_time: { seconds: 1, nanos: -1 } }), 'createTime', 'out of range'],
-      ['Any of an unknown type', occ, encode(occ, { secret: { data: { type_url: `${ANY}acme.Thing`, value: [1] } } }), 'secret.data.@type', 'not known to attestd'],
+      [
+        'Any of an unknown type',
+        occ,
+        encode(occ, { secret: { data: { type_url: `${ANY}acme.Thing`, value: [1] } } }),
+        'secret.data.@type',
+        'not known to attestd',
+      ],
       ['truncated varint', note, Buffer.from([0x20, 0xff]), '', 'malformed grafeas.v1.Note'],
       ['invalid wire type', note, Buffer.from([0x0f]), '', 'malformed grafeas.v1.Note'],
     ];
@@ -154,15 +198,17 @@ describe('protoCodec', () => {
   });
 
   describe('scalar and map-key edge cases (a purpose-built type)', () => {
-    const edge = protobuf.parse(
-      `syntax = "proto3"; package t;
+    const edge = protobuf
+      .parse(
+        `syntax = "proto3"; package t;
        message Edge {
          map<int64, string> by_long = 1; map<uint64, string> by_ulong = 2; map<int32, string> by_int = 3;
          map<bool, string> by_bool = 4; uint64 u = 5; sint64 s = 6; fixed64 f = 7; sfixed32 sf = 8;
          optional int32 maybe = 9; bytes b = 10; double d = 11;
        }`,
-      { keepCase: true },
-    ).root.lookupType('t.Edge');
+        { keepCase: true },
+      )
+      .root.lookupType('t.Edge');
     const codec = protoCodec(edge);
     it('64-bit and int map keys, unsigned and zigzag ints round-trip', () => {
       const json = {
@@ -247,10 +293,15 @@ function arbSingle(f: FieldPlan, depth: number): fc.Arbitrary<unknown> {
   switch (plan.wellKnown) {
     case 'Timestamp':
       return fc
-        .tuple(fc.date({ min: new Date('0001-01-02T00:00:00Z'), max: new Date('9999-12-30T00:00:00Z'), noInvalidDate: true }), fc.integer({ min: 0, max: 999_999_999 }))
+        .tuple(
+          fc.date({ min: new Date('0001-01-02T00:00:00Z'), max: new Date('9999-12-30T00:00:00Z'), noInvalidDate: true }),
+          fc.integer({ min: 0, max: 999_999_999 }),
+        )
         .map(([d, n]) => `${d.toISOString().slice(0, 19)}.${String(n).padStart(9, '0')}+02:00`);
     case 'Duration':
-      return fc.tuple(fc.integer({ min: -1e6, max: 1e6 }), fc.integer({ min: 0, max: 999 })).map(([s, ms]) => `${s}.${String(ms).padStart(3, '0')}s`);
+      return fc
+        .tuple(fc.integer({ min: -1e6, max: 1e6 }), fc.integer({ min: 0, max: 999 }))
+        .map(([s, ms]) => `${s}.${String(ms).padStart(3, '0')}s`);
     case 'FieldMask':
       return fc.constantFrom('', 'short_description', 'a.b_c,d');
     case 'Struct':
@@ -279,7 +330,9 @@ function arbScalar(scalar: string): fc.Arbitrary<unknown> {
     case 'bool':
       return fc.boolean();
     case 'bytes':
-      return fc.tuple(fc.uint8Array({ maxLength: 12 }), fc.constantFrom<BufferEncoding>('base64', 'base64url')).map(([b, enc]) => Buffer.from(b).toString(enc));
+      return fc
+        .tuple(fc.uint8Array({ maxLength: 12 }), fc.constantFrom<BufferEncoding>('base64', 'base64url'))
+        .map(([b, enc]) => Buffer.from(b).toString(enc));
     case 'float':
       return fc.float().map((v) => (Number.isFinite(v) ? v : String(v)));
     case 'double':

@@ -16,7 +16,10 @@ describe('oneof kind helpers', () => {
     expect(kindFromMember('attestation')).to.equal('ATTESTATION');
   });
 
-  for (const [type, oneof] of [[note, 'type'], [occurrence, 'details']] as const) {
+  for (const [type, oneof] of [
+    [note, 'type'],
+    [occurrence, 'details'],
+  ] as const) {
     it(`every ${type.name}.${oneof} member maps to a defined NoteKind`, () => {
       const members = type.oneofs[oneof]!.fieldsArray.map(fieldJsonName);
       expect(members.length).to.be.greaterThan(10);

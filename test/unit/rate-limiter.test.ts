@@ -25,6 +25,11 @@ describe('RateLimiter (token bucket)', () => {
   it('keys by subject, else by address', () => {
     expect(rateKey('alice', '10.0.0.1')).to.equal('sub:alice');
     expect(rateKey('', '10.0.0.1')).to.equal('ip:10.0.0.1');
-    expect(['ipv4:127.0.0.1:5000', '127.0.0.1:5000', '[::1]:5000', 'ipv6:[::1]:5000'].map(peerAddress)).to.deep.equal(['127.0.0.1', '127.0.0.1', '::1', '::1']);
+    expect(['ipv4:127.0.0.1:5000', '127.0.0.1:5000', '[::1]:5000', 'ipv6:[::1]:5000'].map(peerAddress)).to.deep.equal([
+      '127.0.0.1',
+      '127.0.0.1',
+      '::1',
+      '::1',
+    ]);
   });
 });

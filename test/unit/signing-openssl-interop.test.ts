@@ -62,7 +62,10 @@ describe('signing interop with the openssl CLI', function () {
         {
           name: 'projects/p/occurrences/interop',
           resourceUri: `https://${REPO}@${D}`,
-          attestation: { serializedPayload: PAYLOAD.toString('base64'), signatures: [{ signature: signature.toString('base64'), publicKeyId: keyIdFor(pub) }] },
+          attestation: {
+            serializedPayload: PAYLOAD.toString('base64'),
+            signatures: [{ signature: signature.toString('base64'), publicKeyId: keyIdFor(pub) }],
+          },
         },
       ],
     });
@@ -70,8 +73,18 @@ describe('signing interop with the openssl CLI', function () {
   }
 
   const byOpenssl: Array<{ desc: string; key: string; algorithm: string; args: string[] }> = [
-    { desc: 'RSA-PSS, salt 32', key: 'rsa', algorithm: 'RSA_SIGN_PSS_2048_SHA256', args: ['-sha256', '-sigopt', 'rsa_padding_mode:pss', '-sigopt', 'rsa_pss_saltlen:32'] },
-    { desc: 'RSA-PSS, maximum salt', key: 'rsa', algorithm: 'RSA_SIGN_PSS_2048_SHA256', args: ['-sha256', '-sigopt', 'rsa_padding_mode:pss', '-sigopt', 'rsa_pss_saltlen:max'] },
+    {
+      desc: 'RSA-PSS, salt 32',
+      key: 'rsa',
+      algorithm: 'RSA_SIGN_PSS_2048_SHA256',
+      args: ['-sha256', '-sigopt', 'rsa_padding_mode:pss', '-sigopt', 'rsa_pss_saltlen:32'],
+    },
+    {
+      desc: 'RSA-PSS, maximum salt',
+      key: 'rsa',
+      algorithm: 'RSA_SIGN_PSS_2048_SHA256',
+      args: ['-sha256', '-sigopt', 'rsa_padding_mode:pss', '-sigopt', 'rsa_pss_saltlen:max'],
+    },
     { desc: 'RSA PKCS#1 v1.5', key: 'rsa', algorithm: 'RSA_SIGN_PKCS1_2048_SHA256', args: ['-sha256'] },
     { desc: 'ECDSA P-256', key: 'p256', algorithm: 'ECDSA_P256_SHA256', args: ['-sha256'] },
     { desc: 'ECDSA P-384', key: 'p384', algorithm: 'EC_SIGN_P384_SHA384', args: ['-sha384'] },
@@ -88,8 +101,18 @@ describe('signing interop with the openssl CLI', function () {
   }
 
   const byAttestd: Array<{ desc: string; key: string; algorithm: string; args: string[] }> = [
-    { desc: 'RSA-PSS (checked as salt 32 exactly)', key: 'rsa', algorithm: 'RSA_SIGN_PSS_2048_SHA256', args: ['-sha256', '-sigopt', 'rsa_padding_mode:pss', '-sigopt', 'rsa_pss_saltlen:32'] },
-    { desc: 'RSA-PSS (checked with salt auto)', key: 'rsa', algorithm: 'RSA_SIGN_PSS_2048_SHA256', args: ['-sha256', '-sigopt', 'rsa_padding_mode:pss', '-sigopt', 'rsa_pss_saltlen:-2'] },
+    {
+      desc: 'RSA-PSS (checked as salt 32 exactly)',
+      key: 'rsa',
+      algorithm: 'RSA_SIGN_PSS_2048_SHA256',
+      args: ['-sha256', '-sigopt', 'rsa_padding_mode:pss', '-sigopt', 'rsa_pss_saltlen:32'],
+    },
+    {
+      desc: 'RSA-PSS (checked with salt auto)',
+      key: 'rsa',
+      algorithm: 'RSA_SIGN_PSS_2048_SHA256',
+      args: ['-sha256', '-sigopt', 'rsa_padding_mode:pss', '-sigopt', 'rsa_pss_saltlen:-2'],
+    },
     { desc: 'RSA PKCS#1 v1.5', key: 'rsa', algorithm: 'RSA_SIGN_PKCS1_2048_SHA256', args: ['-sha256'] },
     { desc: 'ECDSA P-256', key: 'p256', algorithm: 'EC_SIGN_P256_SHA256', args: ['-sha256'] },
     { desc: 'ECDSA P-384', key: 'p384', algorithm: 'ECDSA_P384_SHA384', args: ['-sha384'] },

@@ -24,7 +24,12 @@ const critical = (over: Record<string, unknown> = {}): Record<string, unknown> =
 
 describe('buildPayload', () => {
   it('writes the compact simple-signing JSON byte for byte', () => {
-    const bytes = buildPayload({ repository: '127.0.0.1:5000/kritis-demo/alpine', digest: D, creator: 'attestd 0.1.0', timestamp: 1700000000 });
+    const bytes = buildPayload({
+      repository: '127.0.0.1:5000/kritis-demo/alpine',
+      digest: D,
+      creator: 'attestd 0.1.0',
+      timestamp: 1700000000,
+    });
     expect(bytes.toString('utf8')).to.equal(
       '{"critical":{"identity":{"docker-reference":"127.0.0.1:5000/kritis-demo/alpine"},' +
         `"image":{"docker-manifest-digest":"${D}"},"type":"atomic container signature"},` +
@@ -45,7 +50,11 @@ describe('buildPayload', () => {
     { desc: 'a sha512 digest', input: { repository: 'alpine', digest: `sha512:${'a'.repeat(128)}`, timestamp: 1 }, want: /only sha256/ },
     { desc: 'a fractional timestamp', input: { repository: 'alpine', digest: D, timestamp: 1.5 }, want: /Unix seconds/ },
     { desc: 'an upper-case repository', input: { repository: 'gcr.io/ns/App', digest: D, timestamp: 1 }, want: /lower case/ },
-    { desc: 'an oversized creator', input: { repository: 'alpine', digest: D, creator: 'x'.repeat(MAX_PAYLOAD_BYTES), timestamp: 1 }, want: /exceed/ },
+    {
+      desc: 'an oversized creator',
+      input: { repository: 'alpine', digest: D, creator: 'x'.repeat(MAX_PAYLOAD_BYTES), timestamp: 1 },
+      want: /exceed/,
+    },
   ];
   for (const c of refused) {
     it(`refuses ${c.desc}`, () => {
@@ -69,7 +78,11 @@ describe('parsePayload', () => {
 
   it("reads cosign's simple signing payload with optional null", () => {
     const claims = parsePayload(json({ critical: critical({ type: 'cosign container image signature' }), optional: null }));
-    expect(claims).to.deep.equal({ dockerReference: '127.0.0.1:5000/kritis-demo/alpine', digest: D, type: 'cosign container image signature' });
+    expect(claims).to.deep.equal({
+      dockerReference: '127.0.0.1:5000/kritis-demo/alpine',
+      digest: D,
+      type: 'cosign container image signature',
+    });
   });
 
   const malformed: Array<{ desc: string; bytes: Buffer; want: RegExp }> = [
@@ -79,14 +92,30 @@ describe('parsePayload', () => {
     { desc: 'an array', bytes: json([critical()]), want: /JSON object/ },
     { desc: 'no critical', bytes: json({ optional: {} }), want: /missing "critical"/ },
     { desc: 'critical not an object', bytes: json({ critical: 'x' }), want: /critical must be an object/ },
-    { desc: 'no identity', bytes: json({ critical: { image: critical().image, type: 'atomic container signature' } }), want: /missing "identity"/ },
+    {
+      desc: 'no identity',
+      bytes: json({ critical: { image: critical().image, type: 'atomic container signature' } }),
+      want: /missing "identity"/,
+    },
     { desc: 'no digest', bytes: json({ critical: critical({ image: {} }) }), want: /missing "docker-manifest-digest"/ },
-    { desc: 'a numeric reference', bytes: json({ critical: critical({ identity: { 'docker-reference': 5 } }) }), want: /docker-reference must be a string/ },
+    {
+      desc: 'a numeric reference',
+      bytes: json({ critical: critical({ identity: { 'docker-reference': 5 } }) }),
+      want: /docker-reference must be a string/,
+    },
     { desc: 'an unknown type', bytes: json({ critical: critical({ type: 'my signature' }) }), want: /type "my signature" is not accepted/ },
     { desc: 'an unknown critical field', bytes: json({ critical: critical({ extra: true }) }), want: /unknown field "extra"/ },
-    { desc: 'an upper-case digest', bytes: json({ critical: critical({ image: { 'docker-manifest-digest': D.toUpperCase() } }) }), want: /digest/ },
+    {
+      desc: 'an upper-case digest',
+      bytes: json({ critical: critical({ image: { 'docker-manifest-digest': D.toUpperCase() } }) }),
+      want: /digest/,
+    },
     { desc: 'optional as a string', bytes: json({ critical: critical(), optional: 'x' }), want: /optional must be an object/ },
-    { desc: 'an oversized payload', bytes: json({ critical: critical(), optional: { pad: 'x'.repeat(MAX_PAYLOAD_BYTES) } }), want: /limit/ },
+    {
+      desc: 'an oversized payload',
+      bytes: json({ critical: critical(), optional: { pad: 'x'.repeat(MAX_PAYLOAD_BYTES) } }),
+      want: /limit/,
+    },
   ];
   for (const c of malformed) {
     it(`refuses ${c.desc}`, () => {

@@ -135,7 +135,9 @@ function readString(src: string, start: number): FilterToken & { type: 'string' 
     } else if (SIMPLE_ESCAPES[e] !== undefined) {
       text += SIMPLE_ESCAPES[e];
     } else {
-      const seq = /^[\x21-\x7e]$/.test(e) ? `"\\${e}"` : `"\\" followed by U+${e.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+      const seq = /^[\x21-\x7e]$/.test(e)
+        ? `"\\${e}"`
+        : `"\\" followed by U+${e.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
       throw filterError(i, `unknown escape ${seq} in string; valid escapes: \\" \\' \\\\ \\* \\n \\t \\r \\uXXXX`);
     }
     trailingStar = false;

@@ -53,7 +53,12 @@ export async function startEmbeddedPostgres(options: { dataDir: string; logger: 
       { dataDir, port: postmaster.port, pid: postmaster.pid, created: cluster.created, runAs: user.name, ms: Date.now() - startedAt },
       'embedded PostgreSQL started',
     );
-    return handle(`postgres://postgres:${encodeURIComponent(cluster.password)}@127.0.0.1:${postmaster.port}/${DATABASE}`, postmaster, lock, logger);
+    return handle(
+      `postgres://postgres:${encodeURIComponent(cluster.password)}@127.0.0.1:${postmaster.port}/${DATABASE}`,
+      postmaster,
+      lock,
+      logger,
+    );
   } catch (err) {
     await postmaster?.stop();
     await lock.release();
@@ -117,7 +122,12 @@ async function checkReachable(dataDir: string, binaries: PostgresBinaries, user:
 }
 
 /** Starts the server on a fresh free port, retrying when the port was taken meanwhile or old backends still hold shared memory. */
-async function launchWithRetries(binaries: PostgresBinaries, pgDir: string, user: PostgresUser, logger: Logger): Promise<RunningPostmaster> {
+async function launchWithRetries(
+  binaries: PostgresBinaries,
+  pgDir: string,
+  user: PostgresUser,
+  logger: Logger,
+): Promise<RunningPostmaster> {
   for (let attempt = 1; ; attempt++) {
     const port = await findFreePort();
     try {

@@ -39,7 +39,9 @@ export function resolvePostgresUser(): PostgresUser {
     );
   let ids: number[];
   try {
-    ids = ['-u', '-g'].map((flag) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()));
+    ids = ['-u', '-g'].map((flag) =>
+      Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()),
+    );
   } catch {
     throw noUser('there is no "postgres" user to run it as');
   }

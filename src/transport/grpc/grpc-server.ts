@@ -117,7 +117,12 @@ function requestIdOf(metadata: grpc.Metadata): string {
 }
 
 /** Binds the server to host:port; resolves the bound port. */
-export function bindGrpc(server: grpc.Server, host: string, port: number, creds = grpc.ServerCredentials.createInsecure()): Promise<number> {
+export function bindGrpc(
+  server: grpc.Server,
+  host: string,
+  port: number,
+  creds = grpc.ServerCredentials.createInsecure(),
+): Promise<number> {
   return new Promise((resolve, reject) => {
     server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, creds, (err, bound) => (err ? reject(err) : resolve(bound)));
   });

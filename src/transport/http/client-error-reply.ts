@@ -5,7 +5,12 @@ import { ApiError, invalidArgument } from '../../domain/api-error';
 import type { Logger } from '../../logger';
 import { googleError } from './google-error';
 
-const REASONS: Readonly<Record<number, string>> = { 400: 'Bad Request', 408: 'Request Timeout', 413: 'Payload Too Large', 431: 'Request Header Fields Too Large' };
+const REASONS: Readonly<Record<number, string>> = {
+  400: 'Bad Request',
+  408: 'Request Timeout',
+  413: 'Payload Too Large',
+  431: 'Request Header Fields Too Large',
+};
 
 /**
  * Answers requests Node's HTTP parser rejects before express sees them (headers over the 16 KiB

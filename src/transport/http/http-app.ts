@@ -46,7 +46,8 @@ export function httpApp(deps: HttpAppDeps): express.Express {
   app.get('/metrics', async (req: Request, res: Response) => {
     if (!deps.metricsPublic) {
       try {
-        if (!deps.authenticator.authenticate(req.get('authorization'))) throw new ApiError('UNAUTHENTICATED', 'a bearer token is required for /metrics');
+        if (!deps.authenticator.authenticate(req.get('authorization')))
+          throw new ApiError('UNAUTHENTICATED', 'a bearer token is required for /metrics');
       } catch (err) {
         const { status, body } = googleError(err as ApiError, String(res.locals.requestId));
         res.status(status).json(body);

@@ -38,7 +38,8 @@ export function httpBindings(service: protobuf.Service): HttpBinding[] {
   const out: HttpBinding[] = [];
   for (const method of service.methodsArray) {
     method.resolve();
-    const rule = (method.parsedOptions ?? []).find((o: Record<string, unknown>) => o['(google.api.http)'])?.['(google.api.http)'] as HttpRule | undefined;
+    const rule = (method.parsedOptions ?? []).find((o: Record<string, unknown>) => o['(google.api.http)'])?.['(google.api.http)'] as
+      HttpRule | undefined;
     if (!rule) continue;
     const extra = rule.additional_bindings;
     const rules = [rule, ...(Array.isArray(extra) ? extra : extra ? [extra] : [])];

@@ -17,7 +17,17 @@ import { googleError } from './google-error';
 import { httpBindings, type HttpBinding } from './http-bindings';
 
 /** Query parameters every Google API accepts and attestd ignores (`$alt=json;enum-encoding=int` and friends). */
-const SYSTEM_PARAMS = new Set(['alt', 'fields', 'key', 'prettyPrint', 'access_token', 'quotaUser', 'callback', 'upload_protocol', 'uploadType']);
+const SYSTEM_PARAMS = new Set([
+  'alt',
+  'fields',
+  'key',
+  'prettyPrint',
+  'access_token',
+  'quotaUser',
+  'callback',
+  'upload_protocol',
+  'uploadType',
+]);
 
 export interface RestDeps {
   readonly authenticator: Authenticator;
