@@ -18,6 +18,42 @@ const FIELDS: FilterFields = Object.freeze({
   receiveTime: { column: 'receive_time', type: 'timestamp' },
 });
 
+/** The columns of a `hook_signings` row that make a job, as pg returns them. */
+type SigningRow = {
+  signing_id: string;
+  project_id: string;
+  witness_id: string;
+  registry: string;
+  repository: string;
+  digest: string;
+  attempts: number;
+  actor: string;
+  create_time: Date;
+};
+
+/** A `hook_events` row joined with its signing's state, as the list query selects it. */
+type EventViewRow = {
+  project_id: string;
+  hook_event_id: string;
+  source: string;
+  event_id: string;
+  action: string;
+  media_type: string;
+  image: string;
+  tag: string;
+  rule_id: string;
+  witness_id: string;
+  signing_id: string | null;
+  reason: string;
+  receive_time: Date;
+  // The signing's columns (a left join): null exactly when signing_id is, and read only when it is set.
+  s_status: SigningState['status'];
+  s_attempts: number;
+  s_reason: string;
+  s_occurrence: string;
+  s_update_time: Date;
+};
+
 /** Hook receipts, events and the signing outbox in Postgres. */
 export class PostgresHookStore implements HookStore {
   constructor(
@@ -98,8 +134,7 @@ export class PostgresHookStore implements HookStore {
   async claimDueMany(now: string, limit: number, signingIds?: readonly string[]): Promise<SigningJob[]> {
     const q = this.db('hook_signings').where('status', 'PENDING').where('next_attempt_time', '<=', now);
     if (signingIds) q.whereIn('signing_id', [...signingIds]);
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const rows: any[] = await q.orderBy('next_attempt_time').limit(limit).forUpdate().skipLocked().select('*');
+    const rows: SigningRow[] = await q.orderBy('next_attempt_time').limit(limit).forUpdate().skipLocked().select('*');
     return rows.map(toJob);
   }
 
@@ -162,8 +197,7 @@ export class PostgresHookStore implements HookStore {
       q.whereRaw(`(${sql})`, bindings as Knex.RawBinding[]);
     }
     if (after !== undefined) q.where('hook_event_id', '>', after);
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const rows: any[] = await q
+    const rows: EventViewRow[] = await q
       .select('*')
       .orderBy('hook_event_id')
       .limit(query.pageSize + 1);
@@ -199,8 +233,7 @@ export class PostgresHookStore implements HookStore {
   }
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function toJob(row: any): SigningJob {
+function toJob(row: SigningRow): SigningJob {
   return {
     signingId: row.signing_id,
     projectId: row.project_id,

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { KeyPurpose, KeySpec } from '../domain/key-specs';
 import type { KeyRecord, KeyState, KeyStore, KeyVersionRecord, SigningMaterial } from '../domain/stores/key-store';
 import { keysetPage, plainPage } from './keyset-page';
 import type { PageTokens } from './page-token';
@@ -16,6 +17,28 @@ const KEY_COLUMNS = [
   'update_time',
 ];
 const PUBLIC_VERSION_COLUMNS = ['project_id', 'key_id', 'version', 'algorithm', 'public_key_pem', 'create_time'];
+
+/** A row of `keys` as pg returns it. */
+type KeyRow = {
+  project_id: string;
+  key_id: string;
+  key_spec: KeySpec;
+  purpose: KeyPurpose;
+  algorithm: string;
+  description: string;
+  state: KeyState;
+  primary_version: number;
+  create_time: Date;
+  update_time: Date;
+};
+
+/** The public columns of a `key_versions` row as pg returns them. */
+type VersionRow = {
+  version: number;
+  algorithm: string;
+  public_key_pem: string;
+  create_time: Date;
+};
 
 /** Keys and key versions in Postgres. Only signingMaterial() reads the sealed private parts. */
 export class PostgresKeyStore implements KeyStore {
@@ -115,8 +138,7 @@ function keyRow(k: KeyRecord) {
   };
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function toKey(row: any): KeyRecord {
+function toKey(row: KeyRow): KeyRecord {
   return {
     projectId: row.project_id,
     keyId: row.key_id,
@@ -131,8 +153,7 @@ function toKey(row: any): KeyRecord {
   };
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function toVersion(row: any): KeyVersionRecord {
+function toVersion(row: VersionRow): KeyVersionRecord {
   return {
     version: row.version,
     algorithm: row.algorithm,

@@ -1,7 +1,21 @@
 import type { Knex } from 'knex';
+import type { JsonObject } from '../domain/message-types';
 import type { PolicyRecord, PolicyStore } from '../domain/stores/policy-store';
 import { keysetPage, plainPage } from './keyset-page';
 import type { PageTokens } from './page-token';
+
+/** A row of `policies` as pg returns it (bigint as a string, jsonb parsed). */
+type PolicyRow = {
+  project_id: string;
+  policy_id: string;
+  cluster: string;
+  namespaces: string[];
+  enabled: boolean;
+  revision: string;
+  body: JsonObject;
+  create_time: Date;
+  update_time: Date;
+};
 
 /** Security policies in Postgres, with their witnesses in a join table guarded by foreign keys. */
 export class PostgresPolicyStore implements PolicyStore {
@@ -74,8 +88,7 @@ function row(r: PolicyRecord) {
   };
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function toRecord(r: any): PolicyRecord {
+function toRecord(r: PolicyRow): PolicyRecord {
   return {
     projectId: r.project_id,
     policyId: r.policy_id,

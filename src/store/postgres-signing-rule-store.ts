@@ -1,6 +1,22 @@
 import type { Knex } from 'knex';
+import type { JsonObject } from '../domain/message-types';
 import type { SigningRuleRecord, SigningRuleStore } from '../domain/stores/signing-rule-store';
 import type { PageTokens } from './page-token';
+
+/** A row of `signing_rules` as pg returns it (bigint as a string, jsonb parsed). */
+type SigningRuleRow = {
+  project_id: string;
+  rule_id: string;
+  registry: string;
+  namespace: string;
+  repositories: string;
+  witness_id: string;
+  enabled: boolean;
+  revision: string;
+  body: JsonObject;
+  create_time: Date;
+  update_time: Date;
+};
 
 /** Signing rules in Postgres; the witness is a foreign key. */
 export class PostgresSigningRuleStore implements SigningRuleStore {
@@ -69,8 +85,7 @@ function row(r: SigningRuleRecord) {
   };
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function toRecord(r: any): SigningRuleRecord {
+function toRecord(r: SigningRuleRow): SigningRuleRecord {
   return {
     projectId: r.project_id,
     ruleId: r.rule_id,

@@ -1,7 +1,18 @@
 import type { Knex } from 'knex';
-import type { WitnessRecord, WitnessStore } from '../domain/stores/witness-store';
+import type { ExternalKey, WitnessRecord, WitnessStore } from '../domain/stores/witness-store';
 import { keysetPage, plainPage } from './keyset-page';
 import type { PageTokens } from './page-token';
+
+/** A row of `witnesses` as pg returns it (jsonb parsed). */
+type WitnessRow = {
+  project_id: string;
+  witness_id: string;
+  description: string;
+  keys: string[];
+  public_keys: ExternalKey[];
+  create_time: Date;
+  update_time: Date;
+};
 
 /** Witnesses in Postgres. */
 export class PostgresWitnessStore implements WitnessStore {
@@ -54,12 +65,11 @@ export class PostgresWitnessStore implements WitnessStore {
     const rows: { name: string }[] = await this.db('policy_witnesses')
       .where({ witness_project_id: projectId, witness_id: witnessId })
       .select(this.db.raw(`'projects/' || project_id || '/policies/' || policy_id AS name`))
-      .unionAll((q) =>
-        q
-          .from('signing_rules')
+      .unionAll((q) => {
+        q.from('signing_rules')
           .where({ project_id: projectId, witness_id: witnessId })
-          .select(this.db.raw(`'projects/' || project_id || '/signingRules/' || rule_id AS name`)),
-      )
+          .select(this.db.raw(`'projects/' || project_id || '/signingRules/' || rule_id AS name`));
+      })
       .orderBy('name');
     return rows.map((r) => r.name);
   }
@@ -77,8 +87,7 @@ function row(r: WitnessRecord) {
   };
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function toRecord(r: any): WitnessRecord {
+function toRecord(r: WitnessRow): WitnessRecord {
   return {
     projectId: r.project_id,
     witnessId: r.witness_id,
