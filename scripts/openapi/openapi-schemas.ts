@@ -71,7 +71,7 @@ const WELL_KNOWN: Readonly<Record<string, JsonSchema>> = {
 
 /** The google.api.field_behavior values of a field (protobufjs keeps the last one given). */
 export function fieldBehaviors(field: protobuf.Field): string[] {
-  const v = (field.options as Record<string, unknown> | undefined)?.['(google.api.field_behavior)'];
+  const v = field.options?.['(google.api.field_behavior)'];
   return Array.isArray(v) ? v.map(String) : v === undefined ? [] : [String(v)];
 }
 
@@ -121,7 +121,7 @@ export class SchemaRegistry {
     } else if (fp.repeated) schema = { type: 'array', items: schema };
     const behaviors = fieldBehaviors(fp.field);
     if (behaviors.includes('OUTPUT_ONLY')) schema.readOnly = true;
-    if ((fp.field.options as Record<string, unknown> | undefined)?.deprecated === true) schema.deprecated = true;
+    if (fp.field.options?.deprecated === true) schema.deprecated = true;
     const description = [commentOf(fp.field.comment), schema.description as string | undefined, extraNote].filter(Boolean).join('\n\n');
     if (description) schema.description = description;
     else delete schema.description;

@@ -60,7 +60,7 @@ export class JwtAuthenticator implements Authenticator {
     if (parts[2] === '') throw unauthenticated('the bearer token has no signature');
     let payload: jwt.JwtPayload;
     try {
-      payload = jwt.verify(token, this.verifier.key as jwt.Secret, {
+      payload = jwt.verify(token, this.verifier.key, {
         algorithms: this.verifier.algorithms,
         audience: this.options.audience,
         ...(this.options.issuer ? { issuer: this.options.issuer } : {}),

@@ -176,7 +176,7 @@ function anyToEncodable(plan: TypePlan, json: unknown, path: string): Obj {
   const typeUrl = json['@type'];
   if (typeUrl === undefined && Object.keys(json).length === 0) return {};
   if (typeof typeUrl !== 'string') bad(path, 'an Any needs an "@type" string');
-  const target = anyTarget(plan.type.root as protobuf.Root, typeUrl);
+  const target = anyTarget(plan.type.root, typeUrl);
   if (!target) bad(path, `type ${JSON.stringify(typeUrl)} is not in the loaded protos`);
   const inner = SPECIAL_JSON.has(target.wellKnown ?? '')
     ? toEncodable(target, json.value, `${path}.value`)

@@ -73,7 +73,7 @@ function messageToJson(plan: TypePlan, msg: Obj, path: string, depth: number): O
     if (value === null || value === undefined) continue;
     const fieldPath = childPath(path, field.jsonName);
     if (field.map) {
-      const keys = Object.keys(value as Obj);
+      const keys = Object.keys(value);
       if (keys.length === 0) continue;
       const map: Obj = {};
       for (const key of keys) {
@@ -199,7 +199,7 @@ function anyToJson(plan: TypePlan, msg: Obj, path: string, depth: number): Obj {
   const typeUrl = (msg[fieldById(plan.type, 1).name] as string | undefined) ?? '';
   const value = (msg[fieldById(plan.type, 2).name] as Uint8Array | undefined) ?? new Uint8Array();
   if (typeUrl === '' && value.length === 0) return {};
-  const target = anyTarget(plan.type.root as protobuf.Root, typeUrl);
+  const target = anyTarget(plan.type.root, typeUrl);
   if (!target)
     fail(
       childPath(path, '@type'),

@@ -146,7 +146,7 @@ function readAny(plan: TypePlan, value: unknown, path: string, depth: number): R
   if (typeUrl === undefined && Object.keys(value).length === 0) return {};
   if (typeof typeUrl !== 'string') fail(childPath(path, '@type'), 'google.protobuf.Any needs an "@type" string');
   checkString(typeUrl, childPath(path, '@type'));
-  const target = anyTarget(plan.type.root as protobuf.Root, typeUrl);
+  const target = anyTarget(plan.type.root, typeUrl);
   if (!target)
     fail(
       childPath(path, '@type'),

@@ -88,7 +88,7 @@ export function jsonNameFromProtoName(name: string): string {
 
 /** The proto3 JSON name of a field (honours `json_name`, e.g. InTotoStatement.type → `_type`). */
 export function fieldJsonName(field: protobuf.Field): string {
-  const explicit = (field.options as Record<string, unknown> | undefined)?.json_name;
+  const explicit = field.options?.json_name;
   return typeof explicit === 'string' ? explicit : jsonNameFromProtoName(field.name);
 }
 
@@ -123,7 +123,7 @@ function compileField(field: protobuf.Field): FieldPlan {
   const resolved = field.resolvedType;
   const messageType = resolved instanceof protobuf.Type ? resolved : undefined;
   const enumType = resolved instanceof protobuf.Enum ? resolved : undefined;
-  const synthetic = Boolean((field.options as Record<string, unknown> | undefined)?.proto3_optional);
+  const synthetic = Boolean(field.options?.proto3_optional);
   const realOneof = field.partOf && !synthetic ? field.partOf.name : undefined;
   return {
     field,

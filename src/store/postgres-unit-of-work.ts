@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Committed, Stores, UnitOfWork } from '../domain/stores/unit-of-work';
 import type { ApiError } from '../domain/api-error';
-import { PageTokens } from './page-token';
+import type { PageTokens } from './page-token';
 import { PostgresAuditStore } from './postgres-audit-store';
 import { PostgresGrafeasStore } from './postgres-grafeas-store';
 import { PostgresDecisionStore } from './postgres-decision-store';

@@ -25,6 +25,6 @@ export function locationFields(service: protobuf.Service, rpc: string): string[]
 export function withoutLocations(request: JsonObject, fields: readonly string[]): JsonObject {
   if (fields.length === 0) return request;
   const out: JsonObject = { ...request };
-  for (const f of fields) if (typeof out[f] === 'string') out[f] = withoutLocation(out[f] as string);
+  for (const f of fields) if (typeof out[f] === 'string') out[f] = withoutLocation(out[f]);
   return out;
 }

@@ -105,7 +105,7 @@ export class WitnessService {
     );
     return this.uow.transaction(async (stores) => {
       const current = await this.require(stores, w, true);
-      const merged = applyMask({ ...view(current) } as unknown as JsonObject, patch, mask);
+      const merged = applyMask({ ...view(current) }, patch, mask);
       if (mask.some((m) => m.segments[0] === 'key'))
         merged.keys = merged.key ? [String(merged.key), ...strings(merged.keys).filter((k) => k !== merged.key)] : strings(merged.keys);
       const keyNames = keysOf({ keys: merged.keys });

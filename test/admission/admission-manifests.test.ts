@@ -135,7 +135,7 @@ describe('deploy/kubernetes manifests', function () {
     const docs = JSON.parse(`[${stdout.trim().replace(/\n}\s*\n{/g, '\n},\n{')}]`) as any[];
     return docs.flatMap((d) => (d.kind === 'List' ? d.items : [d]));
   };
-  let objects: any[] = [];
+  const objects: any[] = [];
   const all = (): any[] => objects;
   const find = (objects: any[], kind: string, name?: string): any => {
     const o = objects.find((x) => x.kind === kind && (name === undefined || x.metadata.name === name));

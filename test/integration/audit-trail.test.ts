@@ -118,10 +118,10 @@ describe('audit trail', function () {
     const denied = security.filter((e) => e.actor === 'mallory');
     expect(denied).to.have.length(1);
     expect(denied[0]).to.include({ method: 'CreateNote', resource: 'projects/a1' });
-    expect(denied[0]!.details as unknown as { count: number; code: string }).to.include({ count: 20, code: 'PERMISSION_DENIED' });
+    expect(denied[0]!.details).to.include({ count: 20, code: 'PERMISSION_DENIED' });
     const unauth = security.filter((e) => e.actor === 'unauthenticated');
     expect(unauth).to.have.length(1);
-    expect(unauth[0]!.details as unknown as { count: number }).to.include({ count: 20 });
+    expect(unauth[0]!.details).to.include({ count: 20 });
   });
 
   it('detects a modified event and a deleted newest event (also when the head is rewritten, via the anchors)', async () => {

@@ -75,7 +75,7 @@ for (const backend of testBackends()) {
           throw new Error('boom');
         })
         .catch((e: Error) => e);
-      expect((err as Error).message).to.equal('boom');
+      expect(err.message).to.equal('boom');
       expect(await uow.stores.grafeas.getNote({ projectId: 'p1', noteId: 'tx-1' })).to.equal(undefined);
     });
 

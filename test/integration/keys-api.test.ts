@@ -118,8 +118,8 @@ describe('keys API over REST and gRPC', function () {
           const sig = Buffer.from(signed.signature, 'base64');
           const data = Buffer.from(DATA, 'base64');
           const nodeOk = c.pss
-            ? crypto.verify(c.hash!, data, { key: pub.pem, padding: crypto.constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, sig)
-            : crypto.verify(c.hash!, data, pub.pem, sig);
+            ? crypto.verify(c.hash, data, { key: pub.pem, padding: crypto.constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, sig)
+            : crypto.verify(c.hash, data, pub.pem, sig);
           expect(nodeOk, 'node:crypto verifies the signature with the public key').to.equal(true);
         });
       }

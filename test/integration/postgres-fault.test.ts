@@ -164,7 +164,7 @@ function grafeasClient(address: string): grpc.Client & Record<string, Function> 
   });
   const loaded = grpc.loadPackageDefinition(definition) as any;
   const Grafeas = loaded.grafeas.v1.Grafeas as grpc.ServiceClientConstructor;
-  return new Grafeas(address, grpc.credentials.createInsecure()) as unknown as grpc.Client & Record<string, Function>;
+  return new Grafeas(address, grpc.credentials.createInsecure());
 }
 
 function grpcCall(

@@ -788,7 +788,7 @@ describe('transport parity: REST and gRPC answer alike', function () {
     it('the /locations/* twins of list and batch paths work', async () => {
       const list = await restCall('GET', `/v1/projects/${p()}/locations/global/occurrences?pageSize=1`);
       expect(list.status, list.text).to.equal(200);
-      expect(list.json!.occurrences as unknown[]).to.have.length(1);
+      expect(list.json!.occurrences).to.have.length(1);
       const batch = await restCall('POST', `/v1/projects/${p()}/locations/global/notes:batchCreate`, {
         notes: { 'loc-1': attestationNote('loc-1') },
       });

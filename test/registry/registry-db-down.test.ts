@@ -111,7 +111,6 @@ describe('registry hook while the database is down', function () {
     const bin = postgresBin();
     if (!bin) {
       if (process.env.CI === 'true') throw new Error('initdb/pg_ctl not found under /usr/lib/postgresql (CI=true)');
-      // eslint-disable-next-line no-console
       console.warn('\n  !!! SKIPPING the registry database-down test: no initdb/pg_ctl under /usr/lib/postgresql\n');
       this.skip();
     }

@@ -47,7 +47,6 @@ describe('registry end to end: docker-registry → hook → attestation → veri
     if (missing.length > 0) {
       const message = `registry e2e needs ${missing.join(', ')} (apt-get install -y docker-registry skopeo umoci; .ci/run installs them)`;
       if (process.env.CI === 'true') throw new Error(`${message} — missing under CI=true`);
-      // eslint-disable-next-line no-console
       console.warn(`\n  !!! SKIPPING the registry end-to-end test: ${message}\n`);
       this.skip();
     }

@@ -117,7 +117,7 @@ describe('registry hook outbox', function () {
     expect(await w.runOnce()).to.equal(true);
     const [row] = await h.knex('hook_signings');
     expect(row).to.include({ status: 'FAILED', attempts: 3 });
-    const page = await h.hooks.list(h.ctx, PARENT, { filter: undefined, filterText: '', pageSize: 10, pageToken: undefined } as never);
+    const page = await h.hooks.list(h.ctx, PARENT, { filter: undefined, filterText: '', pageSize: 10, pageToken: undefined });
     expect(page.items[0]).to.include({ status: 'FAILED', attempts: 3 });
     expect(String(page.items[0]!.reason)).to.contain('internal error');
   });
@@ -136,7 +136,7 @@ describe('registry hook outbox', function () {
     expect(again.accepted).to.equal(1);
     expect(await w.runOnce()).to.equal(true);
     expect(await h.statuses()).to.deep.equal({ SIGNED: 1 });
-    const page = await h.hooks.list(h.ctx, PARENT, { filter: undefined, filterText: '', pageSize: 10, pageToken: undefined } as never);
+    const page = await h.hooks.list(h.ctx, PARENT, { filter: undefined, filterText: '', pageSize: 10, pageToken: undefined });
     expect(page.items.map((e) => e.status)).to.deep.equal(['SIGNED', 'SIGNED']);
   });
 

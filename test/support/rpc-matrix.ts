@@ -90,7 +90,7 @@ export function callGrpc(
     client[rpc]!.call(client, request, metadata, { deadline: Date.now() + 20000 }, (err: grpc.ServiceError | null) => {
       if (!err) return resolve({ code: 'OK', message: '' });
       const code = (Object.keys(ERROR_CODES) as ErrorCode[]).find((k) => ERROR_CODES[k].grpc === err.code);
-      resolve({ code: code ?? ('INTERNAL' as ErrorCode), message: err.details });
+      resolve({ code: code ?? 'INTERNAL', message: err.details });
     });
   });
 }

@@ -64,7 +64,7 @@ export async function launchPostmaster(options: {
     ...(options.user.switched ? { uid: options.user.uid, gid: options.user.gid } : {}),
   });
   const recent: string[] = [];
-  readline.createInterface({ input: child.stderr! }).on('line', (line) => {
+  readline.createInterface({ input: child.stderr }).on('line', (line) => {
     recent.push(line);
     if (recent.length > OUTPUT_LINES_KEPT) recent.shift();
     if (/\b(PANIC|FATAL):/.test(line)) logger.warn({ postgres: line }, 'postgres');
@@ -149,7 +149,7 @@ function spawnWatchdog(postgresPid: number): ChildProcess {
     detached: true,
     stdio: ['pipe', 'ignore', 'ignore'],
   });
-  watchdog.stdin!.on('error', () => undefined);
+  watchdog.stdin.on('error', () => undefined);
   watchdog.on('error', () => undefined);
   return watchdog;
 }
