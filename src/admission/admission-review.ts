@@ -78,6 +78,6 @@ const text = (v: unknown): string => (typeof v === 'string' ? v : '');
 
 function describe(v: unknown): string {
   if (v === undefined) return 'nothing';
-  const s = JSON.stringify(v) ?? String(v);
+  const s = JSON.stringify(v) ?? typeof v;
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }

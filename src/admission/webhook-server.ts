@@ -89,7 +89,7 @@ async function route(options: WebhookServerOptions, req: IncomingMessage, res: S
       const upstream = await options.upstream();
       return sendText(res, 200, upstream ? `ok (attestd: ${upstream})\n` : 'ok\n');
     }
-    default:
+    case '/metrics':
       return sendText(res, 200, await options.metrics.registry.metrics(), options.metrics.registry.contentType);
   }
 }

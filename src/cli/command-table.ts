@@ -153,7 +153,8 @@ export function field(resource: Json, name: string): string {
   const v = resource[name];
   if (v === undefined || v === null) return '';
   if (Array.isArray(v)) return v.map(String).join(',');
-  return typeof v === 'object' ? JSON.stringify(v) : String(v);
+  if (typeof v === 'string') return v;
+  return typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v);
 }
 
 /** The last segment of a resource name. */

@@ -7,8 +7,8 @@ const USAGE = `usage: attestd token create --sub SUBJECT --role ROLE [--role ROL
 Prints a signed token. ROLE is one of ${ROLES.join(', ')}; --project defaults to * (every project);
 --ttl is 90s, 30m, 24h or 7d (default 24h). Signs with JWT_SECRET, else DATA_DIR/jwt.secret.`;
 
-/** `attestd token create`: mints an HS256 token with the server's secret; resolves the exit code. */
-export async function tokenCommand(argv: readonly string[], out = process.stdout, err = process.stderr): Promise<number> {
+/** `attestd token create`: mints an HS256 token with the server's secret; returns the exit code. */
+export function tokenCommand(argv: readonly string[], out = process.stdout, err = process.stderr): number {
   const [sub, ...rest] = argv;
   if (sub !== 'create') {
     (sub === undefined || sub === 'help' || sub === '--help' ? out : err).write(`${USAGE}\n`);

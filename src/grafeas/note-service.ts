@@ -46,8 +46,9 @@ export class NoteService {
     return this.uow.transaction(async (stores) => {
       await requireProject(stores, projectId);
       const taken = await stores.grafeas.insertNotes([record]);
-      if (taken.length > 0) throw alreadyExists(`note ${record.body.name} already exists`);
-      await this.changes.record(stores, ctx, 'CreateNote', String(record.body.name));
+      const name = String(record.body.name);
+      if (taken.length > 0) throw alreadyExists(`note ${name} already exists`);
+      await this.changes.record(stores, ctx, 'CreateNote', name);
       return record.body;
     });
   }

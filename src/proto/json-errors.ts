@@ -25,9 +25,13 @@ export function describe(value: unknown): string {
       return `${typeof value} ${String(value)}`;
     case 'object':
       return 'an object';
-    default:
-      return typeof value;
+    case 'bigint':
+    case 'function':
+    case 'symbol':
+    case 'undefined':
+      break;
   }
+  return typeof value;
 }
 
 /** True for a plain JSON object (not null, not an array). */

@@ -15,6 +15,7 @@ const UINT64_MAX = 2n ** 64n - 1n;
 const FLOAT_MAX = 3.4028234663852886e38;
 const DECIMAL = /^-?\d{1,40}$/;
 /** U+0000 (Postgres cannot store it) or a lone surrogate (not encodable as UTF-8). */
+// eslint-disable-next-line no-control-regex -- matching U+0000 is the point of this pattern
 const BAD_CHARS = /[\u0000\p{Cs}]/u;
 const BASE64_CHARS = /^[A-Za-z0-9+/_-]*={0,2}$/;
 

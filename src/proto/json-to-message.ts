@@ -41,7 +41,7 @@ export function toEncodable(plan: TypePlan, json: unknown, path: string): unknow
     }
     case 'Any':
       return anyToEncodable(plan, json, path);
-    default:
+    case undefined:
       return messageToEncodable(plan, json, path);
   }
 }
@@ -160,7 +160,11 @@ function valueToEncodable(valueType: protobuf.Type, json: unknown, path: string)
       return { [fieldById(valueType, 3).name]: json };
     case 'boolean':
       return { [fieldById(valueType, 4).name]: json };
-    default:
+    case 'bigint':
+    case 'function':
+    case 'object':
+    case 'symbol':
+    case 'undefined':
       break;
   }
   if (Array.isArray(json)) {

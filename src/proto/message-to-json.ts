@@ -12,7 +12,8 @@ import { formatDuration, formatTimestamp, pathsToFieldMask } from './well-known-
  */
 
 type Obj = Record<string, unknown>;
-type LongLike = protobuf.Long;
+/** A 64-bit integer as protobufjs decodes it: a Long of the `long` package, whose toString() is its decimal form. */
+type LongLike = protobuf.Long & { toString(): string };
 
 /** protobufjs' own limit for nested messages; also caps Any-inside-Any chains decoded here. */
 export const MAX_DECODE_DEPTH = 100;
@@ -60,7 +61,7 @@ export function fromMessage(plan: TypePlan, msg: Obj, path: string, depth: numbe
     }
     case 'Any':
       return anyToJson(plan, msg, path, depth);
-    default:
+    case undefined:
       return messageToJson(plan, msg, path, depth);
   }
 }
@@ -104,7 +105,10 @@ function isDefault(value: unknown): boolean {
     case 'object':
       if (value instanceof Uint8Array) return value.length === 0;
       return (value as LongLike).low === 0 && (value as LongLike).high === 0;
-    default:
+    case 'bigint':
+    case 'function':
+    case 'symbol':
+    case 'undefined':
       return false;
   }
 }
@@ -135,14 +139,18 @@ function scalarToJson(type: string, value: unknown, path: string): unknown {
         ? value.toString('base64')
         : Buffer.from((value as Uint8Array).buffer, (value as Uint8Array).byteOffset, (value as Uint8Array).byteLength).toString('base64');
     case 'double':
-    case 'float':
+    case 'float': {
       if (value === undefined) return 0;
-      return Number.isFinite(value) ? value : String(value);
+      const n = value as number;
+      return Number.isFinite(n) ? n : String(n);
+    }
     case 'bool':
       return value ?? false;
-    default:
-      if (LONG_TYPES.has(type)) return value === undefined ? '0' : String(value);
+    default: {
+      const integer = value as LongLike | number | string | undefined;
+      if (LONG_TYPES.has(type)) return integer === undefined ? '0' : String(integer);
       return value ?? 0;
+    }
   }
 }
 
@@ -154,9 +162,7 @@ function mapKeyToJson(field: FieldPlan, key: string, path: string): string {
   }
   if (LONG_TYPES.has(keyType) && protobuf.util.Long && key.length === 8) {
     // protobufjs stores 64-bit map keys as 8-character "long hashes".
-    return protobuf.util.LongBits.fromHash(key)
-      .toLong(keyType === 'uint64' || keyType === 'fixed64')
-      .toString();
+    return (protobuf.util.LongBits.fromHash(key).toLong(keyType === 'uint64' || keyType === 'fixed64') as LongLike).toString();
   }
   return key;
 }

@@ -6,12 +6,12 @@ import { typePlan } from './type-plan';
 /** Converts between protobuf binary and attestd's one in-memory form, canonical proto3 JSON. */
 export interface ProtoCodec {
   /** Canonical JSON → binary. A value that is not canonical JSON for the type is a plain Error (a bug). */
-  serialize(json: Record<string, unknown>): Buffer;
+  readonly serialize: (json: Record<string, unknown>) => Buffer;
   /**
    * Binary → canonical JSON (defaults omitted). Malformed bytes and values attestd cannot hold (U+0000,
    * undefined enum numbers, out-of-range timestamps, Any of unknown types) throw ApiError INVALID_ARGUMENT.
    */
-  deserialize(buf: Buffer): Record<string, unknown>;
+  readonly deserialize: (buf: Buffer) => Record<string, unknown>;
 }
 
 const codecs = new WeakMap<protobuf.Type, ProtoCodec>();

@@ -49,7 +49,7 @@ function readTyped(plan: TypePlan, value: unknown, path: string, depth: number):
     }
     case 'Any':
       return readAny(plan, value, path, depth);
-    default:
+    case undefined:
       return readMessage(plan, value, path, depth);
   }
 }

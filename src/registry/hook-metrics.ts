@@ -28,13 +28,13 @@ export class HookMetrics {
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
       registers,
     });
-    const self = this;
+    const pending = (): number => this.pending;
     new client.Gauge({
       name: 'attestd_hook_backlog',
       help: 'Signings waiting in the hook outbox (PENDING)',
       registers,
       collect() {
-        this.set(self.pending);
+        this.set(pending());
       },
     });
   }

@@ -109,7 +109,9 @@ function harbor(payload: JsonObject): RegistryEvent[] {
   const repo = object(data.repository);
   const repository = text(repo.repo_full_name, 255) || [text(repo.namespace, 255), text(repo.name, 255)].filter((s) => s).join('/');
   const resources = Array.isArray(data.resources) ? data.resources : [];
-  const occurAt = String(payload.occur_at ?? '');
+  // Harbor sends Unix seconds; the value is hashed into the event id in its String() form.
+  const occurredAt = (payload.occur_at ?? '') as number | string;
+  const occurAt = String(occurredAt);
   const events = resources.map((raw) => {
     const r = object(raw);
     const url = text(r.resource_url, 1024);

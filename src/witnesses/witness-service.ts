@@ -107,7 +107,10 @@ export class WitnessService {
       const current = await this.require(stores, w, true);
       const merged = applyMask({ ...view(current) }, patch, mask);
       if (mask.some((m) => m.segments[0] === 'key'))
-        merged.keys = merged.key ? [String(merged.key), ...strings(merged.keys).filter((k) => k !== merged.key)] : strings(merged.keys);
+        merged.keys =
+          typeof merged.key === 'string' && merged.key
+            ? [merged.key, ...strings(merged.keys).filter((k) => k !== merged.key)]
+            : strings(merged.keys);
       const keyNames = keysOf({ keys: merged.keys });
       const publicKeys = externalKeys(merged.publicKeys);
       if (keyNames.length === 0 && publicKeys.length === 0)
