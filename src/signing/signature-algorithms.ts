@@ -92,17 +92,6 @@ export function checkKeyFitsAlgorithm(publicKey: crypto.KeyObject, algorithmName
   return algorithm;
 }
 
-/** The algorithm attestd signs with for a key: PSS/SHA-256 for RSA, the curve's own hash for EC. */
-export function defaultAlgorithmFor(key: crypto.KeyObject): SignatureAlgorithm {
-  const shape = keyShape(key);
-  if (shape?.kind === 'ec') return [...SIGNATURE_ALGORITHMS.values()].find((a) => a.curve === shape.curve)!;
-  if (shape !== undefined) {
-    const found = SIGNATURE_ALGORITHMS.get(`RSA_SIGN_PSS_${shape.bits}_SHA256`);
-    if (found !== undefined) return found;
-  }
-  throw invalidArgument(`no signature algorithm for this key; supported are RSA 2048/3072/4096 and EC P-256/P-384/P-521`);
-}
-
 /**
  * Signs with node:crypto. RSA-PSS uses a salt as long as the digest (32 bytes for SHA-256, as Cloud KMS does);
  * ECDSA signatures are DER. Throws INVALID_ARGUMENT when the key does not fit the algorithm.

@@ -37,7 +37,5 @@ export function fromDatabaseError(err: unknown): ApiError | undefined {
   return undefined;
 }
 
-/** True for a unique-constraint violation. */
-export const isUniqueViolation = (err: unknown): boolean => (err as { code?: string })?.code === '23505';
 /** True for a foreign-key violation. */
 export const isForeignKeyViolation = (err: unknown): boolean => (err as { code?: string })?.code === '23503';

@@ -72,7 +72,7 @@ export class VerificationService {
       const refs = input.images.map(parseOrError);
       const keyOf = (ref: ImageReference): string => `${scope}|${input.breakglass}|${canonicalString(ref)}`;
       const compute = async (wanted: ImageReference[]): Promise<Map<ImageReference, ImageResult>> =>
-        this.decide(this.uow.stores, projectId, policies, wanted, input.breakglass);
+        this.decide(this.uow.stores, policies, wanted, input.breakglass);
       // Hits are taken once, here: a second peek after the computation below could find them expired.
       const cached = new Map<ImageReference, ImageResult>();
       const missing = refs.filter((r): r is ImageReference => {
@@ -109,7 +109,6 @@ export class VerificationService {
   /** Computes verdicts for images by digest or tag: a handful of queries whatever the number of images. */
   private async decide(
     stores: Stores,
-    projectId: string,
     policies: readonly PolicyRecord[],
     refs: readonly ImageReference[],
     breakglass: boolean,
@@ -146,7 +145,6 @@ export class VerificationService {
           breakglass,
         ),
       );
-    void projectId;
     return out;
   }
 }

@@ -23,6 +23,3 @@ export async function recordAll(recorder: ChangeRecorder, stores: Stores, change
   if (recorder.recordEach) await recorder.recordEach(stores, changes);
   else for (const c of changes) await recorder.record(stores, c.ctx, c.method, c.resource);
 }
-
-/** A recorder that keeps nothing (library use and unit tests). */
-export const noChangeRecorder: ChangeRecorder = { record: async () => undefined };
