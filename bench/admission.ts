@@ -134,14 +134,14 @@ export async function measureAdmission(
 /** Project p1, three witnesses' worth of policy on c1/default, the three images attested, and `n` unrelated occurrences. */
 async function seed(base: string, n: number): Promise<void> {
   const token = testToken();
-  const call = async (method: string, p: string, body?: unknown): Promise<any> => {
+  const call = async (method: string, p: string, body?: unknown): Promise<Record<string, unknown>> => {
     const res = await fetch(`${base}${p}`, {
       method,
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     if (!res.ok) throw new Error(`${method} ${p} → ${res.status} ${await res.text()}`);
-    return res.json();
+    return (await res.json()) as Record<string, unknown>;
   };
   await call('POST', '/v1/projects', { name: 'projects/p1' });
   await call('POST', '/v1/projects/p1/keys?keyId=k1', { keySpec: 'RSA_2048', purpose: 'SIGN_VERIFY' });
@@ -152,7 +152,7 @@ async function seed(base: string, n: number): Promise<void> {
     namespaces: ['default'],
     enabled: true,
   });
-  let template: any;
+  let template: Record<string, unknown> = {};
   for (const image of IMAGES) template = await call('POST', '/v1/projects/p1/witnesses/w1:attest', { image });
   const occurrence = { noteName: template.noteName, resourceUri: '', attestation: template.attestation };
   for (let done = 0; done < n; done += 1000) {

@@ -77,6 +77,7 @@ function loadContributed(files: readonly string[]): Benchmark | undefined {
   for (const file of files) {
     const js = path.join(__dirname, `${file}.js`);
     if (!fs.existsSync(js)) continue;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- an optional module, loaded only when it has been built
     const mod = require(js) as Record<string, unknown>;
     const found = Object.values(mod).find(
       (v): v is Benchmark =>

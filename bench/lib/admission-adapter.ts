@@ -12,6 +12,7 @@ type Measure = (argv: readonly string[]) => Promise<{ max: Record<string, Phase>
 export function admissionBenchmark(): Benchmark | undefined {
   const file = path.join(__dirname, '..', 'admission.js');
   if (!fs.existsSync(file)) return undefined;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- an optional module, loaded only when it has been built
   const measure = (require(file) as { measureAdmission?: Measure }).measureAdmission;
   if (!measure) return undefined;
   return {

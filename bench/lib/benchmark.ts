@@ -41,7 +41,7 @@ export interface BenchContext {
   readonly databaseServerUrl: string;
   /** An admin bearer token the server accepts. */
   readonly token: string;
-  log(line: string): void;
+  readonly log: (line: string) => void;
   /** Counts failed requests of a load phase (a run with failures exits non-zero) and logs the first. */
   recordErrors(where: string, result: { errors: number; firstError?: string }): void;
 }

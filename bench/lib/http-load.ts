@@ -1,4 +1,4 @@
-import autocannon = require('autocannon');
+import autocannon from 'autocannon';
 import http from 'node:http';
 import https from 'node:https';
 import { openLoop, type LoadResult } from './load';
