@@ -6,6 +6,7 @@ import { silentLogger } from '../../src/logger';
 import { testToken } from '../support/test-server';
 import { DIGEST, SIGNED_REPO, deploymentReview, fixture } from './admission-fixtures';
 import { Rest, WebhookClient, admissionSettings, scenario, startAttestd, startRemoteWebhook } from './admission-harness';
+import type { LooseJson } from '../support/loose-json';
 
 describe('admission: bad input (400/413 or a denial, never an accidental admit)', () => {
   let server: Awaited<ReturnType<typeof startAttestd>>;
@@ -56,7 +57,7 @@ describe('admission: bad input (400/413 or a denial, never an accidental admit)'
     again.close();
   });
 
-  const malformed: { desc: string; mutate: (r: any) => void; want: RegExp }[] = [
+  const malformed: { desc: string; mutate: (r: LooseJson) => void; want: RegExp }[] = [
     { desc: 'no object', mutate: (r) => delete r.request.object, want: /request.object is missing/ },
     { desc: 'no pod template', mutate: (r) => delete r.request.object.spec.template, want: /no pod template at spec.template/ },
     { desc: 'no containers', mutate: (r) => (r.request.object.spec.template.spec.containers = []), want: /has no containers/ },
@@ -103,12 +104,12 @@ describe('admission: attestd unreachable, slow or refusing (remote mode)', funct
   let server: Awaited<ReturnType<typeof startAttestd>>;
   const hooks: RunningWebhook[] = [];
   const clients: WebhookClient[] = [];
-  const attested = (): Record<string, any> => deploymentReview([`${SIGNED_REPO}@${DIGEST}`]);
-  const connect = async (webhook: RunningWebhook): Promise<WebhookClient> => {
+  const attested = (): Record<string, LooseJson> => deploymentReview([`${SIGNED_REPO}@${DIGEST}`]);
+  const connect = (webhook: RunningWebhook): Promise<WebhookClient> => {
     hooks.push(webhook);
     const c = new WebhookClient(webhook);
     clients.push(c);
-    return c;
+    return Promise.resolve(c);
   };
 
   before(async () => {

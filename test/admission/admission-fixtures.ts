@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { LooseJson } from '../support/loose-json';
 
 /** test/fixtures/kubernetes, from dist/test/admission or test/admission. */
 export const FIXTURES = path.resolve(
@@ -13,7 +14,7 @@ export const DIGEST = 'sha256:ddba4d27a7ffc3f86dd6c2f92041af252a1f23a8e742c90e6e
 /** The signing-enabled registry repository of the scenario. */
 export const SIGNED_REPO = '127.0.0.1:5000/kritis-demo/alpine';
 
-type Json = Record<string, any>;
+type Json = Record<string, LooseJson>;
 
 /** A fixture file, parsed. */
 export function fixture(name: string): Json {

@@ -6,8 +6,9 @@ import { silentLogger } from '../../src/logger';
 import { startServer, type RunningServer } from '../../src/main';
 import { defaultBackend } from '../support/test-database';
 import { TEST_JWT_SECRET, testToken } from '../support/test-server';
+import type { LooseJson } from '../support/loose-json';
 
-type Json = Record<string, any>;
+type Json = Record<string, LooseJson>;
 
 /** The admission settings tests use: project p1, cluster c1, a 1.5 s deadline. */
 export function admissionSettings(env: Record<string, string> = {}): AdmissionConfig {
@@ -60,7 +61,7 @@ export class WebhookClient {
     path: string,
     body?: string | Buffer,
     headers: Record<string, string> = {},
-  ): Promise<{ status: number; body: any; text: string }> {
+  ): Promise<{ status: number; body: LooseJson; text: string }> {
     return new Promise((resolve, reject) => {
       const req = https.request(
         {
@@ -112,7 +113,7 @@ export class Rest {
     private readonly token = testToken(),
   ) {}
 
-  async call(method: string, path: string, body?: unknown): Promise<any> {
+  async call(method: string, path: string, body?: unknown): Promise<LooseJson> {
     const res = await fetch(`${this.baseUrl}${path}`, {
       method,
       headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
@@ -123,8 +124,8 @@ export class Rest {
     return text ? JSON.parse(text) : undefined;
   }
 
-  post = (path: string, body: unknown = {}): Promise<any> => this.call('POST', path, body);
-  patch = (path: string, body: unknown): Promise<any> => this.call('PATCH', path, body);
+  post = (path: string, body: unknown = {}): Promise<LooseJson> => this.call('POST', path, body);
+  patch = (path: string, body: unknown): Promise<LooseJson> => this.call('PATCH', path, body);
 
   async text(path: string): Promise<string> {
     const res = await fetch(`${this.baseUrl}${path}`, { headers: { authorization: `Bearer ${this.token}` } });

@@ -11,6 +11,7 @@ import type { ImageVerifier } from '../../src/admission/image-verifier';
 import { loadOrGenerateTls } from '../../src/admission/tls-material';
 import { silentLogger } from '../../src/logger';
 import { WebhookClient, admissionSettings } from './admission-harness';
+import type { LooseJson } from '../support/loose-json';
 
 const DEPLOY = path.resolve(
   __dirname,
@@ -122,7 +123,7 @@ describe('deploy/kubernetes manifests', function () {
   });
 
   // Asynchronous: the discovery server runs in this process.
-  const kubectl = async (file: string): Promise<any[]> => {
+  const kubectl = async (file: string): Promise<LooseJson[]> => {
     const { stdout } = await promisify(execFile)(
       'kubectl',
       ['--kubeconfig', kubeconfig, 'create', '--dry-run=client', '--validate=false', '-o', 'json', '-f', file],
@@ -132,12 +133,12 @@ describe('deploy/kubernetes manifests', function () {
       },
     );
     // A file with several documents prints several pretty JSON objects one after another.
-    const docs = JSON.parse(`[${stdout.trim().replace(/\n}\s*\n{/g, '\n},\n{')}]`) as any[];
+    const docs = JSON.parse(`[${stdout.trim().replace(/\n}\s*\n{/g, '\n},\n{')}]`) as LooseJson[];
     return docs.flatMap((d) => (d.kind === 'List' ? d.items : [d]));
   };
-  const objects: any[] = [];
-  const all = (): any[] => objects;
-  const find = (objects: any[], kind: string, name?: string): any => {
+  const objects: LooseJson[] = [];
+  const all = (): LooseJson[] => objects;
+  const find = (objects: LooseJson[], kind: string, name?: string): LooseJson => {
     const o = objects.find((x) => x.kind === kind && (name === undefined || x.metadata.name === name));
     expect(o, `${kind} ${name ?? ''}`).to.not.equal(undefined);
     return o;
@@ -168,7 +169,7 @@ describe('deploy/kubernetes manifests', function () {
     expect(c.livenessProbe.httpGet).to.include({ path: '/healthz', scheme: 'HTTPS' });
     expect(c.resources.requests).to.have.keys('cpu', 'memory');
     expect(c.resources.limits).to.have.keys('cpu', 'memory');
-    const env = Object.fromEntries(c.env.map((e: any) => [e.name, e.value]));
+    const env = Object.fromEntries(c.env.map((e: LooseJson) => [e.name, e.value]));
     const svc = find(all(), 'Service');
     expect(svc.spec.selector).to.deep.equal(d.spec.selector.matchLabels);
     expect(Number(env.ADMISSION_DEADLINE_MS)).to.be.below(10_000);
@@ -187,16 +188,16 @@ describe('deploy/kubernetes manifests', function () {
       expect(w.failurePolicy).to.equal('Fail');
       expect(w.timeoutSeconds).to.be.within(6, 30);
       expect(w.clientConfig.service).to.include({ name: 'attestd-admission', namespace: 'attestd', path: '/validate' });
-      const optOut = w.namespaceSelector.matchExpressions.find((e: any) => e.key === 'kritis-validation');
+      const optOut = w.namespaceSelector.matchExpressions.find((e: LooseJson) => e.key === 'kritis-validation');
       expect(optOut).to.deep.include({ operator: 'NotIn', values: ['disabled'] });
       expect(ns.metadata.labels['kritis-validation'], "the adapter's own namespace opts out").to.equal('disabled');
       const ca = Buffer.from(w.clientConfig.caBundle, 'base64').toString('utf8');
       expect(ca).to.equal(fs.readFileSync(path.join(generated, 'ca.crt'), 'utf8'));
       for (const r of w.rules) expect(r.operations).to.have.members(['CREATE', 'UPDATE']);
     }
-    expect(pods.rules.flatMap((r: any) => r.resources)).to.have.members(['pods', 'pods/ephemeralcontainers']);
+    expect(pods.rules.flatMap((r: LooseJson) => r.resources)).to.have.members(['pods', 'pods/ephemeralcontainers']);
     const resources = workloads.rules
-      .flatMap((r: any) => r.apiGroups.map((g: string) => r.resources.map((x: string) => `${g}/${x}`)))
+      .flatMap((r: LooseJson) => r.apiGroups.map((g: string) => r.resources.map((x: string) => `${g}/${x}`)))
       .flat();
     expect(resources).to.include.members([
       'apps/deployments',
@@ -212,7 +213,7 @@ describe('deploy/kubernetes manifests', function () {
     const verifier: ImageVerifier = {
       describe: 'none',
       verify: () => Promise.reject(new Error('unused')),
-      probe: async () => undefined,
+      probe: () => Promise.resolve(undefined),
       close: () => undefined,
     };
     const webhook = await startAdmissionWebhook(

@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { BREAKGLASS_ANNOTATION } from '../../src/admission/workload-images';
 import { DIGEST, KIND_CASES, SIGNED_REPO, admissionReview, deploymentReview, randomDigest } from './admission-fixtures';
 import { Rest, WebhookClient, admissionSettings, scenario, startAttestd } from './admission-harness';
+import type { LooseJson } from '../support/loose-json';
 
 const REPO = '127.0.0.1:5000/kritis-demo';
 
@@ -19,7 +20,8 @@ describe('admission: workload kinds, policy features and attacks (in-process)', 
       enabled: true,
       ...body,
     });
-  const attest = (witness: string, image: string): Promise<any> => rest.post(`/v1/projects/p1/witnesses/${witness}:attest`, { image });
+  const attest = (witness: string, image: string): Promise<LooseJson> =>
+    rest.post(`/v1/projects/p1/witnesses/${witness}:attest`, { image });
 
   before(async () => {
     server = await startAttestd({ admission: admissionSettings() });
@@ -52,7 +54,7 @@ describe('admission: workload kinds, policy features and attacks (in-process)', 
   describe('every workload kind', () => {
     for (const k of KIND_CASES) {
       it(`${k.desc}: unsigned denied with the exact sentence, attested admitted`, async () => {
-        const send = (images: string[]): Promise<any> =>
+        const send = (images: string[]): Promise<LooseJson> =>
           client.review(
             admissionReview(k.object(images), { gvk: k.gvk, resource: k.resource, subResource: k.subResource, operation: k.operation }),
           );
@@ -214,7 +216,7 @@ describe('admission: workload kinds, policy features and attacks (in-process)', 
   });
 
   it('a cache hit sends no statement to the database', async () => {
-    const review = (): Record<string, any> =>
+    const review = (): Record<string, LooseJson> =>
       deploymentReview([signed, 'alpine:3.11', `${REPO}/other@${DIGEST}`], 'default', { u: crypto.randomUUID() });
     await client.review(review());
     await new Promise((r) => setTimeout(r, 1500)); // the decision buffer is written once a second

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import type { RunningWebhook } from '../../src/admission/admission-webhook';
 import { DIGEST, SIGNED_REPO, admissionReview, deploymentReview, fixture } from './admission-fixtures';
 import { Rest, WebhookClient, admissionSettings, scenario, startAttestd, startRemoteWebhook } from './admission-harness';
+import type { LooseJson } from '../support/loose-json';
 
 // The scenario's three checks, end to end, in both modes: `serve --admission` (in-process) and `attestd admission` (remote).
 for (const mode of ['in-process', 'remote'] as const) {
@@ -61,7 +62,7 @@ for (const mode of ['in-process', 'remote'] as const) {
     });
 
     it('admits while the policy is disabled, and denies again on the very next review once re-enabled', async () => {
-      const review = (): Record<string, any> => deploymentReview(['alpine:3.11']);
+      const review = (): Record<string, LooseJson> => deploymentReview(['alpine:3.11']);
       expect((await client.review(review())).allowed).to.equal(false);
       await rest.patch('/v1/projects/p1/policies/pol', { enabled: false });
       expect((await client.review(review())).allowed).to.equal(true);
@@ -81,10 +82,10 @@ for (const mode of ['in-process', 'remote'] as const) {
       review.request.uid = `uid-${Date.now()}`;
       const r = await client.review(review);
       const decisionId = r.auditAnnotations.decision.split('/').pop();
-      let found: any;
+      let found: LooseJson;
       for (let i = 0; i < 40 && !found; i++) {
         const page = await rest.call('GET', '/v1/projects/p1/decisions?pageSize=1000');
-        found = (page.decisions ?? []).find((d: any) => String(d.name).endsWith(decisionId));
+        found = (page.decisions ?? []).find((d: LooseJson) => String(d.name).endsWith(decisionId));
         if (!found) await new Promise((res) => setTimeout(res, 250));
       }
       expect(found, 'decision recorded within 10 s').to.not.equal(undefined);

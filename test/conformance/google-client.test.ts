@@ -42,7 +42,7 @@ const transports: Transport[] = [
       const authorization = `Bearer ${server.adminToken}`;
       // google-gax 5 sends every REST call through auth.fetch(url, init).
       const auth = {
-        getRequestHeaders: async () => new Headers({ Authorization: authorization }),
+        getRequestHeaders: () => Promise.resolve(new Headers({ Authorization: authorization })),
         fetch: (url: string | URL, init: RequestInit = {}) => {
           const headers = new Headers(init.headers);
           headers.set('authorization', authorization);

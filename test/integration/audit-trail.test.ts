@@ -101,7 +101,7 @@ describe('audit trail', function () {
       { headers: { authorization: viewer } },
     );
     expect(((await page3.json()) as { auditEvents: unknown[] }).auditEvents).to.have.length(10);
-    expect(await events('a2', 'time >= "2000-01-01T00:00:00Z" AND resource:"notes/c1"', viewer)).to.not.be.empty;
+    expect(await events('a2', 'time >= "2000-01-01T00:00:00Z" AND resource:"notes/c1"', viewer)).to.not.have.lengthOf(0);
     expect((await callRest(server.baseUrl, 'GET', '/v1/projects/a3/auditEvents', undefined, viewer)).code).to.equal('PERMISSION_DENIED');
   });
 

@@ -19,7 +19,7 @@ function attestd(args: readonly string[], env: Record<string, string> = {}): Pro
       process.execPath,
       [BIN, ...args],
       { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 30_000 },
-      (err, stdout, stderr) => {
+      (err: (Error & { code?: string | number | null }) | null, stdout, stderr) => {
         if (err && typeof err.code !== 'number') return reject(err);
         resolve({ code: err ? (err.code as number) : 0, stdout, stderr });
       },

@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { GRAFEAS_PROTO_FILES, PROTO_INCLUDE_DIRS } from '../../src/proto/proto-root';
 import { startTestServer, testToken, type TestServer } from '../support/test-server';
 import { restCall, type RestReply } from '../support/rest-call';
+import type { ClientMethod } from '../support/grpc-clients';
 
 // Fault test: a private PostgreSQL cluster made for this test (Debian's initdb and pg_ctl, as the
 // postgres user when we are root), stopped and restarted under a running attestd. While it is down
@@ -153,7 +154,7 @@ async function listOccurrenceNames(server: TestServer): Promise<Set<string>> {
   throw new Error('too many pages');
 }
 
-function grafeasClient(address: string): grpc.Client & Record<string, Function> {
+function grafeasClient(address: string): grpc.Client & Record<string, ClientMethod> {
   const definition = protoLoader.loadSync([...GRAFEAS_PROTO_FILES], {
     includeDirs: PROTO_INCLUDE_DIRS,
     keepCase: false,
@@ -162,13 +163,13 @@ function grafeasClient(address: string): grpc.Client & Record<string, Function> 
     defaults: false,
     oneofs: true,
   });
-  const loaded = grpc.loadPackageDefinition(definition) as any;
-  const Grafeas = loaded.grafeas.v1.Grafeas as grpc.ServiceClientConstructor;
-  return new Grafeas(address, grpc.credentials.createInsecure());
+  const v1 = (grpc.loadPackageDefinition(definition).grafeas as grpc.GrpcObject).v1 as grpc.GrpcObject;
+  const Grafeas = v1.Grafeas as grpc.ServiceClientConstructor;
+  return new Grafeas(address, grpc.credentials.createInsecure()) as unknown as grpc.Client & Record<string, ClientMethod>;
 }
 
 function grpcCall(
-  client: grpc.Client & Record<string, Function>,
+  client: grpc.Client & Record<string, ClientMethod>,
   method: string,
   request: unknown,
 ): Promise<{ code: number; ms: number; details?: string }> {
@@ -186,7 +187,7 @@ describe('attestd when its PostgreSQL goes away and comes back', function () {
   this.timeout(240_000);
   let cluster: PrivateCluster | undefined;
   let server: TestServer | undefined;
-  let client: (grpc.Client & Record<string, Function>) | undefined;
+  let client: (grpc.Client & Record<string, ClientMethod>) | undefined;
   const acknowledged = new Set<string>();
 
   before(async function () {

@@ -154,21 +154,16 @@ for (const setup of SETUPS) {
     async function privateKeys(): Promise<Array<{ what: string; value: Buffer; material: Buffer }>> {
       const knex = knexFactory({ client: 'pg', connection: server.databaseUrl, pool: { min: 0, max: 1 } });
       try {
-        const rows = (await knex('key_versions').select(
-          'project_id',
-          'key_id',
-          'version',
-          'public_key_pem',
-          'material',
-          'material_key_id',
-        )) as Array<{
-          project_id: string;
-          key_id: string;
-          version: number;
-          public_key_pem: string;
-          material: Buffer;
-          material_key_id: string;
-        }>;
+        const rows = await knex('key_versions').select<
+          Array<{
+            project_id: string;
+            key_id: string;
+            version: number;
+            public_key_pem: string;
+            material: Buffer;
+            material_key_id: string;
+          }>
+        >('project_id', 'key_id', 'version', 'public_key_pem', 'material', 'material_key_id');
         expect(rows.length).to.be.at.least(20);
         const out: Array<{ what: string; value: Buffer; material: Buffer }> = [];
         for (const r of rows) {

@@ -172,7 +172,7 @@ describe('transport hardening: TLS, client certificates, security headers, rate 
     it('serves gRPC over TLS; an insecure channel is refused', async () => {
       const ok = await unary(tlsServer.grpcAddress, grpc.credentials.createSsl(pem('server.crt')), LIST_PROJECTS, testToken());
       expect(ok.code, ok.details).to.equal(grpc.status.OK);
-      expect(ok.trailers.get('x-request-id')[0]).to.be.a('string').and.not.empty;
+      expect(ok.trailers.get('x-request-id')[0]).to.be.a('string').and.not.equal('');
       const insecure = await unary(tlsServer.grpcAddress, grpc.credentials.createInsecure(), LIST_PROJECTS, testToken());
       expect(insecure.code).to.equal(grpc.status.UNAVAILABLE);
     });
@@ -311,7 +311,7 @@ describe('transport hardening: TLS, client certificates, security headers, rate 
       const limited = await unary(server.grpcAddress, creds, LIST_PROJECTS, carol);
       expect(limited.code).to.equal(grpc.status.RESOURCE_EXHAUSTED);
       expect(limited.details).to.match(/rate limit of 3 requests per minute/);
-      expect(limited.trailers.get('x-request-id')[0]).to.be.a('string').and.not.empty;
+      expect(limited.trailers.get('x-request-id')[0]).to.be.a('string').and.not.equal('');
       expect(Number(limited.trailers.get('retry-after')[0])).to.be.within(1, 60);
       // The bucket belongs to the token, not the transport.
       const rest = await request(`${server.baseUrl}/v1/projects`, { headers: { authorization: `Bearer ${carol}` } });

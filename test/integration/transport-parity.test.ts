@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import type { ErrorCode } from '../../src/domain/api-error';
 import { ERROR_CODES } from '../../src/domain/error-codes';
 import { startTestServer, type TestServer } from '../support/test-server';
-import { grpcClient } from '../support/grpc-clients';
+import { grpcClient, type ClientMethod } from '../support/grpc-clients';
 
 // Transport parity: one table of cases, each run through REST (fetch) and through gRPC (a raw grpc-js
 // client from the same protos). Both must answer the same code, and successes the same body once
@@ -529,7 +529,7 @@ const codeByHttp = (status: number, statusName: string | undefined): ErrorCode |
   return name;
 };
 const codeByGrpc = (code: number): ErrorCode | 'OK' => {
-  if (code === grpc.status.OK) return 'OK';
+  if (code === Number(grpc.status.OK)) return 'OK';
   const found = (Object.keys(ERROR_CODES) as ErrorCode[]).find((k) => ERROR_CODES[k].grpc === code);
   if (!found) throw new Error(`gRPC code ${code} is not one attestd answers`);
   return found;
@@ -582,7 +582,7 @@ describe('transport parity: REST and gRPC answer alike', function () {
 
   const grpcCall = (c: Case, f: Fixture): Promise<Outcome> =>
     new Promise((resolve) => {
-      const client = clients[c.grpc.service]! as unknown as Record<string, Function>;
+      const client = clients[c.grpc.service]! as unknown as Record<string, ClientMethod>;
       const metadata = new grpc.Metadata();
       metadata.set('authorization', `Bearer ${server.adminToken}`);
       client[c.grpc.method]!.call(
@@ -652,7 +652,7 @@ describe('transport parity: REST and gRPC answer alike', function () {
     expect(res.status).to.equal(ERROR_CODES.UNAUTHENTICATED.http);
     expect(((await res.json()) as { error: { status: string } }).error.status).to.equal('UNAUTHENTICATED');
     const code = await new Promise<number>((resolve) => {
-      const client = clients[G]! as unknown as Record<string, Function>;
+      const client = clients[G]! as unknown as Record<string, ClientMethod>;
       client.GetNote!.call(client, { name: `projects/${fixtures.grpc.project}/notes/n1` }, (err: grpc.ServiceError | null) =>
         resolve(err ? err.code : 0),
       );

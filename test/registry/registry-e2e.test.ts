@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { startTestServer, testToken, type TestServer } from '../support/test-server';
 import { call, freePort, ok, poll, setUpSigning } from './registry-support';
+import type { LooseJson } from '../support/loose-json';
 
 // End to end with a real registry: Debian's docker-registry (CNCF Distribution 2.8) notifies attestd's
 // distribution hook with a static Authorization header (a token with the attestor role); an OCI image
@@ -137,7 +138,7 @@ notifications:
     return digest;
   };
 
-  const hookEvents = async (filter: string): Promise<any[]> =>
+  const hookEvents = async (filter: string): Promise<LooseJson[]> =>
     (
       await ok(
         server!.baseUrl,
@@ -147,7 +148,7 @@ notifications:
       )
     ).hookEvents ?? [];
 
-  const verify = async (image: string): Promise<any> =>
+  const verify = async (image: string): Promise<LooseJson> =>
     (
       await ok(server!.baseUrl, server!.adminToken, 'POST', `/v1/projects/${P}:verifyImages`, {
         cluster: 'c1',

@@ -3,6 +3,8 @@ import * as grpc from '@grpc/grpc-js';
 import { grpcClients } from '../support/rpc-matrix';
 import { startTestServer, testToken, type TestServer } from '../support/test-server';
 import { call, CAPTURED_DIGEST, fixture, fixtureText, ok, poll, setUpSigning } from './registry-support';
+import type { ClientMethod } from '../support/grpc-clients';
+import type { LooseJson } from '../support/loose-json';
 
 // Signing rules and registry hooks over REST against a real attestd (its hook worker signs): the
 // captured Distribution envelopes, Harbor, ACR and generic payloads, redelivery, bad input, auth,
@@ -30,7 +32,7 @@ describe('registry signing rules and hooks (REST)', function () {
   });
   after(async () => server?.stop());
 
-  const events = async (filter = ''): Promise<any[]> => {
+  const events = async (filter = ''): Promise<LooseJson[]> => {
     const body = await ok(
       server.baseUrl,
       viewer,
@@ -39,7 +41,7 @@ describe('registry signing rules and hooks (REST)', function () {
     );
     return body.hookEvents ?? [];
   };
-  const attestations = async (image: string): Promise<any[]> => {
+  const attestations = async (image: string): Promise<LooseJson[]> => {
     const uri = `https://${image}`;
     const body = await ok(
       server.baseUrl,
@@ -67,7 +69,7 @@ describe('registry signing rules and hooks (REST)', function () {
       });
       expect(await ok(server.baseUrl, viewer, 'GET', `/v1/projects/${P}/signingRules/tmp`)).to.deep.equal(created);
       const list = await ok(server.baseUrl, viewer, 'GET', `/v1/projects/${P}/signingRules`);
-      expect(list.signingRules.map((r: any) => r.name)).to.deep.equal([
+      expect(list.signingRules.map((r: LooseJson) => r.name)).to.deep.equal([
         `projects/${P}/signingRules/kritis-demo`,
         `projects/${P}/signingRules/tmp`,
       ]);
@@ -185,7 +187,7 @@ describe('registry signing rules and hooks (REST)', function () {
 
     it('several events per envelope, bad events acknowledged with clear reasons', async () => {
       const base = fixture('distribution-push-manifest.json').events[0];
-      const ev = (id: string, patch: (e: any) => void) => {
+      const ev = (id: string, patch: (e: LooseJson) => void) => {
         const e = structuredClone(base);
         e.id = id;
         patch(e);
@@ -206,7 +208,7 @@ describe('registry signing rules and hooks (REST)', function () {
       };
       const r = await ok(server.baseUrl, attestor, 'POST', HOOK, envelope);
       expect(r).to.include({ received: 9, accepted: 2, ignored: 6, duplicates: 1 });
-      const reasons = Object.fromEntries(r.events.map((e: any) => [e.eventId, e.reason]));
+      const reasons = Object.fromEntries(r.events.map((e: LooseJson) => [e.eventId, e.reason]));
       expect(reasons['bad-digest']).to.contain('64 hex digits');
       expect(reasons['md5-digest']).to.contain('only sha256');
       expect(reasons['no-digest']).to.equal('the event names no digest');
@@ -336,9 +338,9 @@ describe('registry signing rules and hooks (REST)', function () {
       return { structValue: struct(v as Record<string, unknown>) };
     };
     const struct = (o: Record<string, unknown>) => ({ fields: Object.fromEntries(Object.entries(o).map(([k, v]) => [k, value(v)])) });
-    const unary = (clients: Map<string, grpc.Client>, service: string, rpc: string, req: object, token: string): Promise<any> =>
+    const unary = (clients: Map<string, grpc.Client>, service: string, rpc: string, req: object, token: string): Promise<LooseJson> =>
       new Promise((resolve, reject) => {
-        const client = clients.get(service) as unknown as Record<string, Function>;
+        const client = clients.get(service) as unknown as Record<string, ClientMethod>;
         const md = new grpc.Metadata();
         md.set('authorization', `Bearer ${token}`);
         client[rpc]!.call(client, req, md, { deadline: Date.now() + 20_000 }, (err: grpc.ServiceError | null, res: unknown) =>
@@ -350,7 +352,7 @@ describe('registry signing rules and hooks (REST)', function () {
       const clients = grpcClients(server.grpcAddress);
       try {
         const rules = await unary(clients, 'attestd.v1.SigningRules', 'ListSigningRules', { parent: `projects/${P}` }, viewer);
-        expect(rules.signingRules.map((r: any) => r.name)).to.include(`projects/${P}/signingRules/kritis-demo`);
+        expect(rules.signingRules.map((r: LooseJson) => r.name)).to.include(`projects/${P}/signingRules/kritis-demo`);
         const envelope = fixture('distribution-push-manifest.json');
         envelope.events[0].id = 'via-grpc';
         envelope.events[0].target.repository = 'kritis-demo/grpc';
@@ -389,7 +391,7 @@ describe('registry signing rules and hooks (REST)', function () {
     it('filters by status, pages, and is readable by viewers only in their project', async () => {
       const all = await events();
       expect(all.length).to.be.greaterThan(10);
-      const pages: any[] = [];
+      const pages: LooseJson[] = [];
       let token = '';
       do {
         const page = await ok(

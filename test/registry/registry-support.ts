@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import type { LooseJson } from '../support/loose-json';
 import { restCall, type RestReply } from '../support/rest-call';
 
 /** The registry fixtures copied into the project (see test/fixtures/registry/PROVENANCE.md). */
@@ -12,8 +13,7 @@ export function fixtureText(name: string): string {
   return fs.readFileSync(path.join(FIXTURES, name), 'utf8');
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function fixture(name: string): any {
+export function fixture(name: string): LooseJson {
   return JSON.parse(fixtureText(name));
 }
 
@@ -32,8 +32,7 @@ export function call(
 }
 
 /** Calls and insists on a 2xx. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export async function ok(baseUrl: string, token: string, method: string, urlPath: string, body?: unknown): Promise<any> {
+export async function ok(baseUrl: string, token: string, method: string, urlPath: string, body?: unknown): Promise<LooseJson> {
   const r = await call(baseUrl, token, method, urlPath, body);
   if (r.status < 200 || r.status > 299) throw new Error(`${method} ${urlPath} answered ${r.status}: ${JSON.stringify(r.body)}`);
   return r.body;

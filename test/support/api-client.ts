@@ -6,7 +6,8 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type { ErrorCode } from '../../src/domain/api-error';
 import { ERROR_CODES } from '../../src/domain/error-codes';
-import { grpcClient } from './grpc-clients';
+import { grpcClient, type ClientMethod } from './grpc-clients';
+import type { LooseJson } from './loose-json';
 
 // A small client for the integration tests of keys, witnesses, policies and verification: one call shape for
 // REST and gRPC (bytes are base64 strings on both), every response body kept for leak scans.
@@ -17,7 +18,7 @@ export interface Reply {
   /** HTTP status (REST) or the HTTP status of the gRPC code, for "400 FAILED_PRECONDITION" style checks. */
   readonly http: number;
   readonly message: string;
-  readonly body: any;
+  readonly body: LooseJson;
 }
 
 export type Transport = 'rest' | 'grpc';
@@ -77,7 +78,7 @@ export class ApiClient {
 
   /** Calls a gRPC method (default: the client's token). */
   grpc(service: string, method: string, request: Record<string, unknown>, token = this.token): Promise<Reply> {
-    const client = this.clients.get(service) as unknown as Record<string, Function> | undefined;
+    const client = this.clients.get(service) as unknown as Record<string, ClientMethod> | undefined;
     if (!client) throw new Error(`no gRPC client for ${service}`);
     const metadata = new grpc.Metadata();
     metadata.set('authorization', `Bearer ${token}`);
@@ -93,7 +94,7 @@ export class ApiClient {
             return resolve({ code: 'OK', http: 200, message: '', body: response });
           }
           this.transcript.push(err.details);
-          const code = (Object.keys(ERROR_CODES) as ErrorCode[]).find((k) => ERROR_CODES[k].grpc === err.code);
+          const code = (Object.keys(ERROR_CODES) as ErrorCode[]).find((k) => ERROR_CODES[k].grpc === Number(err.code));
           if (!code) return reject(new Error(`unexpected gRPC status ${err.code}: ${err.details}`));
           resolve({ code, http: ERROR_CODES[code].http, message: err.details, body: undefined });
         },
@@ -110,7 +111,7 @@ export class ApiClient {
   }
 
   /** A REST call that must succeed; returns the body. */
-  async must(verb: string, urlPath: string, body?: unknown): Promise<any> {
+  async must(verb: string, urlPath: string, body?: unknown): Promise<LooseJson> {
     const r = await this.rest(verb, urlPath, body);
     if (r.code !== 'OK') throw new Error(`${verb} ${urlPath}: ${r.code} ${r.message}`);
     return r.body;

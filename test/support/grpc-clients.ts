@@ -34,3 +34,6 @@ export function serviceNames(): string[] {
     .filter(([name, def]) => (def as { format?: string }).format === undefined && !name.startsWith('google.') && !name.startsWith('grpc.'))
     .map(([name]) => name);
 }
+
+/** A method of a raw client looked up by name, called as grpc-js does: (request, [metadata, [options,]] callback). */
+export type ClientMethod = (...args: unknown[]) => unknown;

@@ -1,8 +1,9 @@
+import type { LooseJson } from './loose-json';
+
 /** What a REST call answered: the status, the body (parsed when it is JSON, else the text) and how long it took. */
 export interface RestReply {
   status: number;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  body: any;
+  body: LooseJson;
   ms: number;
 }
 

@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { ErrorCode } from '../../src/domain/api-error';
 import { ERROR_CODES } from '../../src/domain/error-codes';
-import { grpcClient, serviceNames } from './grpc-clients';
+import { grpcClient, serviceNames, type ClientMethod } from './grpc-clients';
 
 /** Which roles an endpoint lets through (on the project it names). `admin` is implied. */
 export const READERS = ['viewer', 'attestor', 'admission', 'admin'] as const;
@@ -82,14 +82,14 @@ export function callGrpc(
   request: Record<string, unknown>,
   authorization: string | undefined,
 ): Promise<Outcome> {
-  const client = clients.get(service) as unknown as Record<string, Function> | undefined;
+  const client = clients.get(service) as unknown as Record<string, ClientMethod> | undefined;
   if (!client) throw new Error(`no gRPC client for ${service}`);
   const metadata = new grpc.Metadata();
   if (authorization !== undefined) metadata.set('authorization', authorization);
   return new Promise((resolve) => {
     client[rpc]!.call(client, request, metadata, { deadline: Date.now() + 20000 }, (err: grpc.ServiceError | null) => {
       if (!err) return resolve({ code: 'OK', message: '' });
-      const code = (Object.keys(ERROR_CODES) as ErrorCode[]).find((k) => ERROR_CODES[k].grpc === err.code);
+      const code = (Object.keys(ERROR_CODES) as ErrorCode[]).find((k) => ERROR_CODES[k].grpc === Number(err.code));
       resolve({ code: code ?? 'INTERNAL', message: err.details });
     });
   });

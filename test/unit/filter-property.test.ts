@@ -12,7 +12,8 @@ function withoutPositions(expr: FilterExpr): unknown {
       return { kind: 'compare', field: expr.field, op: expr.op, value: expr.value };
     case 'not':
       return { kind: 'not', operand: withoutPositions(expr.operand) };
-    default:
+    case 'and':
+    case 'or':
       return { kind: expr.kind, operands: expr.operands.map(withoutPositions) };
   }
 }

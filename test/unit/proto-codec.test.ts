@@ -318,7 +318,7 @@ function arbSingle(f: FieldPlan, depth: number): fc.Arbitrary<unknown> {
         arbMessage(type('grafeas.v1.AttestationNote'), depth + 1).map((m) => ({ '@type': `${ANY}grafeas.v1.AttestationNote`, ...m })),
         arbScalar('int64').map((v) => ({ '@type': `${ANY}google.protobuf.Int64Value`, value: v })),
       );
-    default:
+    case undefined:
       return arbMessage(plan.type, depth + 1);
   }
 }
