@@ -132,7 +132,10 @@ export interface AdmissionConfig {
   readonly deadlineMs: number;
   /** Admit unverified when attestd cannot answer: ADMISSION_FAIL_OPEN (default false: deny). */
   readonly failOpen: boolean;
-  /** Largest AdmissionReview body: ADMISSION_BODY_LIMIT bytes (default 3 MiB). */
+  /**
+   * Largest AdmissionReview body: ADMISSION_BODY_LIMIT bytes (default 3 MiB: Kubernetes objects are at most
+   * ~1.5 MiB in etcd, and a review carries object and oldObject).
+   */
   readonly bodyLimitBytes: number;
 }
 

@@ -6,9 +6,6 @@ import { BadReviewError } from './admission-review';
 import type { AdmissionHandler } from './admission-handler';
 import type { AdmissionMetrics } from './admission-metrics';
 
-/** Default largest review body: Kubernetes objects are at most ~1.5 MiB in etcd; a review carries object and oldObject. */
-export const DEFAULT_BODY_LIMIT = 3 * 1024 * 1024;
-
 export interface WebhookServerOptions {
   readonly host: string;
   readonly port: number;

@@ -39,4 +39,3 @@ export const invalidArgument = (message: string, violations?: FieldViolation[]):
 export const notFound = (message: string): ApiError => new ApiError('NOT_FOUND', message);
 export const alreadyExists = (message: string): ApiError => new ApiError('ALREADY_EXISTS', message);
 export const failedPrecondition = (message: string): ApiError => new ApiError('FAILED_PRECONDITION', message);
-export const unavailable = (message: string): ApiError => new ApiError('UNAVAILABLE', message);

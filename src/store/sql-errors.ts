@@ -36,6 +36,3 @@ export function fromDatabaseError(err: unknown): ApiError | undefined {
   }
   return undefined;
 }
-
-/** True for a foreign-key violation. */
-export const isForeignKeyViolation = (err: unknown): boolean => (err as { code?: string })?.code === '23503';
