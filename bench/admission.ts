@@ -3,7 +3,8 @@
 // same-size response over the same TLS certificate with keep-alive, all in one run, printed as ratios.
 //   npm run build && node dist/bench/admission.js [--quick] [--duration S] [--occurrences N] [--only warm,cold,bare]
 // Needs a Postgres: BENCH_DATABASE_URL or TEST_DATABASE_URL (a scratch database is made and dropped).
-// Load comes from separate processes: autocannon for the max rate, bench/lib/paced-cli.ts for latency at half of it. Not a test: it prints, it asserts nothing.
+// Load comes from separate processes: autocannon for the max rate, bench/lib/paced-cli.ts for latency at half
+// of it. Not a test: it prints, it asserts nothing.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import https from 'node:https';
@@ -71,7 +72,8 @@ export async function measureAdmission(
       return s;
     };
     console.log(
-      `admission bench: 3-image pod, ${occurrences} occurrences stored, ${connections} connections, ${durationS} s phases${quick ? ' (quick)' : ''}`,
+      `admission bench: 3-image pod, ${occurrences} occurrences stored, ${connections} connections, ` +
+        `${durationS} s phases${quick ? ' (quick)' : ''}`,
     );
     // --only warm,cold,bare: measure some targets only (profiling one path with node --cpu-prof).
     const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1]!.split(',') : ['bare', 'warm', 'cold'];
@@ -111,7 +113,9 @@ export async function measureAdmission(
     for (const [name, port] of targets) paced[name] = await pacedLoad(port, body, durationS, Math.max(1, Math.floor(max[name]!.rps / 2)));
     bare.server.close();
     const row = (n: string): string =>
-      `${n.padEnd(11)} ${max[n]!.rps.toFixed(0).padStart(8)} req/s   at half rate: p50 ${paced[n]!.p50.toFixed(2).padStart(6)} ms  p99 ${paced[n]!.p99.toFixed(2).padStart(6)} ms   errors ${max[n]!.errors + paced[n]!.errors}`;
+      `${n.padEnd(11)} ${max[n]!.rps.toFixed(0).padStart(8)} req/s   ` +
+      `at half rate: p50 ${paced[n]!.p50.toFixed(2).padStart(6)} ms  p99 ${paced[n]!.p99.toFixed(2).padStart(6)} ms   ` +
+      `errors ${max[n]!.errors + paced[n]!.errors}`;
     console.log(['', ...targets.map(([n]) => row(n)), ''].join('\n'));
     if (targets.length < 3) return { max, paced };
     const b = max['bare https']!.rps;
@@ -121,7 +125,8 @@ export async function measureAdmission(
       `warm p99 at half rate: ${paced.warm!.p99.toFixed(2)} ms (goal <= 5); cold p99: ${paced.cold!.p99.toFixed(2)} ms (goal <= 25)`,
     );
     console.log(
-      `p99 ratios to bare at half rate: warm ${(paced.warm!.p99 / paced['bare https']!.p99).toFixed(2)}x, cold ${(paced.cold!.p99 / paced['bare https']!.p99).toFixed(2)}x`,
+      `p99 ratios to bare at half rate: warm ${(paced.warm!.p99 / paced['bare https']!.p99).toFixed(2)}x, ` +
+        `cold ${(paced.cold!.p99 / paced['bare https']!.p99).toFixed(2)}x`,
     );
     return { max, paced };
   } finally {

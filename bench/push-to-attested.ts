@@ -21,7 +21,10 @@ const PROJECT = 'bench-push';
 const WITNESS = 'registry-signer';
 const REGISTRY = 'registry.bench.local:5000';
 const NAMESPACE = 'bench';
-/** Hook POSTs in flight (a registry's notification endpoints deliver in order per endpoint; several registries or endpoints in parallel). */
+/**
+ * Hook POSTs in flight (a registry's notification endpoints deliver in order per endpoint; several registries
+ * or endpoints in parallel).
+ */
 const CONCURRENCY = 8;
 /** Images checked with :verifyImages after each run. */
 const VERIFY_SAMPLE = 20;

@@ -115,7 +115,8 @@ async function main(): Promise<number> {
   const pool = benchPool(db.url, POOL_SIZE);
   const machine = await machineInfo(pool);
   log(
-    `attestd bench (${options.quick ? 'quick' : 'full'}): ${selected.map((b) => b.name).join(', ')} on ${machine.cores} cores, Node ${machine.node}, PostgreSQL ${machine.postgres}, database ${db.name}`,
+    `attestd bench (${options.quick ? 'quick' : 'full'}): ${selected.map((b) => b.name).join(', ')} ` +
+      `on ${machine.cores} cores, Node ${machine.node}, PostgreSQL ${machine.postgres}, database ${db.name}`,
   );
 
   const resultsDir = process.env.BENCH_RESULTS_DIR ?? path.join(__dirname, '..', '..', 'bench', 'results');

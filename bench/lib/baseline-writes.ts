@@ -33,7 +33,8 @@ function placeholders(rows: number, columns: number): string {
 export async function prepareBaselineProject(pool: pg.Pool, project: string, note: string): Promise<void> {
   await pool.query('INSERT INTO projects (project_id, create_time) VALUES ($1, now()) ON CONFLICT DO NOTHING', [project]);
   await pool.query(
-    `INSERT INTO notes (project_id, note_id, kind, create_time, update_time, body) VALUES ($1, $2, 'ATTESTATION', now(), now(), '{}') ON CONFLICT DO NOTHING`,
+    `INSERT INTO notes (project_id, note_id, kind, create_time, update_time, body)
+     VALUES ($1, $2, 'ATTESTATION', now(), now(), '{}') ON CONFLICT DO NOTHING`,
     [project, note],
   );
 }
@@ -57,7 +58,8 @@ export async function baselineInsert(pool: pg.Pool, project: string, note: strin
     await client.query('BEGIN');
     const occ = uris.map((u) => occurrenceRow(project, note, u));
     await client.query(
-      `INSERT INTO occurrences (occurrence_id, project_id, resource_uri, note_project_id, note_id, kind, create_time, update_time, body) VALUES ${placeholders(occ.length, OCC_COLUMNS)}`,
+      `INSERT INTO occurrences (occurrence_id, project_id, resource_uri, note_project_id, note_id, kind, create_time, update_time, body)
+       VALUES ${placeholders(occ.length, OCC_COLUMNS)}`,
       occ.flat(),
     );
     const time = new Date().toISOString();
@@ -73,7 +75,8 @@ export async function baselineInsert(pool: pg.Pool, project: string, note: strin
       JSON.stringify({ transport: 'pg' }),
     ]);
     await client.query(
-      `INSERT INTO audit_pending (event_id, project_id, time, actor, method, resource, request_id, kind, details) VALUES ${placeholders(events.length, EVENT_COLUMNS)}`,
+      `INSERT INTO audit_pending (event_id, project_id, time, actor, method, resource, request_id, kind, details)
+       VALUES ${placeholders(events.length, EVENT_COLUMNS)}`,
       events.flat(),
     );
     await client.query('COMMIT');

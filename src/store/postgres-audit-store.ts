@@ -55,7 +55,8 @@ const SEQUENCE_SQL = `
   )
   INSERT INTO audit_events (project_id, seq, event_id, time, actor, method, resource, request_id, kind, details, prev_hash, hash)
   SELECT e.project_id, e.seq, e.event_id, e.time, e.actor, e.method, e.resource, e.request_id, e.kind, e.details::jsonb, e.prev_hash, e.hash
-  FROM unnest(?::text[], ?::bigint[], ?::uuid[], ?::timestamptz[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
+  FROM unnest(?::text[], ?::bigint[], ?::uuid[], ?::timestamptz[], ?::text[], ?::text[],
+              ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
     AS e(project_id, seq, event_id, time, actor, method, resource, request_id, kind, details, prev_hash, hash)
   WHERE (SELECT count(*) FROM gone) = ? AND (SELECT count(*) FROM head) = 1`;
 
@@ -100,7 +101,8 @@ export class PostgresAuditStore implements AuditStore {
     const head = await this.lockHead(projectId);
     const pending: PendingRow[] = (
       await this.db.raw(
-        'SELECT event_id, project_id, time, actor, method, resource, request_id, kind, details FROM audit_pending WHERE project_id = ? ORDER BY event_id LIMIT ?',
+        `SELECT event_id, project_id, time, actor, method, resource, request_id, kind, details
+         FROM audit_pending WHERE project_id = ? ORDER BY event_id LIMIT ?`,
         [projectId, limit],
       )
     ).rows;

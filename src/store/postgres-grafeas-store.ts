@@ -137,7 +137,8 @@ export class PostgresGrafeasStore implements GrafeasStore {
     const keys = [...new Set(targets.map((t) => `${noteName(t.note)}|${t.uri}`))].sort();
     if (keys.length === 0) return;
     await this.db.raw(
-      'SELECT count(pg_advisory_xact_lock(hashtextextended(k.key, 0))) FROM (SELECT key FROM unnest(?::text[]) WITH ORDINALITY AS u(key, n) ORDER BY n) k',
+      `SELECT count(pg_advisory_xact_lock(hashtextextended(k.key, 0)))
+       FROM (SELECT key FROM unnest(?::text[]) WITH ORDINALITY AS u(key, n) ORDER BY n) k`,
       [keys] as unknown as Knex.RawBinding[],
     );
   }

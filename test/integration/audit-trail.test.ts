@@ -96,9 +96,12 @@ describe('audit trail', function () {
     const body1 = (await page1.json()) as { auditEvents: unknown[]; nextPageToken: string };
     expect(body1.auditEvents).to.have.length(10);
     expect(body1.nextPageToken).to.not.equal('');
+    const filter = encodeURIComponent('method="CreateNote" AND actor="alice"');
     const page3 = await fetch(
-      `${server.baseUrl}/v1/projects/a2/auditEvents?pageSize=10&pageToken=${body1.nextPageToken}&filter=${encodeURIComponent('method="CreateNote" AND actor="alice"')}`,
-      { headers: { authorization: viewer } },
+      `${server.baseUrl}/v1/projects/a2/auditEvents?pageSize=10&pageToken=${body1.nextPageToken}&filter=${filter}`,
+      {
+        headers: { authorization: viewer },
+      },
     );
     expect(((await page3.json()) as { auditEvents: unknown[] }).auditEvents).to.have.length(10);
     expect(await events('a2', 'time >= "2000-01-01T00:00:00Z" AND resource:"notes/c1"', viewer)).to.not.have.lengthOf(0);

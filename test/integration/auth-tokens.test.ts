@@ -32,6 +32,7 @@ describe('authentication: bad tokens over REST and gRPC', function () {
   const rsa = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
   const rsaPublicPem = rsa.publicKey.export({ type: 'spki', format: 'pem' }).toString();
   const ec = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const otherRsa = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
   let hsServer: TestServer;
   let rsServer: TestServer;
   let dir: string;
@@ -102,7 +103,7 @@ describe('authentication: bad tokens over REST and gRPC', function () {
     },
     {
       desc: 'RS256 signed with another RSA key',
-      authorization: `Bearer ${jwt.sign(claims(), crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey, { algorithm: 'RS256' })}`,
+      authorization: `Bearer ${jwt.sign(claims(), otherRsa.privateKey, { algorithm: 'RS256' })}`,
       message: /another key/,
     },
   ];

@@ -572,7 +572,12 @@ describe(':verifyImages over REST and gRPC', function () {
         const d = digest('gcloud');
         const image = `gcr.io/my-project/hello-app@${d}`;
         // `gcloud container binauthz create-signature-payload --artifact-url=…` output: indented JSON, no "optional".
-        const payload = `${JSON.stringify({ critical: { identity: { 'docker-reference': 'gcr.io/my-project/hello-app' }, image: { 'docker-manifest-digest': d }, type: 'Google cloud binauthz container signature' } }, null, 2)}\n`;
+        const critical = {
+          identity: { 'docker-reference': 'gcr.io/my-project/hello-app' },
+          image: { 'docker-manifest-digest': d },
+          type: 'Google cloud binauthz container signature',
+        };
+        const payload = `${JSON.stringify({ critical }, null, 2)}\n`;
         fs.writeFileSync(tmp('gcloud-payload.json'), payload);
         expect(openssl(work, ['dgst', '-sha256', '-sign', 'gcloud.key', '-out', 'gcloud.sig', 'gcloud-payload.json']).ok).to.equal(true);
         const spki = crypto.createPublicKey(pub.output).export({ type: 'spki', format: 'der' });
