@@ -197,3 +197,25 @@ describe('refused calls: one authentication edge per transport, one refusal hook
     ).to.deep.equal([]);
   });
 });
+
+describe('/metrics with METRICS_PUBLIC=false: behind the same authentication edge', function () {
+  this.timeout(60000);
+  let server: TestServer;
+
+  before(async () => {
+    server = await startTestServer({ env: { METRICS_PUBLIC: 'false' } });
+  });
+  after(async () => server?.stop());
+
+  it('answers 401 without a valid token, and the Prometheus text (pool gauges included) with one', async () => {
+    for (const authorization of [undefined, 'Bearer garbage']) {
+      const res = await fetch(`${server.baseUrl}/metrics`, { headers: authorization ? { authorization } : {} });
+      expect(res.status, authorization ?? 'no token').to.equal(401);
+      expect(((await res.json()) as { error: { status: string } }).error.status).to.equal('UNAUTHENTICATED');
+    }
+    const res = await fetch(`${server.baseUrl}/metrics`, { headers: { authorization: `Bearer ${server.adminToken}` } });
+    expect(res.status).to.equal(200);
+    expect(await res.text()).to.match(/^attestd_db_pool_used \d+$/m);
+    expect((await fetch(`${server.baseUrl}/healthz`)).status).to.equal(200);
+  });
+});
