@@ -23,10 +23,17 @@ module.exports = {
     },
     {
       name: 'store-implements-domain-ports',
-      comment: 'src/store implements the ports of src/domain: it imports only the domain, itself and the logger type.',
+      comment: 'src/store implements the ports of src/domain: it imports only the domain and itself (and the logger type).',
       severity: 'error',
       from: { path: '^src/store/' },
       to: { pathNot: ['^src/(store|domain)/', '^src/logger\\.ts$', '^node_modules/'], dependencyTypesNot: ['core'] },
+    },
+    {
+      name: 'store-uses-only-the-logger-type',
+      comment: 'The store floor is handed a logger; it never makes one.',
+      severity: 'error',
+      from: { path: '^src/store/' },
+      to: { path: '^src/logger\\.ts$', dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'only-the-composition-root-opens-stores',
