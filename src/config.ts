@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { canonicalName, environmentName, type FlagSpecs, type FlagValues } from './flags';
 
 /** Everything attestd reads from its environment, typed and frozen. The only reader of process.env. */
 export interface Config {
@@ -36,9 +37,65 @@ export interface Config {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/** Every variable loadConfig reads; each is also a flag (`--http-port 8081`, `--HTTP_PORT=8081`). */
+export const CONFIG_VARIABLES = [
+  'DATABASE_URL',
+  'DATA_DIR',
+  'HOST',
+  'HTTP_PORT',
+  'GRPC_PORT',
+  'ADMISSION_PORT',
+  'LOG_LEVEL',
+  'MIGRATE_ON_START',
+  'DATABASE_POOL_MAX',
+  'JWT_SECRET',
+  'JWT_PUBLIC_KEY_FILE',
+  'JWT_AUDIENCE',
+  'JWT_ISSUER',
+  'MASTER_KEY',
+  'MASTER_KEY_FILE',
+  'METRICS_PUBLIC',
+  'SHUTDOWN_GRACE_MS',
+  'VERDICT_CACHE',
+  'HOOK_EVENT_RETENTION_DAYS',
+  'TLS_CERT_FILE',
+  'TLS_KEY_FILE',
+  'TLS_CLIENT_CA_FILE',
+  'RATE_LIMIT_PER_MINUTE',
+  'RATE_LIMIT_BURST',
+] as const;
+type ConfigVariable = (typeof CONFIG_VARIABLES)[number];
+
+/** The admission settings: the contract's short flag (`--server`) and the variable it overrides (also a flag). */
+export const ADMISSION_VARIABLES = [
+  ['SERVER', 'ATTESTD_SERVER'],
+  ['TOKEN', 'ATTESTD_TOKEN'],
+  ['PROJECT', 'ADMISSION_PROJECT'],
+  ['CLUSTER', 'ADMISSION_CLUSTER'],
+  ['TLS_CERT', 'ADMISSION_TLS_CERT'],
+  ['TLS_KEY', 'ADMISSION_TLS_KEY'],
+  ['DEADLINE_MS', 'ADMISSION_DEADLINE_MS'],
+  ['FAIL_OPEN', 'ADMISSION_FAIL_OPEN'],
+  ['BODY_LIMIT', 'ADMISSION_BODY_LIMIT'],
+] as const;
+type AdmissionVariable = (typeof ADMISSION_VARIABLES)[number];
+
+/** The flags of every command that reads the configuration: one per variable, taking a value. */
+export const CONFIG_FLAGS: FlagSpecs = Object.fromEntries(CONFIG_VARIABLES.map((v) => [canonicalName(v), { type: 'string' }]));
+
+/** The admission webhook's flags (`attestd admission`, `attestd serve --admission`): `--server` and `--attestd-server` alike. */
+export const ADMISSION_FLAGS: FlagSpecs = Object.fromEntries(ADMISSION_VARIABLES.flat().map((v) => [canonicalName(v), { type: 'string' }]));
+
+/** Parsed flag values as the NAME → value map loadConfig and loadAdmissionConfig read (`http-port` → `HTTP_PORT`). */
+export function settingsOf(values: FlagValues): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, v] of Object.entries(values)) if (typeof v === 'string') out[environmentName(name)] = v;
+  return out;
+}
+
 /** Flags (`--http-port 1234` or `--HTTP_PORT=1234`) override environment variables of the same name. */
 export function loadConfig(env: Env = process.env, flags: Env = {}): Config {
-  const get = (name: string): string | undefined => {
+  const get = (name: ConfigVariable): string | undefined => {
     const v = flags[name] ?? env[name];
     return v === undefined || v === '' ? undefined : v;
   };
@@ -68,26 +125,6 @@ export function loadConfig(env: Env = process.env, flags: Env = {}): Config {
     rateLimitPerMinute: int(get('RATE_LIMIT_PER_MINUTE'), 0, 'RATE_LIMIT_PER_MINUTE', 0, 1_000_000),
     rateLimitBurst: int(get('RATE_LIMIT_BURST') ?? get('RATE_LIMIT_PER_MINUTE'), 0, 'RATE_LIMIT_BURST', 0, 1_000_000),
   });
-}
-
-/** Turns `--http-port 8081`, `--HTTP_PORT=8081` and bare `--admission` into a flag map and positional args. */
-export function parseFlags(argv: readonly string[]): { flags: Record<string, string>; args: string[] } {
-  const flags: Record<string, string> = {};
-  const args: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (!a.startsWith('--')) {
-      args.push(a);
-      continue;
-    }
-    const eq = a.indexOf('=');
-    const rawName = eq >= 0 ? a.slice(2, eq) : a.slice(2);
-    const name = rawName.replace(/-/g, '_').toUpperCase();
-    if (eq >= 0) flags[name] = a.slice(eq + 1);
-    else if (i + 1 < argv.length && !argv[i + 1]!.startsWith('--')) flags[name] = argv[++i]!;
-    else flags[name] = 'true';
-  }
-  return { flags, args };
 }
 
 function port(v: string | undefined, dflt: number, name: string): number {
@@ -141,7 +178,7 @@ export interface AdmissionConfig {
 
 /** Reads the admission settings; a contract flag (`--server`, `--project`, …) wins over its environment variable. */
 export function loadAdmissionConfig(env: Env = process.env, flags: Env = {}): AdmissionConfig {
-  const get = (flag: string, name: string): string | undefined => {
+  const get = (flag: AdmissionVariable[0], name: AdmissionVariable[1]): string | undefined => {
     const v = flags[flag] ?? flags[name] ?? env[name];
     return v === undefined || v === '' ? undefined : v;
   };

@@ -1,5 +1,7 @@
 import pg from 'pg';
-import { openDatabase, migrateLatest } from '../../src/store/database';
+import { createStores } from '../../src/app/create-stores';
+import { loadConfig } from '../../src/config';
+import { silentLogger } from '../../src/logger';
 
 /** The server the benchmarks run on (BENCH_DATABASE_URL) and the dedicated database they create inside it. */
 export interface BenchDatabase {
@@ -20,12 +22,10 @@ export async function ensureBenchDatabase(serverUrl: string, name: string): Prom
   }
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
-  const knex = openDatabase({ url: url.toString(), poolMax: 1 });
-  try {
-    await migrateLatest(knex);
-  } finally {
-    await knex.destroy();
-  }
+  // Migrated the way `attestd migrate` does it.
+  const config = loadConfig({ DATABASE_URL: url.toString(), DATABASE_POOL_MAX: '1' });
+  const stores = await createStores(config, silentLogger(), { migrate: true, pageTokens: 'ephemeral' });
+  await stores.close();
   return { url: url.toString(), name };
 }
 

@@ -1,11 +1,10 @@
-import { loadAdmissionConfig, loadConfig, parseFlags } from '../config';
+import { loadAdmissionConfig, loadConfig } from '../config';
 import { createLogger } from '../logger';
 import { startAdmissionWebhook } from './admission-webhook';
 import { RemoteVerifier } from './remote-verifier';
 
-/** `attestd admission`: the stateless adapter, asking a `serve` instance at --server. Resolves the exit code. */
-export async function admissionCommand(argv: readonly string[]): Promise<number> {
-  const { flags } = parseFlags(argv);
+/** `attestd admission` with its parsed flags (NAME → value): the stateless adapter, asking a `serve` instance at --server. */
+export async function admissionCommand(flags: Readonly<Record<string, string>>): Promise<number> {
   let webhook;
   const config = loadConfig(process.env, flags);
   const logger = createLogger(config.logLevel);

@@ -1,12 +1,10 @@
-import crypto from 'node:crypto';
 import path from 'node:path';
+import { createStores } from '../app/create-stores';
 import { ANCHOR_FILE, readAnchors } from '../audit/audit-anchors';
 import { verifyAuditChains } from '../audit/audit-verifier';
-import { loadConfig, parseFlags } from '../config';
+import { CONFIG_FLAGS, loadConfig } from '../config';
+import { commandFlags } from './command-flags';
 import { createLogger } from '../logger';
-import { connectDatabase } from '../main';
-import { PageTokens } from '../store/page-token';
-import { PostgresUnitOfWork } from '../store/postgres-unit-of-work';
 import { AuditSequencer } from '../audit/audit-sequencer';
 
 const USAGE = `usage: attestd audit verify [--project P] [--anchors FILE]
@@ -19,18 +17,25 @@ a chain breaks (a modified, inserted or deleted event, the newest included).`;
 export async function auditCommand(argv: readonly string[], out = process.stdout, err = process.stderr): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub !== 'verify') {
-    (sub === undefined || sub === 'help' || sub === '--help' ? out : err).write(`${USAGE}\n`);
-    return sub === 'help' || sub === '--help' ? 0 : 2;
+    const help = sub === 'help' || sub === '--help' || sub === '-h';
+    (sub === undefined || help ? out : err).write(`${USAGE}\n`);
+    return help ? 0 : 2;
   }
-  const { flags } = parseFlags(rest);
-  const { PROJECT: project, ANCHORS: anchorFile, ...configFlags } = flags;
-  const config = loadConfig(process.env, configFlags);
+  return commandFlags('audit verify', rest, VERIFY_FLAGS, USAGE, (settings) => verify(settings, out, err), { out, err });
+}
+
+const VERIFY_FLAGS = { ...CONFIG_FLAGS, project: { type: 'string' }, anchors: { type: 'string' } } as const;
+
+async function verify(settings: Readonly<Record<string, string>>, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
+  const { PROJECT: project, ANCHORS: anchorFile } = settings;
+  const config = loadConfig(process.env, settings);
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
   const file = anchorFile ?? path.join(config.dataDir, ANCHOR_FILE);
   const { anchors, badLines } = readAnchors(file);
-  const { knex, embedded } = await connectDatabase(config, logger);
+  // Read-mostly: no migrations, and a page-token key of its own rather than the shared one (which it would create).
+  const stores = await createStores(config, logger, { migrate: false, pageTokens: 'ephemeral' });
   try {
-    const uow = new PostgresUnitOfWork(knex, new PageTokens(crypto.randomBytes(32)));
+    const { uow } = stores;
     // Events a server committed but had not chained yet (it was stopped, or is busy) are chained first, as the
     // server would; what cannot be chained (a read-only connection) is reported as pending.
     const sequencing = await new AuditSequencer(uow, logger).flushAll().then(
@@ -52,7 +57,6 @@ export async function auditCommand(argv: readonly string[], out = process.stdout
     );
     return ok ? 0 : 1;
   } finally {
-    await knex.destroy();
-    await embedded?.stop();
+    await stores.close();
   }
 }

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { FlagError, parseFlags, type FlagSpec, type FlagSpecs } from '../flags';
 import { ApiCallError, ApiClient, clientSettings, DEFAULT_SERVER, TOKEN_HINT, type Json } from './api-client';
 
 /** Where a command writes and which environment it reads (injectable for tests). */
@@ -24,7 +24,7 @@ export class UsageError extends Error {
   }
 }
 
-type OptionSpec = { type: 'string' | 'boolean'; multiple?: boolean };
+type OptionSpec = FlagSpec;
 type Values = Record<string, string | boolean | string[] | undefined>;
 
 /** One subcommand: its synopsis, positional arguments (a trailing `...` takes one or more), flags and action. */
@@ -214,18 +214,19 @@ export async function runSubcommand(prefix: string, sub: Subcommand, argv: reado
   const label = `attestd ${prefix}${sub.synopsis.split(' ')[0]}`;
   const usage = subcommandUsage(prefix, sub);
   try {
-    const options: Record<string, OptionSpec> = {
+    const options: FlagSpecs = {
       ...COMMON_OPTIONS,
       ...(sub.inProject ? { project: { type: 'string' } } : {}),
       ...sub.options,
     };
     let parsed;
     try {
-      parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals: true });
+      parsed = parseFlags(argv, options);
     } catch (err) {
-      throw new UsageError(((err as Error).message.split('. ')[0] ?? 'bad flags').replace(/\.$/, ''));
+      if (err instanceof FlagError) throw new UsageError(err.message);
+      throw err;
     }
-    if (parsed.values.help === true) {
+    if (parsed.help) {
       io.out.write(`${usage}\n`);
       return 0;
     }
@@ -233,7 +234,7 @@ export async function runSubcommand(prefix: string, sub: Subcommand, argv: reado
     const n = parsed.positionals.length;
     if (n < sub.args.length) throw new UsageError(`missing ${sub.args.slice(n).join(' ')}`);
     if (!variadic && n > sub.args.length) throw new UsageError(`unexpected argument "${parsed.positionals[sub.args.length]}"`);
-    return await sub.run(new Invocation(label, parsed.positionals, parsed.values as Values, io));
+    return await sub.run(new Invocation(label, parsed.positionals, parsed.values, io));
   } catch (err) {
     if (err instanceof UsageError) {
       io.err.write(`${label}: ${err.message}\n${err.showUsage ? `\n${usage}\n` : ''}`);

@@ -1,10 +1,12 @@
 import { printCaBundle, admissionCommand } from '../admission/admission-command';
-import { loadAdmissionConfig, loadConfig, parseFlags } from '../config';
+import { ADMISSION_FLAGS, CONFIG_FLAGS, loadAdmissionConfig, loadConfig } from '../config';
+import type { FlagValues } from '../flags';
 import { createLogger } from '../logger';
-import { connectDatabase, startServer } from '../main';
-import { migrateLatest } from '../store/database';
+import { createStores } from '../app/create-stores';
+import { startServer } from '../main';
 import { attestCommand } from './attest-command';
 import { auditCommand } from './audit-command';
+import { commandFlags } from './command-flags';
 import { keysCommand } from './keys-command';
 import { policiesCommand } from './policies-command';
 import { projectsCommand } from './projects-command';
@@ -33,13 +35,17 @@ commands:
   review     review FILE --namespace N: send kubectl objects to the admission webhook and print what kubectl would
 
 Configuration comes from the environment (DATABASE_URL, DATA_DIR, HOST, HTTP_PORT, GRPC_PORT, LOG_LEVEL, ...);
-a flag of the same name overrides it, e.g. --http-port 8081.`;
+a flag of the same name overrides it, e.g. --http-port 8081 or --HTTP_PORT=8081. \`attestd <command> --help\` lists
+a command's flags; an unknown flag is an error (exit 2).`;
+
+const SERVE_FLAGS = { ...CONFIG_FLAGS, ...ADMISSION_FLAGS, admission: { type: 'boolean' } } as const;
+const ADMISSION_COMMAND_FLAGS = { ...CONFIG_FLAGS, ...ADMISSION_FLAGS };
 
 /** Each command and what runs it (the argument list after the command name). */
 const COMMANDS: Readonly<Record<string, (rest: readonly string[]) => Promise<number>>> = {
-  serve: (rest) => serve(parseFlags(rest).flags),
-  migrate: (rest) => migrate(parseFlags(rest).flags),
-  admission: (rest) => admissionCommand([...rest]),
+  serve: (rest) => commandFlags('serve', rest, SERVE_FLAGS, USAGE, serve),
+  migrate: (rest) => commandFlags('migrate', rest, CONFIG_FLAGS, USAGE, migrate),
+  admission: (rest) => commandFlags('admission', rest, ADMISSION_COMMAND_FLAGS, USAGE, admissionCommand),
   audit: (rest) => auditCommand([...rest]),
   token: (rest) => Promise.resolve(tokenCommand([...rest])),
   projects: (rest) => projectsCommand([...rest]),
@@ -52,9 +58,6 @@ const COMMANDS: Readonly<Record<string, (rest: readonly string[]) => Promise<num
   review: (rest) => reviewCommand(rest),
 };
 
-/** Commands that run until stopped: `--help` prints the usage instead of starting them. */
-const LONG_RUNNING = new Set(['serve', 'migrate', 'admission']);
-
 /** The attestd command line; resolves the process exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -62,24 +65,25 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return command === undefined ? 2 : 0;
   }
-  const run = COMMANDS[command];
+  const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
   if (!run) {
     process.stderr.write(`attestd: unknown command "${command}"\n\n${USAGE}\n`);
     return 2;
   }
-  if (LONG_RUNNING.has(command) && (rest.includes('--help') || rest.includes('-h'))) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
   return run(rest);
 }
 
-async function serve(flags: Record<string, string>): Promise<number> {
+async function serve(flags: Readonly<Record<string, string>>, values: FlagValues): Promise<number> {
+  const admissionFlag = Object.keys(values).find((f) => f !== 'admission' && Object.hasOwn(ADMISSION_FLAGS, f));
+  if (values.admission !== true && admissionFlag) {
+    process.stderr.write(`attestd serve: --${admissionFlag} applies to the admission webhook: add --admission\n`);
+    return 2;
+  }
   const config = loadConfig(process.env, flags);
   const logger = createLogger(config.logLevel);
   let server;
   try {
-    const admission = flags.ADMISSION === 'true' ? loadAdmissionConfig(process.env, flags) : undefined;
+    const admission = values.admission === true ? loadAdmissionConfig(process.env, flags) : undefined;
     server = await startServer(config, logger, { admission });
     if (server.admission) printCaBundle(server.admission);
   } catch (err) {
@@ -102,16 +106,12 @@ async function serve(flags: Record<string, string>): Promise<number> {
   return 0;
 }
 
-async function migrate(flags: Record<string, string>): Promise<number> {
+async function migrate(flags: Readonly<Record<string, string>>): Promise<number> {
   const config = loadConfig(process.env, flags);
   const logger = createLogger(config.logLevel);
-  const { knex, embedded } = await connectDatabase(config, logger);
-  try {
-    const applied = await migrateLatest(knex);
-    logger.info({ applied }, applied.length ? 'migrations applied' : 'database already up to date');
-    return 0;
-  } finally {
-    await knex.destroy();
-    await embedded?.stop();
-  }
+  const stores = await createStores(config, logger, { migrate: true, pageTokens: 'ephemeral' });
+  const { applied } = stores;
+  await stores.close();
+  logger.info({ applied }, applied.length ? 'migrations applied' : 'database already up to date');
+  return 0;
 }

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import https from 'node:https';
-import { parseArgs } from 'node:util';
+import { FlagError, parseFlags } from '../flags';
 
 const USAGE = `usage: attestd review [FILE|-] --namespace N [flags]
 
@@ -29,31 +29,32 @@ interface K8sObject {
 export async function reviewCommand(argv: readonly string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: {
-        namespace: { type: 'string' },
-        webhook: { type: 'string' },
-        'ca-bundle': { type: 'string' },
-        'ca-file': { type: 'string' },
-        insecure: { type: 'boolean' },
-        operation: { type: 'string' },
-        user: { type: 'string' },
-        help: { type: 'boolean' },
-      },
+    parsed = parseFlags(argv, {
+      namespace: { type: 'string' },
+      webhook: { type: 'string' },
+      'ca-bundle': { type: 'string' },
+      'ca-file': { type: 'string' },
+      insecure: { type: 'boolean' },
+      operation: { type: 'string' },
+      user: { type: 'string' },
     });
   } catch (err) {
-    process.stderr.write(`attestd review: ${(err as Error).message}\n\n${USAGE}\n`);
+    if (!(err instanceof FlagError)) throw err;
+    process.stderr.write(`attestd review: ${err.message}\n\n${USAGE}\n`);
     return 2;
   }
-  const v = parsed.values;
-  if (v.help) {
+  if (parsed.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  if (!v.namespace || parsed.positionals.length > 1) {
-    process.stderr.write(`attestd review: ${v.namespace ? 'give at most one FILE' : '--namespace is required'}\n\n${USAGE}\n`);
+  const { values } = parsed;
+  const flag = (name: string): string | undefined => {
+    const value = values[name];
+    return typeof value === 'string' ? value : undefined;
+  };
+  const namespace = flag('namespace');
+  if (!namespace || parsed.positionals.length > 1) {
+    process.stderr.write(`attestd review: ${namespace ? 'give at most one FILE' : '--namespace is required'}\n\n${USAGE}\n`);
     return 2;
   }
   const file = parsed.positionals[0] ?? '-';
@@ -67,18 +68,16 @@ export async function reviewCommand(argv: readonly string[]): Promise<number> {
     );
     return 2;
   }
-  const url = new URL(v.webhook ?? `https://127.0.0.1:${process.env.ADMISSION_PORT || '8443'}/validate`);
-  const ca = v['ca-file']
-    ? fs.readFileSync(v['ca-file'], 'utf8')
-    : v['ca-bundle']
-      ? Buffer.from(v['ca-bundle'], 'base64').toString('utf8')
-      : undefined;
+  const url = new URL(flag('webhook') ?? `https://127.0.0.1:${process.env.ADMISSION_PORT || '8443'}/validate`);
+  const caFile = flag('ca-file');
+  const caBundle = flag('ca-bundle');
+  const ca = caFile ? fs.readFileSync(caFile, 'utf8') : caBundle ? Buffer.from(caBundle, 'base64').toString('utf8') : undefined;
   let denied = false;
   for (const object of objects) {
-    const review = admissionReview(object, v.namespace, v.operation ?? 'CREATE', v.user ?? 'kubernetes-admin');
+    const review = admissionReview(object, namespace, flag('operation') ?? 'CREATE', flag('user') ?? 'kubernetes-admin');
     let answer: { response?: { allowed?: boolean; status?: { message?: string }; warnings?: string[] } };
     try {
-      answer = await post(url, review, { ca, insecure: v.insecure === true });
+      answer = await post(url, review, { ca, insecure: values.insecure === true });
     } catch (err) {
       process.stderr.write(`Error from server (InternalError): failed calling webhook ${url.href}: ${(err as Error).message}\n`);
       return 1;

@@ -1,6 +1,8 @@
 import { ROLES } from '../auth/permissions';
 import { mintToken, parseTtl, signingSecret } from '../auth/token-secrets';
-import { loadConfig, parseFlags } from '../config';
+import { CONFIG_FLAGS, loadConfig } from '../config';
+import type { FlagValues } from '../flags';
+import { commandFlags } from './command-flags';
 
 const USAGE = `usage: attestd token create --sub SUBJECT --role ROLE [--role ROLE...] [--project PROJECT] [--ttl 24h]
 
@@ -11,31 +13,40 @@ Prints a signed token. ROLE is one of ${ROLES.join(', ')}; --project defaults to
 export function tokenCommand(argv: readonly string[], out = process.stdout, err = process.stderr): number {
   const [sub, ...rest] = argv;
   if (sub !== 'create') {
-    (sub === undefined || sub === 'help' || sub === '--help' ? out : err).write(`${USAGE}\n`);
-    return sub === 'help' || sub === '--help' ? 0 : 2;
+    const help = sub === 'help' || sub === '--help' || sub === '-h';
+    (sub === undefined || help ? out : err).write(`${USAGE}\n`);
+    return help ? 0 : 2;
   }
-  const roles: string[] = [];
-  const others: string[] = [];
-  for (let i = 0; i < rest.length; i++) {
-    const a = rest[i]!;
-    if (a === '--role' && i + 1 < rest.length) roles.push(rest[++i]!);
-    else if (a.startsWith('--role=')) roles.push(a.slice('--role='.length));
-    else others.push(a);
-  }
-  const { flags, args } = parseFlags(others);
+  const run = (settings: Readonly<Record<string, string>>, values: FlagValues) => Promise.resolve(create(settings, values, out, err));
+  return commandFlags('token create', rest, CREATE_FLAGS, USAGE, run, { out, err });
+}
+
+const CREATE_FLAGS = {
+  ...CONFIG_FLAGS,
+  sub: { type: 'string' },
+  role: { type: 'string', multiple: true },
+  project: { type: 'string' },
+  ttl: { type: 'string' },
+} as const;
+
+function create(
+  settings: Readonly<Record<string, string>>,
+  values: FlagValues,
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+): number {
+  const roles = Array.isArray(values.role) ? values.role : [];
   const problems: string[] = [];
-  if (args.length > 0) problems.push(`unexpected argument "${args[0]}"`);
-  const subject = flags.SUB ?? '';
-  if (!subject || subject === 'true')
-    problems.push('--sub is required (who the token identifies, recorded as the actor in the audit trail)');
+  const subject = settings.SUB ?? '';
+  if (!subject) problems.push('--sub is required (who the token identifies, recorded as the actor in the audit trail)');
   if (roles.length === 0) problems.push('at least one --role is required');
   for (const r of roles) if (!(ROLES as readonly string[]).includes(r)) problems.push(`unknown role "${r}"; roles are ${ROLES.join(', ')}`);
-  const project = flags.PROJECT ?? '*';
+  const project = settings.PROJECT ?? '*';
   if (project !== '*' && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(project))
     problems.push(`--project must be a project id or *, got "${project}"`);
   let ttl = 0;
   try {
-    ttl = parseTtl(flags.TTL ?? '24h');
+    ttl = parseTtl(settings.TTL ?? '24h');
   } catch (e) {
     problems.push((e as Error).message);
   }
@@ -43,8 +54,7 @@ export function tokenCommand(argv: readonly string[], out = process.stdout, err 
     err.write(`attestd token create: ${problems.join('; ')}\n\n${USAGE}\n`);
     return 2;
   }
-  const known = new Set(['SUB', 'PROJECT', 'TTL']);
-  const config = loadConfig(process.env, Object.fromEntries(Object.entries(flags).filter(([k]) => !known.has(k))));
+  const config = loadConfig(process.env, settings);
   let secret: string;
   try {
     secret = signingSecret(config);

@@ -1,6 +1,6 @@
 import protobuf from 'protobufjs';
 import { invalidArgument } from './api-error';
-import { fieldJsonName } from '../proto/type-plan';
+import { fieldJsonName } from './field-json-name';
 import type { JsonObject } from './message-types';
 
 /** A resolved mask path: JSON-name segments plus the oneof (if any) its last segment belongs to. */

@@ -1,4 +1,8 @@
 import * as protobuf from 'protobufjs';
+import { fieldJsonName } from '../domain/field-json-name';
+
+// The JSON field names live in the domain kernel (update masks use them); re-exported for the codec's users.
+export { fieldJsonName, jsonNameFromProtoName } from '../domain/field-json-name';
 
 /** Well-known types whose proto3 JSON form is not a plain object of fields. */
 export type WellKnownKind = 'Timestamp' | 'Duration' | 'FieldMask' | 'Struct' | 'Value' | 'ListValue' | 'Any' | 'Wrapper';
@@ -71,26 +75,6 @@ const WELL_KNOWN: ReadonlyMap<string, WellKnownKind> = new Map<string, WellKnown
   ['google.protobuf.Any', 'Any'],
   ...WRAPPERS.map((w): [string, WellKnownKind] => [`google.protobuf.${w}Value`, 'Wrapper']),
 ]);
-
-/** The proto3 JSON name protoc derives from a field name: drop `_`, upper-case the next character. */
-export function jsonNameFromProtoName(name: string): string {
-  let out = '';
-  let upperNext = false;
-  for (const ch of name) {
-    if (ch === '_') upperNext = true;
-    else if (upperNext) {
-      out += ch.toUpperCase();
-      upperNext = false;
-    } else out += ch;
-  }
-  return out;
-}
-
-/** The proto3 JSON name of a field (honours `json_name`, e.g. InTotoStatement.type → `_type`). */
-export function fieldJsonName(field: protobuf.Field): string {
-  const explicit = field.options?.json_name;
-  return typeof explicit === 'string' ? explicit : jsonNameFromProtoName(field.name);
-}
 
 const plans = new WeakMap<protobuf.Type, TypePlan>();
 

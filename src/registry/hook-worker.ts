@@ -47,7 +47,8 @@ export class HookWorker {
 
   constructor(
     private readonly uow: UnitOfWork,
-    private readonly attest: AttestService,
+    /** What signs: the attest service (a test wraps it to count and fail calls). */
+    private readonly attest: Pick<AttestService, 'attestMany'>,
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly metrics?: HookMetrics,

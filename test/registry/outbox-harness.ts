@@ -1,39 +1,34 @@
 import crypto from 'node:crypto';
 import type { Knex } from 'knex';
-import { AuditRecorder } from '../../src/audit/audit-recorder';
-import { Access } from '../../src/auth/access';
-import { systemClock } from '../../src/domain/clock';
+import { createServices } from '../../src/app/create-services';
+import { createStores } from '../../src/app/create-stores';
+import { loadConfig } from '../../src/config';
 import { internalContext, type RequestContext } from '../../src/domain/request-context';
 import type { Occurrence } from '../../src/domain/message-types';
-import { KeyService } from '../../src/kms/key-service';
-import { LocalKeyProvider } from '../../src/kms/local-key-provider';
-import { loadMasterKey } from '../../src/kms/master-key';
+import type { Stores, UnitOfWork } from '../../src/domain/stores/unit-of-work';
+import type { KeyService } from '../../src/kms/key-service';
 import { silentLogger } from '../../src/logger';
-import { ProjectService } from '../../src/projects/project-service';
-import { HookService } from '../../src/registry/hook-service';
+import type { HookService } from '../../src/registry/hook-service';
 import { HookWorker, type HookWorkerOptions } from '../../src/registry/hook-worker';
-import { SigningRuleService } from '../../src/registry/signing-rule-service';
-import { migrateLatest, openDatabase } from '../../src/store/database';
-import { PageTokens } from '../../src/store/page-token';
-import type { Stores } from '../../src/domain/stores/unit-of-work';
-import { PostgresUnitOfWork } from '../../src/store/postgres-unit-of-work';
-import { touchingRecorder } from '../../src/verification/touching-recorder';
-import { AttestService, type AttestItem } from '../../src/witnesses/attest-service';
-import { WitnessService } from '../../src/witnesses/witness-service';
+import { openDatabase } from '../../src/store/database';
+import { systemClock } from '../../src/domain/clock';
+import type { AttestItem, AttestService } from '../../src/witnesses/attest-service';
 import { defaultBackend } from '../support/test-database';
 import { CAPTURED_DIGEST } from './registry-support';
 
-/** AttestService that counts the images it is asked to attest and can be told to fail a call (before or after writing). */
-export class CountingAttest extends AttestService {
+/** The attest service, counting the images it is asked to attest; it can be told to fail a call (before or after writing). */
+export class CountingAttest {
   calls = 0;
   /** Each entry fails one call: 'before' throws before signing, 'after' after the occurrence is written (then rolled back). */
   failures: Array<'before' | 'after'> = [];
 
-  override async attestMany(stores: Stores, items: readonly AttestItem[]): Promise<Occurrence[]> {
+  constructor(private readonly inner: AttestService) {}
+
+  async attestMany(stores: Stores, items: readonly AttestItem[]): Promise<Occurrence[]> {
     this.calls += items.length;
     const failure = this.failures.shift();
     if (failure === 'before') throw new Error('simulated transient failure');
-    const occ = await super.attestMany(stores, items);
+    const occ = await this.inner.attestMany(stores, items);
     if (failure === 'after') throw new Error('simulated crash after signing, before commit');
     return occ;
   }
@@ -41,8 +36,9 @@ export class CountingAttest extends AttestService {
 
 /** Services on a scratch database, with no server (so no worker runs unless a test starts one). */
 export interface OutboxHarness {
+  /** A pool of its own on the scratch database, for the tests' direct queries. */
   readonly knex: Knex;
-  readonly uow: PostgresUnitOfWork;
+  readonly uow: UnitOfWork;
   readonly attest: CountingAttest;
   readonly hooks: HookService;
   readonly keys: KeyService;
@@ -59,22 +55,23 @@ export const PROJECT = 'outbox';
 export const WITNESS = 'signer';
 
 export async function outboxHarness(): Promise<OutboxHarness> {
-  const url = await defaultBackend().createDatabase();
-  const knex = openDatabase({ url, poolMax: 12 });
-  await migrateLatest(knex);
-  const uow = new PostgresUnitOfWork(knex, new PageTokens(crypto.randomBytes(32)));
-  const access = new Access(true);
-  const changes = touchingRecorder(new AuditRecorder(systemClock));
-  const master = loadMasterKey({ masterKey: crypto.randomBytes(32).toString('base64'), dataDir: '/nonexistent', logger: silentLogger() });
-  const keys = new KeyService(uow, access, systemClock, changes, new LocalKeyProvider(master));
-  const witnesses = new WitnessService(uow, access, systemClock, changes, keys);
-  const attest = new CountingAttest(uow, access, systemClock, changes, keys, witnesses);
-  const hooks = new HookService(uow, access, systemClock, changes);
+  const config = loadConfig({
+    DATABASE_URL: await defaultBackend().createDatabase(),
+    DATABASE_POOL_MAX: '12',
+    MASTER_KEY: crypto.randomBytes(32).toString('base64'),
+    DATA_DIR: '/nonexistent',
+    LOG_LEVEL: 'silent',
+  });
+  // The server's own pieces, none of its workers started: tests run hook workers of their own.
+  const stores = await createStores(config, silentLogger());
+  const services = createServices(stores, config, silentLogger());
+  const knex = openDatabase({ url: stores.databaseUrl, poolMax: 4 });
+  const attest = new CountingAttest(services.attest);
   const ctx = internalContext('test', 'registry-notifier');
-  await new ProjectService(uow, access, systemClock, changes).create(ctx, `projects/${PROJECT}`);
-  await keys.create(ctx, `projects/${PROJECT}`, 'k', { keySpec: 'EC_P256' });
-  await witnesses.create(ctx, `projects/${PROJECT}`, WITNESS, { key: `projects/${PROJECT}/keys/k` });
-  await new SigningRuleService(uow, access, systemClock, changes).create(ctx, `projects/${PROJECT}`, 'demo', {
+  await services.projects.create(ctx, `projects/${PROJECT}`);
+  await services.keys.create(ctx, `projects/${PROJECT}`, 'k', { keySpec: 'EC_P256' });
+  await services.witnesses.create(ctx, `projects/${PROJECT}`, WITNESS, { key: `projects/${PROJECT}/keys/k` });
+  await services.signingRules.create(ctx, `projects/${PROJECT}`, 'demo', {
     registry: '127.0.0.1:5000',
     namespace: 'kritis-demo',
     witness: `projects/${PROJECT}/witnesses/${WITNESS}`,
@@ -82,12 +79,13 @@ export async function outboxHarness(): Promise<OutboxHarness> {
   });
   return {
     knex,
-    uow,
+    uow: stores.uow,
     attest,
-    hooks,
-    keys,
+    hooks: services.hooks,
+    keys: services.keys,
     ctx,
-    worker: (options = {}) => new HookWorker(uow, attest, systemClock, silentLogger(), undefined, { pollMs: 50, backoffMs: 0, ...options }),
+    worker: (options = {}) =>
+      new HookWorker(stores.uow, attest, systemClock, silentLogger(), undefined, { pollMs: 50, backoffMs: 0, ...options }),
     push: (id, repository, digest = CAPTURED_DIGEST) => ({
       events: [
         {
@@ -110,7 +108,12 @@ export async function outboxHarness(): Promise<OutboxHarness> {
     },
     occurrences: async () =>
       Number(((await knex('occurrences').where({ project_id: PROJECT }).count({ n: '*' }).first()) as { n: string }).n),
-    close: () => knex.destroy(),
+    close: async () => {
+      await knex.destroy();
+      // Commits wake the audit sequencer (as in the server): let it finish before the pool closes.
+      await services.sequencer.stop();
+      await stores.close();
+    },
   };
 }
 

@@ -6,14 +6,15 @@ import { HealthImplementation } from 'grpc-health-check';
 import type protobuf from 'protobufjs';
 import type { Authenticator } from '../../auth/authenticator';
 import { ERROR_CODES } from '../../domain/error-codes';
-import type { RequestContext } from '../../domain/request-context';
 import type { JsonObject } from '../../domain/message-types';
 import type { Logger } from '../../logger';
 import type { Metrics } from '../../metrics';
 import { protoCodec } from '../../proto/proto-codec';
 import { attestdProtoFiles, GRAFEAS_PROTO_FILES, PROTO_INCLUDE_DIRS } from '../../proto/proto-root';
 import { locationFields, withoutLocations } from '../location-names';
+import { authenticate } from '../authentication';
 import { peerAddress, rateKey, type RateLimiter } from '../rate-limiter';
+import { reportRefusal, resourceOf, type RefusalSink } from '../refusal-sink';
 import type { ServiceHandlers } from '../rpc-handler';
 import { toApiError, type ErrorClassifier } from '../to-api-error';
 
@@ -30,6 +31,8 @@ export interface GrpcDeps {
   readonly metrics: Metrics;
   /** Per-caller limit for every RPC but health and reflection; none when undefined. */
   readonly rateLimiter?: RateLimiter;
+  /** Where refused calls (401 and 403) are reported. */
+  readonly onRefusal: RefusalSink;
 }
 
 /** A gRPC server with every service's handlers, grpc.health.v1.Health and server reflection. */
@@ -83,18 +86,36 @@ function bindService(svc: ServiceHandlers, deps: GrpcDeps) {
       const finish = (code: string): void =>
         deps.metrics.observe('grpc', method.name, code, Number(process.hrtime.bigint() - started) / 1e9);
       (async () => {
-        const auth = call.metadata.get('authorization')[0];
-        const principal = deps.authenticator.authenticate(typeof auth === 'string' ? auth : auth?.toString('utf8'));
+        // Authenticated once per call, before the rate limiter (which keys on the subject) and before decoding.
+        const { ctx, failure } = authenticate(deps.authenticator, authorizationOf(call.metadata), requestId, 'grpc');
         if (deps.rateLimiter) {
-          const key = rateKey(principal?.subject, peerAddress(call.getPeer()));
+          const key = rateKey(ctx.principal?.subject, peerAddress(call.getPeer()));
           const decision = deps.rateLimiter.take(key);
           if (!decision.allowed) {
             trailer.set('retry-after', String(decision.retryAfterSeconds));
             throw deps.rateLimiter.refusal(key, decision.retryAfterSeconds);
           }
         }
-        const ctx: RequestContext = { requestId, principal, transport: 'grpc' };
-        return handler(ctx, withoutLocations(req.deserialize(call.request as unknown as Buffer), regional));
+        const raw = call.request as unknown as Buffer;
+        if (failure) {
+          // The security log names the resource the call was after, if its message says (the answer stays 401).
+          let resource = '';
+          try {
+            resource = resourceOf(withoutLocations(req.deserialize(raw), regional));
+          } catch {
+            // an undecodable message names no resource
+          }
+          deps.onRefusal({ ctx, actor: failure.actor, method: method.name, resource, error: failure.error });
+          throw failure.error;
+        }
+        let request: JsonObject | undefined;
+        try {
+          request = withoutLocations(req.deserialize(raw), regional);
+          return await handler(ctx, request);
+        } catch (err) {
+          reportRefusal(deps.onRefusal, ctx, method.name, request, err);
+          throw err;
+        }
       })().then(
         (response) => {
           finish('OK');
@@ -109,6 +130,11 @@ function bindService(svc: ServiceHandlers, deps: GrpcDeps) {
     };
   }
   return { definition, implementation };
+}
+
+function authorizationOf(metadata: grpc.Metadata): string | undefined {
+  const v = metadata.get('authorization')[0];
+  return typeof v === 'string' ? v : v?.toString('utf8');
 }
 
 function requestIdOf(metadata: grpc.Metadata): string {

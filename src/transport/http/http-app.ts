@@ -1,12 +1,13 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import type protobuf from 'protobufjs';
+import type { Authenticator } from '../../auth/authenticator';
 import { ApiError } from '../../domain/api-error';
 import type { Metrics } from '../../metrics';
 import { rateKey, type RateLimiter } from '../rate-limiter';
 import type { ServiceHandlers } from '../rpc-handler';
 import { googleError } from './google-error';
-import { authenticateRequest } from './request-auth';
+import { authenticateRequests, authenticationOf, refuseUnauthenticated } from './rest-authentication';
 import { errorMiddleware, requestIds, restRouter, type RestDeps } from './rest-router';
 
 /** Largest accepted request body: a full 1000-item batch fits with room to spare. */
@@ -14,6 +15,8 @@ export const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 export interface HttpAppDeps extends RestDeps {
   readonly root: protobuf.Root;
+  /** Verifies each request's Authorization header, once, before routing. */
+  readonly authenticator: Authenticator;
   readonly services: readonly ServiceHandlers[];
   readonly metrics: Metrics;
   /** Resolves true when the database is reachable and migrated. */
@@ -43,21 +46,17 @@ export function httpApp(deps: HttpAppDeps): express.Express {
     const ok = await deps.ready().catch(() => false);
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not ready: database unreachable or not migrated' });
   });
-  app.get('/metrics', async (req: Request, res: Response) => {
-    if (!deps.metricsPublic) {
-      try {
-        if (!deps.authenticator.authenticate(req.get('authorization')))
-          throw new ApiError('UNAUTHENTICATED', 'a bearer token is required for /metrics');
-      } catch (err) {
-        const { status, body } = googleError(err as ApiError, String(res.locals.requestId));
-        res.status(status).json(body);
-        return;
-      }
-    }
+  const metrics = async (_req: Request, res: Response): Promise<void> => {
     res.setHeader('content-type', deps.metrics.registry.contentType);
     res.send(await deps.metrics.registry.metrics());
-  });
+  };
+  if (deps.metricsPublic) app.get('/metrics', metrics);
+  // Everything below is authenticated once, here; health, readiness and public metrics are not.
+  app.use(authenticateRequests(deps.authenticator));
+  if (!deps.metricsPublic) app.get('/metrics', refuseUnauthenticated(deps.onRefusal), requireCaller, metrics);
   if (deps.rateLimiter) app.use(rateLimit(deps.rateLimiter, deps));
+  // After the rate limiter, so that a flood of bad tokens is limited per address like any other.
+  app.use(refuseUnauthenticated(deps.onRefusal));
   app.use(express.raw({ type: () => true, limit: MAX_BODY_BYTES }));
   app.use(restRouter(deps.root, deps.services, deps));
   app.use((req: Request, res: Response) => {
@@ -72,12 +71,8 @@ export function httpApp(deps: HttpAppDeps): express.Express {
 /** Refuses a caller over its rate with 429 RESOURCE_EXHAUSTED and Retry-After, before the body is read. */
 function rateLimit(limiter: RateLimiter, deps: HttpAppDeps) {
   return (req: Request, res: Response, next: NextFunction): void => {
-    let subject: string | undefined;
-    try {
-      subject = authenticateRequest(req, deps.authenticator)?.subject;
-    } catch {
-      // a bad token is counted against the address; the route answers 401 for it
-    }
+    // A failed token is counted against the address; refuseUnauthenticated answers 401 for it next.
+    const subject = authenticationOf(res).ctx.principal?.subject;
     const key = rateKey(subject, req.socket.remoteAddress);
     const decision = limiter.take(key);
     if (decision.allowed) {
@@ -89,4 +84,15 @@ function rateLimit(limiter: RateLimiter, deps: HttpAppDeps) {
     res.setHeader('retry-after', String(decision.retryAfterSeconds));
     res.status(status).json(body);
   };
+}
+
+/** /metrics without METRICS_PUBLIC: any valid token (an authenticator that lets anonymous callers through is not enough). */
+function requireCaller(_req: Request, res: Response, next: NextFunction): void {
+  const { ctx } = authenticationOf(res);
+  if (ctx.principal) {
+    next();
+    return;
+  }
+  const { status, body } = googleError(new ApiError('UNAUTHENTICATED', 'a bearer token is required for /metrics'), ctx.requestId);
+  res.status(status).json(body);
 }

@@ -1,20 +1,20 @@
 import crypto from 'node:crypto';
 import express, { type Request, type Response } from 'express';
 import type protobuf from 'protobufjs';
-import type { Authenticator } from '../../auth/authenticator';
 import { ApiError, invalidArgument } from '../../domain/api-error';
-import type { RequestContext } from '../../domain/request-context';
 import type { JsonObject } from '../../domain/message-types';
+import type { RequestContext } from '../../domain/request-context';
 import type { Logger } from '../../logger';
 import type { Metrics } from '../../metrics';
 import { readProtoJson } from '../../proto/proto-json-reader';
-import { authenticateRequest } from './request-auth';
+import { reportRefusal, type RefusalSink } from '../refusal-sink';
 import type { ServiceHandlers } from '../rpc-handler';
 import { fieldJsonName } from '../../proto/type-plan';
 import { withoutLocation } from '../location-names';
 import { toApiError, type ErrorClassifier } from '../to-api-error';
 import { googleError } from './google-error';
 import { httpBindings, type HttpBinding } from './http-bindings';
+import { requestContextOf } from './rest-authentication';
 
 /** Query parameters every Google API accepts and attestd ignores (`$alt=json;enum-encoding=int` and friends). */
 const SYSTEM_PARAMS = new Set([
@@ -30,11 +30,12 @@ const SYSTEM_PARAMS = new Set([
 ]);
 
 export interface RestDeps {
-  readonly authenticator: Authenticator;
   readonly logger: Logger;
   /** Classifies storage failures (the unit of work's). */
   readonly classifyError: ErrorClassifier;
   readonly metrics: Metrics;
+  /** Where calls the services refuse (403, or 401 for a missing caller) are reported. */
+  readonly onRefusal: RefusalSink;
 }
 
 /** An express router serving each RPC of the services at every google.api.http binding in its proto. */
@@ -48,13 +49,16 @@ export function restRouter(root: protobuf.Root, services: readonly ServiceHandle
         const started = process.hrtime.bigint();
         const requestId = String(res.locals.requestId);
         let code = 'OK';
+        let ctx: RequestContext | undefined;
+        let request: JsonObject | undefined;
         try {
-          const principal = authenticateRequest(req, deps.authenticator);
-          const ctx: RequestContext = { requestId, principal, transport: 'rest' };
-          const request = buildRequest(binding, req);
+          // Authenticated before routing (authenticateRequests): failed credentials never get here.
+          ctx = requestContextOf(res);
+          request = buildRequest(binding, req);
           const response = await handler(ctx, request);
           res.status(200).json(response);
         } catch (err) {
+          if (ctx) reportRefusal(deps.onRefusal, ctx, binding.rpc, request, err);
           const apiError = toApiError(err, deps.logger, requestId, deps.classifyError);
           code = apiError.code;
           const { status, body } = googleError(apiError, requestId);

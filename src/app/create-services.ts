@@ -1,0 +1,103 @@
+import path from 'node:path';
+import { ANCHOR_FILE, AuditAnchorWriter } from '../audit/audit-anchors';
+import { AuditRecorder } from '../audit/audit-recorder';
+import { AuditSequencer } from '../audit/audit-sequencer';
+import { AuditService } from '../audit/audit-service';
+import { SecurityEventLog } from '../audit/security-event-log';
+import { Access } from '../auth/access';
+import type { Config } from '../config';
+import { systemClock } from '../domain/clock';
+import { NoteService } from '../grafeas/note-service';
+import { OccurrenceService } from '../grafeas/occurrence-service';
+import { KeyService } from '../kms/key-service';
+import { LocalKeyProvider } from '../kms/local-key-provider';
+import { loadMasterKey } from '../kms/master-key';
+import type { Logger } from '../logger';
+import { Metrics } from '../metrics';
+import { PolicyService } from '../policies/policy-service';
+import { ProjectService } from '../projects/project-service';
+import { HookMetrics } from '../registry/hook-metrics';
+import { HookRetention } from '../registry/hook-retention';
+import { HookService } from '../registry/hook-service';
+import { HookWorker } from '../registry/hook-worker';
+import { SigningRuleService } from '../registry/signing-rule-service';
+import { DecisionRecorder } from '../verification/decision-recorder';
+import { DecisionService } from '../verification/decision-service';
+import { touchingRecorder } from '../verification/touching-recorder';
+import { VerificationService } from '../verification/verification-service';
+import { AttestService } from '../witnesses/attest-service';
+import { WitnessService } from '../witnesses/witness-service';
+import type { AppStores } from './create-stores';
+
+/** The services of a running attestd, and the background parts they feed (started by the server as workers). */
+export interface AppServices {
+  readonly notes: NoteService;
+  readonly occurrences: OccurrenceService;
+  readonly projects: ProjectService;
+  readonly keys: KeyService;
+  readonly witnesses: WitnessService;
+  readonly attest: AttestService;
+  readonly policies: PolicyService;
+  readonly signingRules: SigningRuleService;
+  readonly hooks: HookService;
+  readonly verification: VerificationService;
+  readonly decisions: DecisionService;
+  readonly audit: AuditService;
+  readonly metrics: Metrics;
+  /** Chains committed audit events; woken by every commit that audited something. */
+  readonly sequencer: AuditSequencer;
+  /** Refused calls as coalesced `security` audit events (the transports' refusal hook feeds it). */
+  readonly securityLog: SecurityEventLog;
+  /** Appends the chain heads to DATA_DIR/audit-anchors.log. */
+  readonly anchors: AuditAnchorWriter;
+  /** Buffers admission and verifyImages decisions; flushed on stop. */
+  readonly decisionRecorder: DecisionRecorder;
+  /** Signs the registry hook outbox. */
+  readonly hookWorker: HookWorker;
+  /** Forgets ignored registry events past HOOK_EVENT_RETENTION_DAYS. */
+  readonly hookRetention: HookRetention;
+}
+
+/** Builds every service over the stores (never `new` a service elsewhere); nothing starts running here. */
+export function createServices(stores: AppStores, config: Config, logger: Logger, metrics = new Metrics()): AppServices {
+  const { uow } = stores;
+  const clock = systemClock;
+  const access = new Access(true);
+  const audit = new AuditRecorder(clock);
+  const changes = touchingRecorder(audit);
+  const sequencer = new AuditSequencer(uow, logger);
+  stores.onCommit(({ audited }) => sequencer.wake(audited));
+  const keyProvider = new LocalKeyProvider(
+    loadMasterKey({ masterKey: config.masterKey, masterKeyFile: config.masterKeyFile, dataDir: config.dataDir, logger }),
+  );
+  const keys = new KeyService(uow, access, clock, changes, keyProvider);
+  const witnesses = new WitnessService(uow, access, clock, changes, keys);
+  const attest = new AttestService(uow, access, clock, changes, keys, witnesses);
+  const decisionRecorder = new DecisionRecorder(uow, audit, logger);
+  const hookMetrics = new HookMetrics(metrics);
+  const hookWorker = new HookWorker(uow, attest, clock, logger, hookMetrics);
+  return {
+    notes: new NoteService(uow, access, clock, changes),
+    occurrences: new OccurrenceService(uow, access, clock, changes),
+    projects: new ProjectService(uow, access, clock, changes),
+    keys,
+    witnesses,
+    attest,
+    policies: new PolicyService(uow, access, clock, changes),
+    signingRules: new SigningRuleService(uow, access, clock, changes),
+    hooks: new HookService(uow, access, clock, changes, () => hookWorker.wake(), hookMetrics),
+    verification: new VerificationService(uow, access, clock, stores.feed, decisionRecorder, witnesses, {
+      cache: config.verdictCache,
+      feedTrusted: () => stores.changeListener.connected,
+    }),
+    decisions: new DecisionService(uow, access),
+    audit: new AuditService(uow, access, sequencer),
+    metrics,
+    sequencer,
+    securityLog: new SecurityEventLog(uow, clock, logger),
+    anchors: new AuditAnchorWriter(uow, path.join(config.dataDir, ANCHOR_FILE), logger),
+    decisionRecorder,
+    hookWorker,
+    hookRetention: new HookRetention(uow, clock, logger, config.hookEventRetentionDays),
+  };
+}

@@ -1,0 +1,128 @@
+import crypto from 'node:crypto';
+import type { Knex } from 'knex';
+import type { Config } from '../config';
+import { ChangeFeed } from '../domain/change-feed';
+import type { Committed, UnitOfWork } from '../domain/stores/unit-of-work';
+import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
+import { ChangeListener } from '../store/change-listener';
+import { isMigrated, migrateLatest, openDatabase } from '../store/database';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from '../store/embedded/embedded-postgres';
+import { PageTokens } from '../store/page-token';
+import { PostgresUnitOfWork } from '../store/postgres-unit-of-work';
+import { SettingsStore } from '../store/settings-store';
+import { fromDatabaseError } from '../store/sql-errors';
+import type { Worker } from './worker';
+
+/** The storage floor of a running attestd: the unit of work over its database and what keeps it current. */
+export interface AppStores {
+  readonly uow: UnitOfWork;
+  /** Bumped by this process's commits and, through the change listener, by other replicas'. */
+  readonly feed: ChangeFeed;
+  /** The database URL (holds the embedded database's password: never log it). */
+  readonly databaseUrl: string;
+  /** Where the data lives, for the start-up log: `embedded in DATA_DIR` or `DATABASE_URL`. */
+  readonly location: string;
+  /** Migrations this start applied. */
+  readonly applied: readonly string[];
+  /** Postgres NOTIFY from other replicas; while it is disconnected the feed is not trusted. */
+  readonly changeListener: Worker & { readonly connected: boolean };
+  /** Calls `listener` after every commit with what it touched and audited. */
+  onCommit(listener: (committed: Committed) => void): void;
+  /** True when the database answers and every migration of this build is applied. */
+  ready(): Promise<boolean>;
+  /** Registers the connection pool and statement gauges. */
+  instrument(metrics: Metrics): void;
+  /** Closes the pool, then stops the embedded database if this process started it. */
+  close(): Promise<void>;
+}
+
+/** What `createStores` does beyond connecting. */
+export interface StoreOptions {
+  /** Apply pending migrations first (default: MIGRATE_ON_START). */
+  readonly migrate?: boolean;
+  /**
+   * `shared`: the page-token key every replica reads from the database (created on first use; the server).
+   * `ephemeral`: a random key for this process, for tools that must not write settings (audit verify, migrate).
+   */
+  readonly pageTokens?: 'shared' | 'ephemeral';
+}
+
+/** Connects the configured database (or starts the embedded one), migrates, and builds the unit of work. */
+export async function createStores(config: Config, logger: Logger, options: StoreOptions = {}): Promise<AppStores> {
+  const { knex, url, embedded } = await connectDatabase(config, logger);
+  try {
+    const applied = (options.migrate ?? config.migrateOnStart) ? await withRetry(() => migrateLatest(knex), logger) : [];
+    const key =
+      options.pageTokens === 'ephemeral'
+        ? crypto.randomBytes(32)
+        : await withRetry(() => new SettingsStore(knex).secret('page_token_key'), logger);
+    const feed = new ChangeFeed();
+    const listeners: Array<(committed: Committed) => void> = [];
+    const uow = new PostgresUnitOfWork(knex, new PageTokens(key), (committed) => {
+      feed.bump(committed.touched);
+      for (const listener of listeners) listener(committed);
+    });
+    const listener = new ChangeListener(url, feed, logger);
+    return {
+      uow,
+      feed,
+      databaseUrl: url,
+      location: embedded ? `embedded in ${config.dataDir}` : 'DATABASE_URL',
+      applied,
+      changeListener: {
+        name: 'change listener',
+        start: () => listener.start(),
+        stop: () => listener.stop(),
+        get connected() {
+          return listener.connected;
+        },
+      },
+      onCommit: (l) => void listeners.push(l),
+      ready: async () => (await knex.raw('SELECT 1').then(() => true)) && isMigrated(knex),
+      instrument: (metrics) => instrumentPool(knex, metrics),
+      close: async () => {
+        await knex.destroy();
+        await embedded?.stop();
+      },
+    };
+  } catch (err) {
+    await knex.destroy().catch(() => undefined);
+    await embedded?.stop().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** The configured database server, or the embedded one under DATA_DIR (started here). */
+async function connectDatabase(config: Config, logger: Logger): Promise<{ knex: Knex; url: string; embedded?: EmbeddedDatabase }> {
+  let embedded: EmbeddedDatabase | undefined;
+  let url = config.databaseUrl;
+  if (!url) {
+    embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, logger });
+    url = embedded.url;
+  }
+  return { knex: openDatabase({ url, poolMax: config.databasePoolMax, logger }), url, embedded };
+}
+
+/** Retries start-up work while the database is still coming up (e.g. under docker compose): UNAVAILABLE only. */
+async function withRetry<T>(work: () => Promise<T>, logger: Logger, attempts = 30): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await work();
+    } catch (err) {
+      if (fromDatabaseError(err)?.code !== 'UNAVAILABLE' || i >= attempts) throw err;
+      logger.warn({ attempt: i, code: (err as { code?: unknown }).code }, 'database not reachable yet; retrying');
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
+function instrumentPool(knex: Knex, metrics: Metrics): void {
+  const pool = (knex.client as { pool?: { numUsed(): number; numFree(): number; numPendingAcquires(): number } }).pool;
+  metrics.gauge('attestd_db_pool_used', 'Database connections in use', () => pool?.numUsed() ?? 0);
+  metrics.gauge('attestd_db_pool_free', 'Idle database connections', () => pool?.numFree() ?? 0);
+  metrics.gauge('attestd_db_pool_pending', 'Requests waiting for a database connection', () => pool?.numPendingAcquires() ?? 0);
+  let queries = 0;
+  knex.on('query', () => void queries++);
+  metrics.gauge('attestd_db_queries', 'Statements sent to the database since start (a counter)', () => queries);
+}
