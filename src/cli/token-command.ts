@@ -10,12 +10,12 @@ Prints a signed token. ROLE is one of ${ROLES.join(', ')}; --project defaults to
 --ttl is 90s, 30m, 24h or 7d (default 24h). Signs with JWT_SECRET, else DATA_DIR/jwt.secret.`;
 
 /** `attestd token create`: mints an HS256 token with the server's secret; returns the exit code. */
-export function tokenCommand(argv: readonly string[], out = process.stdout, err = process.stderr): number {
+export function tokenCommand(argv: readonly string[], out = process.stdout, err = process.stderr): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub !== 'create') {
     const help = sub === 'help' || sub === '--help' || sub === '-h';
     (sub === undefined || help ? out : err).write(`${USAGE}\n`);
-    return help ? 0 : 2;
+    return Promise.resolve(help ? 0 : 2);
   }
   const run = (settings: Readonly<Record<string, string>>, values: FlagValues) => Promise.resolve(create(settings, values, out, err));
   return commandFlags('token create', rest, CREATE_FLAGS, USAGE, run, { out, err });
