@@ -119,8 +119,10 @@ function timestampValue(expr: FilterComparison): string {
   const n = (k: number): number => Number(m?.[k] ?? 0);
   const leap = n(1) % 4 === 0 && (n(1) % 100 !== 0 || n(1) % 400 === 0);
   const dayMax = n(2) === 2 && !leap ? 28 : (DAYS_IN_MONTH[n(2) - 1] ?? 0);
-  const ok = m !== null && n(1) >= 1 && n(3) >= 1 && n(3) <= dayMax && n(4) <= 23 && n(5) <= 59 && n(6) <= 59 && n(9) <= 23 && n(10) <= 59;
+  const ok = m !== null && n(1) >= 1 && n(3) >= 1 && n(3) <= dayMax && n(4) <= 23 && n(5) <= 59 && n(6) <= 59 && n(10) <= 59;
   if (!ok) throw badValue(expr, 'timestamp', 'an RFC 3339 timestamp such as "2024-01-01T00:00:00Z" or "2024-01-01T02:00:00+02:00"');
+  // Postgres takes UTC offsets below 16 hours (real ones reach ±14:00).
+  if (n(9) > 15) throw badValue(expr, 'timestamp', 'a UTC offset from -15:59 to +15:59');
   return text;
 }
 

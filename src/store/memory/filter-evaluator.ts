@@ -14,7 +14,7 @@ type Truth = boolean | null;
  * Compiles a parsed filter to a predicate over rows with the meaning filter-sql.ts gives it on Postgres:
  * the same checks and errors (thrown here, before any row is read), three-valued logic where a comparison
  * with a NULL column is NULL, `NOT` as `IS NOT TRUE`, `!=` as `IS DISTINCT FROM`, ordering in code point
- * order (`COLLATE "C"`), timestamps compared as instants at microsecond precision and numbers exactly.
+ * order (`COLLATE "C"`), timestamps compared as instants at microsecond precision, integers exactly.
  */
 export function filterPredicate<R>(expr: FilterExpr, fields: FilterFields, values: FieldValues<R>): (row: R) => boolean {
   const test = compile(expr, fields, values);
@@ -143,16 +143,23 @@ function compareBig(a: bigint, b: bigint): number {
 const DECIMAL = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;
 
 /** A decimal literal as mantissa × 10^exponent, exactly. */
-function decimal(text: string): { mantissa: bigint; exponent: number } {
+function decimal(text: string): { mantissa: bigint; exponent: number; text: string } {
   const m = DECIMAL.exec(text);
   if (!m) throw new Error(`not a decimal literal: ${text}`);
   const fraction = m[3] ?? '';
-  return { mantissa: BigInt(`${m[1]}${m[2]}${fraction}`), exponent: Number(m[4] ?? 0) - fraction.length };
+  return { mantissa: BigInt(`${m[1]}${m[2]}${fraction}`), exponent: Number(m[4] ?? 0) - fraction.length, text };
 }
 
-/** Compares an integer column value with a decimal exactly (bigint columns compare as numeric in Postgres). */
-function compareNumber(v: string | number | boolean, d: { mantissa: bigint; exponent: number }): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw new Error(`number filter field holds ${String(v)}, not an integer`);
+/**
+ * Compares a column value with a decimal as Postgres does: an integer (a bigint column) exactly, as numeric;
+ * any other number (a float8 column) as a double, the decimal rounded to one.
+ */
+function compareNumber(v: string | number | boolean, d: { mantissa: bigint; exponent: number; text: string }): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`number filter field holds ${String(v)}, not a number`);
+  if (!Number.isSafeInteger(v)) {
+    const x = Number(d.text);
+    return v < x ? -1 : v > x ? 1 : 0;
+  }
   const n = BigInt(v);
   return d.exponent >= 0 ? compareBig(n, d.mantissa * 10n ** BigInt(d.exponent)) : compareBig(n * 10n ** BigInt(-d.exponent), d.mantissa);
 }

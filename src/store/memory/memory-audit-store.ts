@@ -75,7 +75,14 @@ export class MemoryAuditStore implements AuditStore {
   }
 
   async pendingProjects(): Promise<string[]> {
-    return [...new Set(this.tables.table(AUDIT_PENDING).rows().map((e) => e.projectId))].sort(compareCodePoints);
+    return [
+      ...new Set(
+        this.tables
+          .table(AUDIT_PENDING)
+          .rows()
+          .map((e) => e.projectId),
+      ),
+    ].sort(compareCodePoints);
   }
 
   async pendingCount(projectId?: string): Promise<number> {

@@ -33,7 +33,12 @@ export class MemoryDecisionStore implements DecisionStore {
     const rows = records.map((r) => {
       requireParent(this.tables.table(PROJECTS).get(rowKey(r.projectId)) !== undefined, `project ${r.projectId}`);
       checkText(r);
-      const row: DecisionRecord = Object.freeze({ ...r, decisionId: checkUuid(r.decisionId), time: timestamp(r.time), body: jsonb(r.body) });
+      const row: DecisionRecord = Object.freeze({
+        ...r,
+        decisionId: checkUuid(r.decisionId),
+        time: timestamp(r.time),
+        body: jsonb(r.body),
+      });
       const key = decisions.keyOf(row);
       if (seen.has(key) || decisions.get(key)) throw new MemoryStorageError('unique', `duplicate decision id ${r.decisionId}`);
       seen.add(key);

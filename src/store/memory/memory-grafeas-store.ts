@@ -81,7 +81,9 @@ export class MemoryGrafeasStore implements GrafeasStore {
       .rows()
       .filter((r) => r.projectId === projectId);
     const req = { key: (r: NoteRecord) => r.noteId, scope: `notes|${projectId}`, ...paging(query) };
-    return memoryPage(this.tokens, rows, { ...req, filter: { query, fields: NOTE_FILTER_FIELDS, values: NOTE_VALUES } }, (r) => thaw(r.body));
+    return memoryPage(this.tokens, rows, { ...req, filter: { query, fields: NOTE_FILTER_FIELDS, values: NOTE_VALUES } }, (r) =>
+      thaw(r.body),
+    );
   }
 
   async updateNote(r: NoteRecord): Promise<boolean> {
@@ -98,7 +100,10 @@ export class MemoryGrafeasStore implements GrafeasStore {
       occurrences.some((o) => o.noteProjectId === name.projectId && o.noteId === name.noteId),
       `note ${noteName(name)} (by occurrences)`,
     );
-    refuseIfReferenced(this.tables.table(WITNESSES).get(rowKey(name.projectId, name.noteId)) !== undefined, `note ${noteName(name)} (by its witness)`);
+    refuseIfReferenced(
+      this.tables.table(WITNESSES).get(rowKey(name.projectId, name.noteId)) !== undefined,
+      `note ${noteName(name)} (by its witness)`,
+    );
     return this.tables.table(NOTES).delete(rowKey(name.projectId, name.noteId));
   }
 
@@ -119,7 +124,10 @@ export class MemoryGrafeasStore implements GrafeasStore {
     const seen = new Set<string>();
     const rows = records.map((r) => {
       requireParent(this.projectExists(r.projectId), `project ${r.projectId}`);
-      requireParent(notes.get(rowKey(r.noteProjectId, r.noteId)) !== undefined, `note ${noteName({ projectId: r.noteProjectId, noteId: r.noteId })}`);
+      requireParent(
+        notes.get(rowKey(r.noteProjectId, r.noteId)) !== undefined,
+        `note ${noteName({ projectId: r.noteProjectId, noteId: r.noteId })}`,
+      );
       const row = occurrenceRow(r);
       const key = occurrences.keyOf(row);
       if (seen.has(key) || occurrences.get(key)) throw new MemoryStorageError('unique', `duplicate occurrence id ${r.occurrenceId}`);
@@ -192,11 +200,8 @@ export class MemoryGrafeasStore implements GrafeasStore {
 
   private occurrencePage(rows: readonly OccurrenceRecord[], scope: string, query: ListQuery): Page<Occurrence> {
     const req = { key: (r: OccurrenceRecord) => r.occurrenceId, scope, ...paging(query) };
-    return memoryPage(
-      this.tokens,
-      rows,
-      { ...req, filter: { query, fields: OCCURRENCE_FILTER_FIELDS, values: OCCURRENCE_VALUES } },
-      (r) => thaw(r.body),
+    return memoryPage(this.tokens, rows, { ...req, filter: { query, fields: OCCURRENCE_FILTER_FIELDS, values: OCCURRENCE_VALUES } }, (r) =>
+      thaw(r.body),
     );
   }
 }

@@ -88,7 +88,8 @@ export class MemoryKeyStore implements KeyStore {
 
   /** A version as stored; a duplicate (key, version) is refused like the primary key refuses it. */
   private versionRow(projectId: string, keyId: string, v: SigningMaterial, newKey: boolean): KeyVersionRow {
-    if (!Number.isInteger(v.version)) throw new MemoryStorageError('invalid-value', `invalid input syntax for type integer: "${v.version}"`);
+    if (!Number.isInteger(v.version))
+      throw new MemoryStorageError('invalid-value', `invalid input syntax for type integer: "${v.version}"`);
     if (!newKey && this.tables.table(KEY_VERSIONS).get(rowKey(projectId, keyId, v.version)))
       throw new MemoryStorageError('unique', `duplicate key version projects/${projectId}/keys/${keyId}/versions/${v.version}`);
     const row: KeyVersionRow = {

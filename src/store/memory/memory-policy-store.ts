@@ -30,7 +30,11 @@ export class MemoryPolicyStore implements PolicyStore {
     return row ? thaw(row) : undefined;
   }
 
-  async list(projectId: string, pageSize: number, pageToken: string | undefined): Promise<{ items: PolicyRecord[]; nextPageToken: string }> {
+  async list(
+    projectId: string,
+    pageSize: number,
+    pageToken: string | undefined,
+  ): Promise<{ items: PolicyRecord[]; nextPageToken: string }> {
     const rows = this.tables
       .table(POLICIES)
       .rows()

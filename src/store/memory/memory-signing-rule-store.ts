@@ -30,7 +30,11 @@ export class MemorySigningRuleStore implements SigningRuleStore {
     return row ? thaw(row) : undefined;
   }
 
-  async list(projectId: string, pageSize: number, pageToken: string | undefined): Promise<{ items: SigningRuleRecord[]; nextPageToken: string }> {
+  async list(
+    projectId: string,
+    pageSize: number,
+    pageToken: string | undefined,
+  ): Promise<{ items: SigningRuleRecord[]; nextPageToken: string }> {
     const rows = this.tables
       .table(SIGNING_RULES)
       .rows()

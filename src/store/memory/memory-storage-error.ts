@@ -19,7 +19,10 @@ export function classifyMemoryError(err: unknown): ApiError | undefined {
   if (!(err instanceof MemoryStorageError)) return undefined;
   switch (err.failure) {
     case 'foreign-key':
-      return new ApiError('FAILED_PRECONDITION', 'a resource this request depends on, or that depends on it, changed concurrently; retry it');
+      return new ApiError(
+        'FAILED_PRECONDITION',
+        'a resource this request depends on, or that depends on it, changed concurrently; retry it',
+      );
     case 'nul':
       return new ApiError('INVALID_ARGUMENT', 'text must not contain the NUL character (U+0000)');
     case 'invalid-value':

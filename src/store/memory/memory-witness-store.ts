@@ -40,7 +40,11 @@ export class MemoryWitnessStore implements WitnessStore {
     return result;
   }
 
-  async list(projectId: string, pageSize: number, pageToken: string | undefined): Promise<{ items: WitnessRecord[]; nextPageToken: string }> {
+  async list(
+    projectId: string,
+    pageSize: number,
+    pageToken: string | undefined,
+  ): Promise<{ items: WitnessRecord[]; nextPageToken: string }> {
     const rows = this.tables
       .table(WITNESSES)
       .rows()
@@ -76,7 +80,10 @@ export class MemoryWitnessStore implements WitnessStore {
 
   private row(r: WitnessRecord): WitnessRecord {
     requireParent(this.tables.table(PROJECTS).get(rowKey(r.projectId)) !== undefined, `project ${r.projectId}`);
-    requireParent(this.tables.table(NOTES).get(rowKey(r.projectId, r.witnessId)) !== undefined, `note projects/${r.projectId}/notes/${r.witnessId}`);
+    requireParent(
+      this.tables.table(NOTES).get(rowKey(r.projectId, r.witnessId)) !== undefined,
+      `note projects/${r.projectId}/notes/${r.witnessId}`,
+    );
     checkText(r);
     return Object.freeze({
       projectId: r.projectId,

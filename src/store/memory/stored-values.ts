@@ -44,7 +44,8 @@ export function checkText(row: object): void {
 /** A timestamptz column as read back: ISO 8601 UTC with milliseconds. */
 export function timestamp(value: string): string {
   const t = new Date(value);
-  if (Number.isNaN(t.getTime())) throw new MemoryStorageError('invalid-value', `invalid input syntax for type timestamp with time zone: "${value}"`);
+  if (Number.isNaN(t.getTime()))
+    throw new MemoryStorageError('invalid-value', `invalid input syntax for type timestamp with time zone: "${value}"`);
   return t.toISOString();
 }
 
