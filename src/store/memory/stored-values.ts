@@ -8,7 +8,6 @@ import { MemoryStorageError } from './memory-storage-error';
 export function jsonb<T>(value: T): T {
   const text = JSON.stringify(value);
   if (text === undefined) throw new TypeError('jsonb: value is not JSON');
-  if (text.includes('\\u0000')) throw new MemoryStorageError('nul', 'unsupported Unicode escape sequence \\u0000 in jsonb');
   return reorder(JSON.parse(text)) as T;
 }
 
@@ -16,9 +15,14 @@ function reorder(value: unknown): unknown {
   if (Array.isArray(value)) return Object.freeze(value.map(reorder));
   if (value !== null && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => jsonbKeyOrder(a, b));
-    return Object.freeze(Object.fromEntries(entries.map(([k, v]) => [k, reorder(v)])));
+    return Object.freeze(Object.fromEntries(entries.map(([k, v]) => [refuseNul(k), reorder(v)])));
   }
-  return value;
+  return typeof value === 'string' ? refuseNul(value) : value;
+}
+
+function refuseNul(text: string): string {
+  if (text.includes('\u0000')) throw new MemoryStorageError('nul', 'unsupported Unicode escape sequence \\u0000 in jsonb');
+  return text;
 }
 
 function jsonbKeyOrder(a: string, b: string): number {
