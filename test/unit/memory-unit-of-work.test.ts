@@ -27,10 +27,10 @@ describe('memory unit of work', () => {
 
   it('refuses a transaction started inside a transaction instead of waiting for itself', async () => {
     const uow = new MemoryUnitOfWork();
-    const err = await uow.transaction(() => uow.transaction(async () => 'inner')).catch((e: Error) => e);
+    const err = await uow.transaction(() => uow.transaction(() => Promise.resolve('inner'))).catch((e: Error) => e);
     expect((err as Error).message).to.match(/called inside a transaction; use the stores passed to the outer one/);
     // The queue is not stuck: the next transaction runs.
-    expect(await uow.transaction(async () => 'next')).to.equal('next');
+    expect(await uow.transaction(() => Promise.resolve('next'))).to.equal('next');
   });
 
   it('runs transactions one at a time, in the order they were asked for', async () => {
