@@ -5,7 +5,8 @@ import type { FilterFields } from './filter-sql';
 import { keysetPage } from './keyset-page';
 import type { PageTokens } from './page-token';
 
-const FIELDS: FilterFields = Object.freeze({
+/** Decision fields a filter may name. */
+export const DECISION_FILTER_FIELDS: FilterFields = Object.freeze({
   cluster: { column: 'cluster', type: 'string' },
   namespace: { column: 'namespace', type: 'string' },
   allowed: { column: 'allowed', type: 'bool' },
@@ -46,7 +47,7 @@ export class PostgresDecisionStore implements DecisionStore {
       scope: `decisions|${projectId}`,
       pageSize: query.pageSize,
       pageToken: query.pageToken,
-      filter: { query, fields: FIELDS },
+      filter: { query, fields: DECISION_FILTER_FIELDS },
     };
     return keysetPage(this.tokens, base, req, (r: { body: JsonObject }) => r.body);
   }

@@ -6,7 +6,8 @@ import type { HookEventRow, HookStore, SigningJob } from '../domain/stores/hook-
 import { compileFilter, type FilterFields } from './filter-sql';
 import type { PageTokens } from './page-token';
 
-const FIELDS: FilterFields = Object.freeze({
+/** hookEvents fields a filter may name (columns of the events-with-signings view). */
+export const HOOK_EVENT_FILTER_FIELDS: FilterFields = Object.freeze({
   status: { column: 'status', type: 'enum', enumValues: ['PENDING', 'SIGNED', 'FAILED', 'IGNORED'] },
   source: { column: 'source', type: 'string' },
   eventId: { column: 'event_id', type: 'string' },
@@ -193,7 +194,7 @@ export class PostgresHookStore implements HookStore {
       .as('v');
     const q = this.db.from(view);
     if (query.filter) {
-      const { sql, bindings } = compileFilter(query.filter, FIELDS);
+      const { sql, bindings } = compileFilter(query.filter, HOOK_EVENT_FILTER_FIELDS);
       q.whereRaw(`(${sql})`, bindings as Knex.RawBinding[]);
     }
     if (after !== undefined) q.where('hook_event_id', '>', after);

@@ -3,47 +3,18 @@ import fc from 'fast-check';
 import knexFactory, { type Knex } from 'knex';
 import type { FilterExpr, FilterOperator } from '../../src/domain/filter/filter-ast';
 import { parseFilter } from '../../src/domain/filter/parse-filter';
-import { compileFilter, type FilterFields } from '../../src/store/filter-sql';
+import { compileFilter } from '../../src/store/filter-sql';
+import { FILTER_CASES, FILTER_ROWS, FILTER_TABLE_FIELDS } from '../support/filter-table';
 
 /** Runs compiled filters through knex whereRaw against a temp table; only when TEST_DATABASE_URL is set. */
 describe('filter SQL on Postgres (TEST_DATABASE_URL)', function () {
   let db: Knex;
-  const FIELDS: FilterFields = {
-    s: { column: 's', type: 'string' },
-    s2: { column: 's2', type: 'string' },
-    ts: { column: 'ts', type: 'timestamp' },
-    kind: { column: 'k', type: 'enum', enumValues: ['UNSPECIFIED', 'BUILD', 'ATTESTATION'] },
-    n: { column: 'n', type: 'number' },
-    f: { column: 'f', type: 'number' },
-    b: { column: 'b', type: 'bool' },
-  };
-  type Row = {
-    id: number;
-    s: string | null;
-    s2: string | null;
-    ts: string | null;
-    k: string | null;
-    n: number | null;
-    f: number | null;
-    b: boolean | null;
-  };
-  const ROWS: Row[] = [
-    { id: 1, s: 'abc', s2: 'a_c', ts: '2024-01-01T00:00:00Z', k: 'BUILD', n: 1, f: 1.5, b: true },
-    { id: 2, s: 'a_c', s2: 'a%c', ts: '2024-06-01T12:00:00Z', k: 'ATTESTATION', n: -5, f: -0.5, b: false },
-    { id: 3, s: 'a%c', s2: '', ts: null, k: null, n: null, f: null, b: null },
-    { id: 4, s: 'a\\c', s2: 'B', ts: '2023-12-31T23:59:59.999999Z', k: 'BUILD', n: 1000, f: 1e3, b: true },
-    { id: 5, s: null, s2: 'abc', ts: '2024-01-01T01:00:00+01:00', k: 'UNSPECIFIED', n: 0, f: 0, b: false },
-    { id: 6, s: 'Abc', s2: null, ts: '2025-01-01T00:00:00Z', k: 'ATTESTATION', n: 2, f: 2.25, b: null },
-    { id: 7, s: '', s2: 'a*', ts: '2024-01-01T00:00:00.5Z', k: 'BUILD', n: 3, f: 3, b: true },
-    { id: 8, s: "it's", s2: 'a?b', ts: '2024-01-01T00:00:00Z', k: 'BUILD', n: 4, f: 4, b: true },
-  ];
-
   before(async function () {
     const url = process.env.TEST_DATABASE_URL;
     if (!url) return this.skip();
     db = knexFactory({ client: 'pg', connection: url, pool: { min: 1, max: 1 } });
     await db.raw(`CREATE TEMP TABLE filter_t (id int PRIMARY KEY, s text, s2 text, ts timestamptz, k text, n bigint, f float8, b bool)`);
-    await db('filter_t').insert(ROWS);
+    await db('filter_t').insert(FILTER_ROWS);
   });
 
   after(async () => {
@@ -51,7 +22,7 @@ describe('filter SQL on Postgres (TEST_DATABASE_URL)', function () {
   });
 
   async function ids(expr: FilterExpr): Promise<number[]> {
-    const { sql, bindings } = compileFilter(expr, FIELDS);
+    const { sql, bindings } = compileFilter(expr, FILTER_TABLE_FIELDS);
     const rows: { id: number }[] = await db('filter_t')
       .where('id', '>', 0)
       .whereRaw(sql, bindings as Knex.RawBinding[])
@@ -60,48 +31,7 @@ describe('filter SQL on Postgres (TEST_DATABASE_URL)', function () {
     return rows.map((r) => r.id);
   }
 
-  const cases: [string, number[]][] = [
-    ['s="abc"', [1]],
-    ['s!="abc"', [2, 3, 4, 5, 6, 7, 8]],
-    ['NOT s="abc"', [2, 3, 4, 5, 6, 7, 8]],
-    ['s="a_*"', [2]],
-    ['s="a%*"', [3]],
-    ['s="a\\\\*"', [4]],
-    ['s=a*', [1, 2, 3, 4]],
-    ['s!=a*', [5, 6, 7, 8]],
-    ['s:"_"', [2]],
-    ['s:"%"', [3]],
-    ['s:"\'"', [8]],
-    ['s2:"?"', [8]],
-    ['s2="a\\*"', [7]],
-    ['s:*', [1, 2, 3, 4, 6, 8]],
-    ['s<"a"', [6, 7]],
-    ['s>="a_c"', [1, 2, 8]],
-    ['ts="2024-01-01T00:00:00Z"', [1, 5, 8]],
-    ['ts>"2024-01-01T00:00:00+00:00"', [2, 6, 7]],
-    ['ts<2024-01-01T00:00:00Z', [4]],
-    ['ts!="2024-01-01T01:00:00+01:00"', [2, 3, 4, 6, 7]],
-    ['ts:*', [1, 2, 4, 5, 6, 7, 8]],
-    ['kind=BUILD', [1, 4, 7, 8]],
-    ['kind!=1', [2, 3, 5, 6]],
-    ['n>=2', [4, 6, 7, 8]],
-    ['n<1.5', [1, 2, 5]],
-    ['n=1e3', [4]],
-    ['n!=-5', [1, 3, 4, 5, 6, 7, 8]],
-    ['f>1.5', [4, 6, 7, 8]],
-    ['f=2.25', [6]],
-    ['n>99999999999999999999999', []],
-    ['b=true', [1, 4, 7, 8]],
-    ['b!=true', [2, 3, 5, 6]],
-    ['NOT b=true', [2, 3, 5, 6]],
-    ['kind=BUILD AND s=a* OR n=3', [1, 4, 7]],
-    ['kind=ATTESTATION AND s=a* OR n=3', [2]],
-    ['(kind=ATTESTATION AND s=a*) OR n=3', [2, 7]],
-    ['kind=ATTESTATION OR b=false n<0', [2]],
-    ['-(s=a* OR s2=a*)', [6]],
-    ['NOT (s="abc" OR s2="a%c")', [3, 4, 5, 6, 7, 8]],
-  ];
-  for (const [filter, want] of cases) {
+  for (const [filter, want] of FILTER_CASES) {
     it(filter, async () => expect(await ids(parseFilter(filter)!)).to.deep.equal(want));
   }
 
@@ -133,7 +63,7 @@ describe('filter SQL on Postgres (TEST_DATABASE_URL)', function () {
     }));
     await fc.assert(
       fc.asyncProperty(expr, async (e) => {
-        const want = ROWS.filter((r) => evaluate(e, r)).map((r) => r.id);
+        const want = FILTER_ROWS.filter((r) => evaluate(e, r)).map((r) => r.id);
         expect(await ids(e)).to.deep.equal(want);
       }),
       { numRuns: 300 },

@@ -98,6 +98,10 @@ describe('compileFilter', () => {
     { filter: 'createTime>"2024-01-01T24:00:00Z"', message: 'got "2024-01-01T24:00:00Z"' },
     { filter: 'createTime>"2024-01-01T00:00:60Z"', message: 'got "2024-01-01T00:00:60Z"' },
     { filter: 'createTime>"0000-01-01T00:00:00Z"', message: 'got "0000-01-01T00:00:00Z"' },
+    {
+      filter: 'createTime>"2024-01-01T00:00:00+16:00"',
+      message: 'timestamp field "createTime" needs a UTC offset from -15:59 to +15:59, got "2024-01-01T00:00:00+16:00"',
+    },
     { filter: 'createTime>1700000000', message: 'got 1700000000' },
     { filter: 'createTime="2024*"', message: 'invalid filter at position 11: a wildcard "*" only works on string fields' },
     {

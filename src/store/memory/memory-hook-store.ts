@@ -1,0 +1,222 @@
+import { hookEventView } from '../../domain/hook-event-view';
+import type { JsonObject, ListQuery, Page } from '../../domain/message-types';
+import { newId } from '../../domain/new-id';
+import type { HookEventRow, HookStore, SigningJob } from '../../domain/stores/hook-store';
+import type { PageTokens } from '../page-token';
+import { HOOK_EVENT_FILTER_FIELDS } from '../postgres-hook-store';
+import { assertSameFields, compareCodePoints, type FieldValues } from './filter-evaluator';
+import { memoryPage } from './memory-page';
+import { HOOK_EVENTS, HOOK_RECEIPTS, HOOK_SIGNINGS, PROJECTS, type SigningRow } from './memory-schema';
+import { MemoryStorageError, requireParent } from './memory-storage-error';
+import { rowKey, type Tables } from './memory-tables';
+import { checkText, checkUuid, thaw, timestamp } from './stored-values';
+
+/** An event row with the state of the signing it points at (the view hookEvents lists). */
+interface EventView {
+  readonly row: HookEventRow;
+  readonly signing: SigningRow | undefined;
+}
+
+const HOOK_EVENT_VALUES: FieldValues<EventView> = {
+  status: (v) => v.signing?.status ?? 'IGNORED',
+  source: (v) => v.row.source,
+  eventId: (v) => v.row.eventId,
+  action: (v) => v.row.action,
+  image: (v) => v.row.image,
+  tag: (v) => v.row.tag,
+  witness: (v) => (v.row.witnessId === '' ? '' : `projects/${v.row.projectId}/witnesses/${v.row.witnessId}`),
+  signingRule: (v) => (v.row.ruleId === '' ? '' : `projects/${v.row.projectId}/signingRules/${v.row.ruleId}`),
+  receiveTime: (v) => v.row.receiveTime,
+};
+assertSameFields(HOOK_EVENT_FILTER_FIELDS, HOOK_EVENT_VALUES);
+
+/** Hook receipts, events and the signing outbox in memory. */
+export class MemoryHookStore implements HookStore {
+  constructor(
+    private readonly tables: Tables,
+    private readonly tokens: PageTokens,
+  ) {}
+
+  async receipt(projectId: string, source: string, eventId: string, time: string): Promise<boolean> {
+    this.requireProject(projectId);
+    const receipts = this.tables.table(HOOK_RECEIPTS);
+    const row = Object.freeze({ projectId, source, eventId, receiveTime: timestamp(time) });
+    checkText(row);
+    if (receipts.get(receipts.keyOf(row))) return false;
+    receipts.put(row);
+    return true;
+  }
+
+  async enqueue(job: Omit<SigningJob, 'signingId' | 'attempts'>): Promise<string> {
+    this.requireProject(job.projectId);
+    checkText(job);
+    const signings = this.tables.table(HOOK_SIGNINGS);
+    const createTime = timestamp(job.createTime);
+    const existing = signings
+      .rows()
+      .find(
+        (s) =>
+          s.projectId === job.projectId &&
+          s.witnessId === job.witnessId &&
+          s.registry === job.registry &&
+          s.repository === job.repository &&
+          s.digest === job.digest,
+      );
+    if (!existing) {
+      const signingId = newId();
+      signings.put(
+        Object.freeze({
+          ...job,
+          signingId,
+          attempts: 0,
+          createTime,
+          status: 'PENDING',
+          nextAttemptTime: createTime,
+          reason: '',
+          occurrence: '',
+          updateTime: createTime,
+        }),
+      );
+      return signingId;
+    }
+    if (existing.status === 'FAILED') {
+      // A new push of an image whose signing failed for good tries again.
+      signings.put(
+        Object.freeze({
+          ...existing,
+          status: 'PENDING',
+          attempts: 0,
+          nextAttemptTime: createTime,
+          reason: '',
+          actor: job.actor,
+          updateTime: createTime,
+        }),
+      );
+    }
+    return existing.signingId;
+  }
+
+  async insertEvents(rows: readonly HookEventRow[]): Promise<void> {
+    const events = this.tables.table(HOOK_EVENTS);
+    const seen = new Set<string>();
+    const stored = rows.map((r) => {
+      this.requireProject(r.projectId);
+      if (r.signingId !== undefined)
+        requireParent(this.tables.table(HOOK_SIGNINGS).get(rowKey(r.signingId)) !== undefined, `signing ${r.signingId}`);
+      checkText(r);
+      const row: HookEventRow = Object.freeze({ ...r, hookEventId: checkUuid(r.hookEventId), receiveTime: timestamp(r.receiveTime) });
+      const key = events.keyOf(row);
+      if (seen.has(key) || events.get(key)) throw new MemoryStorageError('unique', `duplicate hook event ${r.hookEventId}`);
+      seen.add(key);
+      return row;
+    });
+    for (const row of stored) events.put(row);
+  }
+
+  async claimDue(now: string): Promise<SigningJob | undefined> {
+    return (await this.claimDueMany(now, 1))[0];
+  }
+
+  async claimDueMany(now: string, limit: number, signingIds?: readonly string[]): Promise<SigningJob[]> {
+    // Transactions run one at a time on the memory backend: no other transaction holds a job (SKIP LOCKED skips none).
+    const wanted = signingIds ? new Set(signingIds) : undefined;
+    const due = Date.parse(now);
+    return this.tables
+      .table(HOOK_SIGNINGS)
+      .rows()
+      .filter((s) => s.status === 'PENDING' && Date.parse(s.nextAttemptTime) <= due && (!wanted || wanted.has(s.signingId)))
+      .sort((a, b) => Date.parse(a.nextAttemptTime) - Date.parse(b.nextAttemptTime) || compareCodePoints(a.signingId, b.signingId))
+      .slice(0, limit)
+      .map(toJob);
+  }
+
+  async markSigned(signed: readonly { signingId: string; occurrence: string }[], now: string): Promise<void> {
+    const signings = this.tables.table(HOOK_SIGNINGS);
+    const updateTime = timestamp(now);
+    for (const s of signed) {
+      const row = signings.get(rowKey(s.signingId));
+      if (row) signings.put(Object.freeze({ ...row, status: 'SIGNED', occurrence: s.occurrence, reason: '', updateTime }));
+    }
+  }
+
+  async markAttemptFailed(signingId: string, reason: string, final: boolean, nextAttemptTime: string, now: string): Promise<void> {
+    const signings = this.tables.table(HOOK_SIGNINGS);
+    const row = signings.get(rowKey(signingId));
+    if (!row || row.status !== 'PENDING') return;
+    const updated = {
+      ...row,
+      attempts: row.attempts + 1,
+      status: final ? ('FAILED' as const) : ('PENDING' as const),
+      reason: reason.slice(0, 2000),
+      nextAttemptTime: timestamp(nextAttemptTime),
+      updateTime: timestamp(now),
+    };
+    checkText(updated);
+    signings.put(Object.freeze(updated));
+  }
+
+  async backlog(): Promise<number> {
+    return this.tables
+      .table(HOOK_SIGNINGS)
+      .rows()
+      .filter((s) => s.status === 'PENDING').length;
+  }
+
+  async prune(before: string): Promise<number> {
+    const cutoff = Date.parse(before);
+    let deleted = 0;
+    const events = this.tables.table(HOOK_EVENTS);
+    for (const e of events.rows()) {
+      if (e.signingId === undefined && Date.parse(e.receiveTime) < cutoff && events.delete(events.keyOf(e))) deleted++;
+    }
+    const receipts = this.tables.table(HOOK_RECEIPTS);
+    for (const r of receipts.rows()) if (Date.parse(r.receiveTime) < cutoff && receipts.delete(receipts.keyOf(r))) deleted++;
+    return deleted;
+  }
+
+  async list(projectId: string, query: ListQuery): Promise<Page<JsonObject>> {
+    const signings = this.tables.table(HOOK_SIGNINGS);
+    const views: EventView[] = this.tables
+      .table(HOOK_EVENTS)
+      .rows()
+      .filter((e) => e.projectId === projectId)
+      .map((row) => ({ row, signing: row.signingId === undefined ? undefined : signings.get(rowKey(row.signingId)) }));
+    const req = {
+      key: (v: EventView) => v.row.hookEventId,
+      scope: `hookEvents|${projectId}`,
+      pageSize: query.pageSize,
+      pageToken: query.pageToken,
+      filter: { query, fields: HOOK_EVENT_FILTER_FIELDS, values: HOOK_EVENT_VALUES },
+    };
+    return memoryPage(this.tokens, views, req, ({ row, signing }) =>
+      hookEventView(
+        thaw(row),
+        signing && {
+          status: signing.status,
+          attempts: signing.attempts,
+          reason: signing.reason,
+          occurrence: signing.occurrence,
+          updateTime: signing.updateTime,
+        },
+      ),
+    );
+  }
+
+  private requireProject(projectId: string): void {
+    requireParent(this.tables.table(PROJECTS).get(rowKey(projectId)) !== undefined, `project ${projectId}`);
+  }
+}
+
+function toJob(s: SigningRow): SigningJob {
+  return {
+    signingId: s.signingId,
+    projectId: s.projectId,
+    witnessId: s.witnessId,
+    registry: s.registry,
+    repository: s.repository,
+    digest: s.digest,
+    attempts: s.attempts,
+    actor: s.actor,
+    createTime: s.createTime,
+  };
+}

@@ -1,0 +1,66 @@
+import type { AuditEvent, NewAuditEvent } from '../../domain/audit-event';
+import type { ChainHead } from '../../domain/stores/audit-store';
+import type { DecisionRecord } from '../../domain/stores/decision-store';
+import type { NoteRecord, OccurrenceRecord } from '../../domain/stores/grafeas-store';
+import type { HookEventRow, SigningJob } from '../../domain/stores/hook-store';
+import type { KeyRecord, SigningMaterial } from '../../domain/stores/key-store';
+import type { PolicyRecord } from '../../domain/stores/policy-store';
+import type { ProjectRecord } from '../../domain/stores/project-store';
+import type { SigningRuleRecord } from '../../domain/stores/signing-rule-store';
+import type { WitnessRecord } from '../../domain/stores/witness-store';
+import { tableName } from './memory-tables';
+
+// The memory backend's tables: one per Postgres table (migrations/), with the same primary keys.
+
+/** A key version with the key it belongs to. */
+export type KeyVersionRow = SigningMaterial & { readonly projectId: string; readonly keyId: string };
+/** An audit event written on a request path, before the sequencer chains it. */
+export type PendingEventRow = NewAuditEvent & { readonly eventId: string };
+/** A received event id (redeliveries are no-ops). */
+export interface HookReceiptRow {
+  readonly projectId: string;
+  readonly source: string;
+  readonly eventId: string;
+  readonly receiveTime: string;
+}
+/** A signing job of the outbox with its state. */
+export type SigningRow = SigningJob & {
+  readonly status: 'PENDING' | 'SIGNED' | 'FAILED';
+  readonly nextAttemptTime: string;
+  readonly reason: string;
+  readonly occurrence: string;
+  readonly updateTime: string;
+};
+
+/** Table projects. */
+export const PROJECTS = tableName<ProjectRecord>('projects', (r) => [r.projectId]);
+/** Table notes. */
+export const NOTES = tableName<NoteRecord>('notes', (r) => [r.projectId, r.noteId]);
+/** Table occurrences. */
+export const OCCURRENCES = tableName<OccurrenceRecord>('occurrences', (r) => [r.occurrenceId]);
+/** Table keys. */
+export const KEYS = tableName<KeyRecord>('keys', (r) => [r.projectId, r.keyId]);
+/** Table key_versions. */
+export const KEY_VERSIONS = tableName<KeyVersionRow>('key_versions', (r) => [r.projectId, r.keyId, r.version]);
+/** Table decisions. */
+export const DECISIONS = tableName<DecisionRecord>('decisions', (r) => [r.decisionId]);
+/** Table audit_pending. */
+export const AUDIT_PENDING = tableName<PendingEventRow>('audit_pending', (r) => [r.eventId]);
+/** Table audit_events. */
+export const AUDIT_EVENTS = tableName<AuditEvent>('audit_events', (r) => [r.projectId, r.seq]);
+/** Table audit_chain_heads. */
+export const AUDIT_HEADS = tableName<ChainHead>('audit_chain_heads', (r) => [r.projectId]);
+/** Table hook_receipts. */
+export const HOOK_RECEIPTS = tableName<HookReceiptRow>('hook_receipts', (r) => [r.projectId, r.source, r.eventId]);
+/** Table hook_signings. */
+export const HOOK_SIGNINGS = tableName<SigningRow>('hook_signings', (r) => [r.signingId]);
+/** Table hook_events. */
+export const HOOK_EVENTS = tableName<HookEventRow>('hook_events', (r) => [r.projectId, r.hookEventId]);
+
+// Revisioned project resources: the resource kit's memory store (memory-resource-store.ts) replaces these three.
+/** Table witnesses. */
+export const WITNESSES = tableName<WitnessRecord>('witnesses', (r) => [r.projectId, r.witnessId]);
+/** Table policies. */
+export const POLICIES = tableName<PolicyRecord>('policies', (r) => [r.projectId, r.policyId]);
+/** Table signing_rules. */
+export const SIGNING_RULES = tableName<SigningRuleRecord>('signing_rules', (r) => [r.projectId, r.ruleId]);

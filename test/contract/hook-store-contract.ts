@@ -1,0 +1,195 @@
+import { expect } from 'chai';
+import { newId } from '../../src/domain/new-id';
+import type { HookEventRow, SigningJob } from '../../src/domain/stores/hook-store';
+import type { StoreBackend } from './backends';
+import { at, createProjects, expectBadToken, query, rejection, tampered, useDatabase } from './contract-fixtures';
+
+const job = (digest: string, extra: Partial<SigningJob> = {}): Omit<SigningJob, 'signingId' | 'attempts'> => ({
+  projectId: 'h1',
+  witnessId: 'w1',
+  registry: '127.0.0.1:5000',
+  repository: 'ns/app',
+  digest,
+  actor: 'registry',
+  createTime: at(0),
+  ...extra,
+});
+
+const eventRow = (eventId: string, signingId: string | undefined, extra: Partial<HookEventRow> = {}): HookEventRow => ({
+  projectId: 'h1',
+  hookEventId: newId(),
+  source: 'distribution',
+  eventId,
+  action: 'push',
+  mediaType: 'application/vnd.oci.image.manifest.v1+json',
+  image: signingId ? `127.0.0.1:5000/ns/app@sha256:${eventId}` : '',
+  tag: 'v1',
+  ruleId: signingId ? 'rule' : '',
+  witnessId: signingId ? 'w1' : '',
+  signingId,
+  reason: signingId ? '' : 'no enabled signing rule covers it',
+  receiveTime: at(1),
+  ...extra,
+});
+
+/** What every HookStore must do: receipts, the signing outbox (claims, retries, failure) and the hookEvents view. */
+export function hookStoreContract(backend: StoreBackend): void {
+  describe(`hook store contract (${backend.name})`, function () {
+    this.timeout(60000);
+    const { uow } = useDatabase(backend);
+    const hooks = () => uow().stores.hooks;
+
+    before(async () => createProjects(uow(), 'h1', 'h2'));
+
+    it('records an event id once per project and source', async () => {
+      expect(await hooks().receipt('h1', 'distribution', 'e1', at(0))).to.equal(true);
+      expect(await hooks().receipt('h1', 'distribution', 'e1', at(1))).to.equal(false);
+      expect(await hooks().receipt('h1', 'harbor', 'e1', at(0))).to.equal(true);
+      expect(await hooks().receipt('h2', 'distribution', 'e1', at(0))).to.equal(true);
+      const err = await rejection(hooks().receipt('absent', 'distribution', 'e1', at(0)));
+      expect(uow().classifyError(err)?.code).to.equal('FAILED_PRECONDITION');
+    });
+
+    it('queues one signing per witness and image, whatever the number of pushes', async () => {
+      const a = await hooks().enqueue(job('sha256:a'));
+      expect(await hooks().enqueue(job('sha256:a', { actor: 'someone else', createTime: at(5) }))).to.equal(a);
+      expect(await hooks().enqueue(job('sha256:a', { witnessId: 'w2', createTime: at(1) }))).to.not.equal(a);
+      expect(await hooks().backlog()).to.equal(2);
+    });
+
+    it('claims due jobs oldest first, up to a limit, optionally only some', async () => {
+      await hooks().enqueue(job('sha256:b', { createTime: at(2) }));
+      await hooks().enqueue(job('sha256:later', { createTime: at(100) }));
+      const due = await uow().transaction((s) => s.hooks.claimDueMany(at(10), 10));
+      expect(due.map((j) => [j.digest, j.witnessId, j.attempts])).to.deep.equal([
+        ['sha256:a', 'w1', 0],
+        ['sha256:a', 'w2', 0],
+        ['sha256:b', 'w1', 0],
+      ]);
+      expect(due[0]).to.deep.include({
+        projectId: 'h1',
+        registry: '127.0.0.1:5000',
+        repository: 'ns/app',
+        actor: 'registry',
+        createTime: at(0),
+      });
+      expect((await uow().transaction((s) => s.hooks.claimDueMany(at(10), 1))).map((j) => j.digest)).to.deep.equal(['sha256:a']);
+      const only = await uow().transaction((s) => s.hooks.claimDueMany(at(1000), 10, [due[2]!.signingId]));
+      expect(only.map((j) => j.signingId)).to.deep.equal([due[2]!.signingId]);
+      expect((await uow().transaction((s) => s.hooks.claimDue(at(1000))))?.digest).to.equal('sha256:a');
+      expect(await uow().transaction((s) => s.hooks.claimDue('2025-01-01T00:00:00.000Z'))).to.equal(undefined);
+    });
+
+    it('gives a claim back when its transaction rolls back', async () => {
+      await rejection(
+        uow().transaction(async (s) => {
+          const [j] = await s.hooks.claimDueMany(at(10), 1);
+          await s.hooks.markSigned([{ signingId: j!.signingId, occurrence: 'projects/h1/occurrences/x' }], at(10));
+          throw new Error('crashed before commit');
+        }),
+      );
+      expect((await uow().transaction((s) => s.hooks.claimDueMany(at(10), 1))).map((j) => [j.digest, j.attempts])).to.deep.equal([
+        ['sha256:a', 0],
+      ]);
+    });
+
+    it('never hands one job to two transactions claiming at the same time', async () => {
+      const claimAndSign = () =>
+        uow().transaction(async (s) => {
+          const jobs = await s.hooks.claimDueMany(at(10), 2);
+          await new Promise((resolve) => setTimeout(resolve, backend.name === 'memory' ? 1 : 20));
+          await s.hooks.markSigned(
+            jobs.map((j) => ({ signingId: j.signingId, occurrence: `projects/h1/occurrences/${j.digest}-${j.witnessId}` })),
+            at(11),
+          );
+          return jobs.map((j) => j.signingId);
+        });
+      const [a, b] = await Promise.all([claimAndSign(), claimAndSign()]);
+      // Whichever claimed first took two; the other only what was left.
+      expect([a.length, b.length].sort()).to.deep.equal([1, 2]);
+      expect(new Set([...a, ...b]).size).to.equal(3);
+      expect(await hooks().backlog()).to.equal(1);
+      expect(await uow().transaction((s) => s.hooks.claimDueMany(at(10), 10))).to.deep.equal([]);
+    });
+
+    it('counts failed attempts, retries at the time given, and fails for good when told', async () => {
+      const id = await hooks().enqueue(job('sha256:flaky', { createTime: at(20) }));
+      await uow().transaction((s) => s.hooks.markAttemptFailed(id, 'UNAVAILABLE: later', false, at(30), at(21)));
+      expect(await uow().transaction((s) => s.hooks.claimDueMany(at(29), 10, [id]))).to.deep.equal([]);
+      const [retry] = await uow().transaction((s) => s.hooks.claimDueMany(at(30), 10, [id]));
+      expect(retry?.attempts).to.equal(1);
+      await uow().transaction((s) => s.hooks.markAttemptFailed(id, `NOT_FOUND: ${'x'.repeat(3000)}`, true, at(40), at(31)));
+      expect(await uow().transaction((s) => s.hooks.claimDueMany(at(1000), 10, [id]))).to.deep.equal([]);
+      // A FAILED job is not touched by another failure, and a new push re-arms it.
+      await uow().transaction((s) => s.hooks.markAttemptFailed(id, 'again', false, at(50), at(50)));
+      expect(await hooks().enqueue(job('sha256:flaky', { createTime: at(60), actor: 'pusher-2' }))).to.equal(id);
+      const [rearmed] = await uow().transaction((s) => s.hooks.claimDueMany(at(60), 10, [id]));
+      expect(rearmed).to.deep.include({ attempts: 0, actor: 'pusher-2' });
+    });
+
+    it('lists events with their signing state, filtered and paged', async () => {
+      const signed = (await uow().transaction((s) => s.hooks.claimDueMany(at(1000), 10))).find((j) => j.digest === 'sha256:later')!;
+      await uow().transaction((s) =>
+        s.hooks.markSigned([{ signingId: signed.signingId, occurrence: 'projects/h1/occurrences/o1' }], at(200)),
+      );
+      const flaky = await hooks().enqueue(job('sha256:flaky'));
+      await uow().transaction((s) => s.hooks.markAttemptFailed(flaky, `NOT_FOUND: ${'x'.repeat(3000)}`, true, at(300), at(300)));
+      const rows = [
+        eventRow('later', signed.signingId),
+        eventRow('flaky', flaky, { tag: '' }),
+        eventRow('ignored', undefined, { action: 'pull' }),
+      ];
+      await hooks().insertEvents(rows);
+      const all = await hooks().list('h1', query('', 100));
+      expect(all.items.map((e) => [e.name, e.status])).to.deep.equal([
+        [`projects/h1/hookEvents/${rows[0]!.hookEventId}`, 'SIGNED'],
+        [`projects/h1/hookEvents/${rows[1]!.hookEventId}`, 'FAILED'],
+        [`projects/h1/hookEvents/${rows[2]!.hookEventId}`, 'IGNORED'],
+      ]);
+      expect(all.items[0]).to.deep.include({
+        occurrence: 'projects/h1/occurrences/o1',
+        witness: 'projects/h1/witnesses/w1',
+        signingRule: 'projects/h1/signingRules/rule',
+        receiveTime: at(1),
+        updateTime: at(200),
+      });
+      expect(all.items[1]!.attempts).to.equal(1);
+      expect(String(all.items[1]!.reason)).to.have.length(2000);
+      expect(all.items[2]).to.deep.include({
+        reason: 'no enabled signing rule covers it',
+        witness: '',
+        signingRule: '',
+        updateTime: at(1),
+      });
+      const statuses = async (filter: string) => (await hooks().list('h1', query(filter, 100))).items.map((e) => e.status);
+      expect(await statuses('status=IGNORED OR status=FAILED')).to.deep.equal(['FAILED', 'IGNORED']);
+      expect(await statuses('witness="projects/h1/witnesses/w1" AND tag:*')).to.deep.equal(['SIGNED']);
+      expect(await statuses('image="127.0.0.1:5000/ns/app@*" AND action=push')).to.deep.equal(['SIGNED', 'FAILED']);
+      expect((await hooks().list('h2', query())).items).to.deep.equal([]);
+      const first = await hooks().list('h1', query('source=distribution', 2));
+      const rest = await hooks().list('h1', query('source=distribution', 2, first.nextPageToken));
+      expect([...first.items, ...rest.items]).to.deep.equal(all.items);
+      await expectBadToken(hooks().list('h1', query('', 2, first.nextPageToken)));
+      await expectBadToken(hooks().list('h1', query('source=distribution', 2, tampered(first.nextPageToken))));
+      const err = await rejection(hooks().list('h1', query('status=DONE')));
+      expect(err.code).to.equal('INVALID_ARGUMENT');
+    });
+
+    it('refuses an event pointing at a signing that does not exist', async () => {
+      const err = await rejection(hooks().insertEvents([eventRow('orphan', newId())]));
+      expect(uow().classifyError(err)?.code).to.equal('FAILED_PRECONDITION');
+    });
+
+    it('prunes old ignored events and receipts, never the signing history', async () => {
+      const before = (await hooks().list('h1', query('', 100))).items.length;
+      const pruned = await uow().transaction((s) => s.hooks.prune(at(2)));
+      // The ignored event, and the three receipts received before the cutoff.
+      expect(pruned).to.equal(4);
+      const after = await hooks().list('h1', query('', 100));
+      expect(after.items.map((e) => e.status)).to.deep.equal(['SIGNED', 'FAILED']);
+      expect(before).to.equal(3);
+      expect(await hooks().receipt('h1', 'distribution', 'e1', at(3))).to.equal(true);
+      expect(await uow().transaction((s) => s.hooks.prune(at(0)))).to.equal(0);
+    });
+  });
+}
