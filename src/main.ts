@@ -21,7 +21,7 @@ import { Metrics } from './metrics';
 import { KeyService } from './kms/key-service';
 import { LocalKeyProvider } from './kms/local-key-provider';
 import { loadMasterKey } from './kms/master-key';
-import { PolicyService } from './policies/policy-service';
+import { POLICY_KIND } from './policies/policy-kind';
 import { ProjectService } from './projects/project-service';
 import { ChangeListener } from './store/change-listener';
 import { ChangeFeed } from './domain/change-feed';
@@ -29,7 +29,7 @@ import { DecisionRecorder } from './verification/decision-recorder';
 import { DecisionService } from './verification/decision-service';
 import { touchingRecorder } from './verification/touching-recorder';
 import { VerificationService } from './verification/verification-service';
-import { policyHandlers } from './transport/policy-handlers';
+import { resourceHandlers } from './transport/resource-handlers';
 import { verificationHandlers } from './transport/verification-handlers';
 import { loadProtoRoot } from './proto/proto-root';
 import { isMigrated, migrateLatest, openDatabase } from './store/database';
@@ -52,9 +52,9 @@ import { HookMetrics } from './registry/hook-metrics';
 import { HookService } from './registry/hook-service';
 import { HookRetention } from './registry/hook-retention';
 import { HookWorker } from './registry/hook-worker';
-import { SigningRuleService } from './registry/signing-rule-service';
+import { SIGNING_RULE_KIND } from './registry/signing-rule-kind';
+import { ResourceService } from './resources/resource-service';
 import { hookHandlers } from './transport/hook-handlers';
-import { signingRuleHandlers } from './transport/signing-rule-handlers';
 import { WitnessService } from './witnesses/witness-service';
 
 /** A running attestd: its bound ports and a graceful stop. */
@@ -119,7 +119,7 @@ export async function startServer(config: Config, logger: Logger, options: { adm
     const keys = new KeyService(uow, access, systemClock, changes, keyProvider);
     const witnesses = new WitnessService(uow, access, systemClock, changes, keys);
     const attest = new AttestService(uow, access, systemClock, changes, keys, witnesses);
-    const policies = new PolicyService(uow, access, systemClock, changes);
+    const policies = new ResourceService(POLICY_KIND, uow, access, systemClock, changes);
     const decisionRecorder = new DecisionRecorder(uow, audit, logger);
     const verification = new VerificationService(uow, access, systemClock, feed, decisionRecorder, witnesses, {
       cache: config.verdictCache,
@@ -134,8 +134,8 @@ export async function startServer(config: Config, logger: Logger, options: { adm
       projectHandlers(projects),
       keyHandlers(keys),
       witnessHandlers(witnesses, attest),
-      policyHandlers(policies),
-      signingRuleHandlers(new SigningRuleService(uow, access, systemClock, changes)),
+      resourceHandlers(policies),
+      resourceHandlers(new ResourceService(SIGNING_RULE_KIND, uow, access, systemClock, changes)),
       hookHandlers(new HookService(uow, access, systemClock, changes, () => hookWorker.wake(), hookMetrics)),
       verificationHandlers(verification, new DecisionService(uow, access)),
     ];

@@ -1,91 +1,59 @@
 import type { Knex } from 'knex';
-import type { PolicyRecord, PolicyStore } from '../domain/stores/policy-store';
-import { keysetPage, plainPage } from './keyset-page';
+import type { PolicyRecord, PolicySpec } from '../domain/resources/policy-spec';
+import type { PolicyStore } from '../domain/stores/policy-store';
 import type { PageTokens } from './page-token';
+import { PostgresResourceStore, type ResourceRow, type ResourceTable } from './postgres-resource-store';
 
-/** Security policies in Postgres, with their witnesses in a join table guarded by foreign keys. */
-export class PostgresPolicyStore implements PolicyStore {
-  constructor(
-    private readonly db: Knex,
-    private readonly tokens: PageTokens,
-  ) {}
+/** The policies table: cluster, namespaces and enabled as columns (admission queries them), the spec in body. */
+const POLICIES: ResourceTable<PolicySpec> = {
+  table: 'policies',
+  idColumn: 'policy_id',
+  scope: 'policies',
+  columns: (s) => ({ cluster: s.cluster, namespaces: s.namespaces, enabled: s.enabled, body: JSON.stringify(s) }),
+  // Rows written before the resource kit hold the whole Policy message in body: a superset of the spec.
+  spec: (row: ResourceRow) => {
+    const body = row.body as Partial<PolicySpec>;
+    return {
+      witnesses: body.witnesses ?? [],
+      cluster: String(row.cluster),
+      namespaces: row.namespaces as string[],
+      enabled: row.enabled === true,
+      note: body.note ?? '',
+      enforcement: body.enforcement === 'DRY_RUN' ? 'DRY_RUN' : 'ENFORCE',
+      requiredWitnesses: Number(body.requiredWitnesses ?? 0),
+      allowlist: body.allowlist ?? [],
+      breakglassAllowed: body.breakglassAllowed === true,
+    };
+  },
+};
 
-  async insert(r: PolicyRecord): Promise<boolean> {
-    const rows = await this.db('policies').insert(row(r)).onConflict(['project_id', 'policy_id']).ignore().returning('policy_id');
-    if (rows.length === 0) return false;
+/** Security policies in Postgres, their witnesses also in a join table guarded by foreign keys. */
+export class PostgresPolicyStore extends PostgresResourceStore<PolicySpec> implements PolicyStore {
+  constructor(db: Knex, tokens: PageTokens) {
+    super(db, tokens, POLICIES);
+  }
+
+  override async insert(r: PolicyRecord): Promise<boolean> {
+    if (!(await super.insert(r))) return false;
     await this.setWitnesses(r);
     return true;
   }
 
-  async get(projectId: string, policyId: string, forUpdate = false): Promise<PolicyRecord | undefined> {
-    const q = this.db('policies').where({ project_id: projectId, policy_id: policyId }).first();
-    if (forUpdate) q.forUpdate();
-    const found = await q;
-    return found ? toRecord(found) : undefined;
-  }
-
-  async list(
-    projectId: string,
-    pageSize: number,
-    pageToken: string | undefined,
-  ): Promise<{ items: PolicyRecord[]; nextPageToken: string }> {
-    const base = this.db('policies').where({ project_id: projectId });
-    return keysetPage(this.tokens, base, plainPage('policy_id', `policies|${projectId}`, pageSize, pageToken), toRecord);
-  }
-
-  async update(r: PolicyRecord): Promise<void> {
-    await this.db('policies').where({ project_id: r.projectId, policy_id: r.policyId }).update(row(r));
-    await this.db('policy_witnesses').where({ project_id: r.projectId, policy_id: r.policyId }).delete();
+  override async update(r: PolicyRecord): Promise<void> {
+    await super.update(r);
+    await this.db('policy_witnesses').where(this.key(r)).delete();
     await this.setWitnesses(r);
   }
 
-  async delete(projectId: string, policyId: string): Promise<boolean> {
-    return (await this.db('policies').where({ project_id: projectId, policy_id: policyId }).delete()) > 0;
-  }
-
-  async enabledFor(projectId: string, cluster: string, namespace: string): Promise<PolicyRecord[]> {
-    const rows = await this.db('policies')
-      .where({ project_id: projectId, cluster, enabled: true })
-      .whereRaw('? = ANY (namespaces)', [namespace])
-      .orderBy('policy_id');
-    return rows.map(toRecord);
+  enabledFor(projectId: string, cluster: string, namespace: string): Promise<PolicyRecord[]> {
+    return this.select((q) => q.where({ project_id: projectId, cluster, enabled: true }).whereRaw('? = ANY (namespaces)', [namespace]));
   }
 
   private async setWitnesses(r: PolicyRecord): Promise<void> {
-    const rows = r.witnesses.map((name) => {
+    const rows = r.spec.witnesses.map((name) => {
       const [, witnessProjectId, , witnessId] = name.split('/');
-      return { project_id: r.projectId, policy_id: r.policyId, witness_project_id: witnessProjectId, witness_id: witnessId };
+      return { ...this.key(r), witness_project_id: witnessProjectId, witness_id: witnessId };
     });
     if (rows.length > 0) await this.db('policy_witnesses').insert(rows);
   }
-}
-
-function row(r: PolicyRecord) {
-  return {
-    project_id: r.projectId,
-    policy_id: r.policyId,
-    cluster: r.cluster,
-    namespaces: r.namespaces,
-    enabled: r.enabled,
-    revision: r.revision,
-    body: JSON.stringify(r.body),
-    create_time: r.createTime,
-    update_time: r.updateTime,
-  };
-}
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function toRecord(r: any): PolicyRecord {
-  return {
-    projectId: r.project_id,
-    policyId: r.policy_id,
-    cluster: r.cluster,
-    namespaces: r.namespaces,
-    enabled: r.enabled,
-    revision: Number(r.revision),
-    witnesses: (r.body.witnesses as string[]) ?? [],
-    body: r.body,
-    createTime: new Date(r.create_time).toISOString(),
-    updateTime: new Date(r.update_time).toISOString(),
-  };
 }

@@ -12,7 +12,8 @@ import { silentLogger } from '../../src/logger';
 import { ProjectService } from '../../src/projects/project-service';
 import { HookService } from '../../src/registry/hook-service';
 import { HookWorker, type HookWorkerOptions } from '../../src/registry/hook-worker';
-import { SigningRuleService } from '../../src/registry/signing-rule-service';
+import { SIGNING_RULE_KIND } from '../../src/registry/signing-rule-kind';
+import { ResourceService } from '../../src/resources/resource-service';
 import { migrateLatest, openDatabase } from '../../src/store/database';
 import { PageTokens } from '../../src/store/page-token';
 import type { Stores } from '../../src/domain/stores/unit-of-work';
@@ -74,7 +75,7 @@ export async function outboxHarness(): Promise<OutboxHarness> {
   await new ProjectService(uow, access, systemClock, changes).create(ctx, `projects/${PROJECT}`);
   await keys.create(ctx, `projects/${PROJECT}`, 'k', { keySpec: 'EC_P256' });
   await witnesses.create(ctx, `projects/${PROJECT}`, WITNESS, { key: `projects/${PROJECT}/keys/k` });
-  await new SigningRuleService(uow, access, systemClock, changes).create(ctx, `projects/${PROJECT}`, 'demo', {
+  await new ResourceService(SIGNING_RULE_KIND, uow, access, systemClock, changes).create(ctx, `projects/${PROJECT}`, 'demo', {
     registry: '127.0.0.1:5000',
     namespace: 'kritis-demo',
     witness: `projects/${PROJECT}/witnesses/${WITNESS}`,
