@@ -33,27 +33,27 @@ export class PostgresPolicyStore extends PostgresResourceStore<PolicySpec> imple
     super(db, tokens, POLICIES);
   }
 
-  override async insert(r: PolicyRecord): Promise<boolean> {
-    if (!(await super.insert(r))) return false;
-    await this.setWitnesses(r);
-    return true;
+  // A policy is two tables: each write is one transaction (a savepoint inside the caller's), so that a witness
+  // missing from the join table's foreign key leaves no policy row behind.
+  override insert(r: PolicyRecord): Promise<boolean> {
+    return this.db.transaction(async (trx) => (await this.insertRow(trx, r)) && (await this.setWitnesses(trx, r, false)));
   }
 
   override async update(r: PolicyRecord): Promise<void> {
-    await super.update(r);
-    await this.db('policy_witnesses').where(this.key(r)).delete();
-    await this.setWitnesses(r);
+    await this.db.transaction(async (trx) => (await this.updateRow(trx, r)) && (await this.setWitnesses(trx, r, true)));
   }
 
   enabledFor(projectId: string, cluster: string, namespace: string): Promise<PolicyRecord[]> {
     return this.select((q) => q.where({ project_id: projectId, cluster, enabled: true }).whereRaw('? = ANY (namespaces)', [namespace]));
   }
 
-  private async setWitnesses(r: PolicyRecord): Promise<void> {
+  private async setWitnesses(db: Knex, r: PolicyRecord, replace: boolean): Promise<true> {
+    if (replace) await db('policy_witnesses').where(this.key(r)).delete();
     const rows = r.spec.witnesses.map((name) => {
       const [, witnessProjectId, , witnessId] = name.split('/');
       return { ...this.key(r), witness_project_id: witnessProjectId, witness_id: witnessId };
     });
-    if (rows.length > 0) await this.db('policy_witnesses').insert(rows);
+    if (rows.length > 0) await db('policy_witnesses').insert(rows);
+    return true;
   }
 }

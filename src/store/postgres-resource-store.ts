@@ -37,10 +37,8 @@ export class PostgresResourceStore<Spec> implements ResourceStore<Spec> {
     protected readonly mapping: ResourceTable<Spec>,
   ) {}
 
-  async insert(r: ResourceRecord<Spec>): Promise<boolean> {
-    const { table, idColumn } = this.mapping;
-    const rows = await this.db(table).insert(this.row(r)).onConflict(['project_id', idColumn]).ignore().returning(idColumn);
-    return rows.length === 1;
+  insert(r: ResourceRecord<Spec>): Promise<boolean> {
+    return this.insertRow(this.db, r);
   }
 
   async get(name: ResourceName, forUpdate = false): Promise<ResourceRecord<Spec> | undefined> {
@@ -68,7 +66,7 @@ export class PostgresResourceStore<Spec> implements ResourceStore<Spec> {
   }
 
   async update(r: ResourceRecord<Spec>): Promise<void> {
-    await this.db(this.mapping.table).where(this.key(r)).update(this.row(r));
+    await this.updateRow(this.db, r);
   }
 
   async delete(name: ResourceName): Promise<boolean> {
@@ -79,6 +77,18 @@ export class PostgresResourceStore<Spec> implements ResourceStore<Spec> {
   protected async select(where: (q: Knex.QueryBuilder) => Knex.QueryBuilder): Promise<ResourceRecord<Spec>[]> {
     const rows: ResourceRow[] = await where(this.db(this.mapping.table)).orderBy(this.mapping.idColumn);
     return rows.map((row) => this.record(row));
+  }
+
+  /** Inserts the row over `db` (the store's connection or a transaction of it); false when the name is taken. */
+  protected async insertRow(db: Knex, r: ResourceRecord<Spec>): Promise<boolean> {
+    const { table, idColumn } = this.mapping;
+    const rows = await db(table).insert(this.row(r)).onConflict(['project_id', idColumn]).ignore().returning(idColumn);
+    return rows.length === 1;
+  }
+
+  /** Replaces the row over `db`; false when there was none. */
+  protected async updateRow(db: Knex, r: ResourceRecord<Spec>): Promise<boolean> {
+    return (await db(this.mapping.table).where(this.key(r)).update(this.row(r))) > 0;
   }
 
   protected key(name: ResourceName): Record<string, string> {
