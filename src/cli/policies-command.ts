@@ -1,6 +1,6 @@
 import type { Json } from './api-client';
-import { field, runGroup, shortName, UsageError, type CliIo, type CommandGroup } from './command-table';
-import { memberOf, resourceCommandGroup } from './resource-command-group';
+import { field, shortName, UsageError, type CommandGroup } from './command-table';
+import { groupCommand, memberOf, resourceCommandGroup } from './resource-command-group';
 
 /** `attestd policies create|list|get|enable|disable|delete`. */
 export const POLICIES: CommandGroup = resourceCommandGroup({
@@ -74,6 +74,4 @@ export const POLICIES: CommandGroup = resourceCommandGroup({
 });
 
 /** `attestd policies …`; resolves the exit code. */
-export function policiesCommand(argv: readonly string[], io?: CliIo): Promise<number> {
-  return runGroup(POLICIES, argv, io);
-}
+export const policiesCommand = groupCommand(POLICIES);

@@ -1,5 +1,5 @@
 import { v1Path, type Json, type Query } from './api-client';
-import { shortName, table, type CommandGroup, type Invocation, type Subcommand } from './command-table';
+import { runGroup, shortName, table, type CliIo, type CommandGroup, type Invocation, type Subcommand } from './command-table';
 
 type Options = NonNullable<Subcommand['options']>;
 
@@ -132,4 +132,9 @@ export function resourceCommandGroup(spec: ResourceGroupSpec): CommandGroup {
 /** A resource of `collection` in `project` named by a flag: an id, or a full name. */
 export function memberOf(inv: Invocation, collection: string, value: string, project: string): string {
   return value.includes('/') ? inv.resource(collection, value) : `projects/${project}/${collection}/${value}`;
+}
+
+/** Runs a command group such as `attestd policies …` (argv after the group's name); resolves the exit code. */
+export function groupCommand(group: CommandGroup): (argv: readonly string[], io?: CliIo) => Promise<number> {
+  return (argv, io) => runGroup(group, argv, io);
 }

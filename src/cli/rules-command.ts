@@ -1,5 +1,5 @@
-import { field, runGroup, shortName, type CliIo, type CommandGroup } from './command-table';
-import { memberOf, resourceCommandGroup } from './resource-command-group';
+import { field, shortName, type CommandGroup } from './command-table';
+import { groupCommand, memberOf, resourceCommandGroup } from './resource-command-group';
 
 /** `attestd rules create|list|get|enable|disable|delete`. */
 export const RULES: CommandGroup = resourceCommandGroup({
@@ -54,6 +54,4 @@ export const RULES: CommandGroup = resourceCommandGroup({
 });
 
 /** `attestd rules …`; resolves the exit code. */
-export function rulesCommand(argv: readonly string[], io?: CliIo): Promise<number> {
-  return runGroup(RULES, argv, io);
-}
+export const rulesCommand = groupCommand(RULES);

@@ -1,5 +1,5 @@
-import { field, runGroup, UsageError, type CliIo, type CommandGroup } from './command-table';
-import { memberOf, resourceCommandGroup } from './resource-command-group';
+import { field, UsageError, type CommandGroup } from './command-table';
+import { groupCommand, memberOf, resourceCommandGroup } from './resource-command-group';
 
 /** `attestd witnesses create|list|get|delete`. */
 export const WITNESSES: CommandGroup = resourceCommandGroup({
@@ -39,6 +39,4 @@ export const WITNESSES: CommandGroup = resourceCommandGroup({
 });
 
 /** `attestd witnesses …`; resolves the exit code. */
-export function witnessesCommand(argv: readonly string[], io?: CliIo): Promise<number> {
-  return runGroup(WITNESSES, argv, io);
-}
+export const witnessesCommand = groupCommand(WITNESSES);
