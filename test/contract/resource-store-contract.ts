@@ -228,7 +228,7 @@ export function resourceStoreContract(backend: ResourceContractBackend): void {
           throw new Error('boom');
         })
         .catch((e: Error) => e);
-      expect((err as Error).message).to.equal('boom');
+      expect(err.message).to.equal('boom');
       expect(await s().policies.get({ projectId: 'r1', id: 'p-tx' })).to.equal(undefined);
       expect((await s().policies.get({ projectId: 'r1', id: 'p1' }))?.revision).to.equal(1);
     });

@@ -22,9 +22,9 @@ const postgres: ResourceContractBackend[] = testBackends().map((server) => ({
 
 const memory: ResourceContractBackend = {
   name: 'memory',
-  async open() {
+  open() {
     const uow = new KitMemoryUnitOfWork();
-    return { unitOfWork: () => uow, close: async () => undefined };
+    return Promise.resolve({ unitOfWork: () => uow, close: () => Promise.resolve() });
   },
 };
 

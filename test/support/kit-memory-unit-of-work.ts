@@ -78,38 +78,38 @@ export class KitMemoryUnitOfWork implements UnitOfWork {
       touch: (projectIds) => {
         for (const p of projectIds) touched.add(p);
       },
-      notifyChanged: async () => undefined,
+      notifyChanged: () => ready(undefined),
       ...memoryResourceStores(tables, this.tokens),
       projects: only<ProjectStore>('projects', {
-        insert: async (r) => {
+        insert: (r) => {
           const rows = tables.table(PROJECT_ROWS);
-          if (rows.get(rowKey(r.projectId))) return false;
+          if (rows.get(rowKey(r.projectId))) return ready(false);
           rows.put(r);
-          return true;
+          return ready(true);
         },
-        lockShared: async (projectId) => tables.table(PROJECT_ROWS).get(rowKey(projectId)) !== undefined,
+        lockShared: (projectId) => ready(tables.table(PROJECT_ROWS).get(rowKey(projectId)) !== undefined),
       }),
       grafeas: only<GrafeasStore>('grafeas', {
-        insertNotes: async (records) => {
+        insertNotes: (records) => {
           const rows = tables.table(NOTE_ROWS);
           const taken = records.filter((r) => rows.get(rows.keyOf(r))).map((r) => r.noteId);
           if (taken.length === 0) for (const r of records) rows.put(r);
-          return taken;
+          return ready(taken);
         },
-        getNote: async (n) => tables.table(NOTE_ROWS).get(rowKey(n.projectId, n.noteId))?.body,
-        deleteNote: async (n) => tables.table(NOTE_ROWS).delete(rowKey(n.projectId, n.noteId)),
-        countNoteOccurrences: async (n) => occurrencesOf(tables, n.projectId, n.noteId).length,
-        deleteNoteOccurrences: async (n) => {
+        getNote: (n) => ready(tables.table(NOTE_ROWS).get(rowKey(n.projectId, n.noteId))?.body),
+        deleteNote: (n) => ready(tables.table(NOTE_ROWS).delete(rowKey(n.projectId, n.noteId))),
+        countNoteOccurrences: (n) => ready(occurrencesOf(tables, n.projectId, n.noteId).length),
+        deleteNoteOccurrences: (n) => {
           const rows = occurrencesOf(tables, n.projectId, n.noteId);
           for (const o of rows) tables.table(OCCURRENCE_ROWS).delete(rowKey(o.occurrenceId));
-          return rows.length;
+          return ready(rows.length);
         },
       }),
-      keys: only<KeyStore>('keys', { get: async (projectId, keyId) => tables.table(KEY_ROWS).get(rowKey(projectId, keyId)) }),
+      keys: only<KeyStore>('keys', { get: (projectId, keyId) => ready(tables.table(KEY_ROWS).get(rowKey(projectId, keyId))) }),
       audit: only<AuditStore>('audit', {
-        appendMany: async (events) => {
+        appendMany: (events) => {
           for (const e of events) tables.table(AUDIT_ROWS).put({ ...e, n: ++this.audits });
-          return events.map(() => crypto.randomUUID());
+          return ready(events.map(() => crypto.randomUUID()));
         },
       }),
       decisions: only('decisions', {}),
@@ -124,6 +124,9 @@ function occurrencesOf(tables: Tables, projectId: string, noteId: string): Occur
     .rows()
     .filter((o) => o.noteProjectId === projectId && o.noteId === noteId);
 }
+
+/** An answer that is ready at once. */
+const ready = <T>(value: T): Promise<T> => Promise.resolve(value);
 
 /** A store with only the given methods; any other call throws, naming it. */
 function only<T extends object>(store: string, methods: Partial<T>): T {

@@ -67,7 +67,7 @@ describe('resource kit: the service on memory stores', () => {
     policies = new ResourceService(POLICY_KIND, ...args);
     rules = new ResourceService(SIGNING_RULE_KIND, ...args);
     witnesses = new ResourceService(WITNESS_KIND, ...args);
-    services = { policies, rules, witnesses } as unknown as typeof services;
+    services = { policies, rules, witnesses };
     for (const projectId of ['p', 'q']) await uow.stores.projects.insert({ projectId, createTime: clock.now() });
     const keys = uow.committed.table(KEY_ROWS);
     const key = {
