@@ -1,4 +1,4 @@
-import { createServices } from './app/create-services';
+import { createServices, serviceStores } from './app/create-services';
 import { createStores } from './app/create-stores';
 import { createTransports, loadEdgeSettings } from './app/create-transports';
 import { serverWorkers } from './app/server-workers';
@@ -27,7 +27,7 @@ export async function startServer(config: Config, logger: Logger, options: { adm
   let transports;
   let services;
   try {
-    services = createServices(stores, config, logger);
+    services = createServices(serviceStores(stores), config, logger);
     transports = createTransports(services, stores, edge, config, logger, options);
   } catch (err) {
     await stores.close().catch(() => undefined);

@@ -5,6 +5,7 @@ import { commentOf, fieldBehaviors, SchemaRegistry, schemaName, type JsonSchema 
 import { openApiPath } from './openapi-paths';
 import { attestdProtoFiles, GRAFEAS_PROTO_FILES, PROTO_INCLUDE_DIRS } from '../../src/proto/proto-root';
 import { typePlan, type FieldPlan } from '../../src/proto/type-plan';
+import { ERROR_CODES } from '../../src/domain/error-codes';
 
 /** Where `npm run api:openapi` writes the document, relative to the project directory. */
 export const OPENAPI_FILE = path.join('api', 'openapi.json');
@@ -198,19 +199,7 @@ function errorSchema(): JsonSchema {
           message: { type: 'string', description: 'What went wrong, in words a caller can act on.' },
           status: {
             type: 'string',
-            enum: [
-              'INVALID_ARGUMENT',
-              'FAILED_PRECONDITION',
-              'UNAUTHENTICATED',
-              'PERMISSION_DENIED',
-              'NOT_FOUND',
-              'ALREADY_EXISTS',
-              'RESOURCE_EXHAUSTED',
-              'DEADLINE_EXCEEDED',
-              'UNIMPLEMENTED',
-              'INTERNAL',
-              'UNAVAILABLE',
-            ],
+            enum: Object.keys(ERROR_CODES),
             description: 'The canonical (gRPC) code name.',
           },
           details: {

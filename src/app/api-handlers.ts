@@ -2,10 +2,9 @@ import { auditHandlers } from '../transport/audit-handlers';
 import { grafeasHandlers } from '../transport/grafeas-handlers';
 import { hookHandlers } from '../transport/hook-handlers';
 import { keyHandlers } from '../transport/key-handlers';
-import { policyHandlers } from '../transport/policy-handlers';
 import { projectHandlers } from '../transport/project-handlers';
 import type { ServiceHandlers } from '../transport/rpc-handler';
-import { signingRuleHandlers } from '../transport/signing-rule-handlers';
+import { resourceHandlers } from '../transport/resource-handlers';
 import { verificationHandlers } from '../transport/verification-handlers';
 import { witnessHandlers } from '../transport/witness-handlers';
 import type { AppServices } from './create-services';
@@ -17,8 +16,8 @@ export function apiHandlers(services: AppServices): ServiceHandlers[] {
     projectHandlers(services.projects),
     keyHandlers(services.keys),
     witnessHandlers(services.witnesses, services.attest),
-    policyHandlers(services.policies),
-    signingRuleHandlers(services.signingRules),
+    resourceHandlers(services.policies),
+    resourceHandlers(services.signingRules),
     hookHandlers(services.hooks),
     verificationHandlers(services.verification, services.decisions),
     auditHandlers(services.audit),

@@ -6,21 +6,25 @@ import { AuditService } from '../audit/audit-service';
 import { SecurityEventLog } from '../audit/security-event-log';
 import { Access } from '../auth/access';
 import type { Config } from '../config';
-import { systemClock } from '../domain/clock';
+import { systemClock, type Clock } from '../domain/clock';
+import type { PolicySpec } from '../domain/resources/policy-spec';
+import type { SigningRuleSpec } from '../domain/resources/signing-rule-spec';
 import { NoteService } from '../grafeas/note-service';
 import { OccurrenceService } from '../grafeas/occurrence-service';
 import { KeyService } from '../kms/key-service';
+import type { KeyProvider } from '../kms/key-provider';
 import { LocalKeyProvider } from '../kms/local-key-provider';
 import { loadMasterKey } from '../kms/master-key';
 import type { Logger } from '../logger';
 import { Metrics } from '../metrics';
-import { PolicyService } from '../policies/policy-service';
+import { POLICY_KIND } from '../policies/policy-kind';
 import { ProjectService } from '../projects/project-service';
 import { HookMetrics } from '../registry/hook-metrics';
 import { HookRetention } from '../registry/hook-retention';
 import { HookService } from '../registry/hook-service';
 import { HookWorker } from '../registry/hook-worker';
-import { SigningRuleService } from '../registry/signing-rule-service';
+import { SIGNING_RULE_KIND } from '../registry/signing-rule-kind';
+import { ResourceService } from '../resources/resource-service';
 import { DecisionRecorder } from '../verification/decision-recorder';
 import { DecisionService } from '../verification/decision-service';
 import { touchingRecorder } from '../verification/touching-recorder';
@@ -28,6 +32,24 @@ import { VerificationService } from '../verification/verification-service';
 import { AttestService } from '../witnesses/attest-service';
 import { WitnessService } from '../witnesses/witness-service';
 import type { AppStores } from './create-stores';
+
+/** What the services need of the stores: the unit of work, the change feed and commit notifications. */
+export type ServiceStores = Pick<AppStores, 'uow' | 'feed' | 'onCommit'> & {
+  /** False while changes of other replicas may be missed (verdicts are then not cached). */
+  feedTrusted(): boolean;
+};
+
+/** What tests and tools may replace: the clock, the key provider (default: the local KMS under MASTER_KEY), metrics. */
+export interface ServiceOptions {
+  readonly clock?: Clock;
+  readonly keyProvider?: KeyProvider;
+  readonly metrics?: Metrics;
+}
+
+/** The stores of a running server, as the services see them. */
+export function serviceStores(stores: AppStores): ServiceStores {
+  return { uow: stores.uow, feed: stores.feed, onCommit: (l) => stores.onCommit(l), feedTrusted: () => stores.changeListener.connected };
+}
 
 /** The services of a running attestd, and the background parts they feed (started by the server as workers). */
 export interface AppServices {
@@ -37,8 +59,8 @@ export interface AppServices {
   readonly keys: KeyService;
   readonly witnesses: WitnessService;
   readonly attest: AttestService;
-  readonly policies: PolicyService;
-  readonly signingRules: SigningRuleService;
+  readonly policies: ResourceService<PolicySpec>;
+  readonly signingRules: ResourceService<SigningRuleSpec>;
   readonly hooks: HookService;
   readonly verification: VerificationService;
   readonly decisions: DecisionService;
@@ -59,17 +81,20 @@ export interface AppServices {
 }
 
 /** Builds every service over the stores (never `new` a service elsewhere); nothing starts running here. */
-export function createServices(stores: AppStores, config: Config, logger: Logger, metrics = new Metrics()): AppServices {
+export function createServices(stores: ServiceStores, config: Config, logger: Logger, options: ServiceOptions = {}): AppServices {
   const { uow } = stores;
-  const clock = systemClock;
+  const clock = options.clock ?? systemClock;
+  const metrics = options.metrics ?? new Metrics();
   const access = new Access(true);
   const audit = new AuditRecorder(clock);
   const changes = touchingRecorder(audit);
   const sequencer = new AuditSequencer(uow, logger);
   stores.onCommit(({ audited }) => sequencer.wake(audited));
-  const keyProvider = new LocalKeyProvider(
-    loadMasterKey({ masterKey: config.masterKey, masterKeyFile: config.masterKeyFile, dataDir: config.dataDir, logger }),
-  );
+  const keyProvider =
+    options.keyProvider ??
+    new LocalKeyProvider(
+      loadMasterKey({ masterKey: config.masterKey, masterKeyFile: config.masterKeyFile, dataDir: config.dataDir, logger }),
+    );
   const keys = new KeyService(uow, access, clock, changes, keyProvider);
   const witnesses = new WitnessService(uow, access, clock, changes, keys);
   const attest = new AttestService(uow, access, clock, changes, keys, witnesses);
@@ -83,12 +108,12 @@ export function createServices(stores: AppStores, config: Config, logger: Logger
     keys,
     witnesses,
     attest,
-    policies: new PolicyService(uow, access, clock, changes),
-    signingRules: new SigningRuleService(uow, access, clock, changes),
+    policies: new ResourceService(POLICY_KIND, uow, access, clock, changes),
+    signingRules: new ResourceService(SIGNING_RULE_KIND, uow, access, clock, changes),
     hooks: new HookService(uow, access, clock, changes, () => hookWorker.wake(), hookMetrics),
     verification: new VerificationService(uow, access, clock, stores.feed, decisionRecorder, witnesses, {
       cache: config.verdictCache,
-      feedTrusted: () => stores.changeListener.connected,
+      feedTrusted: () => stores.feedTrusted(),
     }),
     decisions: new DecisionService(uow, access),
     audit: new AuditService(uow, access, sequencer),

@@ -1,27 +1,5 @@
 import { invalidArgument } from '../domain/api-error';
-import { checkProjectId, quote } from '../domain/names';
-
-export interface PolicyName {
-  readonly projectId: string;
-  readonly policyId: string;
-}
-
-/** Policy ids: 1-63 letters, digits, `.`, `_` or `-`, starting with a letter or digit. */
-export function checkPolicyId(id: string): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(id)) {
-    throw invalidArgument(`policyId must be 1-63 letters, digits, ".", "_" or "-" starting with a letter or digit, got ${quote(id)}`);
-  }
-  return id;
-}
-
-/** Parses `projects/{project}/policies/{policy}`. */
-export function parsePolicyName(name: string, field = 'name'): PolicyName {
-  const m = /^projects\/([^/]+)\/policies\/([^/]+)$/.exec(name);
-  if (!m) throw invalidArgument(`${field} must look like "projects/{project}/policies/{policy}", got ${quote(name)}`);
-  return { projectId: checkProjectId(m[1]!, field), policyId: checkPolicyId(m[2]!) };
-}
-
-export const policyName = (p: PolicyName): string => `projects/${p.projectId}/policies/${p.policyId}`;
+import { quote } from '../domain/names';
 
 /** Kubernetes namespace names are DNS labels (RFC 1123). */
 export function checkNamespace(ns: string, field: string): string {

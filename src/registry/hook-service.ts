@@ -11,7 +11,8 @@ import type { HookEventRow } from '../domain/stores/hook-store';
 import { checkPush, parseHookPayload, type HookSource, type RegistryEvent } from './hook-payloads';
 import type { HookMetrics } from './hook-metrics';
 import { repositoryMatches, splitRepository } from './repository-pattern';
-import type { SigningRuleRecord } from '../domain/stores/signing-rule-store';
+import type { SigningRuleRecord } from '../domain/resources/signing-rule-spec';
+import { parseWitnessName } from '../witnesses/witness-names';
 import { hookEventView } from '../domain/hook-event-view';
 
 /** What a hook call did with the payload's events. */
@@ -83,18 +84,19 @@ export class HookService {
         const witnesses = new Set<string>();
         for (const rule of matching) {
           // Two rules naming one witness sign once; the event shows the first rule.
-          if (witnesses.has(rule.witnessId)) continue;
-          witnesses.add(rule.witnessId);
+          const { witnessId } = parseWitnessName(rule.spec.witness);
+          if (witnesses.has(witnessId)) continue;
+          witnesses.add(witnessId);
           const signingId = await stores.hooks.enqueue({
             projectId,
-            witnessId: rule.witnessId,
+            witnessId,
             registry: event.registry,
             repository: event.repository,
             digest: event.digest,
             actor,
             createTime: now,
           });
-          rows.push({ ...base, hookEventId: newId(), ruleId: rule.ruleId, witnessId: rule.witnessId, signingId, reason: '' });
+          rows.push({ ...base, hookEventId: newId(), ruleId: rule.id, witnessId, signingId, reason: '' });
           out.accepted++;
         }
       }
@@ -127,7 +129,7 @@ export class HookService {
 export function matchingRules(rules: readonly SigningRuleRecord[], e: RegistryEvent): SigningRuleRecord[] {
   const { namespace, rest } = splitRepository(e.repository);
   return rules.filter(
-    (r) => r.enabled && r.registry === e.registry && r.namespace === namespace && repositoryMatches(r.repositories, rest),
+    ({ spec: r }) => r.enabled && r.registry === e.registry && r.namespace === namespace && repositoryMatches(r.repositories, rest),
   );
 }
 
@@ -140,6 +142,6 @@ function noRuleReason(e: RegistryEvent): string {
 /** ACR names no host: take the only registry the enabled rules name for the event's namespace. */
 function withRuleRegistry(e: RegistryEvent, rules: readonly SigningRuleRecord[]): RegistryEvent {
   const { namespace } = splitRepository(e.repository);
-  const hosts = [...new Set(rules.filter((r) => r.namespace === namespace).map((r) => r.registry))];
+  const hosts = [...new Set(rules.filter((r) => r.spec.namespace === namespace).map((r) => r.spec.registry))];
   return hosts.length === 1 ? checkPush({ ...e, registry: hosts[0]! }) : e;
 }

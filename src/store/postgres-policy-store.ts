@@ -1,104 +1,59 @@
 import type { Knex } from 'knex';
-import type { JsonObject } from '../domain/message-types';
-import type { PolicyRecord, PolicyStore } from '../domain/stores/policy-store';
-import { keysetPage, plainPage } from './keyset-page';
+import type { PolicyRecord, PolicySpec } from '../domain/resources/policy-spec';
+import type { PolicyStore } from '../domain/stores/policy-store';
 import type { PageTokens } from './page-token';
+import { PostgresResourceStore, type ResourceRow, type ResourceTable } from './postgres-resource-store';
 
-/** A row of `policies` as pg returns it (bigint as a string, jsonb parsed). */
-type PolicyRow = {
-  project_id: string;
-  policy_id: string;
-  cluster: string;
-  namespaces: string[];
-  enabled: boolean;
-  revision: string;
-  body: JsonObject;
-  create_time: Date;
-  update_time: Date;
+/** The policies table: cluster, namespaces and enabled as columns (admission queries them), the spec in body. */
+const POLICIES: ResourceTable<PolicySpec> = {
+  table: 'policies',
+  idColumn: 'policy_id',
+  scope: 'policies',
+  columns: (s) => ({ cluster: s.cluster, namespaces: s.namespaces, enabled: s.enabled, body: JSON.stringify(s) }),
+  // Rows written before the resource kit hold the whole Policy message in body: a superset of the spec.
+  spec: (row: ResourceRow) => {
+    const body = row.body as Partial<PolicySpec>;
+    return {
+      witnesses: body.witnesses ?? [],
+      cluster: String(row.cluster),
+      namespaces: row.namespaces as string[],
+      enabled: row.enabled === true,
+      note: body.note ?? '',
+      enforcement: body.enforcement === 'DRY_RUN' ? 'DRY_RUN' : 'ENFORCE',
+      requiredWitnesses: Number(body.requiredWitnesses ?? 0),
+      allowlist: body.allowlist ?? [],
+      breakglassAllowed: body.breakglassAllowed === true,
+    };
+  },
 };
 
-/** Security policies in Postgres, with their witnesses in a join table guarded by foreign keys. */
-export class PostgresPolicyStore implements PolicyStore {
-  constructor(
-    private readonly db: Knex,
-    private readonly tokens: PageTokens,
-  ) {}
+/** Security policies in Postgres, their witnesses also in a join table guarded by foreign keys. */
+export class PostgresPolicyStore extends PostgresResourceStore<PolicySpec> implements PolicyStore {
+  constructor(db: Knex, tokens: PageTokens) {
+    super(db, tokens, POLICIES);
+  }
 
-  async insert(r: PolicyRecord): Promise<boolean> {
-    const rows = await this.db('policies').insert(row(r)).onConflict(['project_id', 'policy_id']).ignore().returning('policy_id');
-    if (rows.length === 0) return false;
-    await this.setWitnesses(r);
+  // A policy is two tables: each write is one transaction (a savepoint inside the caller's), so that a witness
+  // missing from the join table's foreign key leaves no policy row behind.
+  override insert(r: PolicyRecord): Promise<boolean> {
+    return this.db.transaction(async (trx) => (await this.insertRow(trx, r)) && (await this.setWitnesses(trx, r, false)));
+  }
+
+  override async update(r: PolicyRecord): Promise<void> {
+    await this.db.transaction(async (trx) => (await this.updateRow(trx, r)) && (await this.setWitnesses(trx, r, true)));
+  }
+
+  enabledFor(projectId: string, cluster: string, namespace: string): Promise<PolicyRecord[]> {
+    return this.select((q) => q.where({ project_id: projectId, cluster, enabled: true }).whereRaw('? = ANY (namespaces)', [namespace]));
+  }
+
+  private async setWitnesses(db: Knex, r: PolicyRecord, replace: boolean): Promise<true> {
+    if (replace) await db('policy_witnesses').where(this.key(r)).delete();
+    const rows = r.spec.witnesses.map((name) => {
+      const [, witnessProjectId, , witnessId] = name.split('/');
+      return { ...this.key(r), witness_project_id: witnessProjectId, witness_id: witnessId };
+    });
+    if (rows.length > 0) await db('policy_witnesses').insert(rows);
     return true;
   }
-
-  async get(projectId: string, policyId: string, forUpdate = false): Promise<PolicyRecord | undefined> {
-    const q = this.db('policies').where({ project_id: projectId, policy_id: policyId }).first();
-    if (forUpdate) q.forUpdate();
-    const found = await q;
-    return found ? toRecord(found) : undefined;
-  }
-
-  async list(
-    projectId: string,
-    pageSize: number,
-    pageToken: string | undefined,
-  ): Promise<{ items: PolicyRecord[]; nextPageToken: string }> {
-    const base = this.db('policies').where({ project_id: projectId });
-    return keysetPage(this.tokens, base, plainPage('policy_id', `policies|${projectId}`, pageSize, pageToken), toRecord);
-  }
-
-  async update(r: PolicyRecord): Promise<void> {
-    await this.db('policies').where({ project_id: r.projectId, policy_id: r.policyId }).update(row(r));
-    await this.db('policy_witnesses').where({ project_id: r.projectId, policy_id: r.policyId }).delete();
-    await this.setWitnesses(r);
-  }
-
-  async delete(projectId: string, policyId: string): Promise<boolean> {
-    return (await this.db('policies').where({ project_id: projectId, policy_id: policyId }).delete()) > 0;
-  }
-
-  async enabledFor(projectId: string, cluster: string, namespace: string): Promise<PolicyRecord[]> {
-    const rows = await this.db('policies')
-      .where({ project_id: projectId, cluster, enabled: true })
-      .whereRaw('? = ANY (namespaces)', [namespace])
-      .orderBy('policy_id');
-    return rows.map(toRecord);
-  }
-
-  private async setWitnesses(r: PolicyRecord): Promise<void> {
-    const rows = r.witnesses.map((name) => {
-      const [, witnessProjectId, , witnessId] = name.split('/');
-      return { project_id: r.projectId, policy_id: r.policyId, witness_project_id: witnessProjectId, witness_id: witnessId };
-    });
-    if (rows.length > 0) await this.db('policy_witnesses').insert(rows);
-  }
-}
-
-function row(r: PolicyRecord) {
-  return {
-    project_id: r.projectId,
-    policy_id: r.policyId,
-    cluster: r.cluster,
-    namespaces: r.namespaces,
-    enabled: r.enabled,
-    revision: r.revision,
-    body: JSON.stringify(r.body),
-    create_time: r.createTime,
-    update_time: r.updateTime,
-  };
-}
-
-function toRecord(r: PolicyRow): PolicyRecord {
-  return {
-    projectId: r.project_id,
-    policyId: r.policy_id,
-    cluster: r.cluster,
-    namespaces: r.namespaces,
-    enabled: r.enabled,
-    revision: Number(r.revision),
-    witnesses: (r.body.witnesses as string[]) ?? [],
-    body: r.body,
-    createTime: new Date(r.create_time).toISOString(),
-    updateTime: new Date(r.update_time).toISOString(),
-  };
 }

@@ -3,7 +3,8 @@ import type { JsonObject } from '../domain/message-types';
 import type { VerificationKey, CandidateOccurrence, VerificationResult } from '../signing/verify-attestation';
 import { verifyAttestation } from '../signing/verify-attestation';
 import { allowlistRegExp } from '../policies/allowlist-pattern';
-import type { PolicyRecord } from '../domain/stores/policy-store';
+import type { PolicyRecord } from '../domain/resources/policy-spec';
+import { policyName } from '../policies/policy-kind';
 import type { VerdictReason } from './verdict';
 
 /** A witness as evaluation needs it: its note and verifying keys. */
@@ -25,7 +26,7 @@ export interface PolicyOutcome {
 
 /** Does the image name match one of the policy's allowlist patterns? */
 export function allowlisted(policy: PolicyRecord, ref: ImageReference): boolean {
-  const patterns = (policy.body.allowlist as string[] | undefined) ?? [];
+  const patterns = policy.spec.allowlist;
   if (patterns.length === 0) return false;
   const forms = [fullRepository(ref), canonicalString(ref), ref.written];
   return patterns.some((p) => {
@@ -44,7 +45,7 @@ export function evaluatePolicy(
   evidence: ReadonlyMap<string, WitnessEvidence>,
   occurrencesByNote: ReadonlyMap<string, JsonObject[]>,
 ): PolicyOutcome {
-  const name = String(policy.body.name);
+  const name = policyName(policy);
   if (allowlisted(policy, ref)) {
     return {
       policy,
@@ -68,7 +69,7 @@ export function evaluatePolicy(
   const witnesses: string[] = [];
   const occurrences: string[] = [];
   const failures: { witness: string; result: Extract<VerificationResult, { verified: false }> }[] = [];
-  for (const w of policy.witnesses) {
+  for (const w of policy.spec.witnesses) {
     const ev = evidence.get(w);
     const candidates = ev ? ((occurrencesByNote.get(ev.noteName) ?? []) as unknown as CandidateOccurrence[]) : [];
     const result = verifyAttestation({ image: ref, keys: ev?.keys ?? [], occurrences: candidates });
@@ -77,7 +78,7 @@ export function evaluatePolicy(
       occurrences.push(result.occurrence);
     } else failures.push({ witness: w, result });
   }
-  const need = Number(policy.body.requiredWitnesses ?? 0) || policy.witnesses.length;
+  const need = policy.spec.requiredWitnesses || policy.spec.witnesses.length;
   if (witnesses.length >= need) {
     return {
       policy,

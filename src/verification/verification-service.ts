@@ -6,9 +6,11 @@ import { parseProjectName } from '../domain/names';
 import type { RequestContext } from '../domain/request-context';
 import type { JsonObject } from '../domain/message-types';
 import { checkCluster, checkNamespace } from '../policies/policy-names';
-import type { PolicyRecord } from '../domain/stores/policy-store';
+import type { PolicyRecord } from '../domain/resources/policy-spec';
+import { policyName } from '../policies/policy-kind';
 import type { Stores, UnitOfWork } from '../domain/stores/unit-of-work';
-import { parseWitnessName, witnessNoteName } from '../witnesses/witness-names';
+import { parseResourceName } from '../resources/resource-names';
+import { WITNESS_NAMING, witnessName, witnessNoteName } from '../witnesses/witness-names';
 import type { WitnessService } from '../witnesses/witness-service';
 import type { ChangeFeed } from '../domain/change-feed';
 import type { DecisionRecorder } from './decision-recorder';
@@ -90,7 +92,7 @@ export class VerificationService {
             allowed: false,
             reason: 'INVALID_REFERENCE',
             message: ref.message,
-            policies: policies.map(nameOf),
+            policies: policies.map(policyName),
             witnesses: [],
             occurrences: [],
           });
@@ -113,13 +115,12 @@ export class VerificationService {
     refs: readonly ImageReference[],
     breakglass: boolean,
   ): Promise<Map<ImageReference, ImageResult>> {
-    const witnessNames = [...new Set(policies.flatMap((p) => p.witnesses))];
-    const records = await stores.witnesses.getMany(witnessNames.map((w) => parseWitnessName(w)));
+    const witnessNames = [...new Set(policies.flatMap((p) => p.spec.witnesses))];
+    const records = await stores.witnesses.getMany(witnessNames.map((w) => parseResourceName(WITNESS_NAMING, w)));
     const evidence = new Map<string, WitnessEvidence>();
-    for (const name of witnessNames) {
-      const record = records.get(name);
-      if (!record) continue;
-      const w = parseWitnessName(name);
+    for (const record of records) {
+      const w = { projectId: record.projectId, witnessId: record.id };
+      const name = witnessName(w);
       evidence.set(name, { name, noteName: witnessNoteName(w), keys: await this.witnesses.verifyingKeys(stores, record) });
     }
     const byDigest = refs.filter((r) => r.digest !== undefined);
@@ -151,23 +152,23 @@ export class VerificationService {
 
 /** Combines per-policy outcomes: any failing ENFORCE policy denies (unless break-glass is permitted), DRY_RUN only warns. */
 function combine(ref: ImageReference, outcomes: readonly PolicyOutcome[], breakglass: boolean): ImageResult {
-  const policies = outcomes.map((o) => nameOf(o.policy));
+  const policies = outcomes.map((o) => policyName(o.policy));
   const witnesses = [...new Set(outcomes.flatMap((o) => o.witnesses))];
   const occurrences = [...new Set(outcomes.flatMap((o) => o.occurrences))];
   const base = { image: ref.written, policies, witnesses, occurrences };
-  const enforced = outcomes.filter((o) => !o.pass && o.policy.body.enforcement !== 'DRY_RUN');
-  const dryRun = outcomes.filter((o) => !o.pass && o.policy.body.enforcement === 'DRY_RUN');
+  const enforced = outcomes.filter((o) => !o.pass && o.policy.spec.enforcement !== 'DRY_RUN');
+  const dryRun = outcomes.filter((o) => !o.pass && o.policy.spec.enforcement === 'DRY_RUN');
   if (enforced.length > 0) {
     const first = enforced[0]!;
-    if (breakglass && enforced.every((o) => o.policy.body.breakglassAllowed === true)) {
+    if (breakglass && enforced.every((o) => o.policy.spec.breakglassAllowed)) {
       return {
         ...base,
         allowed: true,
         reason: 'BREAKGLASS',
-        message: `admitted by break-glass; otherwise denied by ${nameOf(first.policy)}: ${first.message}`,
+        message: `admitted by break-glass; otherwise denied by ${policyName(first.policy)}: ${first.message}`,
       };
     }
-    const refused = breakglass ? ` (break-glass is not permitted by ${nameOf(first.policy)})` : '';
+    const refused = breakglass ? ` (break-glass is not permitted by ${policyName(first.policy)})` : '';
     return { ...base, allowed: false, reason: first.reason, message: `${first.message}${refused}` };
   }
   if (dryRun.length > 0) {
@@ -176,7 +177,7 @@ function combine(ref: ImageReference, outcomes: readonly PolicyOutcome[], breakg
       ...base,
       allowed: true,
       reason: 'DRY_RUN',
-      message: `would be denied by dry-run policy ${nameOf(first.policy)} (${first.reason}): ${first.message}`,
+      message: `would be denied by dry-run policy ${policyName(first.policy)} (${first.reason}): ${first.message}`,
     };
   }
   const reason = outcomes.every((o) => o.reason === 'ALLOWLISTED') ? 'ALLOWLISTED' : 'ATTESTED';
@@ -202,5 +203,3 @@ function parseOrError(image: string): ImageReference | Error {
     return err as Error;
   }
 }
-
-const nameOf = (p: PolicyRecord): string => String(p.body.name);

@@ -15,7 +15,7 @@ import { verifyAttestation, type CandidateOccurrence } from '../signing/verify-a
 import type { Stores, UnitOfWork } from '../domain/stores/unit-of-work';
 import { parseWitnessName, witnessNoteName, type WitnessName } from './witness-names';
 import type { WitnessService } from './witness-service';
-import type { WitnessRecord } from '../domain/stores/witness-store';
+import type { WitnessRecord } from '../domain/resources/witness-spec';
 
 /** Signs images as a witness and stores the signatures as Grafeas ATTESTATION occurrences. */
 export class AttestService {
@@ -55,8 +55,8 @@ export class AttestService {
     for (const item of items) {
       const key = name(item.witness);
       if (witnesses.has(key)) continue;
-      const record = await this.witnesses.require(stores, item.witness);
-      const signerKey = record.keys[0];
+      const record = await this.witnesses.requireWitness(stores, item.witness);
+      const signerKey = record.spec.keys[0];
       if (!signerKey) throw failedPrecondition(`witness ${key} has only external public keys; give it an attestd key to sign with`);
       witnesses.set(key, { record, sign: await this.keys.signer(stores, parseKeyName(signerKey)) });
     }

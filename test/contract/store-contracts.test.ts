@@ -1,3 +1,4 @@
+import { resourceStoreContract } from './resource-store-contract';
 import { storeBackends, type StoreBackend } from './backends';
 import { auditStoreContract } from './audit-store-contract';
 import { decisionStoreContract } from './decision-store-contract';
@@ -16,6 +17,7 @@ const CONTRACTS: readonly ((backend: StoreBackend) => void)[] = [
   auditStoreContract,
   decisionStoreContract,
   hookStoreContract,
+  resourceStoreContract,
 ];
 
 // Each contract against each backend (STORE_BACKENDS narrows them: the unit suite runs memory only).

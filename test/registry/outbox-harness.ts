@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type { Knex } from 'knex';
-import { createServices } from '../../src/app/create-services';
+import { createServices, serviceStores } from '../../src/app/create-services';
 import { createStores } from '../../src/app/create-stores';
 import { loadConfig } from '../../src/config';
 import { internalContext, type RequestContext } from '../../src/domain/request-context';
@@ -64,7 +64,7 @@ export async function outboxHarness(): Promise<OutboxHarness> {
   });
   // The server's own pieces, none of its workers started: tests run hook workers of their own.
   const stores = await createStores(config, silentLogger());
-  const services = createServices(stores, config, silentLogger());
+  const services = createServices(serviceStores(stores), config, silentLogger());
   const knex = openDatabase({ url: stores.databaseUrl, poolMax: 4 });
   const attest = new CountingAttest(services.attest);
   const ctx = internalContext('test', 'registry-notifier');

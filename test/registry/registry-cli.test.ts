@@ -57,6 +57,24 @@ describe('attestd rules (CLI)', function () {
     expect(gone.err).to.contain('does not exist');
   });
 
+  it('--etag: enable, disable and delete only apply to the state last read, else ABORTED (exit 1)', async () => {
+    const created = JSON.parse(
+      (await rules('create', 'tagged', '--registry', '127.0.0.1:5000', '--namespace', 'etag-ns', '--witness', 'w')).out,
+    );
+    const enabled = await rules('enable', 'tagged', '--etag', created.etag);
+    expect(enabled.code, enabled.err).to.equal(0);
+    const current = JSON.parse(enabled.out);
+    expect(current).to.include({ enabled: true, revision: '2' });
+    const stale = await rules('disable', 'tagged', '--etag', created.etag);
+    expect(stale.code).to.equal(1);
+    expect(stale.err).to.match(/^attestd: ABORTED: signing rule projects\/cli\/signingRules\/tagged has changed since etag/);
+    expect((await rules('delete', 'tagged', '--etag', created.etag)).code).to.equal(1);
+    expect(JSON.parse((await rules('get', 'tagged')).out).etag).to.equal(current.etag);
+    const deleted = await rules('delete', 'tagged', '--etag', current.etag);
+    expect(deleted.code, deleted.err).to.equal(0);
+    expect((await rules('get', 'tagged')).err).to.contain('does not exist');
+  });
+
   it('usage errors exit 2', async () => {
     const r = await rules('create', 'x', '--namespace', 'n', '--witness', 'w');
     expect(r.code).to.equal(2);

@@ -33,6 +33,7 @@ export interface Rpc {
 export const KMS = 'attestd.v1.KeyManagement';
 export const WITNESSES = 'attestd.v1.Witnesses';
 export const POLICIES = 'attestd.v1.Policies';
+export const SIGNING_RULES = 'attestd.v1.SigningRules';
 export const VERIFICATION = 'attestd.v1.Verification';
 export const GRAFEAS = 'grafeas.v1.Grafeas';
 
@@ -47,7 +48,8 @@ export class ApiClient {
     grpcAddress: string,
     private readonly token: string,
   ) {
-    for (const name of [GRAFEAS, KMS, WITNESSES, POLICIES, VERIFICATION]) this.clients.set(name, grpcClient(grpcAddress, name));
+    for (const name of [GRAFEAS, KMS, WITNESSES, POLICIES, SIGNING_RULES, VERIFICATION])
+      this.clients.set(name, grpcClient(grpcAddress, name));
   }
 
   close(): void {

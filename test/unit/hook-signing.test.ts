@@ -5,20 +5,22 @@ import { listQuery } from '../../src/domain/list-query';
 import type { JsonObject, Occurrence } from '../../src/domain/message-types';
 import type { RequestContext } from '../../src/domain/request-context';
 import type { Stores } from '../../src/domain/stores/unit-of-work';
-import { AttestService, type AttestItem } from '../../src/witnesses/attest-service';
+import { type AttestService, type AttestItem } from '../../src/witnesses/attest-service';
 import { memoryServices, type MemoryServices } from '../support/memory-services';
 import { outcome } from '../support/outcome';
 
 /** Attests as the real service does, but fails the calls it is told to: before signing, or after writing (then rolled back). */
-class FlakyAttest extends AttestService {
+class FlakyAttest {
   calls = 0;
   failures: ('before' | 'after')[] = [];
 
-  override async attestMany(stores: Stores, items: readonly AttestItem[]): Promise<Occurrence[]> {
+  constructor(private readonly real: AttestService) {}
+
+  async attestMany(stores: Stores, items: readonly AttestItem[]): Promise<Occurrence[]> {
     this.calls += 1;
     const failure = this.failures.shift();
     if (failure === 'before') throw new Error('simulated transient failure');
-    const made = await super.attestMany(stores, items);
+    const made = await this.real.attestMany(stores, items);
     if (failure === 'after') throw new Error('simulated crash after signing, before commit');
     return made;
   }
@@ -50,7 +52,7 @@ describe('hook signing (memory backend)', () => {
   let n = 0;
 
   beforeEach(async () => {
-    s = memoryServices({ attest: (...args) => (attest = new FlakyAttest(...args)) });
+    s = memoryServices({ attest: (real) => (attest = new FlakyAttest(real)) });
     pusher = s.caller({ p: ['attestor'] }, 'registry-notifier');
     await s.projects.create(s.admin, 'projects/p');
     await s.keys.create(s.admin, 'projects/p', 'k', { keySpec: 'EC_P256' });
@@ -212,7 +214,7 @@ describe('hook signing (memory backend)', () => {
     await receive(digestOf('batch-2'));
     // The second witness goes away before its signings run: they fail for good (NOT_FOUND), the others sign.
     await s.signingRules.delete(s.admin, 'projects/p/signingRules/second');
-    await s.witnesses.delete(s.admin, 'projects/p/witnesses/w2', false);
+    await s.witnesses.delete(s.admin, 'projects/p/witnesses/w2');
     expect(await s.worker().runOnce()).to.equal(true);
     const byWitness = (await events()).map((e) => [e.witness, e.status]);
     expect(byWitness).to.deep.equal([

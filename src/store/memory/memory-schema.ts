@@ -4,10 +4,7 @@ import type { DecisionRecord } from '../../domain/stores/decision-store';
 import type { NoteRecord, OccurrenceRecord } from '../../domain/stores/grafeas-store';
 import type { HookEventRow, SigningJob } from '../../domain/stores/hook-store';
 import type { KeyRecord, SigningMaterial } from '../../domain/stores/key-store';
-import type { PolicyRecord } from '../../domain/stores/policy-store';
 import type { ProjectRecord } from '../../domain/stores/project-store';
-import type { SigningRuleRecord } from '../../domain/stores/signing-rule-store';
-import type { WitnessRecord } from '../../domain/stores/witness-store';
 import { tableName } from './memory-tables';
 
 // The memory backend's tables: one per Postgres table (migrations/), with the same primary keys.
@@ -57,10 +54,5 @@ export const HOOK_SIGNINGS = tableName<SigningRow>('hook_signings', (r) => [r.si
 /** Table hook_events. */
 export const HOOK_EVENTS = tableName<HookEventRow>('hook_events', (r) => [r.projectId, r.hookEventId]);
 
-// Revisioned project resources: the resource kit's memory store (memory-resource-store.ts) replaces these three.
-/** Table witnesses. */
-export const WITNESSES = tableName<WitnessRecord>('witnesses', (r) => [r.projectId, r.witnessId]);
-/** Table policies. */
-export const POLICIES = tableName<PolicyRecord>('policies', (r) => [r.projectId, r.policyId]);
-/** Table signing_rules. */
-export const SIGNING_RULES = tableName<SigningRuleRecord>('signing_rules', (r) => [r.projectId, r.ruleId]);
+// Revisioned project resources: the resource kit's tables (memory-resource-stores.ts).
+export { POLICY_ROWS as POLICIES, SIGNING_RULE_ROWS as SIGNING_RULES, WITNESS_ROWS as WITNESSES } from './memory-resource-stores';

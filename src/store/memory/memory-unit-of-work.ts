@@ -8,12 +8,10 @@ import { MemoryDecisionStore } from './memory-decision-store';
 import { MemoryGrafeasStore } from './memory-grafeas-store';
 import { MemoryHookStore } from './memory-hook-store';
 import { MemoryKeyStore } from './memory-key-store';
-import { MemoryPolicyStore } from './memory-policy-store';
+import { memoryResourceStores } from './memory-resource-stores';
 import { MemoryProjectStore } from './memory-project-store';
-import { MemorySigningRuleStore } from './memory-signing-rule-store';
 import { classifyMemoryError } from './memory-storage-error';
 import { CommittedTables, TransactionTables, type Tables } from './memory-tables';
-import { MemoryWitnessStore } from './memory-witness-store';
 
 /**
  * A database in memory: committed tables, the page-token key (shared by every unit of work over it, as the
@@ -108,11 +106,7 @@ export class MemoryUnitOfWork implements UnitOfWork {
       keys: new MemoryKeyStore(tables, tokens),
       decisions: new MemoryDecisionStore(tables, tokens),
       hooks: new MemoryHookStore(tables, tokens),
-      // Revisioned project resources: the resource kit's memory store (memory-resource-store.ts) plugs in here,
-      // replacing these three minimal ports.
-      witnesses: new MemoryWitnessStore(tables, tokens),
-      policies: new MemoryPolicyStore(tables, tokens),
-      signingRules: new MemorySigningRuleStore(tables, tokens),
+      ...memoryResourceStores(tables, tokens),
     };
   }
 }

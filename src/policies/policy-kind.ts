@@ -1,0 +1,61 @@
+import { invalidArgument } from '../domain/api-error';
+import type { JsonObject } from '../domain/message-types';
+import type { PolicySpec } from '../domain/resources/policy-spec';
+import type { ResourceName } from '../domain/resources/resource-record';
+import { protoNames } from '../resources/proto-names';
+import type { ParseContext, ResourceKind } from '../resources/resource-kind';
+import { checkResourceId, formatResourceName } from '../resources/resource-names';
+import { SpecReader } from '../resources/spec-reader';
+import { requireWitnesses, witnessOfProject } from '../witnesses/witness-names';
+import { checkAllowlistPattern } from './allowlist-pattern';
+import { checkCluster, checkNamespace } from './policy-names';
+
+/** Most witnesses, namespaces or allowlist patterns one policy holds. */
+const MAX_LIST = 100;
+
+/** Security policies, a kind of the resource kit: witnesses bound to a cluster's namespaces, disabled until enabled. */
+export const POLICY_KIND: ResourceKind<PolicySpec> = {
+  ...protoNames('Policy', 'policies'),
+  singular: 'policy',
+  placeholder: 'policy',
+  idParam: 'policyId',
+  idExample: 'prod-default',
+  checkId: (id) => checkResourceId(id, 'policyId'),
+  outputOnly: ['revision'],
+  store: (stores) => stores.policies,
+  parse: parsePolicy,
+  toMessage: (r) => ({ ...r.spec, revision: String(r.revision) }),
+  checkReferences: (stores, r) => requireWitnesses(stores, r.spec.witnesses),
+};
+
+/** Validates a policy message, with defaults applied. */
+function parsePolicy(input: JsonObject, { name }: ParseContext): PolicySpec {
+  const f = new SpecReader(input, 'policy');
+  const witnesses = f.strings('witnesses', MAX_LIST);
+  if (witnesses.length === 0) throw invalidArgument('policy.witnesses must name at least one witness, e.g. ["projects/p/witnesses/qa"]');
+  const rule = 'a policy uses witnesses of its own project';
+  const own = witnesses.map((w, i) => witnessOfProject(w, name.projectId, `policy.witnesses[${i}]`, rule));
+  const cluster = checkCluster(f.text('cluster', { required: 'the cluster the policy protects, e.g. "c1"' }), 'policy.cluster');
+  const namespaces = f.strings('namespaces', MAX_LIST);
+  if (namespaces.length === 0) throw invalidArgument('policy.namespaces must name at least one namespace, e.g. ["default"]');
+  namespaces.forEach((ns, i) => checkNamespace(ns, `policy.namespaces[${i}]`));
+  const enforcement = f.oneOf('enforcement', ['ENFORCE', 'DRY_RUN'] as const, 'ENFORCE');
+  const n = own.length;
+  const requiredWitnesses = f.integer('requiredWitnesses', { min: 0, max: n, meaning: `from 0 (all) to ${n} (the number of witnesses)` });
+  const allowlist = f.strings('allowlist', MAX_LIST);
+  allowlist.forEach((a, i) => checkAllowlistPattern(a, `policy.allowlist[${i}]`));
+  return {
+    witnesses: own,
+    cluster,
+    namespaces,
+    enabled: f.bool('enabled'),
+    note: f.text('note', { max: 4096 }),
+    enforcement,
+    requiredWitnesses,
+    allowlist,
+    breakglassAllowed: f.bool('breakglassAllowed'),
+  };
+}
+
+/** A policy's full name. */
+export const policyName = (p: ResourceName): string => formatResourceName(POLICY_KIND, p);

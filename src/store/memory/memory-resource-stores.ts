@@ -1,0 +1,91 @@
+import type { PolicyRecord, PolicySpec } from '../../domain/resources/policy-spec';
+import type { ResourceName } from '../../domain/resources/resource-record';
+import type { SigningRuleRecord, SigningRuleSpec } from '../../domain/resources/signing-rule-spec';
+import type { WitnessSpec } from '../../domain/resources/witness-spec';
+import type { PolicyStore } from '../../domain/stores/policy-store';
+import type { SigningRuleStore } from '../../domain/stores/signing-rule-store';
+import type { Stores } from '../../domain/stores/unit-of-work';
+import type { WitnessStore } from '../../domain/stores/witness-store';
+import type { PageTokens } from '../page-token';
+import { refuseIfReferenced } from './memory-storage-error';
+import { MemoryResourceStore, resourceTable, type MemoryReference } from './memory-resource-store';
+import { rowKey, tableName, type Tables } from './memory-tables';
+
+/** Table witnesses. */
+export const WITNESS_ROWS = resourceTable<WitnessSpec>('witnesses');
+/** Table policies (the Postgres join table policy_witnesses is the spec's witness list here). */
+export const POLICY_ROWS = resourceTable<PolicySpec>('policies');
+/** Table signing_rules. */
+export const SIGNING_RULE_ROWS = resourceTable<SigningRuleSpec>('signing_rules');
+/** The notes table, as far as a witness's foreign key to its note goes. */
+const NOTES = tableName<{ readonly projectId: string; readonly noteId: string }>('notes', (r) => [r.projectId, r.noteId]);
+
+/** A witness a resource references by name ("projects/p/witnesses/w"). */
+function witnessReference(name: string): MemoryReference {
+  const [, projectId = '', , witnessId = ''] = name.split('/');
+  return { table: WITNESS_ROWS, key: rowKey(projectId, witnessId), what: `witness ${name}` };
+}
+
+/** Witnesses in memory: each needs its note, and one in use by a policy or signing rule cannot be deleted. */
+class MemoryWitnessStore extends MemoryResourceStore<WitnessSpec> implements WitnessStore {
+  constructor(tables: Tables, tokens: PageTokens) {
+    super(tables, tokens, {
+      table: WITNESS_ROWS,
+      scope: 'witnesses',
+      references: (r) => [{ table: NOTES, key: rowKey(r.projectId, r.id), what: `note projects/${r.projectId}/notes/${r.id}` }],
+    });
+  }
+
+  async users(w: ResourceName): Promise<string[]> {
+    const name = `projects/${w.projectId}/witnesses/${w.id}`;
+    const policies = this.tables
+      .table(POLICY_ROWS)
+      .rows()
+      .filter((p) => p.spec.witnesses.includes(name))
+      .map((p) => `projects/${p.projectId}/policies/${p.id}`);
+    const rules = this.tables
+      .table(SIGNING_RULE_ROWS)
+      .rows()
+      .filter((r) => r.spec.witness === name)
+      .map((r) => `projects/${r.projectId}/signingRules/${r.id}`);
+    return [...policies, ...rules].sort();
+  }
+
+  override async delete(w: ResourceName): Promise<boolean> {
+    refuseIfReferenced((await this.users(w)).length > 0, `witness projects/${w.projectId}/witnesses/${w.id}`);
+    return super.delete(w);
+  }
+}
+
+/** Security policies in memory: every witness a policy names must exist (the join table's foreign keys). */
+class MemoryPolicyStore extends MemoryResourceStore<PolicySpec> implements PolicyStore {
+  constructor(tables: Tables, tokens: PageTokens) {
+    super(tables, tokens, { table: POLICY_ROWS, scope: 'policies', references: (r) => r.spec.witnesses.map(witnessReference) });
+  }
+
+  async enabledFor(projectId: string, cluster: string, namespace: string): Promise<PolicyRecord[]> {
+    return this.select(
+      (p) => p.projectId === projectId && p.spec.enabled && p.spec.cluster === cluster && p.spec.namespaces.includes(namespace),
+    );
+  }
+}
+
+/** Signing rules in memory: a rule's witness must exist. */
+class MemorySigningRuleStore extends MemoryResourceStore<SigningRuleSpec> implements SigningRuleStore {
+  constructor(tables: Tables, tokens: PageTokens) {
+    super(tables, tokens, { table: SIGNING_RULE_ROWS, scope: 'signingRules', references: (r) => [witnessReference(r.spec.witness)] });
+  }
+
+  async enabled(projectId: string): Promise<SigningRuleRecord[]> {
+    return this.select((r) => r.projectId === projectId && r.spec.enabled);
+  }
+}
+
+/** The resource kit's memory stores over a memory database's tables (MemoryUnitOfWork registers them in one line). */
+export function memoryResourceStores(tables: Tables, tokens: PageTokens): Pick<Stores, 'witnesses' | 'policies' | 'signingRules'> {
+  return {
+    witnesses: new MemoryWitnessStore(tables, tokens),
+    policies: new MemoryPolicyStore(tables, tokens),
+    signingRules: new MemorySigningRuleStore(tables, tokens),
+  };
+}
