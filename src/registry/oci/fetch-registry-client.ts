@@ -258,13 +258,10 @@ export class FetchRegistryClient implements RegistryClient {
         repo.registry,
         `registry ${repo.registry} answered ${what} with content whose digest is ${digest}, not ${claimed}`,
       );
-    if (byDigest && digest !== reference) {
-      // Say "not a manifest" first when it is not one: that is the more useful message.
-      parseManifest(bytes, contentType, repo.registry, what);
-      throw mismatch(reference);
-    }
-    if (header !== null && header.startsWith('sha256:') && header !== digest) throw mismatch(header);
+    // "Not a manifest" first when it is not one: that says more than a digest mismatch would.
     const content = parseManifest(bytes, contentType, repo.registry, what);
+    if (byDigest && digest !== reference) throw mismatch(reference);
+    if (header !== null && header.startsWith('sha256:') && header !== digest) throw mismatch(header);
     return { digest, mediaType: content.mediaType, bytes, content };
   }
 }

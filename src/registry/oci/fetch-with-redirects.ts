@@ -24,7 +24,7 @@ const REDIRECTS = [301, 302, 303, 307, 308];
 /** A URL for messages: origin and path only (a query may hold a signed storage URL's credentials). */
 export function describeUrl(url: URL | string): string {
   const u = typeof url === 'string' ? new URL(url) : url;
-  return `${u.origin}${u.pathname}`;
+  return `${u.protocol}//${u.host}${u.pathname}`;
 }
 
 /** Maps what fetch or a body read threw to a RegistryError (UNREACHABLE); RegistryErrors pass through. */

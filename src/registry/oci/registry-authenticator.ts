@@ -47,6 +47,13 @@ export class RegistryAuthenticator {
       : `with the credentials for ${registry} from ${this.credentials.source}`;
   }
 
+  /** What to say when the registry refused the Authorization it had asked for. */
+  refusal(registry: string, scope: string, sent: Authorization): string {
+    return sent.scheme === 'basic'
+      ? `registry ${registry} refused the username and password from ${this.credentials.source}`
+      : `registry ${registry} refused the token its token service issued for ${scope} (${this.describe(registry)})`;
+  }
+
   /** The Authorization to send before any challenge, from what the registry asked for earlier. */
   async before(ctx: CallContext, scope: string): Promise<Authorization | undefined> {
     if (this.#basic.has(ctx.registry)) {
@@ -85,12 +92,7 @@ export class RegistryAuthenticator {
         );
       }
       if (sent?.scheme === 'basic') {
-        throw new RegistryError(
-          'UNAUTHORIZED',
-          registry,
-          `registry ${registry} refused the username and password from ${this.credentials.source}`,
-          401,
-        );
+        throw new RegistryError('UNAUTHORIZED', registry, this.refusal(registry, scope, sent), 401);
       }
       this.#basic.add(registry);
       return { header, scheme: 'basic' };

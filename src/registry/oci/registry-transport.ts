@@ -68,13 +68,7 @@ export class RegistryTransport {
       if (response.status === 401) {
         await discardBody(response);
         this.auth.forget(ctx.registry, request.scope);
-        const what = sent.scheme === 'basic' ? 'username and password' : `token for ${request.scope}`;
-        throw new RegistryError(
-          'UNAUTHORIZED',
-          ctx.registry,
-          `registry ${ctx.registry} refused the ${what} (${this.auth.describe(ctx.registry)})`,
-          401,
-        );
+        throw new RegistryError('UNAUTHORIZED', ctx.registry, this.auth.refusal(ctx.registry, request.scope, sent), 401);
       }
     }
     if ((response.status >= 200 && response.status <= 299) || request.pass?.includes(response.status)) return response;
