@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { inspect } from 'node:util';
 import { OCI_INDEX, type Descriptor } from '../../src/domain/registry-client';
 import { FetchRegistryClient } from '../../src/registry/oci/fetch-registry-client';
 import { RegistryCredentials } from '../../src/registry/oci/registry-credentials';
@@ -143,6 +144,8 @@ describe('FetchRegistryClient protocol paths', function () {
       answer(res, 200, { 'content-type': OCI }, MANIFEST);
     };
     await client.getManifest(repo(), '1'); // 401, token, retry
+    // A cached token is a secret: a client printed in a log shows none.
+    expect(inspect(client, { depth: 20, showHidden: true })).to.not.contain('token-1');
     await Promise.all([1, 2, 3, 4].map(() => client.getManifest(repo(), '1')));
     expect(issued).to.equal(1);
     expect(server.requests.filter((r) => r.url.startsWith('/token'))[0]?.url).to.equal(

@@ -34,7 +34,7 @@ export async function startScriptedRegistry(): Promise<ScriptedRegistry> {
       res.writeHead(404);
       res.end();
     },
-    stop: async () => undefined,
+    stop: () => Promise.resolve(),
   };
   const server = http.createServer((req, res) => {
     const seen: SeenRequest = { method: req.method ?? '', url: req.url ?? '' };

@@ -67,12 +67,18 @@ export class FetchRegistryClient implements RegistryClient {
   private readonly transport: RegistryTransport;
 
   constructor(options: FetchRegistryClientOptions = {}) {
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    const maxRedirects = options.maxRedirects ?? 5;
+    if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0) throw invalidArgument(`timeoutMs must be a positive integer, got ${timeoutMs}`);
+    if (!Number.isSafeInteger(maxRedirects) || maxRedirects < 0) {
+      throw invalidArgument(`maxRedirects must be a non-negative integer, got ${maxRedirects}`);
+    }
     const registries = Object.fromEntries(Object.entries(options.registries ?? {}).map(([host, o]) => [registryKey(host), { ...o }]));
     this.transport = new RegistryTransport({
       credentials: options.credentials ?? RegistryCredentials.none(),
       registries,
-      timeoutMs: options.timeoutMs ?? 30_000,
-      maxRedirects: options.maxRedirects ?? 5,
+      timeoutMs,
+      maxRedirects,
       now: options.now ?? Date.now,
     });
   }
@@ -82,6 +88,7 @@ export class FetchRegistryClient implements RegistryClient {
     if (ref.digest !== undefined) return ref.digest;
     const repo = normalizeRepository(ref);
     const tag = ref.tag ?? 'latest';
+    checkReference(tag);
     const ctx = this.transport.begin(repo.registry);
     const what = `manifest ${repo.repository}:${tag}`;
     const head = await this.transport.send(ctx, {

@@ -21,6 +21,12 @@ export function parseWwwAuthenticate(header: string | null | undefined): AuthCha
     while (i < text.length && TOKEN.test(text[i]!)) i++;
     return text.slice(start, i);
   };
+  // Unquoted values should be tokens; registries write URLs unquoted too, so read up to "," or space.
+  const bare = (): string => {
+    const start = i;
+    while (i < text.length && !', \t'.includes(text[i]!)) i++;
+    return text.slice(start, i);
+  };
   const quoted = (): string => {
     let value = '';
     i++; // opening quote
@@ -47,7 +53,7 @@ export function parseWwwAuthenticate(header: string | null | undefined): AuthCha
     if (isParam) {
       i++;
       skip(' \t');
-      const value = text[i] === '"' ? quoted() : token();
+      const value = text[i] === '"' ? quoted() : bare();
       current!.params[name.toLowerCase()] = value;
       continue;
     }
