@@ -39,10 +39,13 @@ export function networkError(err: unknown, ctx: CallContext, method: string, url
       `registry ${ctx.registry} did not answer within ${ctx.timeoutMs} ms (${target}${during})`,
     );
   }
-  const cause = e.cause?.code ?? e.cause?.message ?? e.message ?? String(err);
-  const tls = /SSL|TLS|EPROTO|CERT/i.test(`${e.cause?.code ?? ''} ${e.cause?.message ?? ''}`);
+  const code = e.cause?.code;
+  const text = e.cause?.message ?? e.message;
+  const cause = code !== undefined && text !== undefined && !text.includes(code) ? `${code}: ${text}` : (code ?? text ?? 'unknown error');
+  const tls = /SSL|TLS|EPROTO|CERT/i.test(`${code ?? ''} ${text ?? ''}`);
   const hint = tls && new URL(url).protocol === 'https:' ? '; if it serves plain HTTP, set plainHttp for this registry' : '';
-  return new RegistryError('UNREACHABLE', ctx.registry, `cannot reach registry ${ctx.registry} (${target}${during}): ${cause}${hint}`);
+  const what = during === '' ? `cannot reach registry ${ctx.registry}` : `registry ${ctx.registry} broke off its answer`;
+  return new RegistryError('UNREACHABLE', ctx.registry, `${what} (${target}${during}): ${cause}${hint}`);
 }
 
 /**
