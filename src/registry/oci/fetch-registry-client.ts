@@ -61,7 +61,7 @@ function nextPage(response: Response, registry: string): string | undefined {
 
 /**
  * A registry client over Node's fetch, speaking the OCI distribution API: bounded reads, one deadline per
- * operation, verified digests, Basic and Bearer authentication. See ADR 0010.
+ * operation, verified digests, Basic and Bearer authentication. See ADR 0014.
  */
 export class FetchRegistryClient implements RegistryClient {
   private readonly transport: RegistryTransport;
