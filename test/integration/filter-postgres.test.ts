@@ -5,13 +5,13 @@ import type { FilterExpr, FilterOperator } from '../../src/domain/filter/filter-
 import { parseFilter } from '../../src/domain/filter/parse-filter';
 import { compileFilter } from '../../src/store/filter-sql';
 import { FILTER_CASES, FILTER_ROWS, FILTER_TABLE_FIELDS } from '../support/filter-table';
+import { defaultBackend } from '../support/test-database';
 
-/** Runs compiled filters through knex whereRaw against a temp table; only when TEST_DATABASE_URL is set. */
-describe('filter SQL on Postgres (TEST_DATABASE_URL)', function () {
+/** Runs compiled filters through knex whereRaw against a temp table (real Postgres when configured, else embedded). */
+describe('filter SQL on Postgres', function () {
   let db: Knex;
   before(async function () {
-    const url = process.env.TEST_DATABASE_URL;
-    if (!url) return this.skip();
+    const url = await defaultBackend().createDatabase();
     db = knexFactory({ client: 'pg', connection: url, pool: { min: 1, max: 1 } });
     await db.raw(`CREATE TEMP TABLE filter_t (id int PRIMARY KEY, s text, s2 text, ts timestamptz, k text, n bigint, f float8, b bool)`);
     await db('filter_t').insert(FILTER_ROWS);
