@@ -11,8 +11,8 @@ import { PageTokens } from '../../src/store/page-token';
 import { PostgresAuditStore } from '../../src/store/postgres-audit-store';
 import { callRest } from '../support/rpc-matrix';
 import { startTestServer, testToken, type TestServer } from '../support/test-server';
+import { ATTESTD_BIN as BIN } from '../support/run-attestd';
 
-const BIN = path.join(__dirname, '..', '..', '..', 'bin', 'attestd.js');
 const NOTE = { attestation: { hint: { humanReadableName: 'x' } } };
 
 describe('audit trail', function () {

@@ -1,31 +1,12 @@
-import { execFile } from 'node:child_process';
 import net from 'node:net';
-import path from 'node:path';
 import { expect } from 'chai';
+import { runAttestd as attestd } from '../support/run-attestd';
 import { startTestServer, testToken, type TestServer } from '../support/test-server';
 
-const BIN = path.join(__dirname, '..', '..', '..', 'bin', 'attestd.js');
 const REPO = '127.0.0.1:5000/team/app';
 const digest = (c: string): string => `sha256:${c.repeat(64)}`;
 const SIGNED = `${REPO}@${digest('a')}`;
 const UNSIGNED = `${REPO}@${digest('b')}`;
-
-type Run = { code: number; stdout: string; stderr: string };
-
-/** Runs `node bin/attestd.js …` as users do, with only `env` (and PATH) in its environment. */
-function attestd(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 30_000 },
-      (err: (Error & { code?: string | number | null }) | null, stdout, stderr) => {
-        if (err && typeof err.code !== 'number') return reject(err);
-        resolve({ code: err ? (err.code as number) : 0, stdout, stderr });
-      },
-    );
-  });
-}
 
 /** A loopback port nothing listens on. */
 async function closedPort(): Promise<number> {

@@ -1,30 +1,12 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { expect } from 'chai';
+import { ATTESTD_BIN as BIN, runAttestd as attestd } from '../support/run-attestd';
 import { defaultBackend } from '../support/test-database';
 import { TEST_JWT_SECRET } from '../support/test-server';
-
-const BIN = path.join(__dirname, '..', '..', '..', 'bin', 'attestd.js');
-
-type Run = { code: number; stdout: string; stderr: string };
-
-/** Runs `node bin/attestd.js …` with only `env` (and PATH) in its environment. */
-function attestd(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 30_000 },
-      (err, stdout, stderr) => {
-        if (err && typeof err.code !== 'number') return reject(new Error(`attestd could not run: ${err.message}`));
-        resolve({ code: err ? (err.code as number) : 0, stdout, stderr });
-      },
-    );
-  });
-}
 
 // One strict flag parser for `serve`, `admission`, `migrate` and every CLI command: a misspelt flag is a usage
 // error (exit 2) naming the nearest valid one, before anything starts; `--help` never starts anything.

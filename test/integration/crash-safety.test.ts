@@ -9,13 +9,13 @@ import { resolvePostgresUser } from '../../src/store/embedded/postgres-user';
 import { isProcessAlive } from '../../src/store/embedded/process-info';
 import { TEST_JWT_SECRET, testToken } from '../support/test-server';
 import { restCall, type RestReply } from '../support/rest-call';
+import { ATTESTD_BIN as BIN } from '../support/run-attestd';
 
 // Crash safety of the embedded default, with attestd as a real OS process (`attestd serve`, no
 // DATABASE_URL): kill -9 in the middle of batch writes, restart on the same DATA_DIR (stale lock,
 // possibly an orphaned postgres), and every acknowledged occurrence is there; a second process on
 // a data directory in use exits non-zero naming it; a page token survives a restart.
 
-const BIN = path.join(__dirname, '..', '..', '..', 'bin', 'attestd.js');
 const PROJECT = 'crash';
 const NOTE = `projects/${PROJECT}/notes/n`;
 const BATCH = 200;

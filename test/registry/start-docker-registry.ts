@@ -44,8 +44,11 @@ export interface DockerRegistry {
   stop(): Promise<void>;
 }
 
-/** Starts Debian's docker-registry (CNCF Distribution 2.8) in `dir` with an optional `auth:` section (YAML, indented by two). */
-export async function startDockerRegistry(dir: string, auth = ''): Promise<DockerRegistry> {
+/**
+ * Starts Debian's docker-registry (CNCF Distribution 2.8) in `dir`; `extraConfig` adds top-level sections
+ * (YAML such as `auth:` or `notifications:`).
+ */
+export async function startDockerRegistry(dir: string, extraConfig = ''): Promise<DockerRegistry> {
   const port = await freePort();
   const config = `version: 0.1
 log:
@@ -58,7 +61,7 @@ storage:
     enabled: true
 http:
   addr: 127.0.0.1:${port}
-${auth}`;
+${extraConfig}`;
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'config.yml'), config);
   const child: ChildProcess = spawn(REGISTRY_TOOLS.registry, ['serve', path.join(dir, 'config.yml')], {
