@@ -29,6 +29,11 @@ export interface Config {
   readonly tlsKeyFile: string | undefined;
   /** CA bundle gRPC clients' certificates must chain to; set → client certificates required (TLS_CLIENT_CA_FILE). */
   readonly tlsClientCaFile: string | undefined;
+  /**
+   * How often the TLS files (and the admission webhook's --tls-cert/--tls-key) are checked for a change, which
+   * is then served without a restart (TLS_RELOAD_INTERVAL_MS, default 5000).
+   */
+  readonly tlsReloadIntervalMs: number;
   /** Requests per minute per token subject (anonymous: per address) on both transports; 0 = no limit (RATE_LIMIT_PER_MINUTE). */
   readonly rateLimitPerMinute: number;
   /** Bucket size: requests a caller may send at once (RATE_LIMIT_BURST, default = RATE_LIMIT_PER_MINUTE). */
@@ -61,6 +66,7 @@ export const CONFIG_VARIABLES = [
   'TLS_CERT_FILE',
   'TLS_KEY_FILE',
   'TLS_CLIENT_CA_FILE',
+  'TLS_RELOAD_INTERVAL_MS',
   'RATE_LIMIT_PER_MINUTE',
   'RATE_LIMIT_BURST',
 ] as const;
@@ -77,19 +83,29 @@ export const ADMISSION_VARIABLES = [
   ['DEADLINE_MS', 'ADMISSION_DEADLINE_MS'],
   ['FAIL_OPEN', 'ADMISSION_FAIL_OPEN'],
   ['BODY_LIMIT', 'ADMISSION_BODY_LIMIT'],
+  ['CA_FILE', 'ADMISSION_CA_FILE'],
+  ['INSECURE_SERVER', 'ADMISSION_INSECURE_SERVER'],
 ] as const;
+
+/** The admission settings that are switches (`--insecure-server`), not values. */
+const ADMISSION_SWITCHES: readonly string[] = ['INSECURE_SERVER', 'ADMISSION_INSECURE_SERVER'];
 type AdmissionVariable = (typeof ADMISSION_VARIABLES)[number];
 
 /** The flags of every command that reads the configuration: one per variable, taking a value. */
 export const CONFIG_FLAGS: FlagSpecs = Object.fromEntries(CONFIG_VARIABLES.map((v) => [canonicalName(v), { type: 'string' }]));
 
 /** The admission webhook's flags (`attestd admission`, `attestd serve --admission`): `--server` and `--attestd-server` alike. */
-export const ADMISSION_FLAGS: FlagSpecs = Object.fromEntries(ADMISSION_VARIABLES.flat().map((v) => [canonicalName(v), { type: 'string' }]));
+export const ADMISSION_FLAGS: FlagSpecs = Object.fromEntries(
+  ADMISSION_VARIABLES.flat().map((v) => [canonicalName(v), { type: ADMISSION_SWITCHES.includes(v) ? 'boolean' : 'string' }]),
+);
 
 /** Parsed flag values as the NAME → value map loadConfig and loadAdmissionConfig read (`http-port` → `HTTP_PORT`). */
 export function settingsOf(values: FlagValues): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [name, v] of Object.entries(values)) if (typeof v === 'string') out[environmentName(name)] = v;
+  for (const [name, v] of Object.entries(values)) {
+    if (typeof v === 'string') out[environmentName(name)] = v;
+    else if (typeof v === 'boolean') out[environmentName(name)] = String(v);
+  }
   return out;
 }
 
@@ -122,6 +138,7 @@ export function loadConfig(env: Env = process.env, flags: Env = {}): Config {
     tlsCertFile: get('TLS_CERT_FILE'),
     tlsKeyFile: get('TLS_KEY_FILE'),
     tlsClientCaFile: get('TLS_CLIENT_CA_FILE'),
+    tlsReloadIntervalMs: int(get('TLS_RELOAD_INTERVAL_MS'), 5000, 'TLS_RELOAD_INTERVAL_MS', 50, 3_600_000),
     rateLimitPerMinute: int(get('RATE_LIMIT_PER_MINUTE'), 0, 'RATE_LIMIT_PER_MINUTE', 0, 1_000_000),
     rateLimitBurst: int(get('RATE_LIMIT_BURST') ?? get('RATE_LIMIT_PER_MINUTE'), 0, 'RATE_LIMIT_BURST', 0, 1_000_000),
   });
@@ -174,6 +191,10 @@ export interface AdmissionConfig {
    * ~1.5 MiB in etcd, and a review carries object and oldObject).
    */
   readonly bodyLimitBytes: number;
+  /** PEM CA bundle that attestd's TLS certificate must chain to: --ca-file / ADMISSION_CA_FILE (default: system CAs). */
+  readonly caFile: string | undefined;
+  /** Allow an http:// --server: --insecure-server / ADMISSION_INSECURE_SERVER (default false: refused). */
+  readonly insecureServer: boolean;
 }
 
 /** Reads the admission settings; a contract flag (`--server`, `--project`, …) wins over its environment variable. */
@@ -192,5 +213,7 @@ export function loadAdmissionConfig(env: Env = process.env, flags: Env = {}): Ad
     deadlineMs: int(get('DEADLINE_MS', 'ADMISSION_DEADLINE_MS'), 5000, 'ADMISSION_DEADLINE_MS', 100, 29000),
     failOpen: bool(get('FAIL_OPEN', 'ADMISSION_FAIL_OPEN'), false, 'ADMISSION_FAIL_OPEN'),
     bodyLimitBytes: int(get('BODY_LIMIT', 'ADMISSION_BODY_LIMIT'), 3 * 1024 * 1024, 'ADMISSION_BODY_LIMIT', 1024, 64 * 1024 * 1024),
+    caFile: get('CA_FILE', 'ADMISSION_CA_FILE'),
+    insecureServer: bool(get('INSECURE_SERVER', 'ADMISSION_INSECURE_SERVER'), false, 'ADMISSION_INSECURE_SERVER'),
   });
 }

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { loadAdmissionConfig, loadConfig } from '../config';
 import { createLogger } from '../logger';
 import { startAdmissionWebhook } from './admission-webhook';
@@ -16,8 +17,13 @@ export async function admissionCommand(flags: Readonly<Record<string, string>>):
       project: admission.project,
       cluster: admission.cluster,
       token: admission.token,
+      ca: admission.caFile === undefined ? undefined : readCaFile(admission.caFile),
+      insecureServer: admission.insecureServer,
     });
-    webhook = await startAdmissionWebhook(admission, { host: config.host, port: config.admissionPort }, verifier, logger);
+    if (admission.insecureServer && verifier.describe.startsWith('attestd at http:'))
+      logger.warn('--insecure-server: the token and the verdicts cross the network to attestd unencrypted');
+    const listenOn = { host: config.host, port: config.admissionPort, tlsReloadIntervalMs: config.tlsReloadIntervalMs };
+    webhook = await startAdmissionWebhook(admission, listenOn, verifier, logger);
     const upstream = await verifier.probe();
     if (upstream)
       logger.warn({ attestd: upstream }, 'attestd is not answering the admission adapter yet: reviews are denied until it does');
@@ -45,4 +51,17 @@ export function printCaBundle(webhook: { caBundle: string; generatedCert: boolea
   process.stdout.write(
     `admission webhook on port ${webhook.port} uses a generated self-signed certificate; caBundle:\n${webhook.caBundle}\n`,
   );
+}
+
+/** Reads --ca-file: PEM certificates that attestd's TLS certificate must chain to. */
+function readCaFile(file: string): string {
+  let pem: string;
+  try {
+    pem = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new Error(`--ca-file ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----'))
+    throw new Error(`--ca-file ${file} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+  return pem;
 }

@@ -5,8 +5,12 @@ import { checkCluster } from '../policies/policy-names';
 import { AdmissionHandler } from './admission-handler';
 import { AdmissionMetrics } from './admission-metrics';
 import type { ImageVerifier } from './image-verifier';
-import { loadOrGenerateTls } from './tls-material';
+import { CertificateReloader } from '../certificate-reloader';
+import { loadOrGenerateTls, readWebhookTls } from './tls-material';
 import { startWebhookServer } from './webhook-server';
+
+/** How often --tls-cert/--tls-key are checked for a change when the caller does not say (TLS_RELOAD_INTERVAL_MS). */
+const DEFAULT_RELOAD_INTERVAL_MS = 5000;
 
 /** A running admission webhook. */
 export interface RunningWebhook {
@@ -31,7 +35,7 @@ export function checkAdmissionConfig(config: AdmissionConfig): void {
 /** Starts the webhook on host:port over `verifier` (in-process or remote): TLS, handler, metrics, server. */
 export async function startAdmissionWebhook(
   config: AdmissionConfig,
-  listen: { host: string; port: number },
+  listen: { host: string; port: number; tlsReloadIntervalMs?: number },
   verifier: ImageVerifier,
   logger: Logger,
 ): Promise<RunningWebhook> {
@@ -50,6 +54,23 @@ export async function startAdmissionWebhook(
     upstream: () => verifier.probe(),
     logger,
   });
+  // Certificates from files follow them (cert-manager rotates them); a generated one lives as long as the process.
+  const { tlsCertFile, tlsKeyFile } = config;
+  const reloader =
+    tlsCertFile && tlsKeyFile && !tls.generated
+      ? new CertificateReloader(
+          {
+            files: [tlsCertFile, tlsKeyFile],
+            load: () => readWebhookTls(tlsCertFile, tlsKeyFile),
+            intervalMs: listen.tlsReloadIntervalMs ?? DEFAULT_RELOAD_INTERVAL_MS,
+            what: 'the admission webhook',
+            logger,
+          },
+          tls,
+        )
+      : undefined;
+  reloader?.onChange((m) => server.setCertificate(m.cert, m.key));
+  reloader?.start();
   logger.info(
     {
       admissionPort: server.port,
@@ -68,6 +89,7 @@ export async function startAdmissionWebhook(
     caBundle: tls.caBundle,
     generatedCert: tls.generated,
     stop: async (graceMs) => {
+      reloader?.stop();
       await server.stop(graceMs);
       verifier.close();
     },

@@ -13,6 +13,10 @@ export interface RemoteVerifierOptions {
   readonly cluster: string;
   /** A bearer token with the `admission` role on the project. */
   readonly token: string | undefined;
+  /** PEM CA bundle attestd's certificate must chain to (--ca-file); the system's CAs when unset. */
+  readonly ca?: string | undefined;
+  /** Allows an http:// server (--insecure-server): the token and the verdicts then cross the network in the clear. */
+  readonly insecureServer?: boolean | undefined;
 }
 
 /**
@@ -31,10 +35,23 @@ export class RemoteVerifier implements ImageVerifier {
     if (this.base.protocol !== 'http:' && this.base.protocol !== 'https:') {
       throw new Error(`--server must be an http:// or https:// URL, got "${options.server}"`);
     }
+    if (this.base.protocol === 'http:' && !options.insecureServer) {
+      throw new Error(
+        `--server ${this.base.origin} is plain HTTP: the adapter's token and attestd's verdicts would cross the network unencrypted. ` +
+          'Serve attestd over TLS (TLS_CERT_FILE, TLS_KEY_FILE) and use --server https://… (with --ca-file for a private CA), ' +
+          'or accept the risk explicitly with --insecure-server',
+      );
+    }
+    if (this.base.protocol === 'http:' && options.ca !== undefined) {
+      throw new Error(`--ca-file verifies attestd's TLS certificate, but --server ${this.base.origin} is plain HTTP: use https://`);
+    }
     this.describe = `attestd at ${this.base.origin}`;
     this.transport = this.base.protocol === 'https:' ? https : http;
     const agentOptions = { keepAlive: true, keepAliveMsecs: 15_000, maxSockets: 256, maxFreeSockets: 64, scheduling: 'lifo' as const };
-    this.agent = this.base.protocol === 'https:' ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
+    this.agent =
+      this.base.protocol === 'https:'
+        ? new https.Agent({ ...agentOptions, ...(options.ca !== undefined ? { ca: options.ca } : {}) })
+        : new http.Agent(agentOptions);
   }
 
   async verify(request: VerifyRequest, signal: AbortSignal): Promise<VerifyOutput> {

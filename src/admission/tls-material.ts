@@ -1,5 +1,7 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
+import tls from 'node:tls';
 import { generate } from 'selfsigned';
 
 /** A serving certificate for the webhook, and the caBundle a ValidatingWebhookConfiguration needs for it. */
@@ -27,9 +29,7 @@ export async function loadOrGenerateTls(options: {
 }): Promise<TlsMaterial> {
   if (options.certFile || options.keyFile) {
     if (!options.certFile || !options.keyFile) throw new Error('--tls-cert and --tls-key go together: give both or neither');
-    const cert = fs.readFileSync(options.certFile, 'utf8');
-    const key = fs.readFileSync(options.keyFile, 'utf8');
-    return { cert, key, caBundle: Buffer.from(cert).toString('base64'), generated: false };
+    return readWebhookTls(options.certFile, options.keyFile);
   }
   const dnsNames = options.dnsNames ?? defaultDnsNames();
   const pems = await generate([{ name: 'commonName', value: dnsNames[0] ?? 'localhost' }], {
@@ -48,4 +48,33 @@ export async function loadOrGenerateTls(options: {
     ],
   });
   return { cert: pems.cert, key: pems.private, caBundle: Buffer.from(pems.cert).toString('base64'), generated: true };
+}
+
+/** Reads and checks --tls-cert/--tls-key: a PEM certificate and the private key that belongs to it, or an Error naming the file. */
+export function readWebhookTls(certFile: string, keyFile: string): TlsMaterial {
+  const read = (flag: string, file: string): string => {
+    try {
+      return fs.readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new Error(`${flag} ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+  };
+  const cert = read('--tls-cert', certFile);
+  const key = read('--tls-key', keyFile);
+  try {
+    new crypto.X509Certificate(cert);
+  } catch (err) {
+    throw new Error(`--tls-cert ${certFile} is not a PEM certificate: ${(err as Error).message}`);
+  }
+  try {
+    crypto.createPrivateKey(key);
+  } catch (err) {
+    throw new Error(`--tls-key ${keyFile} is not a PEM private key: ${(err as Error).message}`);
+  }
+  try {
+    tls.createSecureContext({ cert, key });
+  } catch (err) {
+    throw new Error(`--tls-key ${keyFile} does not match the certificate in --tls-cert ${certFile}: ${(err as Error).message}`);
+  }
+  return { cert, key, caBundle: Buffer.from(cert).toString('base64'), generated: false };
 }

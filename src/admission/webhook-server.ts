@@ -22,6 +22,8 @@ export interface WebhookServerOptions {
 /** A listening webhook. */
 export interface WebhookServer {
   readonly port: number;
+  /** Serves a new certificate and key to new connections (a reload; the pair was checked by the caller). */
+  setCertificate(cert: string, key: string): void;
   stop(graceMs?: number): Promise<void>;
 }
 
@@ -48,6 +50,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   const port = (server.address() as AddressInfo).port;
   return {
     port,
+    setCertificate: (cert, key) => server.setSecureContext({ cert, key }),
     stop: (graceMs = 5000) =>
       new Promise<void>((resolve) => {
         const timer = setTimeout(() => server.closeAllConnections(), graceMs);

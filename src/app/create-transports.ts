@@ -16,7 +16,7 @@ import { answerClientErrors } from '../transport/http/client-error-reply';
 import { httpApp } from '../transport/http/http-app';
 import { RateLimiter } from '../transport/rate-limiter';
 import type { RefusalSink } from '../transport/refusal-sink';
-import { grpcServerCredentials, loadTls, restServer, type TlsMaterial } from '../transport/tls-options';
+import { grpcServerCredentials, loadTls, restServer, tlsReloader, type TlsMaterial } from '../transport/tls-options';
 import { apiHandlers } from './api-handlers';
 import type { AppServices } from './create-services';
 import type { AppStores } from './create-stores';
@@ -81,7 +81,8 @@ export function createTransports(
     onRefusal,
     ready: () => stores.ready(),
   });
-  const httpServer = restServer(app, tls);
+  const reloader = tls ? tlsReloader(config, tls, config.tlsReloadIntervalMs, logger) : undefined;
+  const httpServer = restServer(app, reloader);
   answerClientErrors(httpServer, logger);
   httpServer.keepAliveTimeout = 65000;
   const { server: grpcSrv } = grpcServer({
@@ -118,12 +119,15 @@ export function createTransports(
           httpServer.closeAllConnections();
         });
         opened.push(() => grpcSrv.forceShutdown());
-        const grpcPort = await bindGrpc(grpcSrv, config.host, config.grpcPort, grpcServerCredentials(tls));
+        const grpcPort = await bindGrpc(grpcSrv, config.host, config.grpcPort, grpcServerCredentials(reloader));
         const asked = options.admission;
         if (asked) {
           const verifier = new InProcessVerifier(services.verification, asked.project, asked.cluster);
-          admission = await startAdmissionWebhook(asked, { host: config.host, port: config.admissionPort }, verifier, logger);
+          const listenOn = { host: config.host, port: config.admissionPort, tlsReloadIntervalMs: config.tlsReloadIntervalMs };
+          admission = await startAdmissionWebhook(asked, listenOn, verifier, logger);
         }
+        reloader?.start();
+        opened.push(() => reloader?.stop());
         ports = { http: (httpServer.address() as AddressInfo).port, grpc: grpcPort };
       } catch (err) {
         for (const close of opened.reverse()) close();
@@ -132,6 +136,7 @@ export function createTransports(
     },
     async stop() {
       logger.info('attestd stopping: finishing in-flight requests');
+      reloader?.stop();
       await drain(httpServer, grpcSrv, admission, config.shutdownGraceMs);
     },
   };

@@ -198,7 +198,7 @@ describe('admission: attestd unreachable, slow or refusing (remote mode)', funct
       const hook = await startAdmissionWebhook(
         settings,
         { host: '127.0.0.1', port: 0 },
-        new RemoteVerifier({ server: server.baseUrl, project: 'p1', cluster: 'c1', token }),
+        new RemoteVerifier({ server: server.baseUrl, project: 'p1', cluster: 'c1', token, insecureServer: true }),
         silentLogger(),
       );
       const client = await connect(hook);

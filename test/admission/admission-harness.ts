@@ -34,14 +34,16 @@ export async function startAttestd(
   return { ...server, baseUrl: `http://127.0.0.1:${server.httpPort}` };
 }
 
-/** `attestd admission` in this process: the remote adapter asking `server`. */
+/** `attestd admission` in this process: the remote adapter asking `server` (http:// as with --insecure-server; https:// trusting `ca`). */
 export async function startRemoteWebhook(
   server: string,
   settings: AdmissionConfig = admissionSettings(),
   token = testToken({ p1: ['admission'] }, 'admission-webhook'),
+  ca?: string,
 ): Promise<RunningWebhook> {
-  const verifier = new RemoteVerifier({ server, project: settings.project, cluster: settings.cluster, token });
-  return startAdmissionWebhook(settings, { host: '127.0.0.1', port: 0 }, verifier, silentLogger());
+  const insecureServer = server.startsWith('http://');
+  const verifier = new RemoteVerifier({ server, project: settings.project, cluster: settings.cluster, token, ca, insecureServer });
+  return startAdmissionWebhook(settings, { host: '127.0.0.1', port: 0, tlsReloadIntervalMs: 100 }, verifier, silentLogger());
 }
 
 /** An HTTPS client for a webhook that trusts only its caBundle (as kube-apiserver does), over keep-alive. */
