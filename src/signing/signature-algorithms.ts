@@ -1,8 +1,8 @@
 import crypto from 'node:crypto';
 import { invalidArgument } from '../domain/api-error';
 
-/** How a signature is made: RSASSA-PSS, RSASSA-PKCS1-v1_5 or ECDSA. */
-export type SignatureScheme = 'RSA_PSS' | 'RSA_PKCS1' | 'ECDSA';
+/** How a signature is made: RSASSA-PSS, RSASSA-PKCS1-v1_5, ECDSA or Ed25519 (pure, no pre-hash). */
+export type SignatureScheme = 'RSA_PSS' | 'RSA_PKCS1' | 'ECDSA' | 'ED25519';
 export type HashName = 'sha256' | 'sha384' | 'sha512';
 /** node:crypto's names for the NIST curves. */
 export type CurveName = 'prime256v1' | 'secp384r1' | 'secp521r1';
@@ -43,6 +43,7 @@ export const SIGNATURE_ALGORITHMS: ReadonlyMap<string, SignatureAlgorithm> = new
     ...ec('prime256v1', 'EC_SIGN_P256_SHA256', 'ECDSA_P256_SHA256'),
     ...ec('secp384r1', 'EC_SIGN_P384_SHA384', 'ECDSA_P384_SHA384'),
     ...ec('secp521r1', 'EC_SIGN_P521_SHA512', 'ECDSA_P521_SHA512'),
+    ...['EC_SIGN_ED25519', 'PURE_ED25519'].map((name): SignatureAlgorithm => ({ name, scheme: 'ED25519', hash: 'sha512' })),
   ].map((a) => [a.name, Object.freeze(a)] as const),
 );
 
@@ -58,8 +59,11 @@ export function lookupAlgorithm(name: string): SignatureAlgorithm {
 }
 
 /** The key's shape as node:crypto reports it, or undefined for key types we cannot sign or verify with. */
-function keyShape(key: crypto.KeyObject): { kind: 'rsa' | 'rsa-pss'; bits: number } | { kind: 'ec'; curve: CurveName } | undefined {
+function keyShape(
+  key: crypto.KeyObject,
+): { kind: 'rsa' | 'rsa-pss'; bits: number } | { kind: 'ec'; curve: CurveName } | { kind: 'ed25519' } | undefined {
   const details = key.asymmetricKeyDetails ?? {};
+  if (key.asymmetricKeyType === 'ed25519') return { kind: 'ed25519' };
   if (key.asymmetricKeyType === 'rsa' || key.asymmetricKeyType === 'rsa-pss') {
     return { kind: key.asymmetricKeyType, bits: details.modulusLength ?? 0 };
   }
@@ -73,6 +77,8 @@ function keyShape(key: crypto.KeyObject): { kind: 'rsa' | 'rsa-pss'; bits: numbe
 function misfit(key: crypto.KeyObject, algorithm: SignatureAlgorithm): string | undefined {
   const shape = keyShape(key);
   if (shape === undefined) return `a ${key.asymmetricKeyType ?? 'symmetric'} key cannot be used for ${algorithm.name}`;
+  if (algorithm.scheme === 'ED25519') return shape.kind === 'ed25519' ? undefined : `${algorithm.name} needs an Ed25519 key`;
+  if (shape.kind === 'ed25519') return `${algorithm.name} cannot use an Ed25519 key`;
   if (algorithm.scheme === 'ECDSA') {
     if (shape.kind !== 'ec') return `${algorithm.name} needs an EC key, got ${shape.kind.toUpperCase()}`;
     return shape.curve === algorithm.curve ? undefined : `${algorithm.name} needs curve ${algorithm.curve}, got ${shape.curve}`;
@@ -100,6 +106,7 @@ export function signWith(privateKey: crypto.KeyObject, algorithmName: string, da
   const algorithm = lookupAlgorithm(algorithmName);
   const problem = misfit(privateKey, algorithm);
   if (problem !== undefined) throw invalidArgument(`signing key does not match its algorithm: ${problem}`);
+  if (algorithm.scheme === 'ED25519') return crypto.sign(null, data, privateKey);
   if (algorithm.scheme === 'ECDSA') return crypto.sign(algorithm.hash, data, { key: privateKey, dsaEncoding: 'der' });
   if (algorithm.scheme === 'RSA_PKCS1') {
     return crypto.sign(algorithm.hash, data, { key: privateKey, padding: crypto.constants.RSA_PKCS1_PADDING });
@@ -114,10 +121,15 @@ export function signWith(privateKey: crypto.KeyObject, algorithmName: string, da
 type VerifyKey = crypto.VerifyKeyObjectInput & { dsaEncoding?: 'der' | 'ieee-p1363' };
 
 /** The (hash, key options) pairs a signature may be checked under, most likely first. */
-function attempts(key: crypto.KeyObject, algorithm: SignatureAlgorithm | undefined, signature: Buffer): Array<[HashName, VerifyKey]> {
+function attempts(
+  key: crypto.KeyObject,
+  algorithm: SignatureAlgorithm | undefined,
+  signature: Buffer,
+): Array<[HashName | null, VerifyKey]> {
   const shape = keyShape(key);
   if (shape === undefined) return [];
   if (algorithm !== undefined && misfit(key, algorithm) !== undefined) return [];
+  if (shape.kind === 'ed25519') return [[null, { key }]];
   if (shape.kind === 'ec') {
     const hash = algorithm?.hash ?? CURVE_HASH[shape.curve];
     const out: Array<[HashName, VerifyKey]> = [[hash, { key, dsaEncoding: 'der' }]];
@@ -139,7 +151,8 @@ function attempts(key: crypto.KeyObject, algorithm: SignatureAlgorithm | undefin
 /**
  * True when `signature` is a valid signature of `data` under `publicKey`. With an algorithm, its hash is used and
  * the key must fit it; RSA accepts PSS with any salt length and PKCS#1 v1.5 either way (as the contract says);
- * without one, SHA-256 and SHA-512 are tried for RSA and the curve's hash for EC. ECDSA accepts DER and raw r||s.
+ * without one, SHA-256 and SHA-512 are tried for RSA and the curve's hash for EC. ECDSA accepts DER and raw r||s;
+ * Ed25519 keys verify pure Ed25519.
  * Never throws: garbage, truncated or mismatched input gives false.
  */
 export function verifySignature(input: { publicKey: crypto.KeyObject; algorithm?: string; data: Buffer; signature: Buffer }): boolean {

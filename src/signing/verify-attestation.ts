@@ -8,6 +8,7 @@ import {
   requireDigest,
   resourceUri,
 } from '../domain/image-reference';
+import { decodeBase64 } from './base64';
 import { MAX_PAYLOAD_BYTES, parsePayload } from './simple-signing';
 import { verifySignature } from './signature-algorithms';
 
@@ -48,20 +49,10 @@ const REASON_PRIORITY: Readonly<Record<VerificationFailureReason, number>> = {
 };
 /** Longest base64 signature looked at (an RSA-4096 signature is 684 characters). */
 const MAX_SIGNATURE_CHARS = 8 * 1024;
-const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
+export type Failure = { reason: VerificationFailureReason; message: string };
 
-/** Strict base64 (standard or URL alphabet, padding optional, as proto3 JSON allows); undefined if malformed. */
-function decodeBase64(text: string): Buffer | undefined {
-  if (!BASE64.test(text)) return undefined;
-  const bare = text.replace(/=+$/, '');
-  if (bare.length % 4 === 1 || (bare.length !== text.length && text.length % 4 !== 0)) return undefined;
-  return Buffer.from(bare.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
-}
-
-type Failure = { reason: VerificationFailureReason; message: string };
-
-/** Checks what a verified payload claims against the image; undefined when it matches. */
-function checkClaims(payload: Buffer, image: ImageReference, where: string): Failure | undefined {
+/** Checks what a verified simple-signing payload claims against the image; undefined when it matches. */
+export function checkClaims(payload: Buffer, image: ImageReference, where: string): Failure | undefined {
   let claimed: ImageReference;
   let digest: string;
   try {

@@ -1,17 +1,18 @@
 import { canonicalString, fullRepository, type ImageReference } from '../domain/image-reference';
 import type { JsonObject } from '../domain/message-types';
-import type { VerificationKey, CandidateOccurrence, VerificationResult } from '../signing/verify-attestation';
-import { verifyAttestation } from '../signing/verify-attestation';
+import type { VerificationKey } from '../signing/verify-attestation';
+import { verifyWitness, type WitnessOccurrence, type WitnessResult } from '../signing/verify-witness';
 import { allowlistRegExp } from '../policies/allowlist-pattern';
 import type { PolicyRecord } from '../domain/resources/policy-spec';
 import { policyName } from '../policies/policy-kind';
 import type { VerdictReason } from './verdict';
 
-/** A witness as evaluation needs it: its note and verifying keys. */
+/** A witness as evaluation needs it: its note, verifying keys and how it reads envelopes. */
 export interface WitnessEvidence {
   readonly name: string;
   readonly noteName: string;
   readonly keys: readonly VerificationKey[];
+  readonly acceptRawEnvelope?: boolean;
 }
 
 /** One policy's verdict on one image. */
@@ -37,14 +38,15 @@ export function allowlisted(policy: PolicyRecord, ref: ImageReference): boolean 
 
 /**
  * Evaluates one policy for one image: allowlisted, or by digest and attested by enough of its witnesses
- * (all, or `requiredWitnesses`), each attestation verified over the exact stored bytes.
+ * (all, or `requiredWitnesses`), each attestation verified over the exact stored bytes in any signed form
+ * (simple signing, DSSE envelopes with in-toto statements, JWTs).
  */
-export function evaluatePolicy(
+export async function evaluatePolicy(
   policy: PolicyRecord,
   ref: ImageReference,
   evidence: ReadonlyMap<string, WitnessEvidence>,
   occurrencesByNote: ReadonlyMap<string, JsonObject[]>,
-): PolicyOutcome {
+): Promise<PolicyOutcome> {
   const name = policyName(policy);
   if (allowlisted(policy, ref)) {
     return {
@@ -68,11 +70,12 @@ export function evaluatePolicy(
   }
   const witnesses: string[] = [];
   const occurrences: string[] = [];
-  const failures: { witness: string; result: Extract<VerificationResult, { verified: false }> }[] = [];
+  const failures: { witness: string; result: Extract<WitnessResult, { verified: false }> }[] = [];
   for (const w of policy.spec.witnesses) {
     const ev = evidence.get(w);
-    const candidates = ev ? ((occurrencesByNote.get(ev.noteName) ?? []) as unknown as CandidateOccurrence[]) : [];
-    const result = verifyAttestation({ image: ref, keys: ev?.keys ?? [], occurrences: candidates });
+    const candidates = ev ? ((occurrencesByNote.get(ev.noteName) ?? []) as unknown as WitnessOccurrence[]) : [];
+    const options = { acceptRawEnvelope: ev?.acceptRawEnvelope === true };
+    const result = await verifyWitness({ image: ref, keys: ev?.keys ?? [], occurrences: candidates, options });
     if (result.verified) {
       witnesses.push(w);
       occurrences.push(result.occurrence);

@@ -17,5 +17,7 @@ export function resourceUriSpellings(ref: ImageReference): string[] {
     }
   }
   uris.add(`https://${fullRepository(ref)}@${ref.digest}`);
+  // Tekton Chains writes `repo@sha256:…` without the scheme.
+  for (const uri of [...uris]) uris.add(uri.slice('https://'.length));
   return [...uris];
 }

@@ -137,15 +137,11 @@ export class VerificationService {
       byNote.set(String(o.noteName), list);
     }
     const out = new Map<ImageReference, ImageResult>();
-    for (const ref of refs)
-      out.set(
-        ref,
-        combine(
-          ref,
-          policies.map((p) => evaluatePolicy(p, ref, evidence, byNote)),
-          breakglass,
-        ),
-      );
+    for (const ref of refs) {
+      const outcomes: PolicyOutcome[] = [];
+      for (const p of policies) outcomes.push(await evaluatePolicy(p, ref, evidence, byNote));
+      out.set(ref, combine(ref, outcomes, breakglass));
+    }
     return out;
   }
 }
