@@ -33,6 +33,8 @@ export interface Config {
   readonly rateLimitPerMinute: number;
   /** Bucket size: requests a caller may send at once (RATE_LIMIT_BURST, default = RATE_LIMIT_PER_MINUTE). */
   readonly rateLimitBurst: number;
+  /** The project holding the notes of imported vulnerabilities; unset: each importing project holds its own (VULNERABILITY_NOTES_PROJECT). */
+  readonly vulnerabilityNotesProject: string | undefined;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -63,6 +65,7 @@ export const CONFIG_VARIABLES = [
   'TLS_CLIENT_CA_FILE',
   'RATE_LIMIT_PER_MINUTE',
   'RATE_LIMIT_BURST',
+  'VULNERABILITY_NOTES_PROJECT',
 ] as const;
 type ConfigVariable = (typeof CONFIG_VARIABLES)[number];
 
@@ -124,7 +127,17 @@ export function loadConfig(env: Env = process.env, flags: Env = {}): Config {
     tlsClientCaFile: get('TLS_CLIENT_CA_FILE'),
     rateLimitPerMinute: int(get('RATE_LIMIT_PER_MINUTE'), 0, 'RATE_LIMIT_PER_MINUTE', 0, 1_000_000),
     rateLimitBurst: int(get('RATE_LIMIT_BURST') ?? get('RATE_LIMIT_PER_MINUTE'), 0, 'RATE_LIMIT_BURST', 0, 1_000_000),
+    vulnerabilityNotesProject: projectId(get('VULNERABILITY_NOTES_PROJECT'), 'VULNERABILITY_NOTES_PROJECT'),
   });
+}
+
+/** A project id (as `projects/{id}` takes it), or undefined when unset. */
+function projectId(v: string | undefined, name: string): string | undefined {
+  if (v === undefined) return undefined;
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(v)) {
+    throw new Error(`${name} must be a project id (1-128 letters, digits, "-", "_" or "." starting with a letter or digit), got "${v}"`);
+  }
+  return v;
 }
 
 function port(v: string | undefined, dflt: number, name: string): number {
