@@ -38,6 +38,8 @@ export interface Config {
   readonly rateLimitPerMinute: number;
   /** Bucket size: requests a caller may send at once (RATE_LIMIT_BURST, default = RATE_LIMIT_PER_MINUTE). */
   readonly rateLimitBurst: number;
+  /** The project holding the notes of imported vulnerabilities; unset: each importing project holds its own (VULNERABILITY_NOTES_PROJECT). */
+  readonly vulnerabilityNotesProject: string | undefined;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -69,6 +71,7 @@ export const CONFIG_VARIABLES = [
   'TLS_RELOAD_INTERVAL_MS',
   'RATE_LIMIT_PER_MINUTE',
   'RATE_LIMIT_BURST',
+  'VULNERABILITY_NOTES_PROJECT',
 ] as const;
 type ConfigVariable = (typeof CONFIG_VARIABLES)[number];
 
@@ -141,7 +144,17 @@ export function loadConfig(env: Env = process.env, flags: Env = {}): Config {
     tlsReloadIntervalMs: int(get('TLS_RELOAD_INTERVAL_MS'), 5000, 'TLS_RELOAD_INTERVAL_MS', 50, 3_600_000),
     rateLimitPerMinute: int(get('RATE_LIMIT_PER_MINUTE'), 0, 'RATE_LIMIT_PER_MINUTE', 0, 1_000_000),
     rateLimitBurst: int(get('RATE_LIMIT_BURST') ?? get('RATE_LIMIT_PER_MINUTE'), 0, 'RATE_LIMIT_BURST', 0, 1_000_000),
+    vulnerabilityNotesProject: projectId(get('VULNERABILITY_NOTES_PROJECT'), 'VULNERABILITY_NOTES_PROJECT'),
   });
+}
+
+/** A project id (as `projects/{id}` takes it), or undefined when unset. */
+function projectId(v: string | undefined, name: string): string | undefined {
+  if (v === undefined) return undefined;
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(v)) {
+    throw new Error(`${name} must be a project id (1-128 letters, digits, "-", "_" or "." starting with a letter or digit), got "${v}"`);
+  }
+  return v;
 }
 
 function port(v: string | undefined, dflt: number, name: string): number {

@@ -5,6 +5,7 @@ import { keyHandlers } from '../transport/key-handlers';
 import { projectHandlers } from '../transport/project-handlers';
 import type { ServiceHandlers } from '../transport/rpc-handler';
 import { resourceHandlers } from '../transport/resource-handlers';
+import { scanHandlers } from '../transport/scan-handlers';
 import { verificationHandlers } from '../transport/verification-handlers';
 import { witnessHandlers } from '../transport/witness-handlers';
 import type { AppServices } from './create-services';
@@ -19,6 +20,7 @@ export function apiHandlers(services: AppServices): ServiceHandlers[] {
     resourceHandlers(services.policies),
     resourceHandlers(services.signingRules),
     hookHandlers(services.hooks),
+    scanHandlers(services.scans),
     verificationHandlers(services.verification, services.decisions),
     auditHandlers(services.audit),
   ];

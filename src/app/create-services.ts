@@ -11,6 +11,7 @@ import type { PolicySpec } from '../domain/resources/policy-spec';
 import type { SigningRuleSpec } from '../domain/resources/signing-rule-spec';
 import { NoteService } from '../grafeas/note-service';
 import { OccurrenceService } from '../grafeas/occurrence-service';
+import { ScanImportService } from '../grafeas/scan-import-service';
 import { KeyService } from '../kms/key-service';
 import type { KeyProvider } from '../kms/key-provider';
 import { LocalKeyProvider } from '../kms/local-key-provider';
@@ -55,6 +56,7 @@ export function serviceStores(stores: AppStores): ServiceStores {
 export interface AppServices {
   readonly notes: NoteService;
   readonly occurrences: OccurrenceService;
+  readonly scans: ScanImportService;
   readonly projects: ProjectService;
   readonly keys: KeyService;
   readonly witnesses: WitnessService;
@@ -104,6 +106,7 @@ export function createServices(stores: ServiceStores, config: Config, logger: Lo
   return {
     notes: new NoteService(uow, access, clock, changes),
     occurrences: new OccurrenceService(uow, access, clock, changes),
+    scans: new ScanImportService(uow, access, clock, changes, config.vulnerabilityNotesProject),
     projects: new ProjectService(uow, access, clock, changes),
     keys,
     witnesses,

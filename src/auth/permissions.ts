@@ -14,6 +14,7 @@ export type Permission =
   | 'occurrences.create'
   | 'occurrences.update'
   | 'occurrences.delete'
+  | 'scans.import'
   | 'auditEvents.list'
   | 'keys.get'
   | 'keys.list'
@@ -74,6 +75,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<Exclude<Role, 'admin'>, ReadonlyS
     'occurrences.create',
     'occurrences.update',
     'occurrences.delete',
+    'scans.import',
     'witnesses.attest',
     'hooks.post',
   ]),

@@ -12,6 +12,7 @@ import { policiesCommand } from './policies-command';
 import { projectsCommand } from './projects-command';
 import { reviewCommand } from './review-command';
 import { rulesCommand } from './rules-command';
+import { scanCommand } from './scan-command';
 import { tokenCommand } from './token-command';
 import { verifyCommand } from './verify-command';
 import { witnessesCommand } from './witnesses-command';
@@ -32,6 +33,7 @@ commands:
   policies   policies create|list|get|enable|disable|delete: which witnesses a cluster namespace requires
   rules      rules create|list|get|enable|disable|delete: which witness signs pushes into a registry namespace
   attest     attest IMAGE --witness W: sign an image by digest and store the attestation
+  scan       scan import IMAGE REPORT.json: import a Trivy or Grype JSON report as vulnerability occurrences
   verify     verify IMAGE (--witness W | --namespace N --cluster C): exit 0 when verified/allowed, 1 with the reason
   review     review FILE --namespace N: send kubectl objects to the admission webhook and print what kubectl would
 
@@ -55,6 +57,7 @@ const COMMANDS: Readonly<Record<string, (rest: readonly string[]) => Promise<num
   policies: (rest) => policiesCommand([...rest]),
   rules: (rest) => rulesCommand([...rest]),
   attest: (rest) => attestCommand([...rest]),
+  scan: (rest) => scanCommand([...rest]),
   verify: (rest) => verifyCommand([...rest]),
   review: (rest) => reviewCommand(rest),
 };

@@ -27,6 +27,7 @@ const PO = 'attestd.v1.Policies';
 const V = 'attestd.v1.Verification';
 const SR = 'attestd.v1.SigningRules';
 const H = 'attestd.v1.Hooks';
+const S = 'attestd.v1.Scans';
 const KEY = 'projects/{p}/keys/k1';
 const WIT = 'projects/{p}/witnesses/w1';
 const POL = 'projects/{p}/policies/p1';
@@ -38,6 +39,7 @@ const WITNESS = { key: KEY, description: 'd' };
 const POLICY = { witnesses: [WIT], cluster: 'c1', namespaces: ['default'] };
 const VERIFY = { cluster: 'c1', namespace: 'default', images: ['r.example.com/a@sha256:' + '0'.repeat(64)] };
 const IMAGE = { image: 'r.example.com/a@sha256:' + '0'.repeat(64) };
+const SCAN = { ...IMAGE, report: { matches: [] } };
 const OCC = 'projects/{p}/occurrences/00000000-0000-4000-8000-000000000000';
 const NOTE = { attestation: { hint: { humanReadableName: 'x' } } };
 const OCCURRENCE = { resourceUri: 'https://r@sha256:0', noteName: 'projects/{p}/notes/n1', attestation: {} };
@@ -120,6 +122,7 @@ const ENDPOINTS: readonly Endpoint[] = [
   ep('UpdateWitness', W, ['PATCH', `/v1/${WIT}`, { description: 'e' }], { name: WIT, witness: { description: 'e' } }, ADMINS),
   ep('DeleteWitness', W, ['DELETE', `/v1/${WIT}`], { name: WIT }, ADMINS),
   ep('Attest', W, ['POST', `/v1/${WIT}:attest`, IMAGE], { name: WIT, ...IMAGE }, ATTESTORS),
+  ep('ImportScan', S, ['POST', '/v1/projects/{p}/scans', SCAN], { parent: 'projects/{p}', ...SCAN }, ATTESTORS),
   ep(
     'CreatePolicy',
     PO,
@@ -196,7 +199,7 @@ describe('authorization: role × endpoint matrix over REST and gRPC', function (
   it('covers every RPC the server serves', () => {
     const served = new Set<string>();
     for (const [name, client] of clients) {
-      if (![G, P, A, K, W, PO, V, SR, H].includes(name)) continue;
+      if (![G, P, A, K, W, PO, V, SR, H, S].includes(name)) continue;
       for (const m of Object.keys((client.constructor as unknown as { service: object }).service)) served.add(`${name}/${m}`);
     }
     expect(new Set(ENDPOINTS.map((e) => `${e.service}/${e.rpc}`))).to.deep.equal(served);

@@ -42,7 +42,9 @@ export type MemoryServices = AppServices & {
 export type AttestWrapper = (real: AttestService) => Pick<AttestService, 'attestMany'>;
 
 /** Builds every service over a fresh MemoryUnitOfWork, with a test clock, a fresh master key and tokens required. */
-export function memoryServices(options: { attest?: AttestWrapper; verdictCache?: boolean } = {}): MemoryServices {
+export function memoryServices(
+  options: { attest?: AttestWrapper; verdictCache?: boolean; vulnerabilityNotesProject?: string } = {},
+): MemoryServices {
   const clock = new TestClock();
   const feed = new ChangeFeed();
   const listeners: ((committed: Committed) => void)[] = [];
@@ -51,7 +53,10 @@ export function memoryServices(options: { attest?: AttestWrapper; verdictCache?:
     for (const listener of listeners) listener(committed);
   });
   const master = crypto.randomBytes(32);
-  const config = loadConfig({ VERDICT_CACHE: options.verdictCache ? 'true' : 'false' });
+  const config = loadConfig({
+    VERDICT_CACHE: options.verdictCache ? 'true' : 'false',
+    VULNERABILITY_NOTES_PROJECT: options.vulnerabilityNotesProject,
+  });
   const services = createServices(
     { uow, feed, onCommit: (listener) => void listeners.push(listener), feedTrusted: () => true },
     config,
