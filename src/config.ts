@@ -33,6 +33,8 @@ export interface Config {
   readonly rateLimitPerMinute: number;
   /** Bucket size: requests a caller may send at once (RATE_LIMIT_BURST, default = RATE_LIMIT_PER_MINUTE). */
   readonly rateLimitBurst: number;
+  /** Serve the read-only auditor console at /console/ on the REST port (CONSOLE, default true). */
+  readonly console: boolean;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -63,6 +65,7 @@ export const CONFIG_VARIABLES = [
   'TLS_CLIENT_CA_FILE',
   'RATE_LIMIT_PER_MINUTE',
   'RATE_LIMIT_BURST',
+  'CONSOLE',
 ] as const;
 type ConfigVariable = (typeof CONFIG_VARIABLES)[number];
 
@@ -124,6 +127,7 @@ export function loadConfig(env: Env = process.env, flags: Env = {}): Config {
     tlsClientCaFile: get('TLS_CLIENT_CA_FILE'),
     rateLimitPerMinute: int(get('RATE_LIMIT_PER_MINUTE'), 0, 'RATE_LIMIT_PER_MINUTE', 0, 1_000_000),
     rateLimitBurst: int(get('RATE_LIMIT_BURST') ?? get('RATE_LIMIT_PER_MINUTE'), 0, 'RATE_LIMIT_BURST', 0, 1_000_000),
+    console: bool(get('CONSOLE'), true, 'CONSOLE'),
   });
 }
 
