@@ -40,6 +40,8 @@ export interface Config {
   readonly rateLimitBurst: number;
   /** The project holding the notes of imported vulnerabilities; unset: each importing project holds its own (VULNERABILITY_NOTES_PROJECT). */
   readonly vulnerabilityNotesProject: string | undefined;
+  /** Serve the read-only auditor console at /console/ on the REST port (CONSOLE, default true). */
+  readonly console: boolean;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -72,6 +74,7 @@ export const CONFIG_VARIABLES = [
   'RATE_LIMIT_PER_MINUTE',
   'RATE_LIMIT_BURST',
   'VULNERABILITY_NOTES_PROJECT',
+  'CONSOLE',
 ] as const;
 type ConfigVariable = (typeof CONFIG_VARIABLES)[number];
 
@@ -145,6 +148,7 @@ export function loadConfig(env: Env = process.env, flags: Env = {}): Config {
     rateLimitPerMinute: int(get('RATE_LIMIT_PER_MINUTE'), 0, 'RATE_LIMIT_PER_MINUTE', 0, 1_000_000),
     rateLimitBurst: int(get('RATE_LIMIT_BURST') ?? get('RATE_LIMIT_PER_MINUTE'), 0, 'RATE_LIMIT_BURST', 0, 1_000_000),
     vulnerabilityNotesProject: projectId(get('VULNERABILITY_NOTES_PROJECT'), 'VULNERABILITY_NOTES_PROJECT'),
+    console: bool(get('CONSOLE'), true, 'CONSOLE'),
   });
 }
 

@@ -13,6 +13,7 @@ import type { Logger } from '../logger';
 import { loadProtoRoot } from '../proto/proto-root';
 import { bindGrpc, grpcServer } from '../transport/grpc/grpc-server';
 import { answerClientErrors } from '../transport/http/client-error-reply';
+import { CONSOLE_ASSETS_DIR } from '../transport/http/console-router';
 import { httpApp } from '../transport/http/http-app';
 import { RateLimiter } from '../transport/rate-limiter';
 import type { RefusalSink } from '../transport/refusal-sink';
@@ -80,6 +81,7 @@ export function createTransports(
     classifyError,
     onRefusal,
     ready: () => stores.ready(),
+    consoleDir: config.console ? CONSOLE_ASSETS_DIR : undefined,
   });
   const reloader = tls ? tlsReloader(config, tls, config.tlsReloadIntervalMs, logger) : undefined;
   const httpServer = restServer(app, reloader);

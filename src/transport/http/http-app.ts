@@ -6,6 +6,7 @@ import { ApiError } from '../../domain/api-error';
 import type { Metrics } from '../../metrics';
 import { rateKey, type RateLimiter } from '../rate-limiter';
 import type { ServiceHandlers } from '../rpc-handler';
+import { consoleRouter } from './console-router';
 import { googleError } from './google-error';
 import { authenticateRequests, authenticationOf, refuseUnauthenticated } from './rest-authentication';
 import { errorMiddleware, requestIds, restRouter, type RestDeps } from './rest-router';
@@ -25,6 +26,8 @@ export interface HttpAppDeps extends RestDeps {
   readonly metricsPublic: boolean;
   /** Per-caller limit for API calls (not health, readiness or metrics); none when undefined. */
   readonly rateLimiter?: RateLimiter;
+  /** The console's built assets, served at /console/; no console when undefined. */
+  readonly consoleDir?: string;
 }
 
 /** The REST application: health, readiness, metrics and every RPC's REST bindings. */
@@ -51,6 +54,7 @@ export function httpApp(deps: HttpAppDeps): express.Express {
     res.send(await deps.metrics.registry.metrics());
   };
   if (deps.metricsPublic) app.get('/metrics', metrics);
+  if (deps.consoleDir) app.use('/console', consoleRouter(deps.consoleDir));
   // Everything below is authenticated once, here; health, readiness and public metrics are not.
   app.use(authenticateRequests(deps.authenticator));
   if (!deps.metricsPublic) app.get('/metrics', refuseUnauthenticated(deps.onRefusal), requireCaller, metrics);
