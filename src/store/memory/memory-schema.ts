@@ -22,7 +22,10 @@ export interface HookReceiptRow {
 }
 /** A signing job of the outbox with its state. */
 export type SigningRow = SigningJob & {
-  readonly status: 'PENDING' | 'SIGNED' | 'FAILED';
+  readonly kind: 'SIGN' | 'IMPORT';
+  readonly tag: string;
+  readonly plainHttp: boolean;
+  readonly status: 'PENDING' | 'SIGNED' | 'FAILED' | 'IMPORTED' | 'REJECTED';
   readonly nextAttemptTime: string;
   readonly reason: string;
   readonly occurrence: string;
