@@ -1,6 +1,7 @@
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ConnectionDrain } from '../connection-drain';
 import type { Logger } from '../logger';
 import { BadReviewError } from './admission-review';
 import type { AdmissionHandler } from './admission-handler';
@@ -39,6 +40,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 20_000;
   server.requestTimeout = 30_000;
+  const drain = new ConnectionDrain(server);
   server.on('tlsClientError', (err) => options.logger.debug({ err: err.message }, 'TLS handshake failed'));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -51,15 +53,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   return {
     port,
     setCertificate: (cert, key) => server.setSecureContext({ cert, key }),
-    stop: (graceMs = 5000) =>
-      new Promise<void>((resolve) => {
-        const timer = setTimeout(() => server.closeAllConnections(), graceMs);
-        server.close(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-        server.closeIdleConnections();
-      }),
+    stop: (graceMs = 5000) => drain.drain(graceMs),
   };
 }
 
