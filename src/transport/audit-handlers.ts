@@ -11,8 +11,7 @@ export function auditHandlers(audit: AuditService): ServiceHandlers {
         const page = await audit.list(ctx, typeof r.parent === 'string' ? r.parent : '', listQuery(r));
         return { auditEvents: page.items.map(auditEventJson), nextPageToken: page.nextPageToken };
       },
-      VerifyAuditChain: async (ctx, r) =>
-        chainVerificationJson(await audit.verify(ctx, typeof r.parent === 'string' ? r.parent : '')),
+      VerifyAuditChain: async (ctx, r) => chainVerificationJson(await audit.verify(ctx, typeof r.parent === 'string' ? r.parent : '')),
     },
   };
 }
