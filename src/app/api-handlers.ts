@@ -19,6 +19,7 @@ export function apiHandlers(services: AppServices): ServiceHandlers[] {
     witnessHandlers(services.witnesses, services.attest),
     resourceHandlers(services.policies),
     resourceHandlers(services.signingRules),
+    resourceHandlers(services.importRules),
     hookHandlers(services.hooks),
     scanHandlers(services.scans),
     verificationHandlers(services.verification, services.decisions),

@@ -9,6 +9,7 @@ import type { Config } from '../config';
 import { systemClock, type Clock } from '../domain/clock';
 import type { PolicySpec } from '../domain/resources/policy-spec';
 import type { SigningRuleSpec } from '../domain/resources/signing-rule-spec';
+import type { ImportRuleSpec } from '../domain/resources/import-rule-spec';
 import { NoteService } from '../grafeas/note-service';
 import { OccurrenceService } from '../grafeas/occurrence-service';
 import { ScanImportService } from '../grafeas/scan-import-service';
@@ -25,6 +26,7 @@ import { HookRetention } from '../registry/hook-retention';
 import { HookService } from '../registry/hook-service';
 import { HookWorker } from '../registry/hook-worker';
 import { SIGNING_RULE_KIND } from '../registry/signing-rule-kind';
+import { IMPORT_RULE_KIND } from '../registry/import-rule-kind';
 import { ResourceService } from '../resources/resource-service';
 import { DecisionRecorder } from '../verification/decision-recorder';
 import { DecisionService } from '../verification/decision-service';
@@ -63,6 +65,7 @@ export interface AppServices {
   readonly attest: AttestService;
   readonly policies: ResourceService<PolicySpec>;
   readonly signingRules: ResourceService<SigningRuleSpec>;
+  readonly importRules: ResourceService<ImportRuleSpec>;
   readonly hooks: HookService;
   readonly verification: VerificationService;
   readonly decisions: DecisionService;
@@ -113,13 +116,14 @@ export function createServices(stores: ServiceStores, config: Config, logger: Lo
     attest,
     policies: new ResourceService(POLICY_KIND, uow, access, clock, changes),
     signingRules: new ResourceService(SIGNING_RULE_KIND, uow, access, clock, changes),
+    importRules: new ResourceService(IMPORT_RULE_KIND, uow, access, clock, changes),
     hooks: new HookService(uow, access, clock, changes, () => hookWorker.wake(), hookMetrics),
     verification: new VerificationService(uow, access, clock, stores.feed, decisionRecorder, witnesses, {
       cache: config.verdictCache,
       feedTrusted: () => stores.feedTrusted(),
     }),
     decisions: new DecisionService(uow, access),
-    audit: new AuditService(uow, access, sequencer),
+    audit: new AuditService(uow, access, sequencer, path.join(config.dataDir, ANCHOR_FILE)),
     metrics,
     sequencer,
     securityLog: new SecurityEventLog(uow, clock, logger),

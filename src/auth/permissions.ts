@@ -38,6 +38,11 @@ export type Permission =
   | 'signingRules.create'
   | 'signingRules.update'
   | 'signingRules.delete'
+  | 'importRules.get'
+  | 'importRules.list'
+  | 'importRules.create'
+  | 'importRules.update'
+  | 'importRules.delete'
   | 'images.verify'
   | 'decisions.list'
   | 'hooks.post'
@@ -63,6 +68,8 @@ const READS: readonly Permission[] = [
   'policies.list',
   'signingRules.get',
   'signingRules.list',
+  'importRules.get',
+  'importRules.list',
   'decisions.list',
   'hookEvents.list',
 ];

@@ -42,6 +42,12 @@ export class PostgresWitnessStore extends PostgresResourceStore<WitnessSpec> imp
           .where({ project_id: w.projectId, witness_id: w.id })
           .select(this.db.raw(`'projects/' || project_id || '/signingRules/' || rule_id AS name`));
       })
+      .unionAll((q) => {
+        void q
+          .from('import_rule_witnesses')
+          .where({ project_id: w.projectId, witness_id: w.id })
+          .select(this.db.raw(`'projects/' || project_id || '/importRules/' || rule_id AS name`));
+      })
       .orderBy('name');
     return rows.map((r) => r.name);
   }

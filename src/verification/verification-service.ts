@@ -9,6 +9,7 @@ import { checkCluster, checkNamespace } from '../policies/policy-names';
 import type { PolicyRecord } from '../domain/resources/policy-spec';
 import { policyName } from '../policies/policy-kind';
 import type { Stores, UnitOfWork } from '../domain/stores/unit-of-work';
+import { projectNotFound } from '../domain/stores/require-project';
 import { parseResourceName } from '../resources/resource-names';
 import { WITNESS_NAMING, witnessName, witnessNoteName } from '../witnesses/witness-names';
 import type { WitnessService } from '../witnesses/witness-service';
@@ -37,6 +38,7 @@ export interface VerificationOptions {
 export class VerificationService {
   private readonly verdicts = new VerdictCache<ImageResult>(60_000, 5_000, 100_000);
   private readonly policyCache = new VerdictCache<PolicyRecord[]>(60_000, 60_000, 10_000);
+  private readonly projectCache = new VerdictCache<boolean>(60_000, 0, 10_000);
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -53,7 +55,11 @@ export class VerificationService {
     this.access.check(ctx, 'images.verify', projectId);
     checkCluster(input.cluster, 'cluster');
     checkNamespace(input.namespace, 'namespace');
-    if (input.images.length === 0) throw invalidArgument('images must list at least one image reference');
+    if (input.images.length === 0) {
+      // The adapters' readiness probe sends no images: it learns whether the project exists without a decision.
+      await this.requireProject(projectId);
+      throw invalidArgument('images must list at least one image reference');
+    }
     if (input.images.length > MAX_IMAGES)
       throw invalidArgument(`images lists ${input.images.length} images; at most ${MAX_IMAGES} per call`);
     const useCache = this.options.cache && this.options.feedTrusted();
@@ -69,6 +75,8 @@ export class VerificationService {
       : await this.uow.stores.policies.enabledFor(projectId, input.cluster, input.namespace);
     const results: ImageResult[] = [];
     if (policies.length === 0) {
+      // A project with policies exists; one without may not, and its decision could not be recorded.
+      await this.requireProject(projectId, useCache ? `${projectId}|${generation}` : undefined);
       for (const image of input.images) results.push(noPolicy(image, input));
     } else {
       const refs = input.images.map(parseOrError);
@@ -106,6 +114,13 @@ export class VerificationService {
     }
     const decision = this.decisions.record(ctx, projectId, input, results, this.clock.now());
     return { results, allowed: results.every((r) => r.allowed), decision };
+  }
+
+  /** NOT_FOUND unless the project exists: a verdict for a project that does not is never answered. */
+  private async requireProject(projectId: string, cacheKey?: string): Promise<void> {
+    const exists = async (): Promise<boolean> => (await this.uow.stores.projects.get(projectId)) !== undefined;
+    const found = cacheKey === undefined ? await exists() : await this.projectCache.get(cacheKey, exists, (v) => v);
+    if (!found) throw projectNotFound(projectId);
   }
 
   /** Computes verdicts for images by digest or tag: a handful of queries whatever the number of images. */

@@ -7,6 +7,7 @@ import {
   HOOK_EVENTS,
   HOOK_RECEIPTS,
   HOOK_SIGNINGS,
+  IMPORT_RULES,
   KEY_VERSIONS,
   KEYS,
   NOTES,
@@ -27,6 +28,7 @@ const CONTENTS: readonly TableName<{ readonly projectId: string }>[] = [
   DECISIONS,
   POLICIES,
   SIGNING_RULES,
+  IMPORT_RULES,
   OCCURRENCES,
   WITNESSES,
   NOTES,
@@ -76,6 +78,7 @@ export class MemoryProjectStore implements ProjectStore {
       witnesses: count(WITNESSES),
       policies: count(POLICIES),
       signingRules: count(SIGNING_RULES),
+      importRules: count(IMPORT_RULES),
       foreignReferences: this.foreignReferences(projectId),
     };
   }
