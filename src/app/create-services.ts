@@ -150,7 +150,7 @@ export function createServices(stores: ServiceStores, config: Config, logger: Lo
       feedTrusted: () => stores.feedTrusted(),
     }),
     decisions: new DecisionService(uow, access),
-    audit: new AuditService(uow, access, sequencer),
+    audit: new AuditService(uow, access, sequencer, path.join(config.dataDir, ANCHOR_FILE)),
     metrics,
     sequencer,
     securityLog: new SecurityEventLog(uow, clock, logger),

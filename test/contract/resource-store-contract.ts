@@ -24,6 +24,8 @@ const witness = (projectId: string, id: string, extra: Partial<WitnessRecord['sp
     description: `witness ${id}`,
     keys: [`projects/${projectId}/keys/k1`],
     publicKeys: [{ keyId: 'ext', pem: '-----BEGIN PUBLIC KEY-----\nx\n-----END PUBLIC KEY-----\n', algorithm: 'ECDSA_P256_SHA256' }],
+    notes: [],
+    acceptRawEnvelope: false,
     ...extra,
   },
   revision: 1,
@@ -129,6 +131,14 @@ export function resourceStoreContract(backend: ResourceContractBackend): void {
       expect(await s().witnesses.insert(witness('r1', 'w1', { description: 'again' }))).to.equal(false);
       expect((await s().witnesses.get({ projectId: 'r1', id: 'w1' }))?.spec.description).to.equal('witness w1');
       expect(await s().witnesses.get({ projectId: 'r2', id: 'w2' })).to.equal(undefined);
+      // Extra notes and the raw-envelope switch are kept as written, and change with an update.
+      const chains = witness('r2', 'spare', { notes: ['projects/r2/notes/w2', 'projects/r2/notes/w1'], acceptRawEnvelope: true });
+      expect(await s().witnesses.insert(chains)).to.equal(true);
+      expect(await s().witnesses.get({ projectId: 'r2', id: 'spare' })).to.deep.equal(chains);
+      const narrowed = { ...chains, spec: { ...chains.spec, notes: ['projects/r2/notes/w3'], acceptRawEnvelope: false }, revision: 2 };
+      await s().witnesses.update(narrowed);
+      expect(await s().witnesses.get({ projectId: 'r2', id: 'spare' })).to.deep.equal(narrowed);
+      expect(await s().witnesses.delete({ projectId: 'r2', id: 'spare' })).to.equal(true);
       expect(await s().policies.insert(policy('r1', 'p1'))).to.equal(true);
       expect(await s().policies.get({ projectId: 'r1', id: 'p1' })).to.deep.equal(policy('r1', 'p1'));
       expect(await s().signingRules.insert(rule('r1', 'sr1'))).to.equal(true);

@@ -98,6 +98,7 @@ const ENDPOINTS: readonly Endpoint[] = [
   ep('ListProjects', P, ['GET', '/v1/projects'], {}, READERS, true),
   ep('DeleteProject', P, ['DELETE', '/v1/projects/{p}'], { name: 'projects/{p}' }, ADMINS),
   ep('ListAuditEvents', A, ['GET', '/v1/projects/{p}/auditEvents'], { parent: 'projects/{p}' }, READERS),
+  ep('VerifyAuditChain', A, ['GET', '/v1/projects/{p}/auditEvents:verify'], { parent: 'projects/{p}' }, READERS),
   ep(
     'CreateKey',
     K,
