@@ -8,6 +8,7 @@ import type { RequestContext } from '../domain/request-context';
 import { recordAll, type ChangeRecorder, type RecordedChange } from '../domain/stores/change-recorder';
 import type { OccurrenceRecord } from '../domain/stores/grafeas-store';
 import type { Stores, UnitOfWork } from '../domain/stores/unit-of-work';
+import type { FormOptions } from '../signing/signed-forms';
 import type { VerificationKey } from '../signing/verify-attestation';
 import { witnessNoteName, type WitnessName } from '../witnesses/witness-names';
 import type { WitnessService } from '../witnesses/witness-service';
@@ -38,6 +39,12 @@ export interface ImportReading {
   readonly rejected: readonly string[];
 }
 
+/** A witness as verification needs it: its keys and how it reads envelopes. */
+export interface WitnessKeys {
+  readonly keys: readonly VerificationKey[];
+  readonly options: FormOptions;
+}
+
 /** The audit method of an imported signature. */
 const IMPORT_METHOD = 'ImportSignature';
 
@@ -56,10 +63,13 @@ export class SignatureImporter {
     readonly clients: RegistryClients,
   ) {}
 
-  /** The keys that verify a witness's signatures, read outside any transaction. */
-  async keysOf(witness: WitnessName): Promise<VerificationKey[]> {
+  /** The keys that verify a witness's signatures and how it reads envelopes, read outside any transaction. */
+  async keysOf(witness: WitnessName): Promise<WitnessKeys> {
     const record = await this.witnesses.requireWitness(this.uow.stores, witness);
-    return this.witnesses.verifyingKeys(this.uow.stores, record);
+    return {
+      keys: await this.witnesses.verifyingKeys(this.uow.stores, record),
+      options: { acceptRawEnvelope: record.spec.acceptRawEnvelope },
+    };
   }
 
   /** Reads and verifies the signature manifest of `source` with the witness's keys. Registry failures throw. */
@@ -75,7 +85,7 @@ export class SignatureImporter {
     repository: RepositoryRef,
     reference: string,
     tag: string,
-    keys: readonly VerificationKey[],
+    witness: WitnessKeys,
   ): Promise<ImportReading> {
     const manifest = await client.getManifest(repository, reference);
     const found = await readSignatureManifest(client, repository, manifest, tag);
@@ -84,7 +94,7 @@ export class SignatureImporter {
     const verified: VerifiedArtifact[] = [];
     const rejected = [...found.unreadable];
     for (const artifact of found.artifacts) {
-      const outcome = verifyArtifact(artifact, image, keys);
+      const outcome = verifyArtifact(artifact, image, witness.keys, witness.options);
       if ('reason' in outcome) rejected.push(outcome.reason);
       else verified.push(outcome);
     }

@@ -3,7 +3,7 @@ import type { JsonObject } from '../domain/message-types';
 import { decodeBase64 } from '../signing/base64';
 import { parseEnvelope } from '../signing/dsse';
 import { verifySignature } from '../signing/signature-algorithms';
-import { type FormOutcome, verifyDsseEnvelope, verifySigstoreBundle, verifySimpleSigning } from '../signing/signed-forms';
+import { type FormOptions, type FormOutcome, verifyDsseEnvelope, verifySigstoreBundle, verifySimpleSigning } from '../signing/signed-forms';
 import type { VerificationKey } from '../signing/verify-attestation';
 import type { SignedArtifact } from './signature-artifacts';
 
@@ -27,11 +27,12 @@ export function verifyArtifact(
   artifact: SignedArtifact,
   image: ImageReference,
   keys: readonly VerificationKey[],
+  options: FormOptions = {},
 ): VerifiedArtifact | { reason: string } {
   if (artifact.form === 'simple-signing') return verifyCosignSignature(artifact, image, keys);
   const outcome =
     artifact.form === 'dsse'
-      ? verifyDsseEnvelope(artifact.document, image, keys, {}, artifact.where)
+      ? verifyDsseEnvelope(artifact.document, image, keys, options, artifact.where)
       : verifySigstoreBundle(artifact.document, image, keys, artifact.where);
   if (!outcome.verified) return { reason: `${outcome.reason}: ${outcome.message}` };
   const source = artifact.form === 'dsse' ? artifact.document : (artifact.document as { dsseEnvelope?: unknown }).dsseEnvelope;
