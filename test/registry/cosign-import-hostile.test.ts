@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -83,7 +84,7 @@ describe('cosign import from hostile registries', function () {
     expect(occurrences.items).to.deep.equal([]);
   };
 
-  const cases: Array<{ desc: string; answer: (res: import('node:http').ServerResponse) => void; status: string; reason: RegExp }> = [
+  const cases: Array<{ desc: string; answer: (res: ServerResponse) => void; status: string; reason: RegExp }> = [
     {
       desc: 'an HTML page instead of the manifest',
       answer: (res) => {
