@@ -18,6 +18,7 @@ export function apiHandlers(services: AppServices): ServiceHandlers[] {
     keyHandlers(services.keys),
     witnessHandlers(services.witnesses, services.attest),
     resourceHandlers(services.policies),
+    resourceHandlers(services.clusters),
     resourceHandlers(services.signingRules),
     hookHandlers(services.hooks),
     scanHandlers(services.scans),

@@ -7,6 +7,7 @@ import { SecurityEventLog } from '../audit/security-event-log';
 import { Access } from '../auth/access';
 import type { Config } from '../config';
 import { systemClock, type Clock } from '../domain/clock';
+import type { ClusterSpec } from '../domain/resources/cluster-spec';
 import type { PolicySpec } from '../domain/resources/policy-spec';
 import type { SigningRuleSpec } from '../domain/resources/signing-rule-spec';
 import { NoteService } from '../grafeas/note-service';
@@ -18,6 +19,7 @@ import { LocalKeyProvider } from '../kms/local-key-provider';
 import { loadMasterKey } from '../kms/master-key';
 import type { Logger } from '../logger';
 import { Metrics } from '../metrics';
+import { CLUSTER_KIND } from '../policies/cluster-kind';
 import { POLICY_KIND } from '../policies/policy-kind';
 import { ProjectService } from '../projects/project-service';
 import { HookMetrics } from '../registry/hook-metrics';
@@ -62,6 +64,7 @@ export interface AppServices {
   readonly witnesses: WitnessService;
   readonly attest: AttestService;
   readonly policies: ResourceService<PolicySpec>;
+  readonly clusters: ResourceService<ClusterSpec>;
   readonly signingRules: ResourceService<SigningRuleSpec>;
   readonly hooks: HookService;
   readonly verification: VerificationService;
@@ -112,6 +115,7 @@ export function createServices(stores: ServiceStores, config: Config, logger: Lo
     witnesses,
     attest,
     policies: new ResourceService(POLICY_KIND, uow, access, clock, changes),
+    clusters: new ResourceService(CLUSTER_KIND, uow, access, clock, changes),
     signingRules: new ResourceService(SIGNING_RULE_KIND, uow, access, clock, changes),
     hooks: new HookService(uow, access, clock, changes, () => hookWorker.wake(), hookMetrics),
     verification: new VerificationService(uow, access, clock, stores.feed, decisionRecorder, witnesses, {

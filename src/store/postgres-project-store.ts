@@ -69,6 +69,7 @@ export class PostgresProjectStore implements ProjectStore {
       'hook_receipts',
       'decisions',
       'policies',
+      'clusters',
       'signing_rules',
       'occurrences',
       'witnesses',

@@ -55,4 +55,9 @@ export const HOOK_SIGNINGS = tableName<SigningRow>('hook_signings', (r) => [r.si
 export const HOOK_EVENTS = tableName<HookEventRow>('hook_events', (r) => [r.projectId, r.hookEventId]);
 
 // Revisioned project resources: the resource kit's tables (memory-resource-stores.ts).
-export { POLICY_ROWS as POLICIES, SIGNING_RULE_ROWS as SIGNING_RULES, WITNESS_ROWS as WITNESSES } from './memory-resource-stores';
+export {
+  CLUSTER_ROWS as CLUSTERS,
+  POLICY_ROWS as POLICIES,
+  SIGNING_RULE_ROWS as SIGNING_RULES,
+  WITNESS_ROWS as WITNESSES,
+} from './memory-resource-stores';
