@@ -20,6 +20,7 @@ export function apiHandlers(services: AppServices): ServiceHandlers[] {
     resourceHandlers(services.policies),
     resourceHandlers(services.clusters),
     resourceHandlers(services.signingRules),
+    resourceHandlers(services.importRules),
     hookHandlers(services.hooks),
     scanHandlers(services.scans),
     verificationHandlers(services.verification, services.decisions),

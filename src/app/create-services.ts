@@ -10,6 +10,7 @@ import { systemClock, type Clock } from '../domain/clock';
 import type { ClusterSpec } from '../domain/resources/cluster-spec';
 import type { PolicySpec } from '../domain/resources/policy-spec';
 import type { SigningRuleSpec } from '../domain/resources/signing-rule-spec';
+import type { ImportRuleSpec } from '../domain/resources/import-rule-spec';
 import { NoteService } from '../grafeas/note-service';
 import { OccurrenceService } from '../grafeas/occurrence-service';
 import { ScanImportService } from '../grafeas/scan-import-service';
@@ -27,6 +28,10 @@ import { HookRetention } from '../registry/hook-retention';
 import { HookService } from '../registry/hook-service';
 import { HookWorker } from '../registry/hook-worker';
 import { SIGNING_RULE_KIND } from '../registry/signing-rule-kind';
+import { IMPORT_RULE_KIND } from '../registry/import-rule-kind';
+import { ImportWorker } from '../registry/import-worker';
+import { registryClients } from '../registry/oci/registry-clients';
+import { SignatureImporter, type RegistryClients } from '../registry/signature-importer';
 import { ResourceService } from '../resources/resource-service';
 import { DecisionRecorder } from '../verification/decision-recorder';
 import { DecisionService } from '../verification/decision-service';
@@ -47,6 +52,8 @@ export interface ServiceOptions {
   readonly clock?: Clock;
   readonly keyProvider?: KeyProvider;
   readonly metrics?: Metrics;
+  /** How import rules reach registries (default: a client per host with REGISTRY_AUTH_FILE's credentials). */
+  readonly registryClients?: RegistryClients;
 }
 
 /** The stores of a running server, as the services see them. */
@@ -66,6 +73,7 @@ export interface AppServices {
   readonly policies: ResourceService<PolicySpec>;
   readonly clusters: ResourceService<ClusterSpec>;
   readonly signingRules: ResourceService<SigningRuleSpec>;
+  readonly importRules: ResourceService<ImportRuleSpec>;
   readonly hooks: HookService;
   readonly verification: VerificationService;
   readonly decisions: DecisionService;
@@ -81,6 +89,10 @@ export interface AppServices {
   readonly decisionRecorder: DecisionRecorder;
   /** Signs the registry hook outbox. */
   readonly hookWorker: HookWorker;
+  /** Reads, verifies and records cosign signatures from registries. */
+  readonly importer: SignatureImporter;
+  /** Imports the hook outbox's signature manifests. */
+  readonly importWorker: ImportWorker;
   /** Forgets ignored registry events past HOOK_EVENT_RETENTION_DAYS. */
   readonly hookRetention: HookRetention;
 }
@@ -106,6 +118,14 @@ export function createServices(stores: ServiceStores, config: Config, logger: Lo
   const decisionRecorder = new DecisionRecorder(uow, audit, logger);
   const hookMetrics = new HookMetrics(metrics);
   const hookWorker = new HookWorker(uow, attest, clock, logger, hookMetrics);
+  const importer = new SignatureImporter(
+    uow,
+    clock,
+    changes,
+    witnesses,
+    options.registryClients ?? registryClients(config.registryAuthFile),
+  );
+  const importWorker = new ImportWorker(uow, importer, clock, logger, hookMetrics);
   return {
     notes: new NoteService(uow, access, clock, changes),
     occurrences: new OccurrenceService(uow, access, clock, changes),
@@ -117,19 +137,32 @@ export function createServices(stores: ServiceStores, config: Config, logger: Lo
     policies: new ResourceService(POLICY_KIND, uow, access, clock, changes),
     clusters: new ResourceService(CLUSTER_KIND, uow, access, clock, changes),
     signingRules: new ResourceService(SIGNING_RULE_KIND, uow, access, clock, changes),
-    hooks: new HookService(uow, access, clock, changes, () => hookWorker.wake(), hookMetrics),
+    importRules: new ResourceService(IMPORT_RULE_KIND, uow, access, clock, changes),
+    hooks: new HookService(
+      uow,
+      access,
+      clock,
+      changes,
+      () => {
+        hookWorker.wake();
+        importWorker.wake();
+      },
+      hookMetrics,
+    ),
     verification: new VerificationService(uow, access, clock, stores.feed, decisionRecorder, witnesses, {
       cache: config.verdictCache,
       feedTrusted: () => stores.feedTrusted(),
     }),
     decisions: new DecisionService(uow, access),
-    audit: new AuditService(uow, access, sequencer),
+    audit: new AuditService(uow, access, sequencer, path.join(config.dataDir, ANCHOR_FILE)),
     metrics,
     sequencer,
     securityLog: new SecurityEventLog(uow, clock, logger),
     anchors: new AuditAnchorWriter(uow, path.join(config.dataDir, ANCHOR_FILE), logger),
     decisionRecorder,
     hookWorker,
+    importer,
+    importWorker,
     hookRetention: new HookRetention(uow, clock, logger, config.hookEventRetentionDays),
   };
 }

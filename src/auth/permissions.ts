@@ -43,6 +43,11 @@ export type Permission =
   | 'signingRules.create'
   | 'signingRules.update'
   | 'signingRules.delete'
+  | 'importRules.get'
+  | 'importRules.list'
+  | 'importRules.create'
+  | 'importRules.update'
+  | 'importRules.delete'
   | 'images.verify'
   | 'decisions.list'
   | 'hooks.post'
@@ -70,6 +75,8 @@ const READS: readonly Permission[] = [
   'signingRules.list',
   'clusters.get',
   'clusters.list',
+  'importRules.get',
+  'importRules.list',
   'decisions.list',
   'hookEvents.list',
 ];

@@ -8,6 +8,7 @@ import { attestCommand } from './attest-command';
 import { auditCommand } from './audit-command';
 import { clustersCommand } from './clusters-command';
 import { commandFlags } from './command-flags';
+import { importRulesCommand } from './import-rules-command';
 import { keysCommand } from './keys-command';
 import { policiesCommand } from './policies-command';
 import { projectsCommand } from './projects-command';
@@ -34,6 +35,8 @@ commands:
   clusters   clusters create|list|get|delete: register the clusters policies and admission adapters name
   policies   policies create|list|get|enable|disable|delete: which witnesses a cluster namespace requires
   rules      rules create|list|get|enable|disable|delete: which witness signs pushes into a registry namespace
+  import-rules  import-rules create|list|get|enable|disable|delete: which witnesses' cosign signatures are imported
+             from a registry namespace
   attest     attest IMAGE --witness W: sign an image by digest and store the attestation
   scan       scan import IMAGE REPORT.json: import a Trivy or Grype JSON report as vulnerability occurrences
   verify     verify IMAGE (--witness W | --namespace N --cluster C): exit 0 when verified/allowed, 1 with the reason
@@ -59,6 +62,7 @@ const COMMANDS: Readonly<Record<string, (rest: readonly string[]) => Promise<num
   clusters: (rest) => clustersCommand([...rest]),
   policies: (rest) => policiesCommand([...rest]),
   rules: (rest) => rulesCommand([...rest]),
+  'import-rules': (rest) => importRulesCommand([...rest]),
   attest: (rest) => attestCommand([...rest]),
   scan: (rest) => scanCommand([...rest]),
   verify: (rest) => verifyCommand([...rest]),

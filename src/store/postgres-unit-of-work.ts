@@ -13,6 +13,7 @@ import { fromDatabaseError } from './sql-errors';
 import { PostgresProjectStore } from './postgres-project-store';
 import { PostgresHookStore } from './postgres-hook-store';
 import { PostgresSigningRuleStore } from './postgres-signing-rule-store';
+import { PostgresImportRuleStore } from './postgres-import-rule-store';
 
 /** The Postgres NOTIFY channel on which committed changes are announced (payload: project ids, comma-separated). */
 export const CHANGE_CHANNEL = 'attestd_changes';
@@ -66,6 +67,7 @@ export class PostgresUnitOfWork implements UnitOfWork {
       clusters: new PostgresClusterStore(db, this.tokens),
       decisions: new PostgresDecisionStore(db, this.tokens),
       signingRules: new PostgresSigningRuleStore(db, this.tokens),
+      importRules: new PostgresImportRuleStore(db, this.tokens),
       hooks: new PostgresHookStore(db, this.tokens),
     };
   }

@@ -2,7 +2,7 @@ import type { Access } from '../auth/access';
 import { invalidArgument, notFound } from '../domain/api-error';
 import type { Clock } from '../domain/clock';
 import { canonicalString, parseImageReference, type ImageReference } from '../domain/image-reference';
-import { parseProjectName } from '../domain/names';
+import { parseNoteName, parseProjectName } from '../domain/names';
 import type { RequestContext } from '../domain/request-context';
 import type { JsonObject } from '../domain/message-types';
 import { checkCluster, checkNamespace } from '../policies/policy-names';
@@ -143,14 +143,17 @@ export class VerificationService {
     for (const record of records) {
       const w = { projectId: record.projectId, witnessId: record.id };
       const name = witnessName(w);
-      evidence.set(name, { name, noteName: witnessNoteName(w), keys: await this.witnesses.verifyingKeys(stores, record) });
+      evidence.set(name, {
+        name,
+        notes: [witnessNoteName(w), ...record.spec.notes],
+        keys: await this.witnesses.verifyingKeys(stores, record),
+        acceptRawEnvelope: record.spec.acceptRawEnvelope,
+      });
     }
     const byDigest = refs.filter((r) => r.digest !== undefined);
+    const notes = [...new Set([...evidence.values()].flatMap((e) => e.notes))].map((n) => parseNoteName(n));
     const occurrences = byDigest.length
-      ? await stores.grafeas.findOccurrences(
-          [...evidence.values()].map((e) => ({ projectId: e.noteName.split('/')[1]!, noteId: e.noteName.split('/')[3]! })),
-          [...new Set(byDigest.flatMap(resourceUriSpellings))],
-        )
+      ? await stores.grafeas.findOccurrences(notes, [...new Set(byDigest.flatMap(resourceUriSpellings))])
       : [];
     const byNote = new Map<string, JsonObject[]>();
     for (const o of occurrences) {

@@ -149,6 +149,7 @@ export function projectStoreContract(backend: StoreBackend): void {
         witnesses: 0,
         policies: 0,
         signingRules: 0,
+        importRules: 0,
         foreignReferences: 0,
       });
       expect(await uow().transaction((t) => t.projects.deleteWithContents('full'))).to.equal(true);
@@ -164,6 +165,7 @@ export function projectStoreContract(backend: StoreBackend): void {
         witnesses: 0,
         policies: 0,
         signingRules: 0,
+        importRules: 0,
         foreignReferences: 0,
       });
       // A project made again under the same id starts empty.

@@ -27,6 +27,7 @@ const PO = 'attestd.v1.Policies';
 const CL = 'attestd.v1.Clusters';
 const V = 'attestd.v1.Verification';
 const SR = 'attestd.v1.SigningRules';
+const IR = 'attestd.v1.ImportRules';
 const H = 'attestd.v1.Hooks';
 const S = 'attestd.v1.Scans';
 const KEY = 'projects/{p}/keys/k1';
@@ -34,6 +35,8 @@ const WIT = 'projects/{p}/witnesses/w1';
 const POL = 'projects/{p}/policies/p1';
 const CLU = 'projects/{p}/clusters/c1';
 const RULE = 'projects/{p}/signingRules/r1';
+const IRULE = 'projects/{p}/importRules/r1';
+const IMPORT_RULE = { registry: '127.0.0.1:5000', namespace: 'ns', witnesses: [WIT], plainHttp: true, enabled: true };
 const SIGNING_RULE = { registry: '127.0.0.1:5000', namespace: 'ns', repositories: '*', witness: WIT, enabled: true };
 const GENERIC = { images: ['127.0.0.1:5000/ns/a@sha256:' + '0'.repeat(64)] };
 const BYTES = { data: 'eA==', signature: 'eA==' };
@@ -97,6 +100,7 @@ const ENDPOINTS: readonly Endpoint[] = [
   ep('ListProjects', P, ['GET', '/v1/projects'], {}, READERS, true),
   ep('DeleteProject', P, ['DELETE', '/v1/projects/{p}'], { name: 'projects/{p}' }, ADMINS),
   ep('ListAuditEvents', A, ['GET', '/v1/projects/{p}/auditEvents'], { parent: 'projects/{p}' }, READERS),
+  ep('VerifyAuditChain', A, ['GET', '/v1/projects/{p}/auditEvents:verify'], { parent: 'projects/{p}' }, READERS),
   ep(
     'CreateKey',
     K,
@@ -161,6 +165,17 @@ const ENDPOINTS: readonly Endpoint[] = [
   ep('UpdateSigningRule', SR, ['PATCH', `/v1/${RULE}`, { enabled: false }], { name: RULE, signingRule: { enabled: false } }, ADMINS),
   ep('DeleteSigningRule', SR, ['DELETE', `/v1/${RULE}`], { name: RULE }, ADMINS),
   ep(
+    'CreateImportRule',
+    IR,
+    ['POST', '/v1/projects/{p}/importRules?ruleId=r2', IMPORT_RULE],
+    { parent: 'projects/{p}', ruleId: 'r2', importRule: IMPORT_RULE },
+    ADMINS,
+  ),
+  ep('GetImportRule', IR, ['GET', `/v1/${IRULE}`], { name: IRULE }, READERS),
+  ep('ListImportRules', IR, ['GET', '/v1/projects/{p}/importRules'], { parent: 'projects/{p}' }, READERS),
+  ep('UpdateImportRule', IR, ['PATCH', `/v1/${IRULE}`, { enabled: false }], { name: IRULE, importRule: { enabled: false } }, ADMINS),
+  ep('DeleteImportRule', IR, ['DELETE', `/v1/${IRULE}`], { name: IRULE }, ADMINS),
+  ep(
     'DistributionHook',
     H,
     ['POST', '/v1/projects/{p}/hooks/distribution', { events: [] }],
@@ -212,7 +227,7 @@ describe('authorization: role × endpoint matrix over REST and gRPC', function (
   it('covers every RPC the server serves', () => {
     const served = new Set<string>();
     for (const [name, client] of clients) {
-      if (![G, P, A, K, W, PO, CL, V, SR, H, S].includes(name)) continue;
+      if (![G, P, A, K, W, PO, CL, V, SR, IR, H, S].includes(name)) continue;
       for (const m of Object.keys((client.constructor as unknown as { service: object }).service)) served.add(`${name}/${m}`);
     }
     expect(new Set(ENDPOINTS.map((e) => `${e.service}/${e.rpc}`))).to.deep.equal(served);

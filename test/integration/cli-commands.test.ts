@@ -1,4 +1,5 @@
 import net from 'node:net';
+import path from 'node:path';
 import { expect } from 'chai';
 import { runAttestd as attestd } from '../support/run-attestd';
 import { startTestServer, testToken, type TestServer } from '../support/test-server';
@@ -33,6 +34,26 @@ describe('CLI: attestd projects|keys|witnesses|policies|attest|verify against a 
   });
   after(async () => {
     await server?.stop();
+  });
+
+  it('creates a witness for an outside signer with further notes and raw envelopes accepted', async () => {
+    await ok(['projects', 'create', 'chains']);
+    const project = { ...env, ATTESTD_PROJECT: 'chains' };
+    const pem = path.resolve(__dirname, '../../../test/fixtures/supply-chain/keys/ecdsa-p256.pub.pem');
+    const args = ['witnesses', 'create', 'tekton', '--public-key', pem, '--algorithm', 'ECDSA_P256_SHA256'];
+    const witness = await ok(
+      [...args, '--note', 'tekton-default-taskrun-intoto', '--note', 'projects/chains/notes/b', '--accept-raw-envelope'],
+      project,
+    );
+    expect(witness).to.deep.include({
+      notes: ['projects/chains/notes/tekton-default-taskrun-intoto', 'projects/chains/notes/b'],
+      acceptRawEnvelope: true,
+    });
+    expect((witness.publicKeys as Array<{ algorithm: string }>)[0]!.algorithm).to.equal('ECDSA_P256_SHA256');
+    const table = await attestd(['witnesses', 'list', '--output', 'text'], project);
+    expect(table.stdout).to.contain('projects/chains/notes/tekton-default-taskrun-intoto,projects/chains/notes/b');
+    const noAlgorithm = await attestd(['witnesses', 'create', 'x', '--public-key', pem], project);
+    expect(noAlgorithm.stderr).to.contain('--public-key needs --algorithm');
   });
 
   it('goes from an empty database to a signed, verified attestation and a policy decision with the CLI alone', async () => {

@@ -8,6 +8,7 @@ import {
   HOOK_EVENTS,
   HOOK_RECEIPTS,
   HOOK_SIGNINGS,
+  IMPORT_RULES,
   KEY_VERSIONS,
   KEYS,
   NOTES,
@@ -29,6 +30,7 @@ const CONTENTS: readonly TableName<{ readonly projectId: string }>[] = [
   POLICIES,
   CLUSTERS,
   SIGNING_RULES,
+  IMPORT_RULES,
   OCCURRENCES,
   WITNESSES,
   NOTES,
@@ -78,6 +80,7 @@ export class MemoryProjectStore implements ProjectStore {
       witnesses: count(WITNESSES),
       policies: count(POLICIES),
       signingRules: count(SIGNING_RULES),
+      importRules: count(IMPORT_RULES),
       foreignReferences: this.foreignReferences(projectId),
     };
   }

@@ -2,6 +2,8 @@ import type { ClusterSpec } from '../../domain/resources/cluster-spec';
 import type { PolicyRecord, PolicySpec } from '../../domain/resources/policy-spec';
 import type { ResourceName } from '../../domain/resources/resource-record';
 import type { SigningRuleRecord, SigningRuleSpec } from '../../domain/resources/signing-rule-spec';
+import type { ImportRuleRecord, ImportRuleSpec } from '../../domain/resources/import-rule-spec';
+import type { ImportRuleStore } from '../../domain/stores/import-rule-store';
 import type { WitnessSpec } from '../../domain/resources/witness-spec';
 import type { ClusterStore } from '../../domain/stores/cluster-store';
 import type { PolicyStore } from '../../domain/stores/policy-store';
@@ -21,6 +23,8 @@ export const POLICY_ROWS = resourceTable<PolicySpec>('policies');
 export const CLUSTER_ROWS = resourceTable<ClusterSpec>('clusters');
 /** Table signing_rules. */
 export const SIGNING_RULE_ROWS = resourceTable<SigningRuleSpec>('signing_rules');
+/** Table import_rules (the Postgres join table import_rule_witnesses is the spec's witness list here). */
+export const IMPORT_RULE_ROWS = resourceTable<ImportRuleSpec>('import_rules');
 /** The notes table, as far as a witness's foreign key to its note goes. */
 const NOTES = tableName<{ readonly projectId: string; readonly noteId: string }>('notes', (r) => [r.projectId, r.noteId]);
 
@@ -52,7 +56,12 @@ class MemoryWitnessStore extends MemoryResourceStore<WitnessSpec> implements Wit
       .rows()
       .filter((r) => r.spec.witness === name)
       .map((r) => `projects/${r.projectId}/signingRules/${r.id}`);
-    return [...policies, ...rules].sort();
+    const imports = this.tables
+      .table(IMPORT_RULE_ROWS)
+      .rows()
+      .filter((r) => r.spec.witnesses.includes(name))
+      .map((r) => `projects/${r.projectId}/importRules/${r.id}`);
+    return [...policies, ...rules, ...imports].sort();
   }
 
   override async delete(w: ResourceName): Promise<boolean> {
@@ -123,15 +132,27 @@ class MemoryClusterStore extends MemoryResourceStore<ClusterSpec> implements Clu
   }
 }
 
+/** Import rules in memory: every witness a rule names must exist (the join table's foreign keys). */
+class MemoryImportRuleStore extends MemoryResourceStore<ImportRuleSpec> implements ImportRuleStore {
+  constructor(tables: Tables, tokens: PageTokens) {
+    super(tables, tokens, { table: IMPORT_RULE_ROWS, scope: 'importRules', references: (r) => r.spec.witnesses.map(witnessReference) });
+  }
+
+  async enabled(projectId: string): Promise<ImportRuleRecord[]> {
+    return this.select((r) => r.projectId === projectId && r.spec.enabled);
+  }
+}
+
 /** The resource kit's memory stores over a memory database's tables (MemoryUnitOfWork registers them in one line). */
 export function memoryResourceStores(
   tables: Tables,
   tokens: PageTokens,
-): Pick<Stores, 'witnesses' | 'policies' | 'clusters' | 'signingRules'> {
+): Pick<Stores, 'witnesses' | 'policies' | 'clusters' | 'signingRules' | 'importRules'> {
   return {
     witnesses: new MemoryWitnessStore(tables, tokens),
     policies: new MemoryPolicyStore(tables, tokens),
     clusters: new MemoryClusterStore(tables, tokens),
     signingRules: new MemorySigningRuleStore(tables, tokens),
+    importRules: new MemoryImportRuleStore(tables, tokens),
   };
 }
