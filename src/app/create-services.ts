@@ -29,6 +29,7 @@ import { HookService } from '../registry/hook-service';
 import { HookWorker } from '../registry/hook-worker';
 import { SIGNING_RULE_KIND } from '../registry/signing-rule-kind';
 import { IMPORT_RULE_KIND } from '../registry/import-rule-kind';
+import { ImageImportService } from '../registry/image-import-service';
 import { ImportWorker } from '../registry/import-worker';
 import { registryClients } from '../registry/oci/registry-clients';
 import { SignatureImporter, type RegistryClients } from '../registry/signature-importer';
@@ -93,6 +94,8 @@ export interface AppServices {
   readonly importer: SignatureImporter;
   /** Imports the hook outbox's signature manifests. */
   readonly importWorker: ImportWorker;
+  /** `images:import`: imports an image's signatures on demand. */
+  readonly imageImports: ImageImportService;
   /** Forgets ignored registry events past HOOK_EVENT_RETENTION_DAYS. */
   readonly hookRetention: HookRetention;
 }
@@ -163,6 +166,7 @@ export function createServices(stores: ServiceStores, config: Config, logger: Lo
     hookWorker,
     importer,
     importWorker,
+    imageImports: new ImageImportService(uow, access, importer),
     hookRetention: new HookRetention(uow, clock, logger, config.hookEventRetentionDays),
   };
 }

@@ -49,6 +49,7 @@ export type Permission =
   | 'importRules.update'
   | 'importRules.delete'
   | 'images.verify'
+  | 'images.import'
   | 'decisions.list'
   | 'hooks.post'
   | 'hookEvents.list';
@@ -92,6 +93,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<Exclude<Role, 'admin'>, ReadonlyS
     'scans.import',
     'witnesses.attest',
     'hooks.post',
+    'images.import',
   ]),
   admission: new Set<Permission>([...READS, 'images.verify']),
 };

@@ -8,6 +8,7 @@ import { attestCommand } from './attest-command';
 import { auditCommand } from './audit-command';
 import { clustersCommand } from './clusters-command';
 import { commandFlags } from './command-flags';
+import { importCommand } from './import-command';
 import { importRulesCommand } from './import-rules-command';
 import { keysCommand } from './keys-command';
 import { policiesCommand } from './policies-command';
@@ -38,6 +39,7 @@ commands:
   import-rules  import-rules create|list|get|enable|disable|delete: which witnesses' cosign signatures are imported
              from a registry namespace
   attest     attest IMAGE --witness W: sign an image by digest and store the attestation
+  import     import IMAGE: read the image's cosign signatures from its registry and record what its import rules' witnesses verify
   scan       scan import IMAGE REPORT.json: import a Trivy or Grype JSON report as vulnerability occurrences
   verify     verify IMAGE (--witness W | --namespace N --cluster C): exit 0 when verified/allowed, 1 with the reason
   review     review FILE --namespace N: send kubectl objects to the admission webhook and print what kubectl would
@@ -64,6 +66,7 @@ const COMMANDS: Readonly<Record<string, (rest: readonly string[]) => Promise<num
   rules: (rest) => rulesCommand([...rest]),
   'import-rules': (rest) => importRulesCommand([...rest]),
   attest: (rest) => attestCommand([...rest]),
+  import: (rest) => importCommand([...rest]),
   scan: (rest) => scanCommand([...rest]),
   verify: (rest) => verifyCommand([...rest]),
   review: (rest) => reviewCommand(rest),

@@ -176,7 +176,7 @@ type ScopedRule = ResourceRecord<{
 }>;
 
 /** Every enabled rule covering the event: same registry host, namespace = first path segment, rest matches. */
-export function matchingRules<R extends ScopedRule>(rules: readonly R[], e: RegistryEvent): R[] {
+export function matchingRules<R extends ScopedRule>(rules: readonly R[], e: Pick<RegistryEvent, 'registry' | 'repository'>): R[] {
   const { namespace, rest } = splitRepository(e.repository);
   return rules.filter(
     ({ spec: r }) => r.enabled && r.registry === e.registry && r.namespace === namespace && repositoryMatches(r.repositories, rest),

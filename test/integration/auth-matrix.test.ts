@@ -175,6 +175,7 @@ const ENDPOINTS: readonly Endpoint[] = [
   ep('ListImportRules', IR, ['GET', '/v1/projects/{p}/importRules'], { parent: 'projects/{p}' }, READERS),
   ep('UpdateImportRule', IR, ['PATCH', `/v1/${IRULE}`, { enabled: false }], { name: IRULE, importRule: { enabled: false } }, ADMINS),
   ep('DeleteImportRule', IR, ['DELETE', `/v1/${IRULE}`], { name: IRULE }, ADMINS),
+  ep('ImportImage', IR, ['POST', '/v1/projects/{p}/images:import', IMAGE], { parent: 'projects/{p}', ...IMAGE }, ATTESTORS),
   ep(
     'DistributionHook',
     H,

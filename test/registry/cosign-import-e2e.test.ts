@@ -3,6 +3,7 @@ import crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { importCommand } from '../../src/cli/import-command';
 import { pae } from '../../src/signing/dsse';
 import { deploymentReview } from '../admission/admission-fixtures';
 import { admissionSettings, Rest, startAttestd, WebhookClient } from '../admission/admission-harness';
@@ -176,5 +177,60 @@ describe('cosign import end to end: docker-registry → hook → import → Admi
     const denied = await client!.review(deploymentReview([image]));
     expect(denied.allowed).to.equal(false);
     expect(denied.status.message).to.equal(`image ${image} is not attested`);
+  });
+
+  it('attestd import: signatures of an image pushed before its import rule existed are imported on demand', async () => {
+    const digest = await skopeoPush(dir, `${registry!.host}/early/app:2.0`);
+    const image = `${registry!.host}/early/app@${digest}`;
+    const payload = simpleSigning('early/app', digest);
+    const signature = crypto.sign('sha256', payload, privateKey).toString('base64');
+    const sig = await pushCosignSignature(target(), 'early/app', digest, payload, signature);
+    const pushed = `image = "${registry!.host}/early/app@${sig.digest}"`;
+    await poll('the uncovered push to be ignored', 60_000, async () => (await events(pushed))[0]);
+    expect((await events(pushed)).map((e) => e.status)).to.deep.equal(['IGNORED']);
+    expect((await client!.review(deploymentReview([image]))).allowed).to.equal(false);
+    await rest.post(`/v1/projects/${P}/importRules?ruleId=early`, {
+      registry: registry!.host,
+      namespace: 'early',
+      witnesses: [`projects/${P}/witnesses/${W}`],
+      plainHttp: true,
+      enabled: true,
+    });
+    const cli = async (...argv: string[]): Promise<{ code: number; out: string; err: string }> => {
+      let out = '';
+      let err = '';
+      const io = {
+        out: { write: (t: string) => (out += t) },
+        err: { write: (t: string) => (err += t) },
+        env: { ATTESTD_SERVER: server!.baseUrl, ATTESTD_TOKEN: testToken({ [P]: ['attestor'] }, 'importer'), ATTESTD_PROJECT: P },
+      };
+      return { code: await importCommand(argv, io), out, err };
+    };
+    const first = await cli(`${registry!.host}/early/app:2.0`);
+    expect(first.code, first.err).to.equal(0);
+    const answer = JSON.parse(first.out);
+    expect(answer.image).to.equal(image);
+    expect(answer.results).to.have.length(1);
+    expect(answer.results[0]).to.deep.include({
+      witness: `projects/${P}/witnesses/${W}`,
+      importRule: `projects/${P}/importRules/early`,
+      source: `${registry!.host}/early/app:${sig.tag}`,
+      status: 'IMPORTED',
+      reason: '',
+    });
+    expect(answer.occurrences).to.have.length(1);
+    const occurrence = await rest.call('GET', `/v1/${answer.occurrences[0]}`);
+    expect(Buffer.from(occurrence.attestation.serializedPayload, 'base64').equals(payload)).to.equal(true);
+    expect((await client!.review(deploymentReview([image]))).allowed).to.equal(true);
+    const again = await cli(image, '--output', 'text');
+    expect(again.code, again.err).to.equal(0);
+    expect(again.out.trim()).to.equal(`IMPORTED ${registry!.host}/early/app:${sig.tag} for ${W}: ${answer.occurrences[0]}`);
+    const unsigned = await skopeoPush(dir, `${registry!.host}/early/unsigned:1`);
+    const none = await cli(`${registry!.host}/early/unsigned@${unsigned}`, '--output', 'text');
+    expect(none.code).to.equal(1);
+    expect(none.out.trim()).to.equal(`no cosign signatures found for ${registry!.host}/early/unsigned@${unsigned}`);
+    const uncovered = await cli(`${registry!.host}/nowhere/app@${digest}`);
+    expect(uncovered.code).to.equal(1);
+    expect(uncovered.err).to.match(/FAILED_PRECONDITION: no enabled import rule of projects\/p1 covers 127\.0\.0\.1:\d+\/nowhere\/app/);
   });
 });

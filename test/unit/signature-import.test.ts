@@ -28,6 +28,8 @@ class MemoryRegistry implements RegistryClient {
   readonly manifests = new Map<string, Buffer>();
   readonly blobs = new Map<string, Buffer>();
   readonly fail = new Map<string, RegistryError>();
+  readonly tagged = new Map<string, string>();
+  readonly referring = new Map<string, Descriptor[]>();
 
   blob(bytes: Buffer | string, mediaType: string, annotations?: Record<string, string>): Descriptor {
     const b = Buffer.from(bytes);
@@ -47,8 +49,12 @@ class MemoryRegistry implements RegistryClient {
     return digest;
   }
 
-  resolveTag(): Promise<string> {
-    throw new Error('not used');
+  resolveTag(image: string | { tag?: string; registry: string }): Promise<string> {
+    const tag = typeof image === 'string' ? image : (image.tag ?? 'latest');
+    const digest = this.tagged.get(tag);
+    return digest
+      ? Promise.resolve(digest)
+      : Promise.reject(new RegistryError('NOT_FOUND', REPO.registry, `manifest ${REPO.repository}:${tag} does not exist`, 404));
   }
 
   getManifest(repository: RepositoryRef, reference: string): Promise<Manifest> {
@@ -77,8 +83,8 @@ class MemoryRegistry implements RegistryClient {
     return bytes;
   }
 
-  referrers(): Promise<Descriptor[]> {
-    return Promise.resolve([]);
+  referrers(_repository: RepositoryRef, digest: string): Promise<Descriptor[]> {
+    return Promise.resolve(this.referring.get(digest) ?? []);
   }
 
   tags(): Promise<string[]> {
@@ -371,6 +377,59 @@ describe('cosign signature import: reading and verifying signature manifests', (
       s.clock.advance(1000);
       expect(await w.runOnce()).to.equal(true);
       expect((await events())[0]).to.deep.include({ status: 'IMPORTED', attempts: 1, reason: '' });
+    });
+
+    it('images:import reads the .sig, .att and referrers of an image pushed earlier, per witness, once', async () => {
+      registry.tagged.set('1.0', IMAGE_DIGEST);
+      const referrer = await registry.getManifest(REPO, bundle);
+      registry.referring.set(IMAGE_DIGEST, [
+        { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: referrer.digest, size: referrer.bytes.length },
+      ]);
+      const answer = await s.imageImports.importImage(s.admin, 'projects/p', `${REPO.registry}/${REPO.repository}:1.0`);
+      expect(answer.image).to.equal(`${REPO.registry}/${REPO.repository}@${IMAGE_DIGEST}`);
+      const results = answer.results as Array<Record<string, unknown>>;
+      expect(results.map((r) => [String(r.witness).split('/')[3], r.status, String(r.source).split('/').pop()])).to.deep.equal([
+        ['cosign', 'IMPORTED', `demo:sha256-${HEX}.sig`],
+        ['cosign', 'IMPORTED', `demo:sha256-${HEX}.att`],
+        ['cosign', 'IMPORTED', `demo@${referrer.digest}`],
+        ['other', 'REJECTED', `demo:sha256-${HEX}.sig`],
+        ['other', 'REJECTED', `demo:sha256-${HEX}.att`],
+        ['other', 'REJECTED', `demo@${referrer.digest}`],
+      ]);
+      expect(results.every((r) => r.importRule === 'projects/p/importRules/demo')).to.equal(true);
+      expect(String(results[3]!.reason)).to.match(/^BAD_SIGNATURE: /);
+      expect(answer.occurrences).to.have.length(3);
+      const again = await s.imageImports.importImage(s.admin, 'projects/p', `${REPO.registry}/${REPO.repository}@${IMAGE_DIGEST}`);
+      expect(again.occurrences).to.deep.equal(answer.occurrences);
+      const occurrences = await s.occurrences.list(s.admin, 'projects/p', {
+        filter: undefined,
+        filterText: '',
+        pageSize: 100,
+        pageToken: undefined,
+      });
+      expect(occurrences.items).to.have.length(3);
+    });
+
+    it('images:import refuses what it cannot do, with the fix: no rule, unknown tag, no permission', async () => {
+      const codeOf = async (call: Promise<unknown>) =>
+        call.then(
+          () => ({ code: 'OK', message: '' }),
+          (e: { code: string; message: string }) => ({ code: e.code, message: e.message }),
+        );
+      const uncovered = await codeOf(s.imageImports.importImage(s.admin, 'projects/p', `${REPO.registry}/other/app@${IMAGE_DIGEST}`));
+      expect(uncovered.code).to.equal('FAILED_PRECONDITION');
+      expect(uncovered.message).to.match(/^no enabled import rule of projects\/p covers registry\.example\.com\/other\/app: create one/);
+      const unknown = await codeOf(s.imageImports.importImage(s.admin, 'projects/p', `${REPO.registry}/${REPO.repository}:nope`));
+      expect(unknown.code).to.equal('NOT_FOUND');
+      expect(unknown.message).to.match(/nope does not exist/);
+      const viewer = s.caller({ p: ['viewer'] });
+      expect(
+        (await codeOf(s.imageImports.importImage(viewer, 'projects/p', `${REPO.registry}/${REPO.repository}@${IMAGE_DIGEST}`))).code,
+      ).to.equal('PERMISSION_DENIED');
+      expect((await codeOf(s.imageImports.importImage(s.admin, 'projects/p', ''))).code).to.equal('INVALID_ARGUMENT');
+      expect(
+        (await codeOf(s.imageImports.importImage(s.admin, 'projects/ghost', `${REPO.registry}/${REPO.repository}@${IMAGE_DIGEST}`))).code,
+      ).to.equal('NOT_FOUND');
     });
   });
 });
