@@ -19,6 +19,7 @@ export function apiHandlers(services: AppServices): ServiceHandlers[] {
     keyHandlers(services.keys),
     witnessHandlers(services.witnesses, services.attest),
     resourceHandlers(services.policies),
+    resourceHandlers(services.clusters),
     resourceHandlers(services.signingRules),
     importRuleHandlers(services.importRules, services.imageImports),
     hookHandlers(services.hooks),

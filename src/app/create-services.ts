@@ -7,6 +7,7 @@ import { SecurityEventLog } from '../audit/security-event-log';
 import { Access } from '../auth/access';
 import type { Config } from '../config';
 import { systemClock, type Clock } from '../domain/clock';
+import type { ClusterSpec } from '../domain/resources/cluster-spec';
 import type { PolicySpec } from '../domain/resources/policy-spec';
 import type { SigningRuleSpec } from '../domain/resources/signing-rule-spec';
 import type { ImportRuleSpec } from '../domain/resources/import-rule-spec';
@@ -19,6 +20,7 @@ import { LocalKeyProvider } from '../kms/local-key-provider';
 import { loadMasterKey } from '../kms/master-key';
 import type { Logger } from '../logger';
 import { Metrics } from '../metrics';
+import { CLUSTER_KIND } from '../policies/cluster-kind';
 import { POLICY_KIND } from '../policies/policy-kind';
 import { ProjectService } from '../projects/project-service';
 import { HookMetrics } from '../registry/hook-metrics';
@@ -70,6 +72,7 @@ export interface AppServices {
   readonly witnesses: WitnessService;
   readonly attest: AttestService;
   readonly policies: ResourceService<PolicySpec>;
+  readonly clusters: ResourceService<ClusterSpec>;
   readonly signingRules: ResourceService<SigningRuleSpec>;
   readonly importRules: ResourceService<ImportRuleSpec>;
   readonly hooks: HookService;
@@ -135,6 +138,7 @@ export function createServices(stores: ServiceStores, config: Config, logger: Lo
     witnesses,
     attest,
     policies: new ResourceService(POLICY_KIND, uow, access, clock, changes),
+    clusters: new ResourceService(CLUSTER_KIND, uow, access, clock, changes),
     signingRules: new ResourceService(SIGNING_RULE_KIND, uow, access, clock, changes),
     importRules: new ResourceService(IMPORT_RULE_KIND, uow, access, clock, changes),
     hooks: new HookService(

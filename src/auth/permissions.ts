@@ -33,6 +33,11 @@ export type Permission =
   | 'policies.create'
   | 'policies.update'
   | 'policies.delete'
+  | 'clusters.get'
+  | 'clusters.list'
+  | 'clusters.create'
+  | 'clusters.update'
+  | 'clusters.delete'
   | 'signingRules.get'
   | 'signingRules.list'
   | 'signingRules.create'
@@ -69,6 +74,8 @@ const READS: readonly Permission[] = [
   'policies.list',
   'signingRules.get',
   'signingRules.list',
+  'clusters.get',
+  'clusters.list',
   'importRules.get',
   'importRules.list',
   'decisions.list',

@@ -6,6 +6,7 @@ import { createStores } from '../app/create-stores';
 import { startServer } from '../main';
 import { attestCommand } from './attest-command';
 import { auditCommand } from './audit-command';
+import { clustersCommand } from './clusters-command';
 import { commandFlags } from './command-flags';
 import { importCommand } from './import-command';
 import { importRulesCommand } from './import-rules-command';
@@ -32,6 +33,7 @@ commands:
   projects   projects create|list|get|delete: manage projects (REST client: --server URL, --token T or ATTESTD_TOKEN)
   keys       keys create|list|get|public-key|rotate|disable|enable: signing keys of a project (--project P or ATTESTD_PROJECT)
   witnesses  witnesses create|list|get|delete: signing authorities and their ATTESTATION notes
+  clusters   clusters create|list|get|delete: register the clusters policies and admission adapters name
   policies   policies create|list|get|enable|disable|delete: which witnesses a cluster namespace requires
   rules      rules create|list|get|enable|disable|delete: which witness signs pushes into a registry namespace
   import-rules  import-rules create|list|get|enable|disable|delete: which witnesses' cosign signatures are imported
@@ -59,6 +61,7 @@ const COMMANDS: Readonly<Record<string, (rest: readonly string[]) => Promise<num
   projects: (rest) => projectsCommand([...rest]),
   keys: (rest) => keysCommand([...rest]),
   witnesses: (rest) => witnessesCommand([...rest]),
+  clusters: (rest) => clustersCommand([...rest]),
   policies: (rest) => policiesCommand([...rest]),
   rules: (rest) => rulesCommand([...rest]),
   'import-rules': (rest) => importRulesCommand([...rest]),

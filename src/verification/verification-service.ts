@@ -1,5 +1,5 @@
 import type { Access } from '../auth/access';
-import { invalidArgument } from '../domain/api-error';
+import { invalidArgument, notFound } from '../domain/api-error';
 import type { Clock } from '../domain/clock';
 import { canonicalString, parseImageReference, type ImageReference } from '../domain/image-reference';
 import { parseNoteName, parseProjectName } from '../domain/names';
@@ -10,6 +10,7 @@ import type { PolicyRecord } from '../domain/resources/policy-spec';
 import { policyName } from '../policies/policy-kind';
 import type { Stores, UnitOfWork } from '../domain/stores/unit-of-work';
 import { projectNotFound } from '../domain/stores/require-project';
+import { knownClusters } from '../policies/cluster-kind';
 import { parseResourceName } from '../resources/resource-names';
 import { WITNESS_NAMING, witnessName, witnessNoteName } from '../witnesses/witness-names';
 import type { WitnessService } from '../witnesses/witness-service';
@@ -38,7 +39,7 @@ export interface VerificationOptions {
 export class VerificationService {
   private readonly verdicts = new VerdictCache<ImageResult>(60_000, 5_000, 100_000);
   private readonly policyCache = new VerdictCache<PolicyRecord[]>(60_000, 60_000, 10_000);
-  private readonly projectCache = new VerdictCache<boolean>(60_000, 0, 10_000);
+  private readonly scopeCache = new VerdictCache<string>(60_000, 0, 10_000);
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -56,8 +57,8 @@ export class VerificationService {
     checkCluster(input.cluster, 'cluster');
     checkNamespace(input.namespace, 'namespace');
     if (input.images.length === 0) {
-      // The adapters' readiness probe sends no images: it learns whether the project exists without a decision.
-      await this.requireProject(projectId);
+      // The adapters' readiness probe sends no images: it learns whether project and cluster exist without a decision.
+      await this.requireScope(projectId, input.cluster);
       throw invalidArgument('images must list at least one image reference');
     }
     if (input.images.length > MAX_IMAGES)
@@ -75,8 +76,9 @@ export class VerificationService {
       : await this.uow.stores.policies.enabledFor(projectId, input.cluster, input.namespace);
     const results: ImageResult[] = [];
     if (policies.length === 0) {
-      // A project with policies exists; one without may not, and its decision could not be recorded.
-      await this.requireProject(projectId, useCache ? `${projectId}|${generation}` : undefined);
+      // A project with policies for the cluster exists and has it registered; otherwise either may be a typo
+      // (answering NO_POLICY would admit everything), and a decision for a missing project could not be recorded.
+      await this.requireScope(projectId, input.cluster, useCache ? `${projectId}|${input.cluster}|${generation}` : undefined);
       for (const image of input.images) results.push(noPolicy(image, input));
     } else {
       const refs = input.images.map(parseOrError);
@@ -116,11 +118,16 @@ export class VerificationService {
     return { results, allowed: results.every((r) => r.allowed), decision };
   }
 
-  /** NOT_FOUND unless the project exists: a verdict for a project that does not is never answered. */
-  private async requireProject(projectId: string, cacheKey?: string): Promise<void> {
-    const exists = async (): Promise<boolean> => (await this.uow.stores.projects.get(projectId)) !== undefined;
-    const found = cacheKey === undefined ? await exists() : await this.projectCache.get(cacheKey, exists, (v) => v);
-    if (!found) throw projectNotFound(projectId);
+  /** NOT_FOUND unless the project exists and the cluster is registered in it (the message lists the registered ones). */
+  private async requireScope(projectId: string, cluster: string, cacheKey?: string): Promise<void> {
+    const check = async (): Promise<string> => {
+      const stores = this.uow.stores;
+      if (!(await stores.projects.get(projectId))) return projectNotFound(projectId).message;
+      if (await stores.clusters.get({ projectId, id: cluster })) return '';
+      return `cluster ${cluster} is not registered in project ${projectId}; ${await knownClusters(stores, projectId)}`;
+    };
+    const problem = cacheKey === undefined ? await check() : await this.scopeCache.get(cacheKey, check, (v) => v === '');
+    if (problem) throw notFound(problem);
   }
 
   /** Computes verdicts for images by digest or tag: a handful of queries whatever the number of images. */

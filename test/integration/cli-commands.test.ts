@@ -89,6 +89,16 @@ describe('CLI: attestd projects|keys|witnesses|policies|attest|verify against a 
     expect(tag.code).to.equal(1);
     expect(tag.stdout).to.match(/^NOT VERIFIED 127\.0\.0\.1:5000\/team\/app:1\.0: TAG_REFERENCE: /);
 
+    // A policy names a registered cluster: a typo is refused, listing the registered ones.
+    const typo = await attestd(['policies', 'create', 'p1', '--witness', 'w1', '--cluster', 'c9', '--namespace', 'default'], project);
+    expect(typo.code).to.equal(1);
+    expect(typo.stderr).to.contain(
+      'policy.cluster names cluster c9, which is not registered in project demo; the project has no registered clusters',
+    );
+    const cluster = await ok(['clusters', 'create', 'c1', '--description', 'CI cluster'], project);
+    expect(cluster).to.include({ name: 'projects/demo/clusters/c1', description: 'CI cluster', webhookMode: 'OPT_OUT' });
+    const clusterTable = await attestd(['clusters', 'list', '--output', 'text'], project);
+    expect(clusterTable.stdout).to.match(/projects\/demo\/clusters\/c1\s+OPT_OUT\s+all but kube-system,attestd\s+1/);
     // A policy: created disabled (no policy applies), then enabled.
     const created = await ok(
       ['policies', 'create', 'p1', '--witness', 'w1', '--cluster', 'c1', '--namespace', 'default', '--note', 'CI only'],

@@ -55,6 +55,7 @@ describe('witness notes and acceptRawEnvelope over REST and gRPC (PostgreSQL)', 
     for (const t of TRANSPORTS) {
       const p = projectOf(t);
       await api.must('POST', '/v1/projects', { name: `projects/${p}` });
+      await api.must('POST', `/v1/projects/${p}/clusters?clusterId=c1`, {});
       for (const [file, note, kind] of FIXTURES) {
         await api.must('POST', `/v1/projects/${p}/notes?noteId=${note}`, NOTE_BODIES[kind]);
         const occurrence = fixtureJson(file) as Record<string, unknown>;

@@ -62,6 +62,7 @@ describe('cosign import end to end: docker-registry → hook → import → Admi
       plainHttp: true,
       enabled: true,
     });
+    await rest.post(`/v1/projects/${P}/clusters?clusterId=c1`, {});
     await rest.post(`/v1/projects/${P}/policies?policyId=pol`, {
       witnesses: [`projects/${P}/witnesses/${W}`],
       cluster: 'c1',

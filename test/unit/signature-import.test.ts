@@ -238,6 +238,7 @@ describe('cosign signature import: reading and verifying signature manifests', (
       'projects/p/notes/cosign',
     ]);
     expect(listed.items.every((o) => o.resourceUri === `https://${REPO.registry}/${REPO.repository}@${IMAGE_DIGEST}`)).to.equal(true);
+    await s.clusters.create(s.admin, 'projects/p', 'c1', {});
     await s.policies.create(s.admin, 'projects/p', 'prod', {
       witnesses: ['projects/p/witnesses/cosign'],
       cluster: 'c1',

@@ -59,6 +59,7 @@ describe('witness notes and acceptRawEnvelope (memory backend)', () => {
       ['own-note-only', {}],
       ['other-key', { notes: ['projects/p/notes/build-42'], publicKeys: [{ pem: OTHER_PEM, algorithm: 'ECDSA_P256_SHA256' }] }],
     ];
+    await s.clusters.create(s.admin, 'projects/p', 'c1', {});
     for (const [ns, body] of namespaces) {
       await witness(`w-${ns}`, body);
       await s.policies.create(s.admin, 'projects/p', ns, {
