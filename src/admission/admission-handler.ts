@@ -29,6 +29,13 @@ export interface AdmissionHandlerOptions {
 /** The denial sentence for one image, exactly as Kritis and the scenario word it. */
 export const notAttested = (image: string): string => `image ${image} is not attested`;
 
+/**
+ * The denial sentence for one denied image: an attestation requirement that failed says which and why
+ * (`image … does not satisfy policy P: no … attestation by witness W meets its condition (…)`); anything else is
+ * "is not attested".
+ */
+const denial = (r: ImageResult): string => (r.reason === 'REQUIREMENT_NOT_MET' ? r.message : notAttested(r.image));
+
 /** Turns one AdmissionReview into its answer: reads the workload, asks the verifier, words the verdict. */
 export class AdmissionHandler {
   constructor(
@@ -172,7 +179,7 @@ function answer(uid: string, output: VerifyOutput, breakglass: boolean): Admissi
   if (policies.length) auditAnnotations.policies = policies.join(',').slice(0, 1000);
   const cut = warnings.slice(0, MAX_WARNINGS);
   if (output.allowed && denied.length === 0) return { uid, allowed: true, ...(cut.length ? { warnings: cut } : {}), auditAnnotations };
-  const message = denied.map((r) => notAttested(r.image)).join('; ');
+  const message = denied.map(denial).join('; ');
   return deny(uid, message, cut, auditAnnotations);
 }
 

@@ -1,5 +1,5 @@
 import type { Json } from './api-client';
-import { field, shortName, UsageError, type CommandGroup } from './command-table';
+import { field, shortName, UsageError, type CommandGroup, type Invocation } from './command-table';
 import { groupCommand, memberOf, resourceCommandGroup } from './resource-command-group';
 
 /** `attestd policies create|list|get|enable|disable|delete`. */
@@ -18,13 +18,19 @@ export const POLICIES: CommandGroup = resourceCommandGroup({
     ['CLUSTER', (p) => field(p, 'cluster')],
     ['NAMESPACES', (p) => field(p, 'namespaces')],
     ['WITNESSES', (p) => ((p.witnesses as string[] | undefined) ?? []).map(shortName).join(',')],
+    ['ATTESTATIONS', (p) => String((p.attestations as unknown[] | undefined)?.length ?? 0)],
     ['REVISION', (p) => field(p, 'revision')],
   ],
   create: {
-    flags: '--witness W --cluster C --namespace N [--enable] [--note T] [--dry-run] [...]',
+    flags: '--witness W | --attestation "W TYPE [CEL]" --cluster C --namespace N [--enable] [--note T] [--dry-run] [...]',
     summary: 'create a policy (disabled unless --enable)',
     details: `flags:
   --witness W               a witness id or projects/P/witnesses/W (repeat for several)
+  --attestation "W TYPE [CEL]"
+                            an attestation requirement: witness W must have verified a statement of predicate type
+                            TYPE about the image that meets the CEL condition (optional), e.g.
+                            --attestation "ci https://slsa.dev/provenance/v1 predicate.runDetails.builder.id == 'https://b'"
+                            (repeat for several; a policy needs --witness or --attestation)
   --cluster C               the cluster the policy applies to
   --namespace N             a namespace of that cluster (repeat for several)
   --enable                  enable the policy at once (default: disabled until \`attestd policies enable\`)
@@ -35,6 +41,7 @@ export const POLICIES: CommandGroup = resourceCommandGroup({
   --breakglass-allowed      let the kritis.grafeas.io/breakglass annotation admit a workload (audited)`,
     options: {
       witness: { type: 'string', multiple: true },
+      attestation: { type: 'string', multiple: true },
       cluster: { type: 'string' },
       namespace: { type: 'string', multiple: true },
       enable: { type: 'boolean' },
@@ -46,7 +53,9 @@ export const POLICIES: CommandGroup = resourceCommandGroup({
     },
     body(inv, project): Json {
       const witnesses = inv.strings('witness').map((w) => memberOf(inv, 'witnesses', w, project));
-      if (witnesses.length === 0) throw new UsageError('--witness is required (the witness whose attestations the policy requires)');
+      const attestations = inv.strings('attestation').map((a) => attestationRequirement(inv, a, project));
+      if (witnesses.length === 0 && attestations.length === 0)
+        throw new UsageError('--witness is required (the witness whose attestations the policy requires), or --attestation');
       const cluster = inv.required('cluster', 'the cluster the policy applies to');
       const namespaces = inv.strings('namespace');
       if (namespaces.length === 0) throw new UsageError('--namespace is required (a namespace of the cluster; repeat for several)');
@@ -63,6 +72,7 @@ export const POLICIES: CommandGroup = resourceCommandGroup({
         requiredWitnesses: required === undefined ? undefined : Number(required),
         allowlist: inv.strings('allowlist'),
         breakglassAllowed: inv.flag('breakglass-allowed'),
+        attestations,
       };
     },
   },
@@ -75,3 +85,10 @@ export const POLICIES: CommandGroup = resourceCommandGroup({
 
 /** `attestd policies …`; resolves the exit code. */
 export const policiesCommand = groupCommand(POLICIES);
+
+/** `--attestation "W TYPE [CEL]"`: the witness and predicate type are the first two words, the condition the rest. */
+function attestationRequirement(inv: Invocation, value: string, project: string): Json {
+  const m = /^\s*(\S+)\s+(\S+)(?:\s+([\s\S]*\S))?\s*$/.exec(value);
+  if (!m) throw new UsageError(`--attestation needs "WITNESS PREDICATE_TYPE [CONDITION]", got "${value}"`);
+  return { witness: memberOf(inv, 'witnesses', m[1]!, project), predicateType: m[2]!, condition: m[3] ?? '' };
+}

@@ -1,6 +1,6 @@
 import { invalidArgument } from '../domain/api-error';
 import type { JsonObject } from '../domain/message-types';
-import type { PolicySpec } from '../domain/resources/policy-spec';
+import { policyWitnesses, type PolicySpec } from '../domain/resources/policy-spec';
 import type { ResourceName } from '../domain/resources/resource-record';
 import { protoNames } from '../resources/proto-names';
 import type { ParseContext, ResourceKind } from '../resources/resource-kind';
@@ -8,6 +8,7 @@ import { checkResourceId, formatResourceName } from '../resources/resource-names
 import { SpecReader } from '../resources/spec-reader';
 import { requireWitnesses, witnessOfProject } from '../witnesses/witness-names';
 import { checkAllowlistPattern } from './allowlist-pattern';
+import { parseAttestationRequirements } from './attestation-requirements';
 import { requireRegisteredCluster } from './cluster-kind';
 import { checkCluster, checkNamespace } from './policy-names';
 
@@ -28,7 +29,7 @@ export const POLICY_KIND: ResourceKind<PolicySpec> = {
   toMessage: (r) => ({ ...r.spec, revision: String(r.revision) }),
   checkReferences: async (stores, r) => {
     await requireRegisteredCluster(stores, r.projectId, r.spec.cluster, 'policy.cluster');
-    await requireWitnesses(stores, r.spec.witnesses);
+    await requireWitnesses(stores, policyWitnesses(r.spec));
   },
 };
 
@@ -36,9 +37,10 @@ export const POLICY_KIND: ResourceKind<PolicySpec> = {
 function parsePolicy(input: JsonObject, { name }: ParseContext): PolicySpec {
   const f = new SpecReader(input, 'policy');
   const witnesses = f.strings('witnesses', MAX_LIST);
-  if (witnesses.length === 0) throw invalidArgument('policy.witnesses must name at least one witness, e.g. ["projects/p/witnesses/qa"]');
   const rule = 'a policy uses witnesses of its own project';
   const own = witnesses.map((w, i) => witnessOfProject(w, name.projectId, `policy.witnesses[${i}]`, rule));
+  const attestations = parseAttestationRequirements(f.value('attestations'), name.projectId);
+  requireSomething({ witnesses: own, attestations });
   const cluster = checkCluster(f.text('cluster', { required: 'the cluster the policy protects, e.g. "c1"' }), 'policy.cluster');
   const namespaces = f.strings('namespaces', MAX_LIST);
   if (namespaces.length === 0) throw invalidArgument('policy.namespaces must name at least one namespace, e.g. ["default"]');
@@ -58,7 +60,22 @@ function parsePolicy(input: JsonObject, { name }: ParseContext): PolicySpec {
     requiredWitnesses,
     allowlist,
     breakglassAllowed: f.bool('breakglassAllowed'),
+    attestations,
   };
+}
+
+/**
+ * A policy must require something: at least one of its kinds of requirement (witnesses' attestations, attestation
+ * requirements; vulnerability limits join them here) — a policy with only `attestations` is valid. All that a
+ * policy has must pass.
+ */
+function requireSomething(spec: Pick<PolicySpec, 'witnesses' | 'attestations'>): void {
+  if (spec.witnesses.length === 0 && spec.attestations.length === 0) {
+    throw invalidArgument(
+      'policy must require something: name at least one witness (policy.witnesses, e.g. ["projects/p/witnesses/qa"]) ' +
+        'or attestation requirement (policy.attestations)',
+    );
+  }
 }
 
 /** A policy's full name. */

@@ -14,7 +14,8 @@ export type VerdictReason =
   | 'UNKNOWN_KEY'
   | 'DISABLED_KEY'
   | 'MALFORMED_PAYLOAD'
-  | 'NOT_ENOUGH_WITNESSES';
+  | 'NOT_ENOUGH_WITNESSES'
+  | 'REQUIREMENT_NOT_MET';
 
 /** The verdict on one image. */
 export interface ImageResult {
