@@ -42,6 +42,8 @@ export interface Config {
   readonly rateLimitBurst: number;
   /** The project holding the notes of imported vulnerabilities; unset: each importing project holds its own (VULNERABILITY_NOTES_PROJECT). */
   readonly vulnerabilityNotesProject: string | undefined;
+  /** A `.dockerconfigjson`-style file with the credentials import rules read registries with (REGISTRY_AUTH_FILE; unset: anonymous). */
+  readonly registryAuthFile: string | undefined;
   /** Serve the read-only auditor console at /console/ on the REST port (CONSOLE, default true). */
   readonly console: boolean;
 }
@@ -77,6 +79,7 @@ export const CONFIG_VARIABLES = [
   'RATE_LIMIT_PER_MINUTE',
   'RATE_LIMIT_BURST',
   'VULNERABILITY_NOTES_PROJECT',
+  'REGISTRY_AUTH_FILE',
   'CONSOLE',
 ] as const;
 type ConfigVariable = (typeof CONFIG_VARIABLES)[number];
@@ -152,6 +155,7 @@ export function loadConfig(env: Env = process.env, flags: Env = {}): Config {
     rateLimitPerMinute: int(get('RATE_LIMIT_PER_MINUTE'), 0, 'RATE_LIMIT_PER_MINUTE', 0, 1_000_000),
     rateLimitBurst: int(get('RATE_LIMIT_BURST') ?? get('RATE_LIMIT_PER_MINUTE'), 0, 'RATE_LIMIT_BURST', 0, 1_000_000),
     vulnerabilityNotesProject: projectId(get('VULNERABILITY_NOTES_PROJECT'), 'VULNERABILITY_NOTES_PROJECT'),
+    registryAuthFile: get('REGISTRY_AUTH_FILE'),
     console: bool(get('CONSOLE'), true, 'CONSOLE'),
   });
 }

@@ -6,7 +6,7 @@ import type { Committed, UnitOfWork } from '../domain/stores/unit-of-work';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import { ChangeListener } from '../store/change-listener';
-import { isMigrated, migrateLatest, openDatabase } from '../store/database';
+import { isMigrated, migrateLatest, migrationStatus, openDatabase } from '../store/database';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../store/embedded/embedded-postgres';
 import { PageTokens } from '../store/page-token';
 import { PostgresUnitOfWork } from '../store/postgres-unit-of-work';
@@ -54,7 +54,9 @@ export async function createStores(config: Config, logger: Logger, options: Stor
   // A database that refuses connections is waited for (e.g. under docker compose), but only this long.
   const deadline = Date.now() + config.databaseWaitSeconds * 1000;
   try {
-    const applied = (options.migrate ?? config.migrateOnStart) ? await withRetry(() => migrateLatest(knex), logger, deadline) : [];
+    const migrate = options.migrate ?? config.migrateOnStart;
+    const applied = migrate ? await withRetry(() => migrateLatest(knex), logger, deadline) : [];
+    if (!migrate) await checkMigrated(knex, logger, deadline);
     const key =
       options.pageTokens === 'ephemeral'
         ? crypto.randomBytes(32)
@@ -93,6 +95,25 @@ export async function createStores(config: Config, logger: Logger, options: Stor
     await embedded?.stop().catch(() => undefined);
     throw embedded ? err : databaseStartError(err, url, config.databaseWaitSeconds);
   }
+}
+
+/**
+ * Without MIGRATE_ON_START: a database without attestd's schema stops the start with what to run; one a
+ * migration behind (an upgrade whose `attestd migrate` has not run yet) starts, not ready until it has.
+ */
+async function checkMigrated(knex: Knex, logger: Logger, deadline: number): Promise<void> {
+  const { applied, pending } = await withRetry(() => migrationStatus(knex), logger, deadline);
+  if (pending.length === 0) return;
+  if (applied.length === 0) {
+    throw new Error(
+      'the database has no attestd schema and MIGRATE_ON_START is false: run `attestd migrate` (same DATABASE_URL) first, ' +
+        'or start once with MIGRATE_ON_START=true',
+    );
+  }
+  logger.warn(
+    { pending },
+    `${pending.length} migration(s) pending and MIGRATE_ON_START is false: run \`attestd migrate\`; /readyz answers 503 until then`,
+  );
 }
 
 /** The configured database server, or the embedded one under DATA_DIR (started here). */

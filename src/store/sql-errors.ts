@@ -51,7 +51,8 @@ export function databaseStartError(err: unknown, url: string, waitSeconds: numbe
   else if (code === '3D000') message = `DATABASE_URL: ${reason} on ${where}; create it or fix the database name`;
   else if (fromDatabaseError(err)?.code === 'UNAVAILABLE') {
     message = `DATABASE_URL: ${where} did not accept connections within ${waitSeconds} s (DATABASE_WAIT_SECONDS): ${reason}`;
-  } else message = `DATABASE_URL: ${where}: ${reason}`;
+  } else if (code) message = `DATABASE_URL: ${where}: ${reason}`;
+  else return err instanceof Error ? err : new Error(reason); // attestd's own message already says what to fix
   return new Error(message, { cause: err });
 }
 
