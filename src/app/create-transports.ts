@@ -1,3 +1,4 @@
+import { ConnectionDrain } from '../connection-drain';
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type * as grpc from '@grpc/grpc-js';
@@ -87,6 +88,7 @@ export function createTransports(
   const httpServer = restServer(app, reloader);
   answerClientErrors(httpServer, logger);
   httpServer.keepAliveTimeout = 65000;
+  const httpDrain = new ConnectionDrain(httpServer);
   const { server: grpcSrv } = grpcServer({
     root,
     services: handlers,
@@ -139,7 +141,7 @@ export function createTransports(
     async stop() {
       logger.info('attestd stopping: finishing in-flight requests');
       reloader?.stop();
-      await drain(httpServer, grpcSrv, admission, config.shutdownGraceMs);
+      await drain(httpDrain, grpcSrv, admission, config.shutdownGraceMs);
     },
   };
 }
@@ -166,16 +168,20 @@ function listen(server: http.Server, port: number, host: string): Promise<void> 
   });
 }
 
-/** Lets in-flight requests finish on every listener at once; after `graceMs` the remaining connections are cut. */
-async function drain(httpServer: http.Server, grpcSrv: grpc.Server, admission: RunningWebhook | undefined, graceMs: number): Promise<void> {
+/**
+ * Drains every listener at once: no new connections; in-flight and newly arriving requests on open connections
+ * are answered (HTTP/1.1 with `Connection: close`, HTTP/2 after a GOAWAY); after `graceMs` what is left is cut.
+ */
+async function drain(
+  httpDrain: ConnectionDrain,
+  grpcSrv: grpc.Server,
+  admission: RunningWebhook | undefined,
+  graceMs: number,
+): Promise<void> {
   const admissionClosed = admission?.stop(graceMs);
-  const httpClosed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
-  httpServer.closeIdleConnections();
+  const httpClosed = httpDrain.drain(graceMs);
   const grpcClosed = new Promise<void>((resolve) => grpcSrv.tryShutdown(() => resolve()));
-  const grace = setTimeout(() => {
-    httpServer.closeAllConnections();
-    grpcSrv.forceShutdown();
-  }, graceMs);
+  const grace = setTimeout(() => grpcSrv.forceShutdown(), graceMs);
   await Promise.all([httpClosed, grpcClosed, admissionClosed]);
   clearTimeout(grace);
 }

@@ -42,6 +42,7 @@ describe('admission: workload kinds, policy features and attacks (in-process)', 
     await policy('bg', { namespaces: ['bg'], breakglassAllowed: true });
     await policy('bgno', { namespaces: ['bgno'], breakglassAllowed: false });
     await policy('dk', { namespaces: ['dk'], witnesses: ['projects/p1/witnesses/w4'] });
+    await rest.post('/v1/projects/p1/clusters?clusterId=c2', {});
     await policy('c2', { namespaces: ['default'], cluster: 'c2', allowlist: ['**'] });
     client = new WebhookClient(server.admission!);
   });

@@ -20,6 +20,7 @@ describe('CLI: attestd scan import and policies with vulnerability limits agains
     env = { ATTESTD_SERVER: server.baseUrl, ATTESTD_TOKEN: server.adminToken, ATTESTD_PROJECT: 'demo' };
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attestd-cli-vuln-'));
     expect((await run(['projects', 'create', 'demo'])).code).to.equal(0);
+    expect((await run(['clusters', 'create', 'c1'])).code).to.equal(0);
   });
   after(async () => {
     await server?.stop();
