@@ -218,7 +218,7 @@ describe('cosign import end to end: docker-registry → hook → import → Admi
       (await events(`image = "${registry!.host}/team/v3@${referrer.digest}"`)).find((e) => e.status !== 'PENDING'),
     );
     expect(done, JSON.stringify(done)).to.deep.include({ status: 'IMPORTED', tag: '', importRule: `projects/${P}/importRules/team` });
-    const occurrence = (await rest.call('GET', `/v1/${done.occurrence}`)) as LooseJson;
+    const occurrence = await rest.call('GET', `/v1/${done.occurrence}`);
     expect(occurrence.resourceUri).to.equal(`https://${image}`);
     expect(Buffer.from(occurrence.envelope.payload, 'base64').equals(statement)).to.equal(true);
     expect((await client!.review(deploymentReview([image]))).allowed).to.equal(true);
@@ -275,7 +275,7 @@ describe('cosign import end to end: docker-registry → hook → import → Admi
     try {
       const viaGrpc = await api.grpc(IMPORT_RULES, 'ImportImage', { parent: `projects/${P}`, image });
       expect(viaGrpc.code, viaGrpc.message).to.equal('OK');
-      const body = viaGrpc.body as LooseJson;
+      const body = viaGrpc.body;
       expect(body.image).to.equal(image);
       expect(body.occurrences).to.deep.equal(answer.occurrences);
       expect(body.results.map((r: LooseJson) => [r.witness, r.importRule, r.source, r.status, r.occurrences])).to.deep.equal(
