@@ -4,6 +4,8 @@ import { canonicalName, environmentName, type FlagSpecs, type FlagValues } from 
 /** Everything attestd reads from its environment, typed and frozen. The only reader of process.env. */
 export interface Config {
   readonly databaseUrl: string | undefined;
+  /** How long start-up waits for a database that refuses connections before giving up (DATABASE_WAIT_SECONDS, default 30). */
+  readonly databaseWaitSeconds: number;
   readonly dataDir: string;
   readonly host: string;
   readonly httpPort: number;
@@ -53,6 +55,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 /** Every variable loadConfig reads; each is also a flag (`--http-port 8081`, `--HTTP_PORT=8081`). */
 export const CONFIG_VARIABLES = [
   'DATABASE_URL',
+  'DATABASE_WAIT_SECONDS',
   'DATA_DIR',
   'HOST',
   'HTTP_PORT',
@@ -128,7 +131,8 @@ export function loadConfig(env: Env = process.env, flags: Env = {}): Config {
     return v === undefined || v === '' ? undefined : v;
   };
   return Object.freeze({
-    databaseUrl: get('DATABASE_URL'),
+    databaseUrl: databaseUrl(get('DATABASE_URL')),
+    databaseWaitSeconds: int(get('DATABASE_WAIT_SECONDS'), 30, 'DATABASE_WAIT_SECONDS', 0, 3600),
     dataDir: path.resolve(get('DATA_DIR') ?? './data'),
     host: get('HOST') ?? '0.0.0.0',
     httpPort: port(get('HTTP_PORT'), 8080, 'HTTP_PORT'),
@@ -158,6 +162,22 @@ export function loadConfig(env: Env = process.env, flags: Env = {}): Config {
     registryAuthFile: get('REGISTRY_AUTH_FILE'),
     console: bool(get('CONSOLE'), true, 'CONSOLE'),
   });
+}
+
+/** A postgres:// URL; the message never repeats the value, which may hold a password. */
+function databaseUrl(v: string | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(v);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !/^postgres(ql)?:$/.test(url.protocol)) {
+    const got = url ? `a ${url.protocol.slice(0, -1)}: URL` : 'a value that is not a URL';
+    throw new Error(`DATABASE_URL must be a postgres://user:password@host:5432/database URL, got ${got}`);
+  }
+  return v;
 }
 
 /** A project id (as `projects/{id}` takes it), or undefined when unset. */

@@ -9,7 +9,7 @@ import type { HookMetrics } from './hook-metrics';
 import type { ImportReading, SignatureImporter } from './signature-importer';
 
 export interface ImportWorkerOptions {
-  /** Parallel claim loops in this process (default 2). */
+  /** Parallel claim loops in this process (default 1: imports are rarer than signings, and each idle loop polls). */
   readonly concurrency?: number;
   /** How often idle loops look for due work (default 1000 ms); a queued import wakes them at once. */
   readonly pollMs?: number;
@@ -54,7 +54,7 @@ export class ImportWorker {
     private readonly metrics?: HookMetrics,
     options: ImportWorkerOptions = {},
   ) {
-    this.concurrency = options.concurrency ?? 2;
+    this.concurrency = options.concurrency ?? 1;
     this.pollMs = options.pollMs ?? 1000;
     this.maxAttempts = options.maxAttempts ?? 8;
     this.backoffMs = options.backoffMs ?? 1000;
