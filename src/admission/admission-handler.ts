@@ -1,5 +1,5 @@
 import type { Logger } from '../logger';
-import type { ImageResult, VerifyOutput } from '../verification/verdict';
+import type { ImageResult, VerifyOutput, VulnerabilityReason } from '../verification/verdict';
 import { MAX_IMAGES } from '../verification/verification-service';
 import {
   ADMISSION_API_VERSION,
@@ -28,13 +28,6 @@ export interface AdmissionHandlerOptions {
 
 /** The denial sentence for one image, exactly as Kritis and the scenario word it. */
 export const notAttested = (image: string): string => `image ${image} is not attested`;
-
-/**
- * The denial sentence for one denied image: an attestation requirement that failed says which and why
- * (`image … does not satisfy policy P: no … attestation by witness W meets its condition (…)`); anything else is
- * "is not attested".
- */
-const denial = (r: ImageResult): string => (r.reason === 'REQUIREMENT_NOT_MET' ? r.message : notAttested(r.image));
 
 /** Turns one AdmissionReview into its answer: reads the workload, asks the verifier, words the verdict. */
 export class AdmissionHandler {
@@ -179,9 +172,25 @@ function answer(uid: string, output: VerifyOutput, breakglass: boolean): Admissi
   if (policies.length) auditAnnotations.policies = policies.join(',').slice(0, 1000);
   const cut = warnings.slice(0, MAX_WARNINGS);
   if (output.allowed && denied.length === 0) return { uid, allowed: true, ...(cut.length ? { warnings: cut } : {}), auditAnnotations };
-  const message = denied.map(denial).join('; ');
+  const message = denied.map(denialSentence).join('; ');
   return deny(uid, message, cut, auditAnnotations);
 }
+
+/**
+ * The sentence for a denied image: "image … is not attested" when a witness part failed, the failed attestation
+ * requirement when one did ("image … does not satisfy policy P: no … attestation by witness W meets its condition
+ * (…)"), the vulnerability sentences ("image … violates policy …: CVE-… (CRITICAL, fixed in 1.2.4) and 3 more")
+ * when a vulnerabilities block failed; both when both did.
+ */
+function denialSentence(r: ImageResult): string {
+  const findings = (r.vulnerabilities ?? []).map((v) => v.message);
+  const vulnerabilityOnly = (VULNERABILITY_REASONS as readonly string[]).includes(r.reason);
+  const attestation = r.reason === 'REQUIREMENT_NOT_MET' ? [r.message] : vulnerabilityOnly && findings.length ? [] : [notAttested(r.image)];
+  return [...attestation, ...findings].join('; ');
+}
+
+/** The reasons of a denial by a vulnerabilities block alone. */
+const VULNERABILITY_REASONS: readonly VulnerabilityReason[] = ['VULNERABLE', 'NO_SCAN', 'SCAN_TOO_OLD', 'TOO_MANY_FINDINGS'];
 
 function warningFor(r: ImageResult): string {
   const what = r.reason === 'DRY_RUN' ? 'dry-run' : r.reason === 'BREAKGLASS' ? 'break-glass' : 'denied';

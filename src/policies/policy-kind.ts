@@ -11,6 +11,7 @@ import { checkAllowlistPattern } from './allowlist-pattern';
 import { parseAttestationRequirements } from './attestation-requirements';
 import { requireRegisteredCluster } from './cluster-kind';
 import { checkCluster, checkNamespace } from './policy-names';
+import { parseVulnerabilityRequirements } from './vulnerability-requirements';
 
 /** Most witnesses, namespaces or allowlist patterns one policy holds. */
 const MAX_LIST = 100;
@@ -37,10 +38,15 @@ export const POLICY_KIND: ResourceKind<PolicySpec> = {
 function parsePolicy(input: JsonObject, { name }: ParseContext): PolicySpec {
   const f = new SpecReader(input, 'policy');
   const witnesses = f.strings('witnesses', MAX_LIST);
+  const vulnerabilities = parseVulnerabilityRequirements(f.value('vulnerabilities'), 'policy.vulnerabilities');
+  const attestations = parseAttestationRequirements(f.value('attestations'), name.projectId);
+  requireSomeCheck({
+    witnesses: witnesses.length > 0,
+    attestations: attestations.length > 0,
+    vulnerabilities: vulnerabilities !== undefined,
+  });
   const rule = 'a policy uses witnesses of its own project';
   const own = witnesses.map((w, i) => witnessOfProject(w, name.projectId, `policy.witnesses[${i}]`, rule));
-  const attestations = parseAttestationRequirements(f.value('attestations'), name.projectId);
-  requireSomething({ witnesses: own, attestations });
   const cluster = checkCluster(f.text('cluster', { required: 'the cluster the policy protects, e.g. "c1"' }), 'policy.cluster');
   const namespaces = f.strings('namespaces', MAX_LIST);
   if (namespaces.length === 0) throw invalidArgument('policy.namespaces must name at least one namespace, e.g. ["default"]');
@@ -61,21 +67,21 @@ function parsePolicy(input: JsonObject, { name }: ParseContext): PolicySpec {
     allowlist,
     breakglassAllowed: f.bool('breakglassAllowed'),
     attestations,
+    ...(vulnerabilities === undefined ? {} : { vulnerabilities }),
   };
 }
 
 /**
- * A policy must require something: at least one of its kinds of requirement (witnesses' attestations, attestation
- * requirements; vulnerability limits join them here) — a policy with only `attestations` is valid. All that a
- * policy has must pass.
+ * A policy must check something: at least one of witnesses, attestation requirements, a vulnerabilities block (a
+ * policy with only `attestations` is valid). Every part a policy has must pass. A new kind of check joins here.
  */
-function requireSomething(spec: Pick<PolicySpec, 'witnesses' | 'attestations'>): void {
-  if (spec.witnesses.length === 0 && spec.attestations.length === 0) {
-    throw invalidArgument(
-      'policy must require something: name at least one witness (policy.witnesses, e.g. ["projects/p/witnesses/qa"]) ' +
-        'or attestation requirement (policy.attestations)',
-    );
-  }
+function requireSomeCheck(parts: { witnesses: boolean; attestations: boolean; vulnerabilities: boolean }): void {
+  if (parts.witnesses || parts.attestations || parts.vulnerabilities) return;
+  throw invalidArgument(
+    'a policy must have at least one of policy.witnesses (e.g. ["projects/p/witnesses/qa"]), policy.attestations ' +
+      '(e.g. [{"witness":"projects/p/witnesses/ci","predicateType":"https://slsa.dev/provenance/v1"}]) or policy.vulnerabilities ' +
+      '(e.g. {"maximumSeverity":"HIGH"})',
+  );
 }
 
 /** A policy's full name. */

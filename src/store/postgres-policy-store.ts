@@ -24,6 +24,7 @@ const POLICIES: ResourceTable<PolicySpec> = {
       allowlist: body.allowlist ?? [],
       breakglassAllowed: body.breakglassAllowed === true,
       attestations: body.attestations ?? [],
+      ...(body.vulnerabilities ? { vulnerabilities: body.vulnerabilities } : {}),
     };
   },
 };

@@ -6,7 +6,8 @@ import { allowlistRegExp } from '../policies/allowlist-pattern';
 import type { PolicyRecord } from '../domain/resources/policy-spec';
 import { policyName } from '../policies/policy-kind';
 import { meetRequirement } from './requirement-check';
-import type { VerdictReason } from './verdict';
+import type { VerdictReason, VulnerabilityVerdict } from './verdict';
+import { evaluateVulnerabilities, type ImageVulnerabilityData } from './vulnerability-evaluation';
 
 /** A witness as evaluation needs it: its notes (its own first), verifying keys and how it reads envelopes. */
 export interface WitnessEvidence {
@@ -24,6 +25,14 @@ export interface PolicyOutcome {
   readonly message: string;
   readonly witnesses: string[];
   readonly occurrences: string[];
+  /** Set when the policy's vulnerabilities block failed. */
+  readonly vulnerabilities?: VulnerabilityVerdict;
+}
+
+/** What a policy's vulnerabilities block reads: the image's findings and scans, and the time now. */
+export interface VulnerabilityEvidence {
+  readonly data: ImageVulnerabilityData;
+  readonly nowMs: number;
 }
 
 /** Does the image name match one of the policy's allowlist patterns? */
@@ -61,16 +70,17 @@ class WitnessVerdicts {
 }
 
 /**
- * Evaluates one policy for one image: allowlisted, or by digest and passing every check the policy has: attested
+ * Evaluates one policy for one image: allowlisted, or by digest and passing every part the policy has — attested
  * by enough of its witnesses (all, or `requiredWitnesses`), each attestation verified over the exact stored bytes
- * in any signed form (simple signing, DSSE envelopes with in-toto statements, JWTs), and every attestation
- * requirement met by a verified statement.
+ * in any signed form (simple signing, DSSE envelopes with in-toto statements, JWTs), every attestation
+ * requirement met by a verified statement, and within its vulnerabilities block's limits.
  */
 export async function evaluatePolicy(
   policy: PolicyRecord,
   ref: ImageReference,
   evidence: ReadonlyMap<string, WitnessEvidence>,
   occurrencesByNote: ReadonlyMap<string, JsonObject[]>,
+  vulns?: VulnerabilityEvidence,
 ): Promise<PolicyOutcome> {
   const name = policyName(policy);
   if (allowlisted(policy, ref)) {
@@ -93,7 +103,34 @@ export async function evaluatePolicy(
       occurrences: [],
     };
   }
-  const verdicts = new WitnessVerdicts(ref, evidence, occurrencesByNote);
+  const attested = await evaluateAttestations(policy, ref, new WitnessVerdicts(ref, evidence, occurrencesByNote));
+  const req = policy.spec.vulnerabilities;
+  if (req !== undefined && vulns === undefined) throw new Error(`policy ${name} has a vulnerabilities block but no findings were read`);
+  const vulnerabilities = req && vulns && evaluateVulnerabilities(req, { name, id: policy.id }, ref, vulns.data, vulns.nowMs);
+  if (vulnerabilities === undefined) return attested;
+  const { witnesses, occurrences } = attested;
+  if (!attested.pass) {
+    // Both facts: the witness failure decides the reason, the findings follow.
+    return { ...attested, message: `${attested.message}; ${vulnerabilities.message}`, vulnerabilities };
+  }
+  return { policy, pass: false, reason: vulnerabilities.reason, message: vulnerabilities.message, witnesses, occurrences, vulnerabilities };
+}
+
+/**
+ * The attestation parts of a policy: its witnesses, then its attestation requirements (the first failure decides).
+ * A policy with neither (only a vulnerabilities block) passes here at once.
+ */
+async function evaluateAttestations(policy: PolicyRecord, ref: ImageReference, verdicts: WitnessVerdicts): Promise<PolicyOutcome> {
+  if (policy.spec.witnesses.length === 0 && policy.spec.attestations.length === 0) {
+    return {
+      policy,
+      pass: true,
+      reason: 'WITHIN_LIMITS',
+      message: `${ref.written} is within the vulnerability limits of policy ${policyName(policy)}`,
+      witnesses: [],
+      occurrences: [],
+    };
+  }
   const attested = await checkWitnesses(policy, ref, verdicts);
   if (!attested.pass) return attested;
   const required = await checkAttestationRequirements(policy, ref, verdicts);
