@@ -41,7 +41,8 @@ export type Permission =
   | 'images.verify'
   | 'decisions.list'
   | 'hooks.post'
-  | 'hookEvents.list';
+  | 'hookEvents.list'
+  | 'hookEvents.retry';
 
 export type Role = 'viewer' | 'attestor' | 'admission' | 'admin';
 export const ROLES: readonly Role[] = ['viewer', 'attestor', 'admission', 'admin'];
@@ -78,6 +79,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<Exclude<Role, 'admin'>, ReadonlyS
     'scans.import',
     'witnesses.attest',
     'hooks.post',
+    'hookEvents.retry',
   ]),
   admission: new Set<Permission>([...READS, 'images.verify']),
 };

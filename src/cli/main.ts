@@ -7,6 +7,7 @@ import { startServer } from '../main';
 import { attestCommand } from './attest-command';
 import { auditCommand } from './audit-command';
 import { commandFlags } from './command-flags';
+import { hooksCommand } from './hooks-command';
 import { keysCommand } from './keys-command';
 import { policiesCommand } from './policies-command';
 import { projectsCommand } from './projects-command';
@@ -32,6 +33,7 @@ commands:
   witnesses  witnesses create|list|get|delete: signing authorities and their ATTESTATION notes
   policies   policies create|list|get|enable|disable|delete: which witnesses a cluster namespace requires
   rules      rules create|list|get|enable|disable|delete: which witness signs pushes into a registry namespace
+  hooks      hooks events|retry: what the registry hooks received and signed; retry a FAILED signing
   attest     attest IMAGE --witness W: sign an image by digest and store the attestation
   scan       scan import IMAGE REPORT.json: import a Trivy or Grype JSON report as vulnerability occurrences
   verify     verify IMAGE (--witness W | --namespace N --cluster C): exit 0 when verified/allowed, 1 with the reason
@@ -56,6 +58,7 @@ const COMMANDS: Readonly<Record<string, (rest: readonly string[]) => Promise<num
   witnesses: (rest) => witnessesCommand([...rest]),
   policies: (rest) => policiesCommand([...rest]),
   rules: (rest) => rulesCommand([...rest]),
+  hooks: (rest) => hooksCommand([...rest]),
   attest: (rest) => attestCommand([...rest]),
   scan: (rest) => scanCommand([...rest]),
   verify: (rest) => verifyCommand([...rest]),
