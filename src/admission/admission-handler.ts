@@ -44,7 +44,27 @@ export class AdmissionHandler {
     const started = performance.now();
     const response = await this.decide(request, apiServerTimeoutMs);
     this.metrics?.observe(outcomeOf(response), (performance.now() - started) / 1000);
+    if (!response.allowed) this.logDenial(request, response);
     return { apiVersion: ADMISSION_API_VERSION, kind: ADMISSION_KIND, response };
+  }
+
+  /** One log line per denied review: who asked for what, why, and the decision it is recorded as. */
+  private logDenial(request: AdmissionRequest, response: AdmissionResponse): void {
+    const a = response.auditAnnotations ?? {};
+    const line = {
+      uid: request.uid,
+      kind: request.kind.kind,
+      name: request.name,
+      namespace: request.namespace,
+      operation: request.operation,
+      user: request.username,
+      message: response.status?.message,
+      ...(a.decision ? { decision: a.decision } : {}),
+      ...(a.reason ? { reason: a.reason } : {}),
+      ...(a.reasons ? { reasons: a.reasons } : {}),
+    };
+    if (a.detail) this.logger.error({ ...line, verifier: this.verifier.describe }, 'admission denied: no verdict (fail-closed)');
+    else this.logger.warn(line, 'admission denied');
   }
 
   private async decide(request: AdmissionRequest, apiServerTimeoutMs: number | undefined): Promise<AdmissionResponse> {
@@ -56,10 +76,6 @@ export class AdmissionHandler {
         : { uid, allowed: true };
     }
     if (workload.type === 'malformed') {
-      this.logger.warn(
-        { uid, kind: request.kind.kind, name: request.name, namespace: request.namespace, reason: workload.message },
-        'admission denied: malformed workload',
-      );
       return deny(uid, `attestd cannot check this ${request.kind.kind || 'object'}: ${workload.message}`, [short(workload.message)], {
         verdict: 'denied',
         reason: 'MALFORMED_WORKLOAD',
@@ -111,11 +127,10 @@ export class AdmissionHandler {
       err instanceof VerifierError
         ? err
         : new VerifierError(`attestd failed while checking the images (${(err as Error)?.message})`, 'FAILED');
-    const cause =
-      e.code === 'TIMEOUT' ? `attestd is unreachable: ${this.verifier.describe} did not answer within ${deadlineMs} ms` : e.message;
-    const log = { uid: request.uid, kind: request.kind.kind, name: request.name, namespace: request.namespace, code: e.code, cause };
+    const cause = e.code === 'TIMEOUT' ? `attestd is unreachable: it did not answer within ${deadlineMs} ms` : e.message;
     if (this.options.failOpen) {
-      this.logger.error(log, 'admission ADMITTED UNVERIFIED (fail-open is configured)');
+      const log = { uid: request.uid, kind: request.kind.kind, name: request.name, namespace: request.namespace, code: e.code, cause };
+      this.logger.error({ ...log, verifier: this.verifier.describe }, 'admission ADMITTED UNVERIFIED (fail-open is configured)');
       return {
         uid: request.uid,
         allowed: true,
@@ -123,7 +138,6 @@ export class AdmissionHandler {
         auditAnnotations: { verdict: 'fail-open', reason: e.code, detail: cause.slice(0, 500) },
       };
     }
-    this.logger.error(log, 'admission denied: no verdict (fail-closed)');
     return deny(request.uid, `${cause}; the images were not verified, so the request is denied (fail-closed)`, [short(cause)], {
       verdict: 'denied',
       reason: e.code,

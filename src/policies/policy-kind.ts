@@ -8,6 +8,7 @@ import { checkResourceId, formatResourceName } from '../resources/resource-names
 import { SpecReader } from '../resources/spec-reader';
 import { requireWitnesses, witnessOfProject } from '../witnesses/witness-names';
 import { checkAllowlistPattern } from './allowlist-pattern';
+import { requireRegisteredCluster } from './cluster-kind';
 import { checkCluster, checkNamespace } from './policy-names';
 
 /** Most witnesses, namespaces or allowlist patterns one policy holds. */
@@ -25,7 +26,10 @@ export const POLICY_KIND: ResourceKind<PolicySpec> = {
   store: (stores) => stores.policies,
   parse: parsePolicy,
   toMessage: (r) => ({ ...r.spec, revision: String(r.revision) }),
-  checkReferences: (stores, r) => requireWitnesses(stores, r.spec.witnesses),
+  checkReferences: async (stores, r) => {
+    await requireRegisteredCluster(stores, r.projectId, r.spec.cluster, 'policy.cluster');
+    await requireWitnesses(stores, r.spec.witnesses);
+  },
 };
 
 /** Validates a policy message, with defaults applied. */

@@ -7,10 +7,10 @@ import type { PolicyRecord } from '../domain/resources/policy-spec';
 import { policyName } from '../policies/policy-kind';
 import type { VerdictReason } from './verdict';
 
-/** A witness as evaluation needs it: its note, verifying keys and how it reads envelopes. */
+/** A witness as evaluation needs it: its notes (its own first), verifying keys and how it reads envelopes. */
 export interface WitnessEvidence {
   readonly name: string;
-  readonly noteName: string;
+  readonly notes: readonly string[];
   readonly keys: readonly VerificationKey[];
   readonly acceptRawEnvelope?: boolean;
 }
@@ -73,7 +73,7 @@ export async function evaluatePolicy(
   const failures: { witness: string; result: Extract<WitnessResult, { verified: false }> }[] = [];
   for (const w of policy.spec.witnesses) {
     const ev = evidence.get(w);
-    const candidates = ev ? ((occurrencesByNote.get(ev.noteName) ?? []) as unknown as WitnessOccurrence[]) : [];
+    const candidates = (ev?.notes ?? []).flatMap((n) => occurrencesByNote.get(n) ?? []) as unknown as WitnessOccurrence[];
     const options = { acceptRawEnvelope: ev?.acceptRawEnvelope === true };
     const result = await verifyWitness({ image: ref, keys: ev?.keys ?? [], occurrences: candidates, options });
     if (result.verified) {

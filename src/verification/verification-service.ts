@@ -1,14 +1,16 @@
 import type { Access } from '../auth/access';
-import { invalidArgument } from '../domain/api-error';
+import { invalidArgument, notFound } from '../domain/api-error';
 import type { Clock } from '../domain/clock';
 import { canonicalString, parseImageReference, type ImageReference } from '../domain/image-reference';
-import { parseProjectName } from '../domain/names';
+import { parseNoteName, parseProjectName } from '../domain/names';
 import type { RequestContext } from '../domain/request-context';
 import type { JsonObject } from '../domain/message-types';
 import { checkCluster, checkNamespace } from '../policies/policy-names';
 import type { PolicyRecord } from '../domain/resources/policy-spec';
 import { policyName } from '../policies/policy-kind';
 import type { Stores, UnitOfWork } from '../domain/stores/unit-of-work';
+import { projectNotFound } from '../domain/stores/require-project';
+import { knownClusters } from '../policies/cluster-kind';
 import { parseResourceName } from '../resources/resource-names';
 import { WITNESS_NAMING, witnessName, witnessNoteName } from '../witnesses/witness-names';
 import type { WitnessService } from '../witnesses/witness-service';
@@ -37,6 +39,7 @@ export interface VerificationOptions {
 export class VerificationService {
   private readonly verdicts = new VerdictCache<ImageResult>(60_000, 5_000, 100_000);
   private readonly policyCache = new VerdictCache<PolicyRecord[]>(60_000, 60_000, 10_000);
+  private readonly scopeCache = new VerdictCache<string>(60_000, 0, 10_000);
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -53,7 +56,11 @@ export class VerificationService {
     this.access.check(ctx, 'images.verify', projectId);
     checkCluster(input.cluster, 'cluster');
     checkNamespace(input.namespace, 'namespace');
-    if (input.images.length === 0) throw invalidArgument('images must list at least one image reference');
+    if (input.images.length === 0) {
+      // The adapters' readiness probe sends no images: it learns whether project and cluster exist without a decision.
+      await this.requireScope(projectId, input.cluster);
+      throw invalidArgument('images must list at least one image reference');
+    }
     if (input.images.length > MAX_IMAGES)
       throw invalidArgument(`images lists ${input.images.length} images; at most ${MAX_IMAGES} per call`);
     const useCache = this.options.cache && this.options.feedTrusted();
@@ -69,6 +76,9 @@ export class VerificationService {
       : await this.uow.stores.policies.enabledFor(projectId, input.cluster, input.namespace);
     const results: ImageResult[] = [];
     if (policies.length === 0) {
+      // A project with policies for the cluster exists and has it registered; otherwise either may be a typo
+      // (answering NO_POLICY would admit everything), and a decision for a missing project could not be recorded.
+      await this.requireScope(projectId, input.cluster, useCache ? `${projectId}|${input.cluster}|${generation}` : undefined);
       for (const image of input.images) results.push(noPolicy(image, input));
     } else {
       const refs = input.images.map(parseOrError);
@@ -108,6 +118,18 @@ export class VerificationService {
     return { results, allowed: results.every((r) => r.allowed), decision };
   }
 
+  /** NOT_FOUND unless the project exists and the cluster is registered in it (the message lists the registered ones). */
+  private async requireScope(projectId: string, cluster: string, cacheKey?: string): Promise<void> {
+    const check = async (): Promise<string> => {
+      const stores = this.uow.stores;
+      if (!(await stores.projects.get(projectId))) return projectNotFound(projectId).message;
+      if (await stores.clusters.get({ projectId, id: cluster })) return '';
+      return `cluster ${cluster} is not registered in project ${projectId}; ${await knownClusters(stores, projectId)}`;
+    };
+    const problem = cacheKey === undefined ? await check() : await this.scopeCache.get(cacheKey, check, (v) => v === '');
+    if (problem) throw notFound(problem);
+  }
+
   /** Computes verdicts for images by digest or tag: a handful of queries whatever the number of images. */
   private async decide(
     stores: Stores,
@@ -121,14 +143,17 @@ export class VerificationService {
     for (const record of records) {
       const w = { projectId: record.projectId, witnessId: record.id };
       const name = witnessName(w);
-      evidence.set(name, { name, noteName: witnessNoteName(w), keys: await this.witnesses.verifyingKeys(stores, record) });
+      evidence.set(name, {
+        name,
+        notes: [witnessNoteName(w), ...record.spec.notes],
+        keys: await this.witnesses.verifyingKeys(stores, record),
+        acceptRawEnvelope: record.spec.acceptRawEnvelope,
+      });
     }
     const byDigest = refs.filter((r) => r.digest !== undefined);
+    const notes = [...new Set([...evidence.values()].flatMap((e) => e.notes))].map((n) => parseNoteName(n));
     const occurrences = byDigest.length
-      ? await stores.grafeas.findOccurrences(
-          [...evidence.values()].map((e) => ({ projectId: e.noteName.split('/')[1]!, noteId: e.noteName.split('/')[3]! })),
-          [...new Set(byDigest.flatMap(resourceUriSpellings))],
-        )
+      ? await stores.grafeas.findOccurrences(notes, [...new Set(byDigest.flatMap(resourceUriSpellings))])
       : [];
     const byNote = new Map<string, JsonObject[]>();
     for (const o of occurrences) {

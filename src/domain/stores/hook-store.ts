@@ -18,11 +18,13 @@ export interface HookEventRow {
   readonly receiveTime: string;
 }
 
-/** The state of the signing an event row points at. */
+/** The state of the signing or import an event row points at. */
 export interface SigningState {
-  readonly status: 'PENDING' | 'SIGNED' | 'FAILED';
+  readonly kind: 'SIGN' | 'IMPORT';
+  readonly status: 'PENDING' | 'SIGNED' | 'FAILED' | 'IMPORTED' | 'REJECTED';
   readonly attempts: number;
   readonly reason: string;
+  /** The occurrence signed, or those imported (space-separated). */
   readonly occurrence: string;
   readonly updateTime: string;
 }
@@ -41,16 +43,29 @@ export interface SigningJob {
   readonly createTime: string;
 }
 
-/** Storage of hook receipts, events and the signing outbox. */
+/** One import job of the outbox: read a pushed signature manifest (registry/repository@digest) and record what the witness's keys verify. */
+export interface ImportJob extends SigningJob {
+  /** The tag the manifest was pushed under (`sha256-<hex>.sig`), or empty. */
+  readonly tag: string;
+  /** Read the registry over plain HTTP (the import rule's setting). */
+  readonly plainHttp: boolean;
+}
+
+/** How an import ended: signatures recorded, or nothing that verified (the reason says why). */
+export type ImportStatus = 'IMPORTED' | 'REJECTED';
+
+/** Storage of hook receipts, events and the outbox of signings and imports. */
 export interface HookStore {
   /** Records that an event id was received; false when it was received before (a redelivery). */
   receipt(projectId: string, source: string, eventId: string, time: string): Promise<boolean>;
   /** The signing job for the job's key, created PENDING or found (a FAILED one is re-armed). Returns its id. */
   enqueue(job: Omit<SigningJob, 'signingId' | 'attempts'>): Promise<string>;
+  /** The import job for the job's key, created PENDING or found (a FAILED one is re-armed). Returns its id. */
+  enqueueImport(job: Omit<ImportJob, 'signingId' | 'attempts'>): Promise<string>;
   insertEvents(rows: readonly HookEventRow[]): Promise<void>;
-  /** Locks one due PENDING job no other transaction holds (FOR UPDATE SKIP LOCKED). */
+  /** Locks one due PENDING signing job no other transaction holds (FOR UPDATE SKIP LOCKED). */
   claimDue(now: string): Promise<SigningJob | undefined>;
-  /** Locks up to `limit` due PENDING jobs no other transaction holds, oldest first; with `signingIds`, only those. */
+  /** Locks up to `limit` due PENDING signing jobs no other transaction holds, oldest first; with `signingIds`, only those. */
   claimDueMany(now: string, limit: number, signingIds?: readonly string[]): Promise<SigningJob[]>;
   /** Marks claimed jobs SIGNED with the occurrence each got, in one statement. */
   markSigned(signed: readonly { signingId: string; occurrence: string }[], now: string): Promise<void>;
@@ -66,12 +81,21 @@ export interface HookStore {
     now: string,
     waitingKey?: string,
   ): Promise<void>;
-  /** One event row and the state of its signing (undefined when ignored); undefined when there is no such event. */
+  /** One event row and the state of its signing or import (undefined when ignored); undefined when there is no such event. */
   event(projectId: string, hookEventId: string): Promise<{ row: HookEventRow; signing: SigningState | undefined } | undefined>;
-  /** Re-arms a FAILED signing (PENDING, due at `now`, attempts and reason cleared); false when it was not FAILED. */
+  /** Re-arms a FAILED signing or import (PENDING, due at `now`, attempts and reason cleared); false when it was not FAILED. */
   retry(signingId: string, now: string): Promise<boolean>;
   /** Re-arms every FAILED signing of the project that waits on the key (see markAttemptFailed); returns how many. */
   retryWaitingOn(projectId: string, keyName: string, now: string): Promise<number>;
+  /**
+   * Leases up to `limit` due PENDING import jobs no other transaction holds, oldest first: their next attempt moves to
+   * `leaseUntil`, so that no one else takes them while the caller reads the registry outside any transaction.
+   */
+  leaseImports(now: string, leaseUntil: string, limit: number): Promise<ImportJob[]>;
+  /** Locks a leased import job for the rest of the transaction; false when it is no longer PENDING under that lease. */
+  holdLease(signingId: string, leaseUntil: string): Promise<boolean>;
+  /** Ends a held import job: IMPORTED with its occurrences, or REJECTED with the reason. */
+  markImported(signingId: string, status: ImportStatus, occurrences: readonly string[], reason: string, now: string): Promise<void>;
   /** PENDING jobs (all projects). */
   backlog(): Promise<number>;
   /** Forgets ignored events and receipts received before `before` (signing history stays); returns rows deleted. */
