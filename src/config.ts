@@ -4,6 +4,8 @@ import { canonicalName, environmentName, type FlagSpecs, type FlagValues } from 
 /** Everything attestd reads from its environment, typed and frozen. The only reader of process.env. */
 export interface Config {
   readonly databaseUrl: string | undefined;
+  /** How long start-up waits for a database that refuses connections before giving up (DATABASE_WAIT_SECONDS, default 30). */
+  readonly databaseWaitSeconds: number;
   readonly dataDir: string;
   readonly host: string;
   readonly httpPort: number;
@@ -19,6 +21,8 @@ export interface Config {
   readonly masterKey: string | undefined;
   readonly masterKeyFile: string | undefined;
   readonly metricsPublic: boolean;
+  /** One pino line per REST request and gRPC call: method, route, status, duration, actor (ACCESS_LOG, default false). */
+  readonly accessLog: boolean;
   readonly shutdownGraceMs: number;
   /** Cache verification verdicts per project generation (VERDICT_CACHE, default true). */
   readonly verdictCache: boolean;
@@ -40,6 +44,8 @@ export interface Config {
   readonly rateLimitBurst: number;
   /** The project holding the notes of imported vulnerabilities; unset: each importing project holds its own (VULNERABILITY_NOTES_PROJECT). */
   readonly vulnerabilityNotesProject: string | undefined;
+  /** A `.dockerconfigjson`-style file with the credentials import rules read registries with (REGISTRY_AUTH_FILE; unset: anonymous). */
+  readonly registryAuthFile: string | undefined;
   /** Serve the read-only auditor console at /console/ on the REST port (CONSOLE, default true). */
   readonly console: boolean;
 }
@@ -49,6 +55,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 /** Every variable loadConfig reads; each is also a flag (`--http-port 8081`, `--HTTP_PORT=8081`). */
 export const CONFIG_VARIABLES = [
   'DATABASE_URL',
+  'DATABASE_WAIT_SECONDS',
   'DATA_DIR',
   'HOST',
   'HTTP_PORT',
@@ -64,6 +71,7 @@ export const CONFIG_VARIABLES = [
   'MASTER_KEY',
   'MASTER_KEY_FILE',
   'METRICS_PUBLIC',
+  'ACCESS_LOG',
   'SHUTDOWN_GRACE_MS',
   'VERDICT_CACHE',
   'HOOK_EVENT_RETENTION_DAYS',
@@ -74,6 +82,7 @@ export const CONFIG_VARIABLES = [
   'RATE_LIMIT_PER_MINUTE',
   'RATE_LIMIT_BURST',
   'VULNERABILITY_NOTES_PROJECT',
+  'REGISTRY_AUTH_FILE',
   'CONSOLE',
 ] as const;
 type ConfigVariable = (typeof CONFIG_VARIABLES)[number];
@@ -122,7 +131,8 @@ export function loadConfig(env: Env = process.env, flags: Env = {}): Config {
     return v === undefined || v === '' ? undefined : v;
   };
   return Object.freeze({
-    databaseUrl: get('DATABASE_URL'),
+    databaseUrl: databaseUrl(get('DATABASE_URL')),
+    databaseWaitSeconds: int(get('DATABASE_WAIT_SECONDS'), 30, 'DATABASE_WAIT_SECONDS', 0, 3600),
     dataDir: path.resolve(get('DATA_DIR') ?? './data'),
     host: get('HOST') ?? '0.0.0.0',
     httpPort: port(get('HTTP_PORT'), 8080, 'HTTP_PORT'),
@@ -138,6 +148,7 @@ export function loadConfig(env: Env = process.env, flags: Env = {}): Config {
     masterKey: get('MASTER_KEY'),
     masterKeyFile: get('MASTER_KEY_FILE'),
     metricsPublic: bool(get('METRICS_PUBLIC'), true, 'METRICS_PUBLIC'),
+    accessLog: bool(get('ACCESS_LOG'), false, 'ACCESS_LOG'),
     shutdownGraceMs: int(get('SHUTDOWN_GRACE_MS'), 10000, 'SHUTDOWN_GRACE_MS', 0, 600000),
     verdictCache: bool(get('VERDICT_CACHE'), true, 'VERDICT_CACHE'),
     hookEventRetentionDays: int(get('HOOK_EVENT_RETENTION_DAYS'), 7, 'HOOK_EVENT_RETENTION_DAYS', 1, 3650),
@@ -148,8 +159,25 @@ export function loadConfig(env: Env = process.env, flags: Env = {}): Config {
     rateLimitPerMinute: int(get('RATE_LIMIT_PER_MINUTE'), 0, 'RATE_LIMIT_PER_MINUTE', 0, 1_000_000),
     rateLimitBurst: int(get('RATE_LIMIT_BURST') ?? get('RATE_LIMIT_PER_MINUTE'), 0, 'RATE_LIMIT_BURST', 0, 1_000_000),
     vulnerabilityNotesProject: projectId(get('VULNERABILITY_NOTES_PROJECT'), 'VULNERABILITY_NOTES_PROJECT'),
+    registryAuthFile: get('REGISTRY_AUTH_FILE'),
     console: bool(get('CONSOLE'), true, 'CONSOLE'),
   });
+}
+
+/** A postgres:// URL; the message never repeats the value, which may hold a password. */
+function databaseUrl(v: string | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(v);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !/^postgres(ql)?:$/.test(url.protocol)) {
+    const got = url ? `a ${url.protocol.slice(0, -1)}: URL` : 'a value that is not a URL';
+    throw new Error(`DATABASE_URL must be a postgres://user:password@host:5432/database URL, got ${got}`);
+  }
+  return v;
 }
 
 /** A project id (as `projects/{id}` takes it), or undefined when unset. */

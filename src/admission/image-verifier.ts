@@ -34,10 +34,15 @@ export class VerifierError extends Error {
   }
 }
 
-/** The adapter's project does not exist in attestd: names the setting to fix. */
-export function projectMissing(detail: string, project: string): VerifierError {
-  return new VerifierError(
-    `the admission adapter is misconfigured: ${detail}; create project ${project} or fix --project / ADMISSION_PROJECT`,
-    'MISCONFIGURED',
-  );
+/**
+ * attestd answered NOT_FOUND for the adapter's project or cluster (`detail` is its message): the error that names
+ * the setting to fix, or undefined when `detail` is about something else.
+ */
+export function misconfigured(detail: string, project: string, cluster: string): VerifierError | undefined {
+  const fix = /\bcluster\b/.test(detail)
+    ? `register cluster ${cluster} (attestd clusters create ${cluster} --project ${project}) or fix --cluster / ADMISSION_CLUSTER`
+    : /\bproject\b/.test(detail)
+      ? `create project ${project} or fix --project / ADMISSION_PROJECT`
+      : undefined;
+  return fix === undefined ? undefined : new VerifierError(`the admission adapter is misconfigured: ${detail}; ${fix}`, 'MISCONFIGURED');
 }

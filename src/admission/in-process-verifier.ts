@@ -2,7 +2,7 @@ import { ApiError } from '../domain/api-error';
 import type { RequestContext } from '../domain/request-context';
 import type { VerifyOutput } from '../verification/verdict';
 import type { VerificationService } from '../verification/verification-service';
-import { VerifierError, projectMissing, type ImageVerifier, type VerifyRequest } from './image-verifier';
+import { VerifierError, misconfigured, type ImageVerifier, type VerifyRequest } from './image-verifier';
 
 /** The subject decisions made by the in-process webhook are recorded under. */
 export const ADMISSION_SUBJECT = 'admission-webhook';
@@ -54,7 +54,8 @@ export class InProcessVerifier implements ImageVerifier {
     if (err instanceof VerifierError) return err;
     if (err instanceof ApiError) {
       if (err.code === 'UNAVAILABLE') return new VerifierError(`attestd is unavailable: ${err.message}`, 'UNREACHABLE');
-      if (err.code === 'NOT_FOUND' && /\bproject\b/.test(err.message)) return projectMissing(err.message, this.project);
+      const wrongSetting = err.code === 'NOT_FOUND' ? misconfigured(err.message, this.project, this.cluster) : undefined;
+      if (wrongSetting) return wrongSetting;
       return new VerifierError(`attestd refused the check (${err.code}: ${err.message})`, 'REJECTED');
     }
     return new VerifierError("attestd failed while checking the images (internal error; see attestd's log)", 'FAILED');

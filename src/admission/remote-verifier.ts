@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { VerifyOutput } from '../verification/verdict';
-import { VerifierError, projectMissing, type ImageVerifier, type VerifyRequest } from './image-verifier';
+import { VerifierError, misconfigured, type ImageVerifier, type VerifyRequest } from './image-verifier';
 
 /** Largest answer accepted from attestd (200 images with their evidence fit easily). */
 const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
@@ -100,9 +100,11 @@ export class RemoteVerifier implements ImageVerifier {
         'PERMISSION_DENIED',
       );
     }
-    if (status === 404 && typeof e?.message === 'string' && /\bproject\b/.test(e.message)) {
-      return projectMissing(e.message.slice(0, 200), this.options.project);
-    }
+    const wrongSetting =
+      status === 404 && typeof e?.message === 'string'
+        ? misconfigured(e.message.slice(0, 300), this.options.project, this.options.cluster)
+        : undefined;
+    if (wrongSetting) return wrongSetting;
     if (status >= 500 || status === 429) return new VerifierError(`attestd failed (${status}${detail})`, 'FAILED');
     return new VerifierError(`attestd refused the check (${status}${detail})`, 'REJECTED');
   }

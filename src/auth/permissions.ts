@@ -33,6 +33,11 @@ export type Permission =
   | 'policies.create'
   | 'policies.update'
   | 'policies.delete'
+  | 'clusters.get'
+  | 'clusters.list'
+  | 'clusters.create'
+  | 'clusters.update'
+  | 'clusters.delete'
   | 'signingRules.get'
   | 'signingRules.list'
   | 'signingRules.create'
@@ -44,6 +49,7 @@ export type Permission =
   | 'importRules.update'
   | 'importRules.delete'
   | 'images.verify'
+  | 'images.import'
   | 'decisions.list'
   | 'hooks.post'
   | 'hookEvents.list';
@@ -68,6 +74,8 @@ const READS: readonly Permission[] = [
   'policies.list',
   'signingRules.get',
   'signingRules.list',
+  'clusters.get',
+  'clusters.list',
   'importRules.get',
   'importRules.list',
   'decisions.list',
@@ -85,6 +93,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<Exclude<Role, 'admin'>, ReadonlyS
     'scans.import',
     'witnesses.attest',
     'hooks.post',
+    'images.import',
   ]),
   admission: new Set<Permission>([...READS, 'images.verify']),
 };

@@ -71,6 +71,7 @@ export class PostgresProjectStore implements ProjectStore {
       'hook_receipts',
       'decisions',
       'policies',
+      'clusters',
       'signing_rules',
       'import_rules',
       'occurrences',

@@ -7,6 +7,7 @@ import { PostgresGrafeasStore } from './postgres-grafeas-store';
 import { PostgresDecisionStore } from './postgres-decision-store';
 import { PostgresKeyStore } from './postgres-key-store';
 import { PostgresPolicyStore } from './postgres-policy-store';
+import { PostgresClusterStore } from './postgres-cluster-store';
 import { PostgresWitnessStore } from './postgres-witness-store';
 import { fromDatabaseError } from './sql-errors';
 import { PostgresProjectStore } from './postgres-project-store';
@@ -63,6 +64,7 @@ export class PostgresUnitOfWork implements UnitOfWork {
       keys: new PostgresKeyStore(db, this.tokens),
       witnesses: new PostgresWitnessStore(db, this.tokens),
       policies: new PostgresPolicyStore(db, this.tokens),
+      clusters: new PostgresClusterStore(db, this.tokens),
       decisions: new PostgresDecisionStore(db, this.tokens),
       signingRules: new PostgresSigningRuleStore(db, this.tokens),
       importRules: new PostgresImportRuleStore(db, this.tokens),

@@ -142,8 +142,56 @@ describe('admission fails closed on a misconfigured project (real AdmissionRevie
     expect(denials[0]).to.include({ msg: 'admission denied', decision: denied.auditAnnotations.decision, message: denied.status.message });
   });
 
+  it('an adapter started for an unregistered cluster (stand-alone and in-process): not ready, denies saying so', async () => {
+    const remote = await startAdmissionWebhook(
+      admissionSettings({ ADMISSION_CLUSTER: 'prod-c1' }),
+      { host: '127.0.0.1', port: 0 },
+      new RemoteVerifier({ server: server.baseUrl, project: 'p1', cluster: 'prod-c1', token: testToken(), insecureServer: true }),
+      capturingLogger().logger,
+    );
+    hooks.push(remote);
+    const inProcess = await startAttestd({ admission: admissionSettings({ ADMISSION_CLUSTER: 'prod-c1' }) });
+    try {
+      await scenario(new Rest(inProcess.baseUrl));
+      for (const hook of [remote, inProcess.admission!]) {
+        const client = connect(hook);
+        const ready = await client.send('GET', '/readyz');
+        expect(ready.status).to.equal(503);
+        expect(ready.text).to.contain('cluster prod-c1 is not registered in project p1; registered clusters: c1');
+        expect(ready.text).to.contain('fix --cluster / ADMISSION_CLUSTER');
+        const r = await client.review(deploymentReview(['alpine:3.11']));
+        expect(r.allowed).to.equal(false);
+        expect(r.status.message).to.match(
+          /^the admission adapter is misconfigured: cluster prod-c1 is not registered in project p1; registered clusters: c1 .*register cluster prod-c1 \(attestd clusters create prod-c1 --project p1\) or fix --cluster \/ ADMISSION_CLUSTER; the images were not verified, so the request is denied \(fail-closed\)$/,
+        );
+        expect(r.auditAnnotations).not.to.have.property('decision');
+      }
+      // Registering the cluster makes the adapter ready: no restart.
+      await new Rest(inProcess.baseUrl).post('/v1/projects/p1/clusters?clusterId=prod-c1', {});
+      const client = connect(inProcess.admission!);
+      expect((await client.send('GET', '/readyz')).status).to.equal(200);
+      expect((await client.review(deploymentReview(['alpine:3.11']))).auditAnnotations.reason).to.equal(undefined);
+    } finally {
+      await inProcess.stop();
+    }
+  });
+
+  it(':verifyImages for a cluster that is not registered is NOT_FOUND listing the registered ones (no NO_POLICY for a typo)', async () => {
+    const res = await fetch(`${server.baseUrl}/v1/projects/p1:verifyImages`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${testToken()}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ cluster: 'c-typo', namespace: 'default', images: ['alpine:3.11'] }),
+    });
+    expect(res.status).to.equal(404);
+    expect(((await res.json()) as { error: { message: string } }).error.message).to.equal(
+      'cluster c-typo is not registered in project p1; registered clusters: c1 ' +
+        '(or register it with POST /v1/projects/p1/clusters?clusterId=… (attestd clusters create))',
+    );
+  });
+
   it('becomes ready, and checks images, once the project exists', async () => {
     await rest.post('/v1/projects', { name: 'projects/dmeo' });
+    await rest.post('/v1/projects/dmeo/clusters?clusterId=c1', {});
     const client = connect(server.admission!);
     const ready = await client.send('GET', '/readyz');
     expect(ready.status).to.equal(200);

@@ -1,5 +1,6 @@
 import type { ApiError } from '../api-error';
 import type { AuditStore } from './audit-store';
+import type { ClusterStore } from './cluster-store';
 import type { DecisionStore } from './decision-store';
 import type { GrafeasStore } from './grafeas-store';
 import type { HookStore } from './hook-store';
@@ -18,6 +19,7 @@ export interface Stores {
   readonly keys: KeyStore;
   readonly witnesses: WitnessStore;
   readonly policies: PolicyStore;
+  readonly clusters: ClusterStore;
   readonly decisions: DecisionStore;
   readonly signingRules: SigningRuleStore;
   readonly importRules: ImportRuleStore;

@@ -3,6 +3,7 @@ import type { PageTokens } from '../page-token';
 import { refuseIfReferenced } from './memory-storage-error';
 import { memoryPage } from './memory-page';
 import {
+  CLUSTERS,
   DECISIONS,
   HOOK_EVENTS,
   HOOK_RECEIPTS,
@@ -27,6 +28,7 @@ const CONTENTS: readonly TableName<{ readonly projectId: string }>[] = [
   HOOK_RECEIPTS,
   DECISIONS,
   POLICIES,
+  CLUSTERS,
   SIGNING_RULES,
   IMPORT_RULES,
   OCCURRENCES,
