@@ -1,7 +1,8 @@
 import crypto from 'node:crypto';
 import { ApiError } from '../domain/api-error';
 import { parseImageReference } from '../domain/image-reference';
-import { verifyAttestation, type CandidateOccurrence, type VerificationKey } from '../signing/verify-attestation';
+import type { VerificationKey } from '../signing/verify-attestation';
+import { verifyWitness, type WitnessOccurrence } from '../signing/verify-witness';
 import { resourceUriSpellings } from '../verification/resource-uri-spellings';
 import { v1Path, type ApiClient, type Json } from './api-client';
 import { runSubcommand, UsageError, type CliIo, type Invocation, type Subcommand } from './command-table';
@@ -15,6 +16,10 @@ export interface WitnessVerdict {
   message: string;
   occurrence?: string;
   keyId?: string;
+  /** The signed form that verified: simple-signing, dsse, dsse-raw, jwt, sigstore-bundle. */
+  form?: string;
+  /** The predicateTypes of the in-toto statements about the image the witness verified. */
+  predicateTypes?: string[];
 }
 
 /** Every key that verifies a witness's attestations: each version of its attestd keys, and its external keys. */
@@ -71,19 +76,28 @@ export async function verifyWithWitness(client: ApiClient, witnessName: string, 
     const filter = resourceUriSpellings(ref)
       .map((uri) => `resourceUri=${JSON.stringify(uri)}`)
       .join(' OR ');
-    const occurrences = (await client.list(v1Path(String(witness.note), '/occurrences'), 'occurrences', {
-      filter,
-    })) as unknown as CandidateOccurrence[];
-    const result = verifyAttestation({ image: ref, keys, occurrences });
+    // The witness's own note and the further notes it vouches for (docs/attestation-forms.md).
+    const notes = [String(witness.note), ...((witness.notes as string[] | undefined) ?? [])];
+    const occurrences: WitnessOccurrence[] = [];
+    for (const note of notes) {
+      const found = await client.list(v1Path(note, '/occurrences'), 'occurrences', { filter });
+      occurrences.push(...(found as unknown as WitnessOccurrence[]));
+    }
+    const options = { acceptRawEnvelope: witness.acceptRawEnvelope === true };
+    const result = await verifyWitness({ image: ref, keys, occurrences, options });
+    const predicateTypes = [...new Set(result.statements.map((s) => s.predicateType))];
+    const types = predicateTypes.length ? `, predicateType ${predicateTypes.join(', ')}` : '';
     verdicts.push(
       result.verified
         ? {
             image,
             verified: true,
             reason: 'ATTESTED',
-            message: `attested by ${witnessName}: ${result.occurrence} signed by ${result.keyId}`,
+            message: `attested by ${witnessName}: ${result.occurrence} signed by ${result.keyId} (form ${result.form}${types})`,
             occurrence: result.occurrence,
             keyId: result.keyId,
+            form: result.form,
+            predicateTypes,
           }
         : { image, verified: false, reason: result.reason, message: result.message },
     );
@@ -98,7 +112,9 @@ export const VERIFY: Subcommand = {
   details: `--witness W                  verify on this machine that W attested each image (its keys and attestations
                                are fetched from attestd); no policy involved
 --namespace N --cluster C    ask attestd whether the images may run there (:verifyImages; recorded as a decision)
-Prints the verdicts (JSON, or one line per image with --output text); a failure's reason also goes to stderr.`,
+Prints the verdicts (JSON, or one line per image with --output text, followed by one line per witness that
+verified it: the signed form — simple-signing, dsse, dsse-raw, jwt, sigstore-bundle — and the in-toto statements'
+predicateType); a failure's reason also goes to stderr.`,
   args: ['IMAGE...'],
   options: { witness: { type: 'string' }, namespace: { type: 'string' }, cluster: { type: 'string' } },
   inProject: true,
@@ -135,6 +151,7 @@ Prints the verdicts (JSON, or one line per image with --output text); a failure'
       for (const r of (response.results as Json[] | undefined) ?? []) {
         const ok = r.allowed === true;
         lines.push({ ok, text: `${ok ? 'ALLOWED' : 'DENIED'} ${String(r.image)}: ${String(r.reason)}: ${String(r.message)}` });
+        for (const a of (r.attestations as Json[] | undefined) ?? []) lines.push({ ok: true, text: evidenceLine(a) });
       }
     }
     inv.print(json, () => lines.map((l) => l.text));
@@ -142,6 +159,12 @@ Prints the verdicts (JSON, or one line per image with --output text); a failure'
     return lines.length > 0 && lines.every((l) => l.ok) ? 0 : 1;
   },
 };
+
+/** "  witness W: form dsse, occurrence O, predicateType T" under an image's verdict. */
+function evidenceLine(a: Json): string {
+  const types = (a.predicateTypes as string[] | undefined) ?? [];
+  return `  witness ${String(a.witness)}: form ${String(a.form)}, occurrence ${String(a.occurrence)}${types.length ? `, predicateType ${types.join(', ')}` : ''}`;
+}
 
 /** `attestd verify …`; resolves the exit code. */
 export function verifyCommand(argv: readonly string[], io?: CliIo): Promise<number> {

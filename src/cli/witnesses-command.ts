@@ -25,7 +25,7 @@ export const WITNESSES: CommandGroup = resourceCommandGroup({
     details: `flags:
   --key K                 a key id of the project or projects/P/keys/K (repeat for more keys)
   --public-key FILE       a PEM public key of a signer outside attestd (verifies only; repeat for more)
-  --algorithm ALG         the public keys' algorithm, e.g. ECDSA_P256_SHA256, RSA_SIGN_PKCS1_2048_SHA256, ED25519
+  --algorithm ALG         the public keys' algorithm, e.g. ECDSA_P256_SHA256, RSA_SIGN_PKCS1_2048_SHA256, EC_SIGN_ED25519
   --note NOTE             a further note id of the project or projects/P/notes/N whose occurrences count as the
                           witness's attestations when its keys verify them (repeat; e.g. tekton-default-taskrun-intoto)
   --accept-raw-envelope   also accept envelopes signed over the raw payload instead of DSSE's PAE (legacy Tekton

@@ -5,7 +5,7 @@ import { verifyCompactJws } from './jws-attestation';
 import { verifySignature } from './signature-algorithms';
 import { checkClaims, type VerificationKey } from './verify-attestation';
 
-/** The signed forms attestd verifies (docs/signed-forms.md lists their exact rules). */
+/** The signed forms attestd verifies (docs/attestation-forms.md lists their exact rules). */
 export type SignedFormName = 'simple-signing' | 'dsse' | 'dsse-raw' | 'jwt' | 'sigstore-bundle';
 
 /** Why a signed form does not count for an image. */

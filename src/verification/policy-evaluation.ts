@@ -6,7 +6,7 @@ import { allowlistRegExp } from '../policies/allowlist-pattern';
 import type { PolicyRecord } from '../domain/resources/policy-spec';
 import { policyName } from '../policies/policy-kind';
 import { meetRequirement } from './requirement-check';
-import type { VerdictReason, VulnerabilityVerdict } from './verdict';
+import type { AttestationEvidence, VerdictReason, VulnerabilityVerdict } from './verdict';
 import { evaluateVulnerabilities, type ImageVulnerabilityData } from './vulnerability-evaluation';
 
 /** A witness as evaluation needs it: its notes (its own first), verifying keys and how it reads envelopes. */
@@ -25,6 +25,8 @@ export interface PolicyOutcome {
   readonly message: string;
   readonly witnesses: string[];
   readonly occurrences: string[];
+  /** How each witness that verified did so (on a passing policy). */
+  readonly evidence?: AttestationEvidence[];
   /** Set when the policy's vulnerabilities block failed. */
   readonly vulnerabilities?: VulnerabilityVerdict;
 }
@@ -66,6 +68,18 @@ class WitnessVerdicts {
       this.results.set(witness, result);
     }
     return result;
+  }
+
+  /** For each witness asked about that verified: its first verified occurrence and form, and its statements' types. */
+  async verified(): Promise<AttestationEvidence[]> {
+    const out: AttestationEvidence[] = [];
+    for (const [witness, pending] of this.results) {
+      const result = await pending;
+      if (!result.verified) continue;
+      const predicateTypes = [...new Set(result.statements.map((s) => s.predicateType))];
+      out.push({ witness, occurrence: result.occurrence, form: result.form, predicateTypes });
+    }
+    return out;
   }
 }
 
@@ -144,6 +158,7 @@ async function evaluateAttestations(policy: PolicyRecord, ref: ImageReference, v
     message: `${ref.written} is attested by ${witnesses.join(', ')}`,
     witnesses,
     occurrences,
+    evidence: await verdicts.verified(),
   };
 }
 

@@ -19,6 +19,16 @@ export type VerdictReason =
   | 'WITHIN_LIMITS'
   | 'REQUIREMENT_NOT_MET';
 
+/** How a witness's attestation of an image verified: the occurrence, the signed form and its statements' types. */
+export interface AttestationEvidence {
+  readonly witness: string;
+  readonly occurrence: string;
+  /** simple-signing, dsse, dsse-raw, jwt or sigstore-bundle (docs/attestation-forms.md). */
+  readonly form: string;
+  /** The predicateTypes of the in-toto statements about the image the witness verified (none for simple signing). */
+  readonly predicateTypes: readonly string[];
+}
+
 /** Why an image failed a policy's vulnerabilities block. */
 export type VulnerabilityReason = 'VULNERABLE' | 'NO_SCAN' | 'SCAN_TOO_OLD' | 'TOO_MANY_FINDINGS';
 
@@ -63,6 +73,8 @@ export interface ImageResult {
   readonly occurrences: readonly string[];
   /** For each policy whose vulnerabilities block failed (absent when none did). */
   readonly vulnerabilities?: readonly VulnerabilityVerdict[];
+  /** Per witness whose attestation verified, which form verified and the statements' predicateTypes. */
+  readonly attestations?: readonly AttestationEvidence[];
 }
 
 /** What Kubernetes asked, when the admission adapter calls. */

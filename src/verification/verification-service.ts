@@ -210,7 +210,18 @@ function combine(ref: ImageReference, outcomes: readonly PolicyOutcome[], breakg
   const witnesses = [...new Set(outcomes.flatMap((o) => o.witnesses))];
   const occurrences = [...new Set(outcomes.flatMap((o) => o.occurrences))];
   const failed = outcomes.flatMap((o) => (o.vulnerabilities ? [o.vulnerabilities] : []));
-  const base = { image: ref.written, policies, witnesses, occurrences, ...(failed.length ? { vulnerabilities: failed } : {}) };
+  const seen = new Set<string>();
+  const attestations = outcomes
+    .flatMap((o) => o.evidence ?? [])
+    .filter((e) => !seen.has(`${e.witness}|${e.occurrence}`) && seen.add(`${e.witness}|${e.occurrence}`));
+  const base = {
+    image: ref.written,
+    policies,
+    witnesses,
+    occurrences,
+    ...(failed.length ? { vulnerabilities: failed } : {}),
+    ...(attestations.length ? { attestations } : {}),
+  };
   const enforced = outcomes.filter((o) => !o.pass && o.policy.spec.enforcement !== 'DRY_RUN');
   const dryRun = outcomes.filter((o) => !o.pass && o.policy.spec.enforcement === 'DRY_RUN');
   if (enforced.length > 0) {

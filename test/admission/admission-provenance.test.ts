@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { expect } from 'chai';
 import type { RunningWebhook } from '../../src/admission/admission-webhook';
 import { fixtureBytes, fixtureJson, MANIFEST } from '../support/supply-chain-fixtures';
@@ -7,6 +9,7 @@ import { Rest, WebhookClient, admissionSettings, startAttestd, startRemoteWebhoo
 const IMAGE = `${MANIFEST.image.repository}@${MANIFEST.image.digest}`;
 const SLSA_V1 = 'https://slsa.dev/provenance/v1';
 const BUILDER = 'https://builder.example.com/attestd-fixture-builder@v1';
+const README = fs.readFileSync(path.join(__dirname, '..', '..', '..', 'README.md'), 'utf8');
 const OTHER_DIGEST = `sha256:${'e'.repeat(64)}`;
 
 // Policies with CEL conditions over the SLSA fixture, judged through real AdmissionReviews by the in-process webhook
@@ -24,22 +27,24 @@ describe('admission: attestation requirements with CEL conditions (in-process an
     await rest.post('/v1/projects/p1/clusters?clusterId=c1', {});
     await rest.post('/v1/projects/p1/notes?noteId=build', { build: { builderVersion: 'v1' } });
     const publicKeys = [{ pem: fixtureBytes('keys/ecdsa-p256.pub.pem').toString('utf8'), algorithm: 'ECDSA_P256_SHA256' }];
-    await rest.post('/v1/projects/p1/witnesses?witnessId=ci', { publicKeys, notes: ['projects/p1/notes/build'] });
+    await rest.post('/v1/projects/p1/witnesses?witnessId=builder', { publicKeys, notes: ['projects/p1/notes/build'] });
     const build = fixtureJson('grafeas/occurrence-build-slsa-v1.json') as Record<string, unknown>;
     await rest.post('/v1/projects/p1/occurrences', { ...build, noteName: 'projects/p1/notes/build' });
-    const requirement = (condition: string) => ({ witness: 'projects/p1/witnesses/ci', predicateType: SLSA_V1, condition });
-    const policy = (id: string, condition: string) =>
+    const requirement = (condition: string) => ({ witness: 'projects/p1/witnesses/builder', predicateType: SLSA_V1, condition });
+    const policy = (id: string, namespace: string, condition: string) =>
       rest.post(`/v1/projects/p1/policies?policyId=${id}`, {
         cluster: 'c1',
-        namespaces: [id],
+        namespaces: [namespace],
         enabled: true,
         attestations: [requirement(condition)],
       });
+    // The README's provenance walkthrough, with its names and conditions.
     await policy(
+      'provenance',
       'prod',
-      `predicate.runDetails.builder.id == '${BUILDER}' && predicate.buildDefinition.externalParameters.ref == 'refs/heads/main'`,
+      `predicate.runDetails.builder.id == '${BUILDER}' && predicate.buildDefinition.externalParameters.repository.startsWith('https://git.example.com/attestd/')`,
     );
-    await policy('strict', "predicate.runDetails.builder.id == 'https://other.example'");
+    await policy('provenance-strict', 'strict', "predicate.runDetails.builder.id == 'https://other.example'");
     remote = await startRemoteWebhook(server.baseUrl);
     clients['in-process'] = new WebhookClient(server.admission!);
     clients['stand-alone'] = new WebhookClient(remote);
@@ -61,10 +66,10 @@ describe('admission: attestation requirements with CEL conditions (in-process an
       it('denies a deployment whose provenance names another builder, saying which requirement failed and why', async () => {
         const r = await clients[path]!.review(deploymentReview([IMAGE], 'strict'));
         expect(r.allowed).to.equal(false);
-        expect(r.status).to.deep.equal({
-          code: 403,
-          message: `image ${IMAGE} does not satisfy policy strict: no ${SLSA_V1} attestation by witness ci meets its condition (builder.id was '${BUILDER}')`,
-        });
+        const message = `image ${IMAGE} does not satisfy policy provenance-strict: no ${SLSA_V1} attestation by witness builder meets its condition (builder.id was '${BUILDER}')`;
+        expect(r.status).to.deep.equal({ code: 403, message });
+        // The README's walkthrough shows this very denial.
+        expect(README).to.contain(`denied the request: ${message}\n`);
         expect(JSON.parse(String(r.auditAnnotations.reasons))).to.deep.equal([{ image: IMAGE, reason: 'REQUIREMENT_NOT_MET' }]);
       });
 

@@ -100,7 +100,7 @@ describe('policy attestation requirements over REST, gRPC and the CLI (PostgreSQ
     });
   }
 
-  it('creates a policy with --attestation from the CLI', async () => {
+  it('creates a policy with --attestation and verifies with the CLI, printing each form and predicateType', async () => {
     const env = { ATTESTD_SERVER: server.baseUrl, ATTESTD_TOKEN: server.adminToken, ATTESTD_PROJECT: 'pa-cli' };
     const condition = `predicate.runDetails.builder.id == '${BUILDER}'`;
     const args = ['policies', 'create', 'cli', '--cluster', 'c1', '--namespace', 'cli', '--enable'];
@@ -115,5 +115,31 @@ describe('policy attestation requirements over REST, gRPC and the CLI (PostgreSQ
     );
     expect(bad.code).to.not.equal(0);
     expect(bad.stderr).to.contain('policy.attestations[0].condition does not compile');
+
+    // attestd verify prints per witness which form verified and the statement's predicateType.
+    const byWitness = await runAttestd(['verify', IMAGE, '--witness', 'ci'], env);
+    expect(byWitness.code, byWitness.stderr).to.equal(0);
+    expect(JSON.parse(byWitness.stdout).results[0]).to.deep.include({ verified: true, form: 'dsse', predicateTypes: [SLSA_V1] });
+    const text = await runAttestd(['verify', IMAGE, '--witness', 'ci', '--output', 'text'], env);
+    expect(text.stdout).to.match(
+      new RegExp(
+        `^VERIFIED ${IMAGE}: attested by projects/pa-cli/witnesses/ci: projects/pa-cli/occurrences/\\S+ signed by \\S+ \\(form dsse, predicateType ${SLSA_V1}\\)\n$`,
+      ),
+    );
+    const byPolicy = await runAttestd(['verify', IMAGE, '--namespace', 'cli', '--cluster', 'c1', '--output', 'text'], env);
+    expect(byPolicy.code, byPolicy.stderr).to.equal(0);
+    const lines = byPolicy.stdout.trim().split('\n');
+    expect(lines[0]).to.equal(`ALLOWED ${IMAGE}: ATTESTED: ${IMAGE} is attested by projects/pa-cli/witnesses/ci`);
+    expect(lines[1]).to.match(
+      new RegExp(
+        `^  witness projects/pa-cli/witnesses/ci: form dsse, occurrence projects/pa-cli/occurrences/\\S+, predicateType ${SLSA_V1}$`,
+      ),
+    );
+    const json = await runAttestd(['verify', IMAGE, '--namespace', 'cli', '--cluster', 'c1'], env);
+    expect(JSON.parse(json.stdout).results[0].attestations[0]).to.deep.include({
+      witness: 'projects/pa-cli/witnesses/ci',
+      form: 'dsse',
+      predicateTypes: [SLSA_V1],
+    });
   });
 });
