@@ -21,6 +21,8 @@ export interface Config {
   readonly masterKey: string | undefined;
   readonly masterKeyFile: string | undefined;
   readonly metricsPublic: boolean;
+  /** One pino line per REST request and gRPC call: method, route, status, duration, actor (ACCESS_LOG, default false). */
+  readonly accessLog: boolean;
   readonly shutdownGraceMs: number;
   /** Cache verification verdicts per project generation (VERDICT_CACHE, default true). */
   readonly verdictCache: boolean;
@@ -69,6 +71,7 @@ export const CONFIG_VARIABLES = [
   'MASTER_KEY',
   'MASTER_KEY_FILE',
   'METRICS_PUBLIC',
+  'ACCESS_LOG',
   'SHUTDOWN_GRACE_MS',
   'VERDICT_CACHE',
   'HOOK_EVENT_RETENTION_DAYS',
@@ -145,6 +148,7 @@ export function loadConfig(env: Env = process.env, flags: Env = {}): Config {
     masterKey: get('MASTER_KEY'),
     masterKeyFile: get('MASTER_KEY_FILE'),
     metricsPublic: bool(get('METRICS_PUBLIC'), true, 'METRICS_PUBLIC'),
+    accessLog: bool(get('ACCESS_LOG'), false, 'ACCESS_LOG'),
     shutdownGraceMs: int(get('SHUTDOWN_GRACE_MS'), 10000, 'SHUTDOWN_GRACE_MS', 0, 600000),
     verdictCache: bool(get('VERDICT_CACHE'), true, 'VERDICT_CACHE'),
     hookEventRetentionDays: int(get('HOOK_EVENT_RETENTION_DAYS'), 7, 'HOOK_EVENT_RETENTION_DAYS', 1, 3650),

@@ -146,7 +146,6 @@ function instrumentPool(knex: Knex, metrics: Metrics): void {
   metrics.gauge('attestd_db_pool_used', 'Database connections in use', () => pool?.numUsed() ?? 0);
   metrics.gauge('attestd_db_pool_free', 'Idle database connections', () => pool?.numFree() ?? 0);
   metrics.gauge('attestd_db_pool_pending', 'Requests waiting for a database connection', () => pool?.numPendingAcquires() ?? 0);
-  let queries = 0;
-  knex.on('query', () => void queries++);
-  metrics.gauge('attestd_db_queries', 'Statements sent to the database since start (a counter)', () => queries);
+  const query = metrics.counter('attestd_db_queries_total', 'Statements sent to the database since start');
+  knex.on('query', query);
 }

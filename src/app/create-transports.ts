@@ -15,6 +15,7 @@ import { loadProtoRoot } from '../proto/proto-root';
 import { bindGrpc, grpcServer } from '../transport/grpc/grpc-server';
 import { answerClientErrors } from '../transport/http/client-error-reply';
 import { CONSOLE_ASSETS_DIR } from '../transport/http/console-router';
+import { accessLog } from '../transport/access-log';
 import { httpApp } from '../transport/http/http-app';
 import { RateLimiter } from '../transport/rate-limiter';
 import type { RefusalSink } from '../transport/refusal-sink';
@@ -71,6 +72,7 @@ export function createTransports(
   const { authenticator, rateLimiter, tls } = edge;
   const metrics = services.metrics;
   stores.instrument(metrics);
+  const requests = config.accessLog ? accessLog(logger) : undefined;
   const app = httpApp({
     root,
     services: handlers,
@@ -83,6 +85,7 @@ export function createTransports(
     onRefusal,
     ready: () => stores.ready(),
     consoleDir: config.console ? CONSOLE_ASSETS_DIR : undefined,
+    accessLog: requests,
   });
   const reloader = tls ? tlsReloader(config, tls, config.tlsReloadIntervalMs, logger) : undefined;
   const httpServer = restServer(app, reloader);
@@ -98,6 +101,7 @@ export function createTransports(
     rateLimiter,
     classifyError,
     onRefusal,
+    accessLog: requests,
   });
   let ports: { http: number; grpc: number } | undefined;
   let admission: RunningWebhook | undefined;

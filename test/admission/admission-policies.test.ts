@@ -221,7 +221,7 @@ describe('admission: workload kinds, policy features and attacks (in-process)', 
       deploymentReview([signed, 'alpine:3.11', `${REPO}/other@${DIGEST}`], 'default', { u: crypto.randomUUID() });
     await client.review(review());
     await new Promise((r) => setTimeout(r, 1500)); // the decision buffer is written once a second
-    const queries = async (): Promise<number> => Number(/^attestd_db_queries (\d+)/m.exec(await rest.text('/metrics'))![1]);
+    const queries = async (): Promise<number> => Number(/^attestd_db_queries_total (\d+)/m.exec(await rest.text('/metrics'))![1]);
     let quiet = false;
     // The buffered decision write may land in the window; a cache that works shows a quiet window within three tries.
     for (let i = 0; i < 3 && !quiet; i++) {
