@@ -130,7 +130,11 @@ describe('CLI: attestd projects|keys|witnesses|policies|attest|verify against a 
         .trim()
         .split('\n')
         .map((l) => l.split(':')[0]),
-    ).to.deep.equal(['ALLOWED 127.0.0.1', 'DENIED 127.0.0.1']);
+    ).to.deep.equal(['ALLOWED 127.0.0.1', '  witness projects/demo/witnesses/w1', 'DENIED 127.0.0.1']);
+    // Under a verdict, one line per witness that verified: the signed form (and statements' predicateTypes).
+    expect(mixed.stdout).to.match(
+      /\n {2}witness projects\/demo\/witnesses\/w1: form simple-signing, occurrence projects\/demo\/occurrences\/\S+\n/,
+    );
 
     const listed = await ok(['policies', 'list'], project);
     expect((listed.policies as unknown[]).length).to.equal(1);
