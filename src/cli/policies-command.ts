@@ -69,7 +69,7 @@ vulnerability limits (any of these adds a vulnerabilities block; docs/vulnerabil
       const vulnerabilities = vulnerabilityFlags(inv);
       if (witnesses.length === 0 && attestations.length === 0 && vulnerabilities === undefined)
         throw new UsageError(
-          '--witness, --attestation or a vulnerability limit (--max-severity, --require-scan, …) is required: what the policy checks',
+          '--witness or a vulnerability limit (--max-severity, --require-scan, …) is required, or --attestation "W TYPE [CEL]": what the policy checks',
         );
       const cluster = inv.required('cluster', 'the cluster the policy applies to');
       const namespaces = inv.strings('namespace');
