@@ -4,6 +4,12 @@ import { canonicalName, environmentName, type FlagSpecs, type FlagValues } from 
 /** Everything attestd reads from its environment, typed and frozen. The only reader of process.env. */
 export interface Config {
   readonly databaseUrl: string | undefined;
+  /**
+   * A connection straight to Postgres for what needs a session (LISTEN for other replicas' changes, the
+   * migration lock) when DATABASE_URL points at a transaction-pooling pgbouncer (DATABASE_DIRECT_URL; default
+   * DATABASE_URL).
+   */
+  readonly databaseDirectUrl: string | undefined;
   readonly dataDir: string;
   readonly host: string;
   readonly httpPort: number;
@@ -49,6 +55,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 /** Every variable loadConfig reads; each is also a flag (`--http-port 8081`, `--HTTP_PORT=8081`). */
 export const CONFIG_VARIABLES = [
   'DATABASE_URL',
+  'DATABASE_DIRECT_URL',
   'DATA_DIR',
   'HOST',
   'HTTP_PORT',
@@ -123,6 +130,7 @@ export function loadConfig(env: Env = process.env, flags: Env = {}): Config {
   };
   return Object.freeze({
     databaseUrl: get('DATABASE_URL'),
+    databaseDirectUrl: get('DATABASE_DIRECT_URL') ?? get('DATABASE_URL'),
     dataDir: path.resolve(get('DATA_DIR') ?? './data'),
     host: get('HOST') ?? '0.0.0.0',
     httpPort: port(get('HTTP_PORT'), 8080, 'HTTP_PORT'),

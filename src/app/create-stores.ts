@@ -51,8 +51,11 @@ export interface StoreOptions {
 /** Connects the configured database (or starts the embedded one), migrates, and builds the unit of work. */
 export async function createStores(config: Config, logger: Logger, options: StoreOptions = {}): Promise<AppStores> {
   const { knex, url, embedded } = await connectDatabase(config, logger);
+  // LISTEN and session advisory locks need a session of their own, which a transaction pooler does not give.
+  const directUrl = embedded ? url : (config.databaseDirectUrl ?? url);
   try {
-    const applied = (options.migrate ?? config.migrateOnStart) ? await withRetry(() => migrateLatest(knex), logger) : [];
+    const applied =
+      (options.migrate ?? config.migrateOnStart) ? await withRetry(() => migrateLatest(knex, { lockUrl: directUrl }), logger) : [];
     const key =
       options.pageTokens === 'ephemeral'
         ? crypto.randomBytes(32)
@@ -63,7 +66,7 @@ export async function createStores(config: Config, logger: Logger, options: Stor
       feed.bump(committed.touched);
       for (const listener of listeners) listener(committed);
     });
-    const listener = new ChangeListener(url, feed, logger);
+    const listener = new ChangeListener(directUrl, feed, logger);
     return {
       uow,
       feed,
