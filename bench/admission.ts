@@ -151,6 +151,7 @@ async function seed(base: string, n: number): Promise<void> {
   await call('POST', '/v1/projects', { name: 'projects/p1' });
   await call('POST', '/v1/projects/p1/keys?keyId=k1', { keySpec: 'RSA_2048', purpose: 'SIGN_VERIFY' });
   await call('POST', '/v1/projects/p1/witnesses?witnessId=w1', { key: 'projects/p1/keys/k1' });
+  await call('POST', '/v1/projects/p1/clusters?clusterId=c1', {});
   await call('POST', '/v1/projects/p1/policies?policyId=pol', {
     witnesses: ['projects/p1/witnesses/w1'],
     cluster: 'c1',

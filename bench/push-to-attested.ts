@@ -129,6 +129,7 @@ export const pushToAttested: Benchmark = {
       { registry: REGISTRY, namespace: NAMESPACE, repositories: '*', witness: `projects/${PROJECT}/witnesses/${WITNESS}`, enabled: true },
       [200, 409],
     );
+    await rest(url, t, 'POST', `/v1/projects/${PROJECT}/clusters?clusterId=bench`, {}, [200, 409]);
     await rest(
       url,
       t,

@@ -10,6 +10,8 @@ export interface Config {
    * DATABASE_URL).
    */
   readonly databaseDirectUrl: string | undefined;
+  /** How long start-up waits for a database that refuses connections before giving up (DATABASE_WAIT_SECONDS, default 30). */
+  readonly databaseWaitSeconds: number;
   readonly dataDir: string;
   readonly host: string;
   readonly httpPort: number;
@@ -25,6 +27,8 @@ export interface Config {
   readonly masterKey: string | undefined;
   readonly masterKeyFile: string | undefined;
   readonly metricsPublic: boolean;
+  /** One pino line per REST request and gRPC call: method, route, status, duration, actor (ACCESS_LOG, default false). */
+  readonly accessLog: boolean;
   readonly shutdownGraceMs: number;
   /** Cache verification verdicts per project generation (VERDICT_CACHE, default true). */
   readonly verdictCache: boolean;
@@ -46,6 +50,8 @@ export interface Config {
   readonly rateLimitBurst: number;
   /** The project holding the notes of imported vulnerabilities; unset: each importing project holds its own (VULNERABILITY_NOTES_PROJECT). */
   readonly vulnerabilityNotesProject: string | undefined;
+  /** A `.dockerconfigjson`-style file with the credentials import rules read registries with (REGISTRY_AUTH_FILE; unset: anonymous). */
+  readonly registryAuthFile: string | undefined;
   /** Serve the read-only auditor console at /console/ on the REST port (CONSOLE, default true). */
   readonly console: boolean;
 }
@@ -56,6 +62,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 export const CONFIG_VARIABLES = [
   'DATABASE_URL',
   'DATABASE_DIRECT_URL',
+  'DATABASE_WAIT_SECONDS',
   'DATA_DIR',
   'HOST',
   'HTTP_PORT',
@@ -71,6 +78,7 @@ export const CONFIG_VARIABLES = [
   'MASTER_KEY',
   'MASTER_KEY_FILE',
   'METRICS_PUBLIC',
+  'ACCESS_LOG',
   'SHUTDOWN_GRACE_MS',
   'VERDICT_CACHE',
   'HOOK_EVENT_RETENTION_DAYS',
@@ -81,6 +89,7 @@ export const CONFIG_VARIABLES = [
   'RATE_LIMIT_PER_MINUTE',
   'RATE_LIMIT_BURST',
   'VULNERABILITY_NOTES_PROJECT',
+  'REGISTRY_AUTH_FILE',
   'CONSOLE',
 ] as const;
 type ConfigVariable = (typeof CONFIG_VARIABLES)[number];
@@ -129,8 +138,11 @@ export function loadConfig(env: Env = process.env, flags: Env = {}): Config {
     return v === undefined || v === '' ? undefined : v;
   };
   return Object.freeze({
-    databaseUrl: get('DATABASE_URL'),
-    databaseDirectUrl: get('DATABASE_DIRECT_URL') ?? get('DATABASE_URL'),
+    databaseUrl: databaseUrl(get('DATABASE_URL')),
+    databaseDirectUrl: get('DATABASE_DIRECT_URL')
+      ? databaseUrl(get('DATABASE_DIRECT_URL'), 'DATABASE_DIRECT_URL')
+      : databaseUrl(get('DATABASE_URL')),
+    databaseWaitSeconds: int(get('DATABASE_WAIT_SECONDS'), 30, 'DATABASE_WAIT_SECONDS', 0, 3600),
     dataDir: path.resolve(get('DATA_DIR') ?? './data'),
     host: get('HOST') ?? '0.0.0.0',
     httpPort: port(get('HTTP_PORT'), 8080, 'HTTP_PORT'),
@@ -146,6 +158,7 @@ export function loadConfig(env: Env = process.env, flags: Env = {}): Config {
     masterKey: get('MASTER_KEY'),
     masterKeyFile: get('MASTER_KEY_FILE'),
     metricsPublic: bool(get('METRICS_PUBLIC'), true, 'METRICS_PUBLIC'),
+    accessLog: bool(get('ACCESS_LOG'), false, 'ACCESS_LOG'),
     shutdownGraceMs: int(get('SHUTDOWN_GRACE_MS'), 10000, 'SHUTDOWN_GRACE_MS', 0, 600000),
     verdictCache: bool(get('VERDICT_CACHE'), true, 'VERDICT_CACHE'),
     hookEventRetentionDays: int(get('HOOK_EVENT_RETENTION_DAYS'), 7, 'HOOK_EVENT_RETENTION_DAYS', 1, 3650),
@@ -156,8 +169,25 @@ export function loadConfig(env: Env = process.env, flags: Env = {}): Config {
     rateLimitPerMinute: int(get('RATE_LIMIT_PER_MINUTE'), 0, 'RATE_LIMIT_PER_MINUTE', 0, 1_000_000),
     rateLimitBurst: int(get('RATE_LIMIT_BURST') ?? get('RATE_LIMIT_PER_MINUTE'), 0, 'RATE_LIMIT_BURST', 0, 1_000_000),
     vulnerabilityNotesProject: projectId(get('VULNERABILITY_NOTES_PROJECT'), 'VULNERABILITY_NOTES_PROJECT'),
+    registryAuthFile: get('REGISTRY_AUTH_FILE'),
     console: bool(get('CONSOLE'), true, 'CONSOLE'),
   });
+}
+
+/** A postgres:// URL; the message never repeats the value, which may hold a password. */
+function databaseUrl(v: string | undefined, name = 'DATABASE_URL'): string | undefined {
+  if (v === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(v);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !/^postgres(ql)?:$/.test(url.protocol)) {
+    const got = url ? `a ${url.protocol.slice(0, -1)}: URL` : 'a value that is not a URL';
+    throw new Error(`${name} must be a postgres://user:password@host:5432/database URL, got ${got}`);
+  }
+  return v;
 }
 
 /** A project id (as `projects/{id}` takes it), or undefined when unset. */

@@ -3,6 +3,8 @@ import { createStores } from './app/create-stores';
 import { createTransports, loadEdgeSettings } from './app/create-transports';
 import { serverWorkers } from './app/server-workers';
 import { startWorkers } from './app/worker';
+import { LocalKeyProvider } from './kms/local-key-provider';
+import { loadMasterKey } from './kms/master-key';
 import type { RunningWebhook } from './admission/admission-webhook';
 import type { AdmissionConfig, Config } from './config';
 import type { Logger } from './logger';
@@ -23,11 +25,15 @@ export interface RunningServer {
 export async function startServer(config: Config, logger: Logger, options: { admission?: AdmissionConfig } = {}): Promise<RunningServer> {
   // Bad TLS files and token keys fail here, before the database starts, with a message naming the variable and file.
   const edge = loadEdgeSettings(config, logger);
+  // So does a bad MASTER_KEY or MASTER_KEY_FILE (a missing one is generated in DATA_DIR).
+  const keyProvider = new LocalKeyProvider(
+    loadMasterKey({ masterKey: config.masterKey, masterKeyFile: config.masterKeyFile, dataDir: config.dataDir, logger }),
+  );
   const stores = await createStores(config, logger);
   let transports;
   let services;
   try {
-    services = createServices(serviceStores(stores), config, logger);
+    services = createServices(serviceStores(stores), config, logger, { keyProvider });
     transports = createTransports(services, stores, edge, config, logger, options);
   } catch (err) {
     await stores.close().catch(() => undefined);

@@ -27,6 +27,12 @@ export class Metrics {
     this.latency.observe({ transport, rpc }, seconds);
   }
 
+  /** Registers a counter (name ending in `_total`); returns its increment. */
+  counter(name: `${string}_total`, help: string): () => void {
+    const c = new client.Counter({ name, help, registers: [this.registry] });
+    return () => c.inc();
+  }
+
   /** Registers a gauge whose value is read at scrape time. */
   gauge(name: string, help: string, read: () => number): void {
     new client.Gauge({

@@ -24,9 +24,6 @@ export async function admissionCommand(flags: Readonly<Record<string, string>>):
       logger.warn('--insecure-server: the token and the verdicts cross the network to attestd unencrypted');
     const listenOn = { host: config.host, port: config.admissionPort, tlsReloadIntervalMs: config.tlsReloadIntervalMs };
     webhook = await startAdmissionWebhook(admission, listenOn, verifier, logger);
-    const upstream = await verifier.probe();
-    if (upstream)
-      logger.warn({ attestd: upstream }, 'attestd is not answering the admission adapter yet: reviews are denied until it does');
   } catch (err) {
     logger.fatal({ err: (err as Error).message }, 'admission adapter could not start');
     process.stderr.write(`attestd admission: ${(err as Error).message}\n`);

@@ -1,5 +1,5 @@
 import type { Logger } from '../logger';
-import type { ImageResult, VerifyOutput } from '../verification/verdict';
+import type { ImageResult, VerifyOutput, VulnerabilityReason } from '../verification/verdict';
 import { MAX_IMAGES } from '../verification/verification-service';
 import {
   ADMISSION_API_VERSION,
@@ -44,7 +44,27 @@ export class AdmissionHandler {
     const started = performance.now();
     const response = await this.decide(request, apiServerTimeoutMs);
     this.metrics?.observe(outcomeOf(response), (performance.now() - started) / 1000);
+    if (!response.allowed) this.logDenial(request, response);
     return { apiVersion: ADMISSION_API_VERSION, kind: ADMISSION_KIND, response };
+  }
+
+  /** One log line per denied review: who asked for what, why, and the decision it is recorded as. */
+  private logDenial(request: AdmissionRequest, response: AdmissionResponse): void {
+    const a = response.auditAnnotations ?? {};
+    const line = {
+      uid: request.uid,
+      kind: request.kind.kind,
+      name: request.name,
+      namespace: request.namespace,
+      operation: request.operation,
+      user: request.username,
+      message: response.status?.message,
+      ...(a.decision ? { decision: a.decision } : {}),
+      ...(a.reason ? { reason: a.reason } : {}),
+      ...(a.reasons ? { reasons: a.reasons } : {}),
+    };
+    if (a.detail) this.logger.error({ ...line, verifier: this.verifier.describe }, 'admission denied: no verdict (fail-closed)');
+    else this.logger.warn(line, 'admission denied');
   }
 
   private async decide(request: AdmissionRequest, apiServerTimeoutMs: number | undefined): Promise<AdmissionResponse> {
@@ -56,10 +76,6 @@ export class AdmissionHandler {
         : { uid, allowed: true };
     }
     if (workload.type === 'malformed') {
-      this.logger.warn(
-        { uid, kind: request.kind.kind, name: request.name, namespace: request.namespace, reason: workload.message },
-        'admission denied: malformed workload',
-      );
       return deny(uid, `attestd cannot check this ${request.kind.kind || 'object'}: ${workload.message}`, [short(workload.message)], {
         verdict: 'denied',
         reason: 'MALFORMED_WORKLOAD',
@@ -111,11 +127,10 @@ export class AdmissionHandler {
       err instanceof VerifierError
         ? err
         : new VerifierError(`attestd failed while checking the images (${(err as Error)?.message})`, 'FAILED');
-    const cause =
-      e.code === 'TIMEOUT' ? `attestd is unreachable: ${this.verifier.describe} did not answer within ${deadlineMs} ms` : e.message;
-    const log = { uid: request.uid, kind: request.kind.kind, name: request.name, namespace: request.namespace, code: e.code, cause };
+    const cause = e.code === 'TIMEOUT' ? `attestd is unreachable: it did not answer within ${deadlineMs} ms` : e.message;
     if (this.options.failOpen) {
-      this.logger.error(log, 'admission ADMITTED UNVERIFIED (fail-open is configured)');
+      const log = { uid: request.uid, kind: request.kind.kind, name: request.name, namespace: request.namespace, code: e.code, cause };
+      this.logger.error({ ...log, verifier: this.verifier.describe }, 'admission ADMITTED UNVERIFIED (fail-open is configured)');
       return {
         uid: request.uid,
         allowed: true,
@@ -123,7 +138,6 @@ export class AdmissionHandler {
         auditAnnotations: { verdict: 'fail-open', reason: e.code, detail: cause.slice(0, 500) },
       };
     }
-    this.logger.error(log, 'admission denied: no verdict (fail-closed)');
     return deny(request.uid, `${cause}; the images were not verified, so the request is denied (fail-closed)`, [short(cause)], {
       verdict: 'denied',
       reason: e.code,
@@ -158,9 +172,23 @@ function answer(uid: string, output: VerifyOutput, breakglass: boolean): Admissi
   if (policies.length) auditAnnotations.policies = policies.join(',').slice(0, 1000);
   const cut = warnings.slice(0, MAX_WARNINGS);
   if (output.allowed && denied.length === 0) return { uid, allowed: true, ...(cut.length ? { warnings: cut } : {}), auditAnnotations };
-  const message = denied.map((r) => notAttested(r.image)).join('; ');
+  const message = denied.map(denialSentence).join('; ');
   return deny(uid, message, cut, auditAnnotations);
 }
+
+/**
+ * The sentence for a denied image: "image … is not attested" when a witness part failed, the vulnerability
+ * sentences ("image … violates policy …: CVE-… (CRITICAL, fixed in 1.2.4) and 3 more") when a vulnerabilities
+ * block failed; both when both did.
+ */
+function denialSentence(r: ImageResult): string {
+  const findings = (r.vulnerabilities ?? []).map((v) => v.message);
+  const vulnerabilityOnly = (VULNERABILITY_REASONS as readonly string[]).includes(r.reason);
+  return [...(vulnerabilityOnly && findings.length ? [] : [notAttested(r.image)]), ...findings].join('; ');
+}
+
+/** The reasons of a denial by a vulnerabilities block alone. */
+const VULNERABILITY_REASONS: readonly VulnerabilityReason[] = ['VULNERABLE', 'NO_SCAN', 'SCAN_TOO_OLD', 'TOO_MANY_FINDINGS'];
 
 function warningFor(r: ImageResult): string {
   const what = r.reason === 'DRY_RUN' ? 'dry-run' : r.reason === 'BREAKGLASS' ? 'break-glass' : 'denied';

@@ -83,6 +83,12 @@ export async function startAdmissionWebhook(
     },
     'admission webhook serving POST /validate',
   );
+  void verifier.probe().then((upstream) => {
+    if (upstream?.code === 'MISCONFIGURED')
+      logger.error({ attestd: upstream.message }, 'admission adapter NOT READY: every review is denied');
+    else if (upstream)
+      logger.warn({ attestd: upstream.message }, 'attestd is not answering the admission adapter yet: reviews are denied until it does');
+  });
   if (config.failOpen) logger.warn('ADMISSION_FAIL_OPEN is on: when attestd cannot answer, images are admitted UNVERIFIED');
   return {
     port: server.port,

@@ -10,12 +10,15 @@ export interface VerifyRequest {
 
 /** Answers admission questions: in-process (VerificationService) or remote (attestd's REST API). */
 export interface ImageVerifier {
-  /** Where verdicts come from, for logs and messages ("in-process", "attestd at http://…"). */
+  /** Where verdicts come from, for logs only ("in-process", "attestd at http://…"): denials never show it. */
   readonly describe: string;
   /** Per-image verdicts; rejects with VerifierError when no verdict can be had. `signal` fires at the deadline. */
   verify(request: VerifyRequest, signal: AbortSignal): Promise<VerifyOutput>;
-  /** Undefined when attestd answers and accepts the adapter's credentials, else why not. */
-  probe(): Promise<string | undefined>;
+  /**
+   * Undefined when attestd answers and accepts the adapter's settings, else why not. A `MISCONFIGURED` error
+   * (no such project, cluster not registered) makes the adapter not ready; anything else is reported in /readyz's body.
+   */
+  probe(): Promise<VerifierError | undefined>;
   /** Releases connections. */
   close(): void;
 }
@@ -25,8 +28,21 @@ export class VerifierError extends Error {
   constructor(
     message: string,
     /** Short code for metrics and audit annotations. */
-    readonly code: 'UNREACHABLE' | 'TIMEOUT' | 'UNAUTHENTICATED' | 'PERMISSION_DENIED' | 'NOT_FOUND' | 'REJECTED' | 'FAILED',
+    readonly code: 'UNREACHABLE' | 'TIMEOUT' | 'UNAUTHENTICATED' | 'PERMISSION_DENIED' | 'MISCONFIGURED' | 'REJECTED' | 'FAILED',
   ) {
     super(message);
   }
+}
+
+/**
+ * attestd answered NOT_FOUND for the adapter's project or cluster (`detail` is its message): the error that names
+ * the setting to fix, or undefined when `detail` is about something else.
+ */
+export function misconfigured(detail: string, project: string, cluster: string): VerifierError | undefined {
+  const fix = /\bcluster\b/.test(detail)
+    ? `register cluster ${cluster} (attestd clusters create ${cluster} --project ${project}) or fix --cluster / ADMISSION_CLUSTER`
+    : /\bproject\b/.test(detail)
+      ? `create project ${project} or fix --project / ADMISSION_PROJECT`
+      : undefined;
+  return fix === undefined ? undefined : new VerifierError(`the admission adapter is misconfigured: ${detail}; ${fix}`, 'MISCONFIGURED');
 }

@@ -2,7 +2,7 @@ import { ApiError } from '../domain/api-error';
 import type { RequestContext } from '../domain/request-context';
 import type { VerifyOutput } from '../verification/verdict';
 import type { VerificationService } from '../verification/verification-service';
-import { VerifierError, type ImageVerifier, type VerifyRequest } from './image-verifier';
+import { VerifierError, misconfigured, type ImageVerifier, type VerifyRequest } from './image-verifier';
 
 /** The subject decisions made by the in-process webhook are recorded under. */
 export const ADMISSION_SUBJECT = 'admission-webhook';
@@ -21,24 +21,45 @@ export class InProcessVerifier implements ImageVerifier {
   }
 
   async verify(request: VerifyRequest, signal: AbortSignal): Promise<VerifyOutput> {
-    const ctx: RequestContext = {
-      requestId: request.review.uid ?? 'admission',
-      principal: { subject: ADMISSION_SUBJECT, roles: { [this.project]: ['admission'] } },
-      transport: 'internal',
-    };
-    const work = this.verification.verify(ctx, this.parent, { cluster: this.cluster, ...request, source: 'admission' });
+    const work = this.verification.verify(this.context(request.review.uid ?? 'admission'), this.parent, {
+      cluster: this.cluster,
+      ...request,
+      source: 'admission',
+    });
     try {
       return await raceAbort(work, signal);
     } catch (err) {
-      throw toVerifierError(err);
+      throw this.toVerifierError(err);
     }
   }
 
-  probe(): Promise<string | undefined> {
-    return Promise.resolve(undefined);
+  /** As the remote adapter's probe: a check with no images proves the project (INVALID_ARGUMENT) without recording a decision. */
+  async probe(): Promise<VerifierError | undefined> {
+    const input = { cluster: this.cluster, namespace: 'default', images: [], breakglass: false, review: {}, source: 'admission' as const };
+    try {
+      await this.verification.verify(this.context('admission-probe'), this.parent, input);
+      return undefined;
+    } catch (err) {
+      return err instanceof ApiError && err.code === 'INVALID_ARGUMENT' ? undefined : this.toVerifierError(err);
+    }
   }
 
   close(): void {}
+
+  private context(requestId: string): RequestContext {
+    return { requestId, principal: { subject: ADMISSION_SUBJECT, roles: { [this.project]: ['admission'] } }, transport: 'internal' };
+  }
+
+  private toVerifierError(err: unknown): VerifierError {
+    if (err instanceof VerifierError) return err;
+    if (err instanceof ApiError) {
+      if (err.code === 'UNAVAILABLE') return new VerifierError(`attestd is unavailable: ${err.message}`, 'UNREACHABLE');
+      const wrongSetting = err.code === 'NOT_FOUND' ? misconfigured(err.message, this.project, this.cluster) : undefined;
+      if (wrongSetting) return wrongSetting;
+      return new VerifierError(`attestd refused the check (${err.code}: ${err.message})`, 'REJECTED');
+    }
+    return new VerifierError("attestd failed while checking the images (internal error; see attestd's log)", 'FAILED');
+  }
 }
 
 function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
@@ -51,13 +72,4 @@ function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
     signal.addEventListener('abort', onAbort, { once: true });
     work.finally(() => signal.removeEventListener('abort', onAbort)).then(resolve, reject);
   });
-}
-
-function toVerifierError(err: unknown): VerifierError {
-  if (err instanceof VerifierError) return err;
-  if (err instanceof ApiError) {
-    if (err.code === 'UNAVAILABLE') return new VerifierError(`attestd is unavailable: ${err.message}`, 'UNREACHABLE');
-    return new VerifierError(`attestd refused the check (${err.code}: ${err.message})`, 'REJECTED');
-  }
-  return new VerifierError("attestd failed while checking the images (internal error; see attestd's log)", 'FAILED');
 }

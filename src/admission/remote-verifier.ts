@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { VerifyOutput } from '../verification/verdict';
-import { VerifierError, type ImageVerifier, type VerifyRequest } from './image-verifier';
+import { VerifierError, misconfigured, type ImageVerifier, type VerifyRequest } from './image-verifier';
 
 /** Largest answer accepted from attestd (200 images with their evidence fit easily). */
 const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
@@ -61,23 +61,23 @@ export class RemoteVerifier implements ImageVerifier {
     if (status === 200) {
       const out = json as VerifyOutput | undefined;
       if (!out || !Array.isArray(out.results) || out.results.length !== request.images.length || typeof out.allowed !== 'boolean') {
-        throw new VerifierError(`${this.describe} answered with a verdict the adapter cannot read`, 'FAILED');
+        throw new VerifierError('attestd answered with a verdict the adapter cannot read', 'FAILED');
       }
       return out;
     }
     throw this.statusError(status, json);
   }
 
-  async probe(): Promise<string | undefined> {
+  async probe(): Promise<VerifierError | undefined> {
     try {
-      // An empty image list passes authentication and the permission check, then fails validation (400):
-      // it proves token, role and project without recording a decision.
+      // An empty image list passes authentication, the permission check and the project's existence, then fails
+      // validation (400): it proves token, role and project without recording a decision.
       const body = JSON.stringify({ cluster: this.options.cluster, namespace: 'default', images: [] });
       const path = `/v1/projects/${encodeURIComponent(this.options.project)}:verifyImages`;
       const { status, json } = await this.call('POST', path, body, AbortSignal.timeout(3000));
-      return status === 400 ? undefined : this.statusError(status, json).message;
+      return status === 400 ? undefined : this.statusError(status, json);
     } catch (err) {
-      return (err as Error).message;
+      return err instanceof VerifierError ? err : new VerifierError((err as Error).message, 'FAILED');
     }
   }
 
@@ -90,7 +90,7 @@ export class RemoteVerifier implements ImageVerifier {
     const detail = typeof e?.message === 'string' ? `: ${e.message.slice(0, 200)}` : '';
     if (status === 401) {
       return new VerifierError(
-        `${this.describe} rejected the admission adapter's token (401${detail}); set --token or ATTESTD_TOKEN`,
+        `attestd rejected the admission adapter's token (401${detail}); set --token or ATTESTD_TOKEN`,
         'UNAUTHENTICATED',
       );
     }
@@ -100,9 +100,13 @@ export class RemoteVerifier implements ImageVerifier {
         'PERMISSION_DENIED',
       );
     }
-    if (status === 404) return new VerifierError(`${this.describe} has no project ${this.options.project} (404${detail})`, 'NOT_FOUND');
-    if (status >= 500 || status === 429) return new VerifierError(`${this.describe} failed (${status}${detail})`, 'FAILED');
-    return new VerifierError(`${this.describe} refused the check (${status}${detail})`, 'REJECTED');
+    const wrongSetting =
+      status === 404 && typeof e?.message === 'string'
+        ? misconfigured(e.message.slice(0, 300), this.options.project, this.options.cluster)
+        : undefined;
+    if (wrongSetting) return wrongSetting;
+    if (status >= 500 || status === 429) return new VerifierError(`attestd failed (${status}${detail})`, 'FAILED');
+    return new VerifierError(`attestd refused the check (${status}${detail})`, 'REJECTED');
   }
 
   private call(method: string, path: string, body: string | undefined, signal: AbortSignal): Promise<{ status: number; json: unknown }> {
@@ -130,7 +134,7 @@ export class RemoteVerifier implements ImageVerifier {
           res.on('data', (c: Buffer) => {
             size += c.length;
             if (size > MAX_RESPONSE_BYTES)
-              req.destroy(new VerifierError(`${this.describe} answered with more than ${MAX_RESPONSE_BYTES} bytes`, 'FAILED'));
+              req.destroy(new VerifierError(`attestd answered with more than ${MAX_RESPONSE_BYTES} bytes`, 'FAILED'));
             else chunks.push(c);
           });
           res.on('end', () => {
@@ -152,8 +156,8 @@ export class RemoteVerifier implements ImageVerifier {
 
   private networkError(err: Error, signal: AbortSignal): VerifierError {
     if (err instanceof VerifierError) return err;
-    if (signal.aborted) return new VerifierError(`${this.describe} did not answer in time`, 'TIMEOUT');
+    if (signal.aborted) return new VerifierError('attestd did not answer in time', 'TIMEOUT');
     const code = (err as NodeJS.ErrnoException).code ?? err.message;
-    return new VerifierError(`attestd is unreachable: ${this.describe} did not answer (${code})`, 'UNREACHABLE');
+    return new VerifierError(`attestd is unreachable: it did not answer (${code})`, 'UNREACHABLE');
   }
 }

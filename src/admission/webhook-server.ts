@@ -1,10 +1,12 @@
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ConnectionDrain } from '../connection-drain';
 import type { Logger } from '../logger';
 import { BadReviewError } from './admission-review';
 import type { AdmissionHandler } from './admission-handler';
 import type { AdmissionMetrics } from './admission-metrics';
+import type { VerifierError } from './image-verifier';
 
 export interface WebhookServerOptions {
   readonly host: string;
@@ -14,8 +16,12 @@ export interface WebhookServerOptions {
   readonly bodyLimitBytes: number;
   readonly handler: AdmissionHandler;
   readonly metrics: AdmissionMetrics;
-  /** Text for /readyz about attestd itself (undefined = fine). The adapter stays ready: see ADR 0005. */
-  readonly upstream: () => Promise<string | undefined>;
+  /**
+   * What attestd says about the adapter's settings (undefined = fine). A MISCONFIGURED answer (no such project,
+   * cluster not registered) makes /readyz 503; anything else (attestd down, token refused) is reported in its
+   * body while the adapter stays ready, so that reviews get its fail-closed message: see ADR 0005.
+   */
+  readonly upstream: () => Promise<VerifierError | undefined>;
   readonly logger: Logger;
 }
 
@@ -39,6 +45,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 20_000;
   server.requestTimeout = 30_000;
+  const drain = new ConnectionDrain(server);
   server.on('tlsClientError', (err) => options.logger.debug({ err: err.message }, 'TLS handshake failed'));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -51,15 +58,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   return {
     port,
     setCertificate: (cert, key) => server.setSecureContext({ cert, key }),
-    stop: (graceMs = 5000) =>
-      new Promise<void>((resolve) => {
-        const timer = setTimeout(() => server.closeAllConnections(), graceMs);
-        server.close(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-        server.closeIdleConnections();
-      }),
+    stop: (graceMs = 5000) => drain.drain(graceMs),
   };
 }
 
@@ -87,7 +86,8 @@ async function route(options: WebhookServerOptions, req: IncomingMessage, res: S
       return sendText(res, 200, 'ok\n');
     case '/readyz': {
       const upstream = await options.upstream();
-      return sendText(res, 200, upstream ? `ok (attestd: ${upstream})\n` : 'ok\n');
+      if (upstream?.code === 'MISCONFIGURED') return sendText(res, 503, `not ready: ${upstream.message}\n`);
+      return sendText(res, 200, upstream ? `ok (attestd: ${upstream.message})\n` : 'ok\n');
     }
     case '/metrics':
       return sendText(res, 200, await options.metrics.registry.metrics(), options.metrics.registry.contentType);

@@ -1,6 +1,7 @@
 import { auditHandlers } from '../transport/audit-handlers';
 import { grafeasHandlers } from '../transport/grafeas-handlers';
 import { hookHandlers } from '../transport/hook-handlers';
+import { importRuleHandlers } from '../transport/import-rule-handlers';
 import { keyHandlers } from '../transport/key-handlers';
 import { projectHandlers } from '../transport/project-handlers';
 import type { ServiceHandlers } from '../transport/rpc-handler';
@@ -18,7 +19,9 @@ export function apiHandlers(services: AppServices): ServiceHandlers[] {
     keyHandlers(services.keys),
     witnessHandlers(services.witnesses, services.attest),
     resourceHandlers(services.policies),
+    resourceHandlers(services.clusters),
     resourceHandlers(services.signingRules),
+    importRuleHandlers(services.importRules, services.imageImports),
     hookHandlers(services.hooks),
     scanHandlers(services.scans),
     verificationHandlers(services.verification, services.decisions),

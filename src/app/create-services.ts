@@ -7,8 +7,10 @@ import { SecurityEventLog } from '../audit/security-event-log';
 import { Access } from '../auth/access';
 import type { Config } from '../config';
 import { systemClock, type Clock } from '../domain/clock';
+import type { ClusterSpec } from '../domain/resources/cluster-spec';
 import type { PolicySpec } from '../domain/resources/policy-spec';
 import type { SigningRuleSpec } from '../domain/resources/signing-rule-spec';
+import type { ImportRuleSpec } from '../domain/resources/import-rule-spec';
 import { NoteService } from '../grafeas/note-service';
 import { OccurrenceService } from '../grafeas/occurrence-service';
 import { ScanImportService } from '../grafeas/scan-import-service';
@@ -18,6 +20,7 @@ import { LocalKeyProvider } from '../kms/local-key-provider';
 import { loadMasterKey } from '../kms/master-key';
 import type { Logger } from '../logger';
 import { Metrics } from '../metrics';
+import { CLUSTER_KIND } from '../policies/cluster-kind';
 import { POLICY_KIND } from '../policies/policy-kind';
 import { ProjectService } from '../projects/project-service';
 import { HookMetrics } from '../registry/hook-metrics';
@@ -25,6 +28,11 @@ import { HookRetention } from '../registry/hook-retention';
 import { HookService } from '../registry/hook-service';
 import { HookWorker } from '../registry/hook-worker';
 import { SIGNING_RULE_KIND } from '../registry/signing-rule-kind';
+import { IMPORT_RULE_KIND } from '../registry/import-rule-kind';
+import { ImageImportService } from '../registry/image-import-service';
+import { ImportWorker } from '../registry/import-worker';
+import { registryClients } from '../registry/oci/registry-clients';
+import { SignatureImporter, type RegistryClients } from '../registry/signature-importer';
 import { ResourceService } from '../resources/resource-service';
 import { DecisionRecorder } from '../verification/decision-recorder';
 import { DecisionService } from '../verification/decision-service';
@@ -45,6 +53,8 @@ export interface ServiceOptions {
   readonly clock?: Clock;
   readonly keyProvider?: KeyProvider;
   readonly metrics?: Metrics;
+  /** How import rules reach registries (default: a client per host with REGISTRY_AUTH_FILE's credentials). */
+  readonly registryClients?: RegistryClients;
 }
 
 /** The stores of a running server, as the services see them. */
@@ -62,7 +72,9 @@ export interface AppServices {
   readonly witnesses: WitnessService;
   readonly attest: AttestService;
   readonly policies: ResourceService<PolicySpec>;
+  readonly clusters: ResourceService<ClusterSpec>;
   readonly signingRules: ResourceService<SigningRuleSpec>;
+  readonly importRules: ResourceService<ImportRuleSpec>;
   readonly hooks: HookService;
   readonly verification: VerificationService;
   readonly decisions: DecisionService;
@@ -78,6 +90,12 @@ export interface AppServices {
   readonly decisionRecorder: DecisionRecorder;
   /** Signs the registry hook outbox. */
   readonly hookWorker: HookWorker;
+  /** Reads, verifies and records cosign signatures from registries. */
+  readonly importer: SignatureImporter;
+  /** Imports the hook outbox's signature manifests. */
+  readonly importWorker: ImportWorker;
+  /** `images:import`: imports an image's signatures on demand. */
+  readonly imageImports: ImageImportService;
   /** Forgets ignored registry events past HOOK_EVENT_RETENTION_DAYS. */
   readonly hookRetention: HookRetention;
 }
@@ -103,6 +121,14 @@ export function createServices(stores: ServiceStores, config: Config, logger: Lo
   const decisionRecorder = new DecisionRecorder(uow, audit, logger);
   const hookMetrics = new HookMetrics(metrics);
   const hookWorker = new HookWorker(uow, attest, clock, logger, hookMetrics);
+  const importer = new SignatureImporter(
+    uow,
+    clock,
+    changes,
+    witnesses,
+    options.registryClients ?? registryClients(config.registryAuthFile),
+  );
+  const importWorker = new ImportWorker(uow, importer, clock, logger, hookMetrics);
   return {
     notes: new NoteService(uow, access, clock, changes),
     occurrences: new OccurrenceService(uow, access, clock, changes),
@@ -112,20 +138,35 @@ export function createServices(stores: ServiceStores, config: Config, logger: Lo
     witnesses,
     attest,
     policies: new ResourceService(POLICY_KIND, uow, access, clock, changes),
+    clusters: new ResourceService(CLUSTER_KIND, uow, access, clock, changes),
     signingRules: new ResourceService(SIGNING_RULE_KIND, uow, access, clock, changes),
-    hooks: new HookService(uow, access, clock, changes, () => hookWorker.wake(), hookMetrics),
+    importRules: new ResourceService(IMPORT_RULE_KIND, uow, access, clock, changes),
+    hooks: new HookService(
+      uow,
+      access,
+      clock,
+      changes,
+      () => {
+        hookWorker.wake();
+        importWorker.wake();
+      },
+      hookMetrics,
+    ),
     verification: new VerificationService(uow, access, clock, stores.feed, decisionRecorder, witnesses, {
       cache: config.verdictCache,
       feedTrusted: () => stores.feedTrusted(),
     }),
     decisions: new DecisionService(uow, access),
-    audit: new AuditService(uow, access, sequencer),
+    audit: new AuditService(uow, access, sequencer, path.join(config.dataDir, ANCHOR_FILE)),
     metrics,
     sequencer,
     securityLog: new SecurityEventLog(uow, clock, logger),
     anchors: new AuditAnchorWriter(uow, path.join(config.dataDir, ANCHOR_FILE), logger),
     decisionRecorder,
     hookWorker,
+    importer,
+    importWorker,
+    imageImports: new ImageImportService(uow, access, importer),
     hookRetention: new HookRetention(uow, clock, logger, config.hookEventRetentionDays),
   };
 }

@@ -6,12 +6,12 @@ import type { Committed, UnitOfWork } from '../domain/stores/unit-of-work';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import { ChangeListener } from '../store/change-listener';
-import { isMigrated, migrateLatest, openDatabase } from '../store/database';
+import { isMigrated, migrateLatest, migrationStatus, openDatabase } from '../store/database';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../store/embedded/embedded-postgres';
 import { PageTokens } from '../store/page-token';
 import { PostgresUnitOfWork } from '../store/postgres-unit-of-work';
 import { SettingsStore } from '../store/settings-store';
-import { fromDatabaseError } from '../store/sql-errors';
+import { databaseStartError, fromDatabaseError } from '../store/sql-errors';
 import type { Worker } from './worker';
 
 /** The storage floor of a running attestd: the unit of work over its database and what keeps it current. */
@@ -53,13 +53,16 @@ export async function createStores(config: Config, logger: Logger, options: Stor
   const { knex, url, embedded } = await connectDatabase(config, logger);
   // LISTEN and session advisory locks need a session of their own, which a transaction pooler does not give.
   const directUrl = embedded ? url : (config.databaseDirectUrl ?? url);
+  // A database that refuses connections is waited for (e.g. under docker compose), but only this long.
+  const deadline = Date.now() + config.databaseWaitSeconds * 1000;
   try {
-    const applied =
-      (options.migrate ?? config.migrateOnStart) ? await withRetry(() => migrateLatest(knex, { lockUrl: directUrl }), logger) : [];
+    const migrate = options.migrate ?? config.migrateOnStart;
+    const applied = migrate ? await withRetry(() => migrateLatest(knex, { lockUrl: directUrl }), logger, deadline) : [];
+    if (!migrate) await checkMigrated(knex, logger, deadline);
     const key =
       options.pageTokens === 'ephemeral'
         ? crypto.randomBytes(32)
-        : await withRetry(() => new SettingsStore(knex).secret('page_token_key'), logger);
+        : await withRetry(() => new SettingsStore(knex).secret('page_token_key'), logger, deadline);
     const feed = new ChangeFeed();
     const listeners: Array<(committed: Committed) => void> = [];
     const uow = new PostgresUnitOfWork(knex, new PageTokens(key), (committed) => {
@@ -92,8 +95,27 @@ export async function createStores(config: Config, logger: Logger, options: Stor
   } catch (err) {
     await knex.destroy().catch(() => undefined);
     await embedded?.stop().catch(() => undefined);
-    throw err;
+    throw embedded ? err : databaseStartError(err, url, config.databaseWaitSeconds);
   }
+}
+
+/**
+ * Without MIGRATE_ON_START: a database without attestd's schema stops the start with what to run; one a
+ * migration behind (an upgrade whose `attestd migrate` has not run yet) starts, not ready until it has.
+ */
+async function checkMigrated(knex: Knex, logger: Logger, deadline: number): Promise<void> {
+  const { applied, pending } = await withRetry(() => migrationStatus(knex), logger, deadline);
+  if (pending.length === 0) return;
+  if (applied.length === 0) {
+    throw new Error(
+      'the database has no attestd schema and MIGRATE_ON_START is false: run `attestd migrate` (same DATABASE_URL) first, ' +
+        'or start once with MIGRATE_ON_START=true',
+    );
+  }
+  logger.warn(
+    { pending },
+    `${pending.length} migration(s) pending and MIGRATE_ON_START is false: run \`attestd migrate\`; /readyz answers 503 until then`,
+  );
 }
 
 /** The configured database server, or the embedded one under DATA_DIR (started here). */
@@ -107,15 +129,16 @@ async function connectDatabase(config: Config, logger: Logger): Promise<{ knex: 
   return { knex: openDatabase({ url, poolMax: config.databasePoolMax, logger }), url, embedded };
 }
 
-/** Retries start-up work while the database is still coming up (e.g. under docker compose): UNAVAILABLE only. */
-async function withRetry<T>(work: () => Promise<T>, logger: Logger, attempts = 30): Promise<T> {
+/** Retries start-up work while the database is still coming up, until `deadline` (epoch ms): UNAVAILABLE only. */
+async function withRetry<T>(work: () => Promise<T>, logger: Logger, deadline: number): Promise<T> {
   for (let i = 1; ; i++) {
     try {
       return await work();
     } catch (err) {
-      if (fromDatabaseError(err)?.code !== 'UNAVAILABLE' || i >= attempts) throw err;
+      const left = deadline - Date.now();
+      if (fromDatabaseError(err)?.code !== 'UNAVAILABLE' || left <= 0) throw err;
       logger.warn({ attempt: i, code: (err as { code?: unknown }).code }, 'database not reachable yet; retrying');
-      await new Promise((r) => setTimeout(r, 1000));
+      await new Promise((r) => setTimeout(r, Math.min(1000, left)));
     }
   }
 }
@@ -125,7 +148,6 @@ function instrumentPool(knex: Knex, metrics: Metrics): void {
   metrics.gauge('attestd_db_pool_used', 'Database connections in use', () => pool?.numUsed() ?? 0);
   metrics.gauge('attestd_db_pool_free', 'Idle database connections', () => pool?.numFree() ?? 0);
   metrics.gauge('attestd_db_pool_pending', 'Requests waiting for a database connection', () => pool?.numPendingAcquires() ?? 0);
-  let queries = 0;
-  knex.on('query', () => void queries++);
-  metrics.gauge('attestd_db_queries', 'Statements sent to the database since start (a counter)', () => queries);
+  const query = metrics.counter('attestd_db_queries_total', 'Statements sent to the database since start');
+  knex.on('query', query);
 }

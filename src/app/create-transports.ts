@@ -1,3 +1,4 @@
+import { ConnectionDrain } from '../connection-drain';
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type * as grpc from '@grpc/grpc-js';
@@ -14,6 +15,7 @@ import { loadProtoRoot } from '../proto/proto-root';
 import { bindGrpc, grpcServer } from '../transport/grpc/grpc-server';
 import { answerClientErrors } from '../transport/http/client-error-reply';
 import { CONSOLE_ASSETS_DIR } from '../transport/http/console-router';
+import { accessLog } from '../transport/access-log';
 import { httpApp } from '../transport/http/http-app';
 import { RateLimiter } from '../transport/rate-limiter';
 import type { RefusalSink } from '../transport/refusal-sink';
@@ -70,6 +72,7 @@ export function createTransports(
   const { authenticator, rateLimiter, tls } = edge;
   const metrics = services.metrics;
   stores.instrument(metrics);
+  const requests = config.accessLog ? accessLog(logger) : undefined;
   const app = httpApp({
     root,
     services: handlers,
@@ -82,11 +85,13 @@ export function createTransports(
     onRefusal,
     ready: () => stores.ready(),
     consoleDir: config.console ? CONSOLE_ASSETS_DIR : undefined,
+    accessLog: requests,
   });
   const reloader = tls ? tlsReloader(config, tls, config.tlsReloadIntervalMs, logger) : undefined;
   const httpServer = restServer(app, reloader);
   answerClientErrors(httpServer, logger);
   httpServer.keepAliveTimeout = 65000;
+  const httpDrain = new ConnectionDrain(httpServer);
   const { server: grpcSrv } = grpcServer({
     root,
     services: handlers,
@@ -96,6 +101,7 @@ export function createTransports(
     rateLimiter,
     classifyError,
     onRefusal,
+    accessLog: requests,
   });
   let ports: { http: number; grpc: number } | undefined;
   let admission: RunningWebhook | undefined;
@@ -139,7 +145,7 @@ export function createTransports(
     async stop() {
       logger.info('attestd stopping: finishing in-flight requests');
       reloader?.stop();
-      await drain(httpServer, grpcSrv, admission, config.shutdownGraceMs);
+      await drain(httpDrain, grpcSrv, admission, config.shutdownGraceMs);
     },
   };
 }
@@ -166,16 +172,20 @@ function listen(server: http.Server, port: number, host: string): Promise<void> 
   });
 }
 
-/** Lets in-flight requests finish on every listener at once; after `graceMs` the remaining connections are cut. */
-async function drain(httpServer: http.Server, grpcSrv: grpc.Server, admission: RunningWebhook | undefined, graceMs: number): Promise<void> {
+/**
+ * Drains every listener at once: no new connections; in-flight and newly arriving requests on open connections
+ * are answered (HTTP/1.1 with `Connection: close`, HTTP/2 after a GOAWAY); after `graceMs` what is left is cut.
+ */
+async function drain(
+  httpDrain: ConnectionDrain,
+  grpcSrv: grpc.Server,
+  admission: RunningWebhook | undefined,
+  graceMs: number,
+): Promise<void> {
   const admissionClosed = admission?.stop(graceMs);
-  const httpClosed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
-  httpServer.closeIdleConnections();
+  const httpClosed = httpDrain.drain(graceMs);
   const grpcClosed = new Promise<void>((resolve) => grpcSrv.tryShutdown(() => resolve()));
-  const grace = setTimeout(() => {
-    httpServer.closeAllConnections();
-    grpcSrv.forceShutdown();
-  }, graceMs);
+  const grace = setTimeout(() => grpcSrv.forceShutdown(), graceMs);
   await Promise.all([httpClosed, grpcClosed, admissionClosed]);
   clearTimeout(grace);
 }

@@ -10,7 +10,7 @@ import type { Worker } from './worker';
  * the server starts, see main.ts).
  */
 export function serverWorkers(stores: AppStores, services: AppServices): Worker[] {
-  const { anchors, sequencer, securityLog, decisionRecorder, hookWorker, hookRetention } = services;
+  const { anchors, sequencer, securityLog, decisionRecorder, hookWorker, importWorker, hookRetention } = services;
   return [
     { name: 'audit anchors', start: () => anchors.start(), stop: () => anchors.stop() },
     { name: 'audit sequencer', start: () => sequencer.start(), stop: () => sequencer.stop() },
@@ -18,6 +18,7 @@ export function serverWorkers(stores: AppStores, services: AppServices): Worker[
     { name: 'decision recorder', start: () => undefined, stop: () => decisionRecorder.flush() },
     stores.changeListener,
     { name: 'hook worker', start: () => hookWorker.start(), stop: () => hookWorker.stop() },
+    { name: 'import worker', start: () => importWorker.start(), stop: () => importWorker.stop() },
     { name: 'hook retention', start: () => hookRetention.start(), stop: () => hookRetention.stop() },
   ];
 }

@@ -15,6 +15,10 @@ export interface VerifyReport {
   readonly chains: number;
   readonly events: number;
   readonly problems: ChainProblem[];
+  /** The stored head of each chain checked (absent for a chain without one). */
+  readonly heads: ReadonlyMap<string, { readonly seq: number; readonly hash: string }>;
+  /** Anchors checked. */
+  readonly anchors: number;
 }
 
 const BATCH = 1000;
@@ -36,18 +40,19 @@ async function verifySnapshot(store: AuditStore, anchors: readonly Anchor[], onl
   const projects = (await store.chains()).filter((p) => only === undefined || p === only);
   for (const a of anchors) if ((only === undefined || a.project === only) && !projects.includes(a.project)) projects.push(a.project);
   const problems: ChainProblem[] = [];
+  const checked = new Map<string, { seq: number; hash: string }>();
   let events = 0;
+  let anchorCount = 0;
   for (const projectId of projects) {
-    const problem = await verifyChain(
-      store,
-      projectId,
-      heads.get(projectId),
-      anchors.filter((a) => a.project === projectId),
-    );
+    const own = anchors.filter((a) => a.project === projectId);
+    const problem = await verifyChain(store, projectId, heads.get(projectId), own);
     events += problem.events;
+    anchorCount += own.length;
     if (problem.problem) problems.push(problem.problem);
+    const head = heads.get(projectId);
+    if (head) checked.set(projectId, { seq: head.seq, hash: head.hash });
   }
-  return { chains: projects.length, events, problems };
+  return { chains: projects.length, events, problems, heads: checked, anchors: anchorCount };
 }
 
 async function verifyChain(

@@ -33,12 +33,23 @@ export type Permission =
   | 'policies.create'
   | 'policies.update'
   | 'policies.delete'
+  | 'clusters.get'
+  | 'clusters.list'
+  | 'clusters.create'
+  | 'clusters.update'
+  | 'clusters.delete'
   | 'signingRules.get'
   | 'signingRules.list'
   | 'signingRules.create'
   | 'signingRules.update'
   | 'signingRules.delete'
+  | 'importRules.get'
+  | 'importRules.list'
+  | 'importRules.create'
+  | 'importRules.update'
+  | 'importRules.delete'
   | 'images.verify'
+  | 'images.import'
   | 'decisions.list'
   | 'hooks.post'
   | 'hookEvents.list';
@@ -63,6 +74,10 @@ const READS: readonly Permission[] = [
   'policies.list',
   'signingRules.get',
   'signingRules.list',
+  'clusters.get',
+  'clusters.list',
+  'importRules.get',
+  'importRules.list',
   'decisions.list',
   'hookEvents.list',
 ];
@@ -78,6 +93,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<Exclude<Role, 'admin'>, ReadonlyS
     'scans.import',
     'witnesses.attest',
     'hooks.post',
+    'images.import',
   ]),
   admission: new Set<Permission>([...READS, 'images.verify']),
 };

@@ -6,7 +6,10 @@ import { createStores } from '../app/create-stores';
 import { startServer } from '../main';
 import { attestCommand } from './attest-command';
 import { auditCommand } from './audit-command';
+import { clustersCommand } from './clusters-command';
 import { commandFlags } from './command-flags';
+import { importCommand } from './import-command';
+import { importRulesCommand } from './import-rules-command';
 import { keysCommand } from './keys-command';
 import { policiesCommand } from './policies-command';
 import { projectsCommand } from './projects-command';
@@ -30,9 +33,13 @@ commands:
   projects   projects create|list|get|delete: manage projects (REST client: --server URL, --token T or ATTESTD_TOKEN)
   keys       keys create|list|get|public-key|rotate|disable|enable: signing keys of a project (--project P or ATTESTD_PROJECT)
   witnesses  witnesses create|list|get|delete: signing authorities and their ATTESTATION notes
+  clusters   clusters create|list|get|delete: register the clusters policies and admission adapters name
   policies   policies create|list|get|enable|disable|delete: which witnesses a cluster namespace requires
   rules      rules create|list|get|enable|disable|delete: which witness signs pushes into a registry namespace
+  import-rules  import-rules create|list|get|enable|disable|delete: which witnesses' cosign signatures are imported
+             from a registry namespace
   attest     attest IMAGE --witness W: sign an image by digest and store the attestation
+  import     import IMAGE: read the image's cosign signatures from its registry and record what its import rules' witnesses verify
   scan       scan import IMAGE REPORT.json: import a Trivy or Grype JSON report as vulnerability occurrences
   verify     verify IMAGE (--witness W | --namespace N --cluster C): exit 0 when verified/allowed, 1 with the reason
   review     review FILE --namespace N: send kubectl objects to the admission webhook and print what kubectl would
@@ -54,9 +61,12 @@ const COMMANDS: Readonly<Record<string, (rest: readonly string[]) => Promise<num
   projects: (rest) => projectsCommand([...rest]),
   keys: (rest) => keysCommand([...rest]),
   witnesses: (rest) => witnessesCommand([...rest]),
+  clusters: (rest) => clustersCommand([...rest]),
   policies: (rest) => policiesCommand([...rest]),
   rules: (rest) => rulesCommand([...rest]),
+  'import-rules': (rest) => importRulesCommand([...rest]),
   attest: (rest) => attestCommand([...rest]),
+  import: (rest) => importCommand([...rest]),
   scan: (rest) => scanCommand([...rest]),
   verify: (rest) => verifyCommand([...rest]),
   review: (rest) => reviewCommand(rest),

@@ -1,17 +1,22 @@
 import type { JsonObject } from './message-types';
 import type { HookEventRow } from './stores/hook-store';
 
-/** The state of the signing an event row points at. */
+/** The state of the signing or import an event row points at. */
 export interface SigningState {
-  readonly status: 'PENDING' | 'SIGNED' | 'FAILED';
+  readonly kind: 'SIGN' | 'IMPORT';
+  readonly status: 'PENDING' | 'SIGNED' | 'FAILED' | 'IMPORTED' | 'REJECTED';
   readonly attempts: number;
   readonly reason: string;
+  /** The occurrence signed, or those imported (space-separated). */
   readonly occurrence: string;
   readonly updateTime: string;
 }
 
 /** A hookEvents item (attestd.v1.HookEvent in proto3 JSON). */
 export function hookEventView(row: HookEventRow, signing: SigningState | undefined): JsonObject {
+  const imported = signing?.kind === 'IMPORT';
+  const rule = (collection: string): string => (row.ruleId ? `projects/${row.projectId}/${collection}/${row.ruleId}` : '');
+  const occurrences = (signing?.occurrence ?? '').split(' ').filter((o) => o !== '');
   const view: JsonObject = {
     name: `projects/${row.projectId}/hookEvents/${row.hookEventId}`,
     source: row.source,
@@ -20,12 +25,14 @@ export function hookEventView(row: HookEventRow, signing: SigningState | undefin
     mediaType: row.mediaType,
     image: row.image,
     tag: row.tag,
-    signingRule: row.ruleId ? `projects/${row.projectId}/signingRules/${row.ruleId}` : '',
+    signingRule: imported ? '' : rule('signingRules'),
+    importRule: imported ? rule('importRules') : '',
     witness: row.witnessId ? `projects/${row.projectId}/witnesses/${row.witnessId}` : '',
     status: signing ? signing.status : 'IGNORED',
     reason: row.reason || signing?.reason || '',
     attempts: signing?.attempts ?? 0,
-    occurrence: signing?.occurrence ?? '',
+    occurrence: occurrences[0] ?? '',
+    occurrences,
     receiveTime: row.receiveTime,
     updateTime: signing?.updateTime ?? row.receiveTime,
   };

@@ -8,7 +8,9 @@ import { checkResourceId, formatResourceName } from '../resources/resource-names
 import { SpecReader } from '../resources/spec-reader';
 import { requireWitnesses, witnessOfProject } from '../witnesses/witness-names';
 import { checkAllowlistPattern } from './allowlist-pattern';
+import { requireRegisteredCluster } from './cluster-kind';
 import { checkCluster, checkNamespace } from './policy-names';
+import { parseVulnerabilityRequirements } from './vulnerability-requirements';
 
 /** Most witnesses, namespaces or allowlist patterns one policy holds. */
 const MAX_LIST = 100;
@@ -25,14 +27,18 @@ export const POLICY_KIND: ResourceKind<PolicySpec> = {
   store: (stores) => stores.policies,
   parse: parsePolicy,
   toMessage: (r) => ({ ...r.spec, revision: String(r.revision) }),
-  checkReferences: (stores, r) => requireWitnesses(stores, r.spec.witnesses),
+  checkReferences: async (stores, r) => {
+    await requireRegisteredCluster(stores, r.projectId, r.spec.cluster, 'policy.cluster');
+    await requireWitnesses(stores, r.spec.witnesses);
+  },
 };
 
 /** Validates a policy message, with defaults applied. */
 function parsePolicy(input: JsonObject, { name }: ParseContext): PolicySpec {
   const f = new SpecReader(input, 'policy');
   const witnesses = f.strings('witnesses', MAX_LIST);
-  if (witnesses.length === 0) throw invalidArgument('policy.witnesses must name at least one witness, e.g. ["projects/p/witnesses/qa"]');
+  const vulnerabilities = parseVulnerabilityRequirements(f.value('vulnerabilities'), 'policy.vulnerabilities');
+  requireSomeCheck({ witnesses: witnesses.length > 0, vulnerabilities: vulnerabilities !== undefined });
   const rule = 'a policy uses witnesses of its own project';
   const own = witnesses.map((w, i) => witnessOfProject(w, name.projectId, `policy.witnesses[${i}]`, rule));
   const cluster = checkCluster(f.text('cluster', { required: 'the cluster the policy protects, e.g. "c1"' }), 'policy.cluster');
@@ -54,7 +60,16 @@ function parsePolicy(input: JsonObject, { name }: ParseContext): PolicySpec {
     requiredWitnesses,
     allowlist,
     breakglassAllowed: f.bool('breakglassAllowed'),
+    ...(vulnerabilities === undefined ? {} : { vulnerabilities }),
   };
+}
+
+/** A policy must check something: witnesses, a vulnerabilities block, or both (every part it has must pass). */
+function requireSomeCheck(parts: { witnesses: boolean; vulnerabilities: boolean }): void {
+  if (parts.witnesses || parts.vulnerabilities) return;
+  throw invalidArgument(
+    'a policy must have at least one of policy.witnesses (e.g. ["projects/p/witnesses/qa"]) or policy.vulnerabilities (e.g. {"maximumSeverity":"HIGH"})',
+  );
 }
 
 /** A policy's full name. */

@@ -6,6 +6,7 @@ export class HookMetrics {
   private readonly events: client.Counter<'source' | 'outcome'>;
   private readonly signings: client.Counter<'result'>;
   private readonly latency: client.Histogram;
+  private readonly imports: client.Counter<'result'>;
   private pending = 0;
 
   constructor(metrics: Metrics) {
@@ -26,6 +27,12 @@ export class HookMetrics {
       name: 'attestd_hook_sign_latency_seconds',
       help: 'Time from accepting a push to its attestation',
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers,
+    });
+    this.imports = new client.Counter({
+      name: 'attestd_hook_imports_total',
+      help: 'Import attempts of the hook outbox (cosign signatures read from registries), by result (imported, rejected, retry, failed)',
+      labelNames: ['result'],
       registers,
     });
     const pending = (): number => this.pending;
@@ -52,6 +59,15 @@ export class HookMetrics {
 
   failed(final: boolean): void {
     this.signings.inc({ result: final ? 'failed' : 'retry' });
+  }
+
+  /** An import ended: signatures recorded (IMPORTED) or none that verified (REJECTED). */
+  imported(status: 'IMPORTED' | 'REJECTED'): void {
+    this.imports.inc({ result: status === 'IMPORTED' ? 'imported' : 'rejected' });
+  }
+
+  importFailed(final: boolean): void {
+    this.imports.inc({ result: final ? 'failed' : 'retry' });
   }
 
   backlog(n: number): void {

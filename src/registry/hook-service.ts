@@ -12,6 +12,9 @@ import { checkPush, parseHookPayload, type HookSource, type RegistryEvent } from
 import type { HookMetrics } from './hook-metrics';
 import { repositoryMatches, splitRepository } from './repository-pattern';
 import type { SigningRuleRecord } from '../domain/resources/signing-rule-spec';
+import type { ImportRuleRecord } from '../domain/resources/import-rule-spec';
+import type { ResourceRecord } from '../domain/resources/resource-record';
+import { importCandidate } from './signature-artifacts';
 import { parseWitnessName } from '../witnesses/witness-names';
 import { hookEventView } from '../domain/hook-event-view';
 
@@ -32,9 +35,10 @@ const METHODS: Readonly<Record<HookSource, string>> = {
 };
 
 /**
- * Receives registry events: manifest pushes covered by enabled signing rules go to the signing outbox,
- * everything else is recorded as ignored with the reason — all in one transaction, committed before
- * the hook answers. A redelivered event id is a no-op.
+ * Receives registry events: manifest pushes covered by enabled signing rules go to the signing outbox, pushes of
+ * cosign signatures (`sha256-<hex>.sig` / `.att` tags, OCI manifests pushed by digest) covered by enabled import
+ * rules go to the outbox as imports, one per witness; everything else is recorded as ignored with the reason — all
+ * in one transaction, committed before the hook answers. A redelivered event id is a no-op.
  */
 export class HookService {
   constructor(
@@ -56,8 +60,10 @@ export class HookService {
     const result = await this.uow.transaction(async (stores) => {
       await requireProject(stores, projectId);
       const rules = await stores.signingRules.enabled(projectId);
+      const importRules = await stores.importRules.enabled(projectId);
       const out: HookResult = { received: events.length, accepted: 0, ignored: 0, duplicates: 0, events: [] };
       const rows: HookEventRow[] = [];
+      const importRows = new Set<string>();
       for (const e of events) {
         if (!(await stores.hooks.receipt(projectId, source, e.eventId, now))) {
           out.duplicates++;
@@ -75,8 +81,11 @@ export class HookService {
           receiveTime: now,
         };
         const matching = event.ignore ? [] : matchingRules(rules, event);
-        if (event.ignore || matching.length === 0) {
-          const reason = event.ignore ?? noRuleReason(event);
+        const importing = event.ignore ? [] : matchingRules(importRules, event);
+        const imports = importing.length > 0 && importCandidate(event.tag, event.mediaType);
+        if (event.ignore || (matching.length === 0 && !imports)) {
+          const reason =
+            event.ignore ?? (importing.length > 0 ? notSignatureReason(event, importing[0]!) : noRuleReason(event, importRules.length > 0));
           rows.push({ ...base, hookEventId: newId(), ruleId: '', witnessId: '', signingId: undefined, reason });
           out.ignored++;
           continue;
@@ -99,6 +108,27 @@ export class HookService {
           rows.push({ ...base, hookEventId: newId(), ruleId: rule.id, witnessId, signingId, reason: '' });
           out.accepted++;
         }
+        const importers = new Set<string>();
+        for (const rule of imports ? importing : []) {
+          // Two rules naming one witness import once; the event shows the first rule.
+          for (const name of rule.spec.witnesses) {
+            const { witnessId } = parseWitnessName(name);
+            if (importers.has(witnessId)) continue;
+            importers.add(witnessId);
+            const job = { projectId, witnessId, registry: event.registry, repository: event.repository, digest: event.digest };
+            const signingId = await stores.hooks.enqueueImport({
+              ...job,
+              tag: event.tag,
+              plainHttp: rule.spec.plainHttp,
+              actor,
+              createTime: now,
+            });
+            const hookEventId = newId();
+            rows.push({ ...base, hookEventId, ruleId: rule.id, witnessId, signingId, reason: '' });
+            importRows.add(hookEventId);
+            out.accepted++;
+          }
+        }
       }
       await stores.hooks.insertEvents(rows);
       if (out.accepted > 0)
@@ -109,7 +139,19 @@ export class HookService {
           `projects/${projectId}/hookEvents/${rows.find((r) => r.signingId)!.hookEventId}`,
         );
       out.events = rows.map((r) =>
-        hookEventView(r, r.signingId ? { status: 'PENDING', attempts: 0, reason: '', occurrence: '', updateTime: now } : undefined),
+        hookEventView(
+          r,
+          r.signingId
+            ? {
+                kind: importRows.has(r.hookEventId) ? 'IMPORT' : 'SIGN',
+                status: 'PENDING',
+                attempts: 0,
+                reason: '',
+                occurrence: '',
+                updateTime: now,
+              }
+            : undefined,
+        ),
       );
       return out;
     });
@@ -125,18 +167,32 @@ export class HookService {
   }
 }
 
+/** The repository scope rules match on (signing and import rules alike). */
+type ScopedRule = ResourceRecord<{
+  readonly registry: string;
+  readonly namespace: string;
+  readonly repositories: string;
+  readonly enabled: boolean;
+}>;
+
 /** Every enabled rule covering the event: same registry host, namespace = first path segment, rest matches. */
-export function matchingRules(rules: readonly SigningRuleRecord[], e: RegistryEvent): SigningRuleRecord[] {
+export function matchingRules<R extends ScopedRule>(rules: readonly R[], e: Pick<RegistryEvent, 'registry' | 'repository'>): R[] {
   const { namespace, rest } = splitRepository(e.repository);
   return rules.filter(
     ({ spec: r }) => r.enabled && r.registry === e.registry && r.namespace === namespace && repositoryMatches(r.repositories, rest),
   );
 }
 
-function noRuleReason(e: RegistryEvent): string {
+function noRuleReason(e: RegistryEvent, importRules: boolean): string {
   if (e.registry === '')
     return `the payload names no registry host and no enabled signing rule names one for namespace "${splitRepository(e.repository).namespace}": pass ?registry=host:port`;
-  return `no enabled signing rule covers ${e.registry}/${e.repository}`;
+  return `no enabled signing ${importRules ? 'or import ' : ''}rule covers ${e.registry}/${e.repository}`;
+}
+
+/** Why a push an import rule covers (and no signing rule) is not imported. */
+function notSignatureReason(e: RegistryEvent, rule: ImportRuleRecord): string {
+  const what = e.tag ? `tag "${e.tag}"` : `media type "${e.mediaType || '(none)'}"`;
+  return `not a cosign signature, attestation or referrer (${what}): import rule projects/${rule.projectId}/importRules/${rule.id} imports tags sha256-<hex>.sig and .att and OCI manifests pushed by digest`;
 }
 
 /** ACR names no host: take the only registry the enabled rules name for the event's namespace. */

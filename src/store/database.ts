@@ -78,6 +78,15 @@ export async function migrateLatest(knex: Knex, options: { lockUrl?: string } = 
   }
 }
 
+/** The migrations shipped with this build that are applied and pending, by file name. */
+export async function migrationStatus(knex: Knex): Promise<{ applied: string[]; pending: string[] }> {
+  const [done, pending] = (await knex.migrate.list({ directory: MIGRATIONS_DIR, loadExtensions: ['.js'] })) as [
+    Array<{ name: string }>,
+    Array<{ file: string }>,
+  ];
+  return { applied: done.map((m) => m.name), pending: pending.map((m) => m.file) };
+}
+
 /** True when every migration shipped with this build has been applied. */
 export async function isMigrated(knex: Knex): Promise<boolean> {
   const [, pending] = (await knex.migrate.list({ directory: MIGRATIONS_DIR, loadExtensions: ['.js'] })) as [unknown[], unknown[]];

@@ -2,13 +2,13 @@ import type { Knex } from 'knex';
 import { newId } from '../domain/new-id';
 import type { JsonObject, ListQuery, Page } from '../domain/message-types';
 import { hookEventView, type SigningState } from '../domain/hook-event-view';
-import type { HookEventRow, HookStore, SigningJob } from '../domain/stores/hook-store';
+import type { HookEventRow, HookStore, ImportJob, ImportStatus, SigningJob } from '../domain/stores/hook-store';
 import { compileFilter, type FilterFields } from './filter-sql';
 import type { PageTokens } from './page-token';
 
 /** hookEvents fields a filter may name (columns of the events-with-signings view). */
 export const HOOK_EVENT_FILTER_FIELDS: FilterFields = Object.freeze({
-  status: { column: 'status', type: 'enum', enumValues: ['PENDING', 'SIGNED', 'FAILED', 'IGNORED'] },
+  status: { column: 'status', type: 'enum', enumValues: ['PENDING', 'SIGNED', 'FAILED', 'IGNORED', 'IMPORTED', 'REJECTED'] },
   source: { column: 'source', type: 'string' },
   eventId: { column: 'event_id', type: 'string' },
   action: { column: 'action', type: 'string' },
@@ -16,6 +16,7 @@ export const HOOK_EVENT_FILTER_FIELDS: FilterFields = Object.freeze({
   tag: { column: 'tag', type: 'string' },
   witness: { column: 'witness', type: 'string' },
   signingRule: { column: 'signing_rule', type: 'string' },
+  importRule: { column: 'import_rule', type: 'string' },
   receiveTime: { column: 'receive_time', type: 'timestamp' },
 });
 
@@ -30,6 +31,8 @@ type SigningRow = {
   attempts: number;
   actor: string;
   create_time: Date;
+  tag: string;
+  plain_http: boolean;
 };
 
 /** A `hook_events` row joined with its signing's state, as the list query selects it. */
@@ -48,6 +51,7 @@ type EventViewRow = {
   reason: string;
   receive_time: Date;
   // The signing's columns (a left join): null exactly when signing_id is, and read only when it is set.
+  s_kind: SigningState['kind'];
   s_status: SigningState['status'];
   s_attempts: number;
   s_reason: string;
@@ -71,8 +75,22 @@ export class PostgresHookStore implements HookStore {
     return rows.length === 1;
   }
 
-  async enqueue(job: Omit<SigningJob, 'signingId' | 'attempts'>): Promise<string> {
+  enqueue(job: Omit<SigningJob, 'signingId' | 'attempts'>): Promise<string> {
+    return this.enqueueKind('SIGN', job, {});
+  }
+
+  enqueueImport(job: Omit<ImportJob, 'signingId' | 'attempts'>): Promise<string> {
+    return this.enqueueKind('IMPORT', job, { tag: job.tag, plain_http: job.plainHttp });
+  }
+
+  /** The job of `kind` for the job's key, created PENDING or found (a FAILED one is re-armed). */
+  private async enqueueKind(
+    kind: 'SIGN' | 'IMPORT',
+    job: Omit<SigningJob, 'signingId' | 'attempts'>,
+    extra: Record<string, string | boolean>,
+  ): Promise<string> {
     const key = {
+      kind,
       project_id: job.projectId,
       witness_id: job.witnessId,
       registry: job.registry,
@@ -82,6 +100,7 @@ export class PostgresHookStore implements HookStore {
     const inserted: { signing_id: string }[] = await this.db('hook_signings')
       .insert({
         ...key,
+        ...extra,
         signing_id: newId(),
         status: 'PENDING',
         attempts: 0,
@@ -90,7 +109,7 @@ export class PostgresHookStore implements HookStore {
         create_time: job.createTime,
         update_time: job.createTime,
       })
-      .onConflict(['project_id', 'witness_id', 'registry', 'repository', 'digest'])
+      .onConflict(['project_id', 'kind', 'witness_id', 'registry', 'repository', 'digest'])
       .ignore()
       .returning('signing_id');
     if (inserted.length === 1) return inserted[0]!.signing_id;
@@ -133,7 +152,7 @@ export class PostgresHookStore implements HookStore {
   }
 
   async claimDueMany(now: string, limit: number, signingIds?: readonly string[]): Promise<SigningJob[]> {
-    const q = this.db('hook_signings').where('status', 'PENDING').where('next_attempt_time', '<=', now);
+    const q = this.db('hook_signings').where({ status: 'PENDING', kind: 'SIGN' }).where('next_attempt_time', '<=', now);
     if (signingIds) q.whereIn('signing_id', [...signingIds]);
     const rows: SigningRow[] = await q.orderBy('next_attempt_time').limit(limit).forUpdate().skipLocked().select('*');
     return rows.map(toJob);
@@ -146,6 +165,39 @@ export class PostgresHookStore implements HookStore {
        FROM unnest(?::uuid[], ?::text[]) AS s(signing_id, occurrence) WHERE h.signing_id = s.signing_id`,
       [now, signed.map((s) => s.signingId), signed.map((s) => s.occurrence)] as unknown as Knex.RawBinding[],
     );
+  }
+
+  async leaseImports(now: string, leaseUntil: string, limit: number): Promise<ImportJob[]> {
+    const rows: SigningRow[] = await this.db('hook_signings')
+      .where({ status: 'PENDING', kind: 'IMPORT' })
+      .where('next_attempt_time', '<=', now)
+      .orderBy('next_attempt_time')
+      .limit(limit)
+      .forUpdate()
+      .skipLocked()
+      .select('*');
+    if (rows.length === 0) return [];
+    await this.db('hook_signings')
+      .whereIn(
+        'signing_id',
+        rows.map((r) => r.signing_id),
+      )
+      .update({ next_attempt_time: leaseUntil });
+    return rows.map(toImportJob);
+  }
+
+  async holdLease(signingId: string, leaseUntil: string): Promise<boolean> {
+    const row = await this.db('hook_signings')
+      .where({ signing_id: signingId, status: 'PENDING', kind: 'IMPORT', next_attempt_time: leaseUntil })
+      .forUpdate()
+      .first('signing_id');
+    return row !== undefined;
+  }
+
+  async markImported(signingId: string, status: ImportStatus, occurrences: readonly string[], reason: string, now: string): Promise<void> {
+    await this.db('hook_signings')
+      .where({ signing_id: signingId, status: 'PENDING', kind: 'IMPORT' })
+      .update({ status, occurrence: occurrences.join(' '), reason: reason.slice(0, 2000), update_time: now });
   }
 
   async markAttemptFailed(signingId: string, reason: string, final: boolean, nextAttemptTime: string, now: string): Promise<void> {
@@ -183,8 +235,12 @@ export class PostgresHookStore implements HookStore {
         this.db.raw(`CASE WHEN e.signing_id IS NULL THEN 'IGNORED' ELSE s.status END AS status`),
         this.db.raw(`CASE WHEN e.witness_id = '' THEN '' ELSE 'projects/' || e.project_id || '/witnesses/' || e.witness_id END AS witness`),
         this.db.raw(
-          `CASE WHEN e.rule_id = '' THEN '' ELSE 'projects/' || e.project_id || '/signingRules/' || e.rule_id END AS signing_rule`,
+          `CASE WHEN e.rule_id = '' OR s.kind = 'IMPORT' THEN '' ELSE 'projects/' || e.project_id || '/signingRules/' || e.rule_id END AS signing_rule`,
         ),
+        this.db.raw(
+          `CASE WHEN e.rule_id = '' OR s.kind IS DISTINCT FROM 'IMPORT' THEN '' ELSE 'projects/' || e.project_id || '/importRules/' || e.rule_id END AS import_rule`,
+        ),
+        's.kind as s_kind',
         's.status as s_status',
         's.attempts as s_attempts',
         's.reason as s_reason',
@@ -221,6 +277,7 @@ export class PostgresHookStore implements HookStore {
       };
       const signing: SigningState | undefined = r.signing_id
         ? {
+            kind: r.s_kind,
             status: r.s_status,
             attempts: Number(r.s_attempts),
             reason: r.s_reason,
@@ -246,4 +303,8 @@ function toJob(row: SigningRow): SigningJob {
     actor: row.actor,
     createTime: new Date(row.create_time).toISOString(),
   };
+}
+
+function toImportJob(row: SigningRow): ImportJob {
+  return { ...toJob(row), tag: row.tag, plainHttp: row.plain_http };
 }

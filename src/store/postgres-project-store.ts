@@ -44,6 +44,7 @@ export class PostgresProjectStore implements ProjectStore {
         count('witnesses'),
         count('policies'),
         count('signing_rules'),
+        count('import_rules'),
         this.db.raw('(SELECT count(*) FROM occurrences WHERE note_project_id = ? AND project_id <> ?) AS foreign_references', [
           projectId,
           projectId,
@@ -57,6 +58,7 @@ export class PostgresProjectStore implements ProjectStore {
       witnesses: Number(row.witnesses),
       policies: Number(row.policies),
       signingRules: Number(row.signing_rules),
+      importRules: Number(row.import_rules),
       foreignReferences: Number(row.foreign_references),
     };
   }
@@ -69,7 +71,9 @@ export class PostgresProjectStore implements ProjectStore {
       'hook_receipts',
       'decisions',
       'policies',
+      'clusters',
       'signing_rules',
+      'import_rules',
       'occurrences',
       'witnesses',
       'notes',

@@ -7,11 +7,13 @@ import { PostgresGrafeasStore } from './postgres-grafeas-store';
 import { PostgresDecisionStore } from './postgres-decision-store';
 import { PostgresKeyStore } from './postgres-key-store';
 import { PostgresPolicyStore } from './postgres-policy-store';
+import { PostgresClusterStore } from './postgres-cluster-store';
 import { PostgresWitnessStore } from './postgres-witness-store';
 import { fromDatabaseError } from './sql-errors';
 import { PostgresProjectStore } from './postgres-project-store';
 import { PostgresHookStore } from './postgres-hook-store';
 import { PostgresSigningRuleStore } from './postgres-signing-rule-store';
+import { PostgresImportRuleStore } from './postgres-import-rule-store';
 
 /** The Postgres NOTIFY channel on which committed changes are announced (payload: project ids, comma-separated). */
 export const CHANGE_CHANNEL = 'attestd_changes';
@@ -62,8 +64,10 @@ export class PostgresUnitOfWork implements UnitOfWork {
       keys: new PostgresKeyStore(db, this.tokens),
       witnesses: new PostgresWitnessStore(db, this.tokens),
       policies: new PostgresPolicyStore(db, this.tokens),
+      clusters: new PostgresClusterStore(db, this.tokens),
       decisions: new PostgresDecisionStore(db, this.tokens),
       signingRules: new PostgresSigningRuleStore(db, this.tokens),
+      importRules: new PostgresImportRuleStore(db, this.tokens),
       hooks: new PostgresHookStore(db, this.tokens),
     };
   }

@@ -36,3 +36,33 @@ export function fromDatabaseError(err: unknown): ApiError | undefined {
   }
   return undefined;
 }
+
+/**
+ * A start-up failure on DATABASE_URL as one line: the variable, the server (never the password) and what to fix.
+ * `waitSeconds` is how long start-up waited for a server that refused connections (DATABASE_WAIT_SECONDS).
+ */
+export function databaseStartError(err: unknown, url: string, waitSeconds: number): Error {
+  const where = databaseLocation(url);
+  const e = (err && typeof err === 'object' ? err : {}) as { code?: unknown; message?: unknown };
+  const code = typeof e.code === 'string' ? e.code : '';
+  const reason = (typeof e.message === 'string' && e.message ? e.message : String(err)).replace(/\s+/g, ' ');
+  let message: string;
+  if (code === '28P01' || code === '28000') message = `DATABASE_URL: ${where} refused the login: ${reason}; fix the user or password`;
+  else if (code === '3D000') message = `DATABASE_URL: ${reason} on ${where}; create it or fix the database name`;
+  else if (fromDatabaseError(err)?.code === 'UNAVAILABLE') {
+    message = `DATABASE_URL: ${where} did not accept connections within ${waitSeconds} s (DATABASE_WAIT_SECONDS): ${reason}`;
+  } else if (code) message = `DATABASE_URL: ${where}: ${reason}`;
+  else return err instanceof Error ? err : new Error(reason); // attestd's own message already says what to fix
+  return new Error(message, { cause: err });
+}
+
+/** `host:port/database` of a postgres URL, for messages (user and password left out). */
+function databaseLocation(url: string): string {
+  try {
+    const u = new URL(url);
+    const host = u.hostname || u.searchParams.get('host') || 'localhost';
+    return `the database at ${host}:${u.port || '5432'}/${decodeURIComponent(u.pathname.slice(1)) || decodeURIComponent(u.username)}`;
+  } catch {
+    return 'the database';
+  }
+}

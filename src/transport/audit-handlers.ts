@@ -1,4 +1,4 @@
-import { auditEventJson, type AuditService } from '../audit/audit-service';
+import { auditEventJson, chainVerificationJson, type AuditService } from '../audit/audit-service';
 import { listQuery } from '../domain/list-query';
 import type { ServiceHandlers } from './rpc-handler';
 
@@ -11,6 +11,7 @@ export function auditHandlers(audit: AuditService): ServiceHandlers {
         const page = await audit.list(ctx, typeof r.parent === 'string' ? r.parent : '', listQuery(r));
         return { auditEvents: page.items.map(auditEventJson), nextPageToken: page.nextPageToken };
       },
+      VerifyAuditChain: async (ctx, r) => chainVerificationJson(await audit.verify(ctx, typeof r.parent === 'string' ? r.parent : '')),
     },
   };
 }

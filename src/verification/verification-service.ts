@@ -1,14 +1,16 @@
 import type { Access } from '../auth/access';
-import { invalidArgument } from '../domain/api-error';
+import { invalidArgument, notFound } from '../domain/api-error';
 import type { Clock } from '../domain/clock';
 import { canonicalString, parseImageReference, type ImageReference } from '../domain/image-reference';
-import { parseProjectName } from '../domain/names';
+import { parseNoteName, parseProjectName } from '../domain/names';
 import type { RequestContext } from '../domain/request-context';
 import type { JsonObject } from '../domain/message-types';
 import { checkCluster, checkNamespace } from '../policies/policy-names';
 import type { PolicyRecord } from '../domain/resources/policy-spec';
 import { policyName } from '../policies/policy-kind';
 import type { Stores, UnitOfWork } from '../domain/stores/unit-of-work';
+import { projectNotFound } from '../domain/stores/require-project';
+import { knownClusters } from '../policies/cluster-kind';
 import { parseResourceName } from '../resources/resource-names';
 import { WITNESS_NAMING, witnessName, witnessNoteName } from '../witnesses/witness-names';
 import type { WitnessService } from '../witnesses/witness-service';
@@ -17,6 +19,7 @@ import type { DecisionRecorder } from './decision-recorder';
 import { evaluatePolicy, type PolicyOutcome, type WitnessEvidence } from './policy-evaluation';
 import { resourceUriSpellings } from './resource-uri-spellings';
 import { VerdictCache } from './verdict-cache';
+import { MAX_IMAGE_FINDINGS, type ImageVulnerabilityData } from './vulnerability-evaluation';
 import type { ImageResult, VerifyInput, VerifyOutput } from './verdict';
 
 /** Most images one request may ask about. */
@@ -38,6 +41,7 @@ export interface VerificationOptions {
 export class VerificationService {
   private readonly verdicts = new VerdictCache<ImageResult>(60_000, 5_000, 100_000);
   private readonly policyCache = new VerdictCache<PolicyRecord[]>(60_000, 60_000, 10_000);
+  private readonly scopeCache = new VerdictCache<string>(60_000, 0, 10_000);
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -54,7 +58,11 @@ export class VerificationService {
     this.access.check(ctx, 'images.verify', projectId);
     checkCluster(input.cluster, 'cluster');
     checkNamespace(input.namespace, 'namespace');
-    if (input.images.length === 0) throw invalidArgument('images must list at least one image reference');
+    if (input.images.length === 0) {
+      // The adapters' readiness probe sends no images: it learns whether project and cluster exist without a decision.
+      await this.requireScope(projectId, input.cluster);
+      throw invalidArgument('images must list at least one image reference');
+    }
     if (input.images.length > MAX_IMAGES)
       throw invalidArgument(`images lists ${input.images.length} images; at most ${MAX_IMAGES} per call`);
     // The feed moves at once for this process's commits and soon for other replicas'; the stored change stamp
@@ -73,12 +81,15 @@ export class VerificationService {
       : await this.uow.stores.policies.enabledFor(projectId, input.cluster, input.namespace);
     const results: ImageResult[] = [];
     if (policies.length === 0) {
+      // A project with policies for the cluster exists and has it registered; otherwise either may be a typo
+      // (answering NO_POLICY would admit everything), and a decision for a missing project could not be recorded.
+      await this.requireScope(projectId, input.cluster, useCache ? `${projectId}|${input.cluster}|${generation}` : undefined);
       for (const image of input.images) results.push(noPolicy(image, input));
     } else {
       const refs = input.images.map(parseOrError);
       const keyOf = (ref: ImageReference): string => `${scope}|${input.breakglass}|${canonicalString(ref)}`;
       const compute = async (wanted: ImageReference[]): Promise<Map<ImageReference, ImageResult>> =>
-        this.decide(this.uow.stores, policies, wanted, input.breakglass);
+        this.decide(this.uow.stores, projectId, policies, wanted, input.breakglass);
       // Hits are taken once, here: a second peek after the computation below could find them expired.
       const cached = new Map<ImageReference, ImageResult>();
       const missing = refs.filter((r): r is ImageReference => {
@@ -112,9 +123,22 @@ export class VerificationService {
     return { results, allowed: results.every((r) => r.allowed), decision };
   }
 
+  /** NOT_FOUND unless the project exists and the cluster is registered in it (the message lists the registered ones). */
+  private async requireScope(projectId: string, cluster: string, cacheKey?: string): Promise<void> {
+    const check = async (): Promise<string> => {
+      const stores = this.uow.stores;
+      if (!(await stores.projects.get(projectId))) return projectNotFound(projectId).message;
+      if (await stores.clusters.get({ projectId, id: cluster })) return '';
+      return `cluster ${cluster} is not registered in project ${projectId}; ${await knownClusters(stores, projectId)}`;
+    };
+    const problem = cacheKey === undefined ? await check() : await this.scopeCache.get(cacheKey, check, (v) => v === '');
+    if (problem) throw notFound(problem);
+  }
+
   /** Computes verdicts for images by digest or tag: a handful of queries whatever the number of images. */
   private async decide(
     stores: Stores,
+    projectId: string,
     policies: readonly PolicyRecord[],
     refs: readonly ImageReference[],
     breakglass: boolean,
@@ -125,14 +149,17 @@ export class VerificationService {
     for (const record of records) {
       const w = { projectId: record.projectId, witnessId: record.id };
       const name = witnessName(w);
-      evidence.set(name, { name, noteName: witnessNoteName(w), keys: await this.witnesses.verifyingKeys(stores, record) });
+      evidence.set(name, {
+        name,
+        notes: [witnessNoteName(w), ...record.spec.notes],
+        keys: await this.witnesses.verifyingKeys(stores, record),
+        acceptRawEnvelope: record.spec.acceptRawEnvelope,
+      });
     }
     const byDigest = refs.filter((r) => r.digest !== undefined);
+    const notes = [...new Set([...evidence.values()].flatMap((e) => e.notes))].map((n) => parseNoteName(n));
     const occurrences = byDigest.length
-      ? await stores.grafeas.findOccurrences(
-          [...evidence.values()].map((e) => ({ projectId: e.noteName.split('/')[1]!, noteId: e.noteName.split('/')[3]! })),
-          [...new Set(byDigest.flatMap(resourceUriSpellings))],
-        )
+      ? await stores.grafeas.findOccurrences(notes, [...new Set(byDigest.flatMap(resourceUriSpellings))])
       : [];
     const byNote = new Map<string, JsonObject[]>();
     for (const o of occurrences) {
@@ -140,13 +167,43 @@ export class VerificationService {
       list.push(o);
       byNote.set(String(o.noteName), list);
     }
+    const findings = policies.some((p) => p.spec.vulnerabilities !== undefined)
+      ? await this.findings(stores, projectId, byDigest)
+      : new Map<ImageReference, ImageVulnerabilityData>();
+    const nowMs = Date.parse(this.clock.now());
     const out = new Map<ImageReference, ImageResult>();
     for (const ref of refs) {
       const outcomes: PolicyOutcome[] = [];
-      for (const p of policies) outcomes.push(await evaluatePolicy(p, ref, evidence, byNote));
+      const data = findings.get(ref);
+      const vulns = data ? { data, nowMs } : undefined;
+      for (const p of policies) outcomes.push(await evaluatePolicy(p, ref, evidence, byNote, vulns));
       out.set(ref, combine(ref, outcomes, breakglass));
     }
     return out;
+  }
+
+  /**
+   * The VULNERABILITY and DISCOVERY occurrences of each image in the policies' project: one indexed query per
+   * image, however many findings it has (at most MAX_IMAGE_FINDINGS are read; more denies the image).
+   */
+  private async findings(
+    stores: Stores,
+    projectId: string,
+    refs: readonly ImageReference[],
+  ): Promise<Map<ImageReference, ImageVulnerabilityData>> {
+    const read = await Promise.all(
+      refs.map(async (ref) => {
+        const found = await stores.grafeas.imageOccurrences(
+          projectId,
+          ['VULNERABILITY', 'DISCOVERY'],
+          resourceUriSpellings(ref),
+          MAX_IMAGE_FINDINGS + 1,
+        );
+        const truncated = found.length > MAX_IMAGE_FINDINGS;
+        return [ref, { occurrences: truncated ? found.slice(0, MAX_IMAGE_FINDINGS) : found, truncated }] as const;
+      }),
+    );
+    return new Map(read);
   }
 }
 
@@ -155,7 +212,8 @@ function combine(ref: ImageReference, outcomes: readonly PolicyOutcome[], breakg
   const policies = outcomes.map((o) => policyName(o.policy));
   const witnesses = [...new Set(outcomes.flatMap((o) => o.witnesses))];
   const occurrences = [...new Set(outcomes.flatMap((o) => o.occurrences))];
-  const base = { image: ref.written, policies, witnesses, occurrences };
+  const failed = outcomes.flatMap((o) => (o.vulnerabilities ? [o.vulnerabilities] : []));
+  const base = { image: ref.written, policies, witnesses, occurrences, ...(failed.length ? { vulnerabilities: failed } : {}) };
   const enforced = outcomes.filter((o) => !o.pass && o.policy.spec.enforcement !== 'DRY_RUN');
   const dryRun = outcomes.filter((o) => !o.pass && o.policy.spec.enforcement === 'DRY_RUN');
   if (enforced.length > 0) {
@@ -180,7 +238,11 @@ function combine(ref: ImageReference, outcomes: readonly PolicyOutcome[], breakg
       message: `would be denied by dry-run policy ${policyName(first.policy)} (${first.reason}): ${first.message}`,
     };
   }
-  const reason = outcomes.every((o) => o.reason === 'ALLOWLISTED') ? 'ALLOWLISTED' : 'ATTESTED';
+  const reason = outcomes.every((o) => o.reason === 'ALLOWLISTED')
+    ? 'ALLOWLISTED'
+    : outcomes.some((o) => o.reason === 'ATTESTED')
+      ? 'ATTESTED'
+      : 'WITHIN_LIMITS';
   return { ...base, allowed: true, reason, message: outcomes.find((o) => o.reason === reason)!.message };
 }
 

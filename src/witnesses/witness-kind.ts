@@ -1,5 +1,6 @@
 import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../domain/api-error';
 import type { JsonObject } from '../domain/message-types';
+import { noteName, parseNoteName } from '../domain/names';
 import type { WitnessRecord, WitnessSpec } from '../domain/resources/witness-spec';
 import type { Stores } from '../domain/stores/unit-of-work';
 import { keyName, parseKeyName } from '../kms/key-names';
@@ -11,6 +12,8 @@ import { parseExternalKeys } from './external-keys';
 import { WITNESS_NAMING, witnessName, witnessNoteName } from './witness-names';
 
 const MAX_KEYS = 16;
+/** Most extra notes one witness vouches for. */
+const MAX_NOTES = 16;
 
 /**
  * Witnesses, a kind of the resource kit: signing authorities with their Grafeas ATTESTATION notes, which are
@@ -33,7 +36,13 @@ export const WITNESS_KIND: ResourceKind<WitnessSpec> = {
 
 /** The fields a PATCH changes: without `key`, so that a mask of `keys` alone replaces the list. */
 function editable(r: WitnessRecord): JsonObject {
-  return { description: r.spec.description, keys: r.spec.keys, publicKeys: r.spec.publicKeys };
+  return {
+    description: r.spec.description,
+    keys: r.spec.keys,
+    publicKeys: r.spec.publicKeys,
+    notes: r.spec.notes,
+    acceptRawEnvelope: r.spec.acceptRawEnvelope,
+  };
 }
 
 /** Validates a witness message: its keys (`key` first, then `keys`) of its own project, external keys, description. */
@@ -57,7 +66,29 @@ function parseWitness(input: JsonObject, { name, action }: ParseContext): Witnes
         : 'witness would be left without keys; keep at least one key or public key',
     );
   }
-  return { description: f.text('description', { max: 1024 }), keys, publicKeys };
+  return {
+    description: f.text('description', { max: 1024 }),
+    keys,
+    publicKeys,
+    notes: parseNotes(f, name),
+    acceptRawEnvelope: f.bool('acceptRawEnvelope'),
+  };
+}
+
+/**
+ * The extra notes a witness vouches for: note names of its own project (whose occurrences its keys verify), without
+ * its own note, which always counts. The notes need not exist yet (Tekton Chains creates its notes on first use).
+ */
+function parseNotes(f: SpecReader, name: ParseContext['name']): string[] {
+  const rule = `a witness vouches for notes of its own project (${name.projectId})`;
+  const own = witnessNoteName({ projectId: name.projectId, witnessId: name.id });
+  const notes = f.strings('notes', MAX_NOTES).map((n, i) => {
+    const field = f.path(`notes[${i}]`);
+    const note = parseNoteName(n, field);
+    if (note.projectId !== name.projectId) throw invalidArgument(`${field} ${n} is in another project; ${rule}`);
+    return noteName(note);
+  });
+  return notes.filter((n) => n !== own);
 }
 
 /** Every attestd key of the witness must exist and be able to sign. */

@@ -135,7 +135,7 @@ describe('admission: attestd unreachable, slow or refusing (remote mode)', funct
     expect(Date.now() - started).to.be.below(1500 + 500);
     expect(r.allowed).to.equal(false);
     expect(r.status.message).to.match(
-      /^attestd is unreachable: attestd at http:\/\/127\.0\.0\.1:\d+ did not answer \(ECONNREFUSED\); the images were not verified, so the request is denied \(fail-closed\)$/,
+      /^attestd is unreachable: it did not answer \(ECONNREFUSED\); the images were not verified, so the request is denied \(fail-closed\)$/,
     );
     expect(r.auditAnnotations.reason).to.equal('UNREACHABLE');
   });
@@ -157,9 +157,7 @@ describe('admission: attestd unreachable, slow or refusing (remote mode)', funct
     silent.close();
     expect(took).to.be.within(650, 1500);
     expect(r.allowed).to.equal(false);
-    expect(r.status.message).to.match(
-      /^attestd is unreachable: attestd at http:\/\/127\.0\.0\.1:\d+ did not answer within 700 ms; .*fail-closed/,
-    );
+    expect(r.status.message).to.match(/^attestd is unreachable: it did not answer within 700 ms; .*fail-closed/);
   });
 
   it("the API server's own ?timeout= shortens the deadline", async () => {

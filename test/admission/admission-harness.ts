@@ -135,11 +135,12 @@ export class Rest {
   }
 }
 
-/** The scenario's set-up: project p1, key k1, witness w1, policy pol (cluster c1, namespace default, enabled). */
+/** The scenario's set-up: project p1, key k1, witness w1, cluster c1 registered, policy pol (cluster c1, namespace default, enabled). */
 export async function scenario(rest: Rest): Promise<void> {
   await rest.post('/v1/projects', { name: 'projects/p1' });
   await rest.post('/v1/projects/p1/keys?keyId=k1', { keySpec: 'RSA_2048', purpose: 'SIGN_VERIFY' });
   await rest.post('/v1/projects/p1/witnesses?witnessId=w1', { key: 'projects/p1/keys/k1' });
+  await rest.post('/v1/projects/p1/clusters?clusterId=c1', {});
   await rest.post('/v1/projects/p1/policies?policyId=pol', {
     witnesses: ['projects/p1/witnesses/w1'],
     cluster: 'c1',

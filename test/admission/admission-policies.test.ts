@@ -42,6 +42,7 @@ describe('admission: workload kinds, policy features and attacks (in-process)', 
     await policy('bg', { namespaces: ['bg'], breakglassAllowed: true });
     await policy('bgno', { namespaces: ['bgno'], breakglassAllowed: false });
     await policy('dk', { namespaces: ['dk'], witnesses: ['projects/p1/witnesses/w4'] });
+    await rest.post('/v1/projects/p1/clusters?clusterId=c2', {});
     await policy('c2', { namespaces: ['default'], cluster: 'c2', allowlist: ['**'] });
     client = new WebhookClient(server.admission!);
   });
@@ -220,7 +221,7 @@ describe('admission: workload kinds, policy features and attacks (in-process)', 
       deploymentReview([signed, 'alpine:3.11', `${REPO}/other@${DIGEST}`], 'default', { u: crypto.randomUUID() });
     await client.review(review());
     await new Promise((r) => setTimeout(r, 1500)); // the decision buffer is written once a second
-    const queries = async (): Promise<number> => Number(/^attestd_db_queries (\d+)/m.exec(await rest.text('/metrics'))![1]);
+    const queries = async (): Promise<number> => Number(/^attestd_db_queries_total (\d+)/m.exec(await rest.text('/metrics'))![1]);
     let quiet = false;
     // The buffered decision write may land in the window; a cache that works shows a window with only the
     // stamp's statement within three tries.

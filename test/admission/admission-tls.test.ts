@@ -71,6 +71,7 @@ describe('TLS in transit: attestd over https, the adapter verifying it, certific
     await post('/v1/projects', { name: 'projects/p1' });
     await post('/v1/projects/p1/keys?keyId=k1', { keySpec: 'EC_P256', purpose: 'SIGN_VERIFY' });
     await post('/v1/projects/p1/witnesses?witnessId=w1', { key: 'projects/p1/keys/k1' });
+    await post('/v1/projects/p1/clusters?clusterId=c1', {});
     await post('/v1/projects/p1/policies?policyId=pol', {
       witnesses: ['projects/p1/witnesses/w1'],
       cluster: 'c1',

@@ -26,6 +26,7 @@ export async function seedConsoleWorld(server: TestServer): Promise<void> {
   await call('POST', '/v1/projects', { name: `projects/${PROJECT}` });
   await call('POST', `${p}/keys?keyId=release`, { keySpec: 'EC_P256', purpose: 'SIGN_VERIFY' });
   await call('POST', `${p}/witnesses?witnessId=ci`, { key: `projects/${PROJECT}/keys/release`, description: HOSTILE });
+  await call('POST', `${p}/clusters?clusterId=c1`, {});
   await call('POST', `${p}/policies?policyId=prod-gate`, {
     witnesses: [`projects/${PROJECT}/witnesses/ci`],
     cluster: 'c1',

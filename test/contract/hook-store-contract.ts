@@ -191,5 +191,59 @@ export function hookStoreContract(backend: StoreBackend): void {
       expect(await hooks().receipt('h1', 'distribution', 'e1', at(3))).to.equal(true);
       expect(await uow().transaction((s) => s.hooks.prune(at(0)))).to.equal(0);
     });
+
+    it('keeps imports apart from signings: their own key, leases, IMPORTED / REJECTED with occurrences, shown with the import rule', async () => {
+      const imp = { ...job('sha256:i1', { projectId: 'h2' }), tag: 'sha256-abc.sig', plainHttp: true };
+      const a = await hooks().enqueueImport(imp);
+      expect(await hooks().enqueueImport({ ...imp, actor: 'again', createTime: at(3) })).to.equal(a);
+      const signing = await hooks().enqueue(job('sha256:i1', { projectId: 'h2' }));
+      expect(signing).to.not.equal(a);
+      const b = await hooks().enqueueImport({ ...imp, digest: 'sha256:i2', tag: '', plainHttp: false });
+      // Signing workers never claim imports.
+      expect((await uow().transaction((s) => s.hooks.claimDueMany(at(10), 100))).map((j) => j.signingId)).to.not.include.members([a, b]);
+      const leased = await uow().transaction((s) => s.hooks.leaseImports(at(10), at(100), 5));
+      expect(leased.map((j) => [j.signingId, j.tag, j.plainHttp, j.digest, j.attempts])).to.deep.equal([
+        [a, 'sha256-abc.sig', true, 'sha256:i1', 0],
+        [b, '', false, 'sha256:i2', 0],
+      ]);
+      expect(await uow().transaction((s) => s.hooks.leaseImports(at(50), at(150), 5))).to.deep.equal([]);
+      expect(await uow().transaction((s) => s.hooks.holdLease(a, at(99)))).to.equal(false);
+      expect(await uow().transaction((s) => s.hooks.holdLease(signing, at(100)))).to.equal(false);
+      await uow().transaction(async (s) => {
+        expect(await s.hooks.holdLease(a, at(100))).to.equal(true);
+        await s.hooks.markImported(a, 'IMPORTED', ['projects/h2/occurrences/o1', 'projects/h2/occurrences/o2'], 'layer 1: bad', at(20));
+      });
+      expect(await uow().transaction((s) => s.hooks.holdLease(a, at(100)))).to.equal(false);
+      await uow().transaction((s) => s.hooks.markAttemptFailed(b, 'registry UNREACHABLE: down', true, at(30), at(20)));
+      const rows = [
+        eventRow('i1', a, { projectId: 'h2', ruleId: 'cosign', tag: 'sha256-abc.sig' }),
+        eventRow('i2', b, { projectId: 'h2', ruleId: 'cosign', tag: '' }),
+        eventRow('s1', signing, { projectId: 'h2', ruleId: 'signer' }),
+      ];
+      await hooks().insertEvents(rows);
+      const listed = (await hooks().list('h2', query('', 100))).items;
+      expect(listed.map((e) => [e.status, e.importRule, e.signingRule])).to.deep.equal([
+        ['IMPORTED', 'projects/h2/importRules/cosign', ''],
+        ['FAILED', 'projects/h2/importRules/cosign', ''],
+        ['PENDING', '', 'projects/h2/signingRules/signer'],
+      ]);
+      expect(listed[0]).to.deep.include({
+        occurrence: 'projects/h2/occurrences/o1',
+        occurrences: ['projects/h2/occurrences/o1', 'projects/h2/occurrences/o2'],
+        reason: 'layer 1: bad',
+        updateTime: at(20),
+      });
+      expect(listed[1]).to.deep.include({ reason: 'registry UNREACHABLE: down', attempts: 1, occurrences: [] });
+      const statuses = async (filter: string) => (await hooks().list('h2', query(filter, 100))).items.map((e) => e.status);
+      expect(await statuses('importRule="projects/h2/importRules/cosign"')).to.deep.equal(['IMPORTED', 'FAILED']);
+      expect(await statuses('status=IMPORTED OR status=REJECTED')).to.deep.equal(['IMPORTED']);
+      expect(await statuses('signingRule:*')).to.deep.equal(['PENDING']);
+      // A new push of a manifest whose import failed for good tries again; an imported one stays as it is.
+      expect(await hooks().enqueueImport({ ...imp, digest: 'sha256:i2', createTime: at(40) })).to.equal(b);
+      expect(await hooks().enqueueImport({ ...imp, createTime: at(40) })).to.equal(a);
+      expect(await statuses('')).to.deep.equal(['IMPORTED', 'PENDING', 'PENDING']);
+      const again = await uow().transaction((s) => s.hooks.leaseImports(at(40), at(140), 5));
+      expect(again.map((j) => [j.signingId, j.attempts])).to.deep.equal([[b, 0]]);
+    });
   });
 }

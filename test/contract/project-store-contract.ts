@@ -108,6 +108,14 @@ export function projectStoreContract(backend: StoreBackend): void {
           receiveTime: T0,
         },
       ]);
+      await s.clusters.insert({
+        projectId: 'full',
+        id: 'c',
+        spec: { description: '', webhookMode: 'OPT_OUT', exemptNamespaces: [], enforcedNamespaces: [] },
+        revision: 1,
+        createTime: T0,
+        updateTime: T0,
+      });
       await s.decisions.insert([
         {
           decisionId: '018f0000-0000-7000-8000-000000000002',
@@ -141,12 +149,14 @@ export function projectStoreContract(backend: StoreBackend): void {
         witnesses: 0,
         policies: 0,
         signingRules: 0,
+        importRules: 0,
         foreignReferences: 0,
       });
       expect(await uow().transaction((t) => t.projects.deleteWithContents('full'))).to.equal(true);
       expect(await projects().get('full')).to.equal(undefined);
       expect(await s.grafeas.getNote({ projectId: 'full', noteId: 'solo' })).to.equal(undefined);
       expect(await s.keys.get('full', 'k')).to.equal(undefined);
+      expect(await s.clusters.get({ projectId: 'full', id: 'c' })).to.equal(undefined);
       expect(await s.audit.pendingCount('full')).to.equal(1);
       expect(await projects().contents('full')).to.deep.equal({
         notes: 0,
@@ -155,6 +165,7 @@ export function projectStoreContract(backend: StoreBackend): void {
         witnesses: 0,
         policies: 0,
         signingRules: 0,
+        importRules: 0,
         foreignReferences: 0,
       });
       // A project made again under the same id starts empty.

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
+import type { ClusterRecord } from '../../src/domain/resources/cluster-spec';
 import type { PolicyRecord, PolicySpec } from '../../src/domain/resources/policy-spec';
 import type { SigningRuleRecord } from '../../src/domain/resources/signing-rule-spec';
+import type { ImportRuleRecord } from '../../src/domain/resources/import-rule-spec';
 import type { WitnessRecord } from '../../src/domain/resources/witness-spec';
 import type { UnitOfWork } from '../../src/domain/stores/unit-of-work';
 
@@ -23,6 +25,8 @@ const witness = (projectId: string, id: string, extra: Partial<WitnessRecord['sp
     description: `witness ${id}`,
     keys: [`projects/${projectId}/keys/k1`],
     publicKeys: [{ keyId: 'ext', pem: '-----BEGIN PUBLIC KEY-----\nx\n-----END PUBLIC KEY-----\n', algorithm: 'ECDSA_P256_SHA256' }],
+    notes: [],
+    acceptRawEnvelope: false,
     ...extra,
   },
   revision: 1,
@@ -67,6 +71,33 @@ const rule = (projectId: string, id: string, extra: Partial<SigningRuleRecord['s
   updateTime: T0,
 });
 
+const cluster = (projectId: string, id: string, extra: Partial<ClusterRecord['spec']> = {}): ClusterRecord => ({
+  projectId,
+  id,
+  spec: { description: `cluster ${id}`, webhookMode: 'OPT_OUT', exemptNamespaces: ['kube-system'], enforcedNamespaces: [], ...extra },
+  revision: 1,
+  createTime: T0,
+  updateTime: T0,
+});
+
+const importRule = (projectId: string, id: string, extra: Partial<ImportRuleRecord['spec']> = {}): ImportRuleRecord => ({
+  projectId,
+  id,
+  spec: {
+    registry: '127.0.0.1:5000',
+    namespace: 'team',
+    repositories: 'apps/**',
+    witnesses: [`projects/${projectId}/witnesses/w1`, `projects/${projectId}/witnesses/w3`],
+    plainHttp: true,
+    enabled: true,
+    description: 'd',
+    ...extra,
+  },
+  revision: 1,
+  createTime: T0,
+  updateTime: T0,
+});
+
 const note = (projectId: string, noteId: string) => ({
   projectId,
   noteId,
@@ -102,6 +133,27 @@ export function resourceStoreContract(backend: ResourceContractBackend): void {
       }
       for (const w of ['w1', 'w2', 'w3']) expect(await s().witnesses.insert(witness('r1', w))).to.equal(true);
       expect(await s().witnesses.insert(witness('r2', 'w1'))).to.equal(true);
+      for (const c of ['c1', 'c2', 'c9']) expect(await s().clusters.insert(cluster('r1', c))).to.equal(true);
+      expect(await s().clusters.insert(cluster('r2', 'c1', { webhookMode: 'OPT_IN', enforcedNamespaces: ['default'] }))).to.equal(true);
+    });
+
+    it('clusters: read back as written; a policy may only name a registered one, which then stays until the policy goes', async () => {
+      expect(await s().clusters.get({ projectId: 'r2', id: 'c1' })).to.deep.equal(
+        cluster('r2', 'c1', { webhookMode: 'OPT_IN', enforcedNamespaces: ['default'] }),
+      );
+      expect(await s().clusters.insert(cluster('r1', 'c1'))).to.equal(false);
+      expect(await s().clusters.ids('r1', 10)).to.deep.equal(['c1', 'c2', 'c9']);
+      expect(await s().clusters.ids('r1', 2)).to.deep.equal(['c1', 'c2']);
+      expect(await refusal(s().policies.insert(policy('r1', 'p-nowhere', { cluster: 'ghost' })))).to.equal('FAILED_PRECONDITION');
+      expect(await s().policies.get({ projectId: 'r1', id: 'p-nowhere' })).to.equal(undefined);
+      expect(await s().clusters.insert(cluster('r1', 'c-tmp'))).to.equal(true);
+      expect(await s().policies.insert(policy('r1', 'p-tmp', { cluster: 'c-tmp' }))).to.equal(true);
+      expect(await s().clusters.users({ projectId: 'r1', id: 'c-tmp' })).to.deep.equal(['projects/r1/policies/p-tmp']);
+      expect(await refusal(s().clusters.delete({ projectId: 'r1', id: 'c-tmp' }))).to.equal('FAILED_PRECONDITION');
+      expect(await s().policies.delete({ projectId: 'r1', id: 'p-tmp' })).to.equal(true);
+      expect(await s().clusters.users({ projectId: 'r1', id: 'c-tmp' })).to.deep.equal([]);
+      expect(await s().clusters.delete({ projectId: 'r1', id: 'c-tmp' })).to.equal(true);
+      expect(await s().clusters.get({ projectId: 'r1', id: 'c-tmp' })).to.equal(undefined);
     });
     after(async () => db?.close());
 
@@ -110,6 +162,14 @@ export function resourceStoreContract(backend: ResourceContractBackend): void {
       expect(await s().witnesses.insert(witness('r1', 'w1', { description: 'again' }))).to.equal(false);
       expect((await s().witnesses.get({ projectId: 'r1', id: 'w1' }))?.spec.description).to.equal('witness w1');
       expect(await s().witnesses.get({ projectId: 'r2', id: 'w2' })).to.equal(undefined);
+      // Extra notes and the raw-envelope switch are kept as written, and change with an update.
+      const chains = witness('r2', 'spare', { notes: ['projects/r2/notes/w2', 'projects/r2/notes/w1'], acceptRawEnvelope: true });
+      expect(await s().witnesses.insert(chains)).to.equal(true);
+      expect(await s().witnesses.get({ projectId: 'r2', id: 'spare' })).to.deep.equal(chains);
+      const narrowed = { ...chains, spec: { ...chains.spec, notes: ['projects/r2/notes/w3'], acceptRawEnvelope: false }, revision: 2 };
+      await s().witnesses.update(narrowed);
+      expect(await s().witnesses.get({ projectId: 'r2', id: 'spare' })).to.deep.equal(narrowed);
+      expect(await s().witnesses.delete({ projectId: 'r2', id: 'spare' })).to.equal(true);
       expect(await s().policies.insert(policy('r1', 'p1'))).to.equal(true);
       expect(await s().policies.get({ projectId: 'r1', id: 'p1' })).to.deep.equal(policy('r1', 'p1'));
       expect(await s().signingRules.insert(rule('r1', 'sr1'))).to.equal(true);
@@ -205,6 +265,40 @@ export function resourceStoreContract(backend: ResourceContractBackend): void {
         'projects/r1/signingRules/sr1',
       ]);
       expect(await s().witnesses.users({ projectId: 'r1', id: 'w3' })).to.deep.equal([]);
+    });
+
+    it('keeps import rules with their witnesses: read back, enabled ones, users, missing witnesses refused', async () => {
+      expect(await s().importRules.insert(importRule('r1', 'ir1'))).to.equal(true);
+      expect(await s().importRules.insert(importRule('r1', 'ir1', { description: 'again' }))).to.equal(false);
+      expect(await s().importRules.get({ projectId: 'r1', id: 'ir1' })).to.deep.equal(importRule('r1', 'ir1'));
+      await s().importRules.insert(importRule('r1', 'ir0', { enabled: false, witnesses: ['projects/r1/witnesses/w3'] }));
+      const ghost = importRule('r1', 'ir-ghost', { witnesses: ['projects/r1/witnesses/w3', 'projects/r1/witnesses/ghost'] });
+      expect(await refusal(s().importRules.insert(ghost))).to.equal('FAILED_PRECONDITION');
+      expect(await s().importRules.get({ projectId: 'r1', id: 'ir-ghost' })).to.equal(undefined);
+      expect((await s().importRules.enabled('r1')).map((r) => r.id)).to.deep.equal(['ir1']);
+      expect(await s().importRules.enabled('r2')).to.deep.equal([]);
+      expect((await s().witnesses.users({ projectId: 'r1', id: 'w3' })).filter((u) => u.includes('importRules'))).to.deep.equal([
+        'projects/r1/importRules/ir0',
+        'projects/r1/importRules/ir1',
+      ]);
+      const changed = {
+        ...importRule('r1', 'ir1', { witnesses: ['projects/r1/witnesses/w1'], plainHttp: false }),
+        revision: 2,
+        updateTime: T1,
+      };
+      await s().importRules.update(changed);
+      expect(await s().importRules.get({ projectId: 'r1', id: 'ir1' })).to.deep.equal(changed);
+      expect(
+        await refusal(s().importRules.update({ ...changed, spec: { ...changed.spec, witnesses: ['projects/r1/witnesses/ghost'] } })),
+      ).to.equal('FAILED_PRECONDITION');
+      expect(await s().importRules.get({ projectId: 'r1', id: 'ir1' })).to.deep.equal(changed);
+      expect((await s().witnesses.users({ projectId: 'r1', id: 'w3' })).filter((u) => u.includes('importRules'))).to.deep.equal([
+        'projects/r1/importRules/ir0',
+      ]);
+      expect(await s().importRules.delete({ projectId: 'r1', id: 'ir0' })).to.equal(true);
+      expect(await s().importRules.delete({ projectId: 'r1', id: 'ir0' })).to.equal(false);
+      expect(await s().importRules.delete({ projectId: 'r1', id: 'ir1' })).to.equal(true);
+      expect((await s().witnesses.users({ projectId: 'r1', id: 'w3' })).filter((u) => u.includes('importRules'))).to.deep.equal([]);
     });
 
     it('deletes once; a witness still in use is refused and stays', async () => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import knexFactory from 'knex';
 import { ANCHOR_FILE } from '../../src/audit/audit-anchors';
-import { AttestdProcess } from '../support/attestd-process';
+import { ReplicaProcess } from '../support/replica-process';
 import { haproxyInstalled, startHaproxy, type Haproxy } from '../support/haproxy';
 import { restCall, type RestReply } from '../support/rest-call';
 import { runAttestd } from '../support/run-attestd';
@@ -26,8 +26,8 @@ const admin = testToken();
 describe('two attestd replicas behind haproxy', function () {
   this.timeout(300_000);
   let dir: string;
-  let a: AttestdProcess;
-  let b: AttestdProcess;
+  let a: ReplicaProcess;
+  let b: ReplicaProcess;
   let lb: Haproxy | undefined;
   let databaseUrl: string;
   const url: Record<'a' | 'b' | 'lb', string> = { a: '', b: '', lb: '' };
@@ -52,8 +52,8 @@ describe('two attestd replicas behind haproxy', function () {
     const masterKey = crypto.randomBytes(32).toString('base64');
     const env = (name: string) => ({ DATABASE_URL: databaseUrl, DATA_DIR: path.join(dir, name), MASTER_KEY: masterKey });
     // Both start at the same moment on an empty database: their migrations must take turns, not fail.
-    a = new AttestdProcess(env('a'));
-    b = new AttestdProcess(env('b'));
+    a = new ReplicaProcess(env('a'));
+    b = new ReplicaProcess(env('b'));
     const [pa, pb] = await Promise.all([a.ready, b.ready]);
     url.a = `http://127.0.0.1:${pa.httpPort}`;
     url.b = `http://127.0.0.1:${pb.httpPort}`;
@@ -203,7 +203,7 @@ describe('two attestd replicas behind haproxy', function () {
     // Let both workers run a while longer: nothing is signed twice.
     await new Promise((r) => setTimeout(r, 2000));
     for (const image of images) expect(await signedOf(image), image).to.have.length(1);
-    const signedBy = (p: AttestdProcess) => p.entries(/registry push signed/).length;
+    const signedBy = (p: ReplicaProcess) => p.entries(/registry push signed/).length;
     expect(signedBy(a) + signedBy(b)).to.equal(images.length);
   });
 });

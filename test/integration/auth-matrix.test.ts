@@ -24,14 +24,19 @@ const A = 'attestd.v1.AuditEvents';
 const K = 'attestd.v1.KeyManagement';
 const W = 'attestd.v1.Witnesses';
 const PO = 'attestd.v1.Policies';
+const CL = 'attestd.v1.Clusters';
 const V = 'attestd.v1.Verification';
 const SR = 'attestd.v1.SigningRules';
+const IR = 'attestd.v1.ImportRules';
 const H = 'attestd.v1.Hooks';
 const S = 'attestd.v1.Scans';
 const KEY = 'projects/{p}/keys/k1';
 const WIT = 'projects/{p}/witnesses/w1';
 const POL = 'projects/{p}/policies/p1';
+const CLU = 'projects/{p}/clusters/c1';
 const RULE = 'projects/{p}/signingRules/r1';
+const IRULE = 'projects/{p}/importRules/r1';
+const IMPORT_RULE = { registry: '127.0.0.1:5000', namespace: 'ns', witnesses: [WIT], plainHttp: true, enabled: true };
 const SIGNING_RULE = { registry: '127.0.0.1:5000', namespace: 'ns', repositories: '*', witness: WIT, enabled: true };
 const GENERIC = { images: ['127.0.0.1:5000/ns/a@sha256:' + '0'.repeat(64)] };
 const BYTES = { data: 'eA==', signature: 'eA==' };
@@ -95,6 +100,7 @@ const ENDPOINTS: readonly Endpoint[] = [
   ep('ListProjects', P, ['GET', '/v1/projects'], {}, READERS, true),
   ep('DeleteProject', P, ['DELETE', '/v1/projects/{p}'], { name: 'projects/{p}' }, ADMINS),
   ep('ListAuditEvents', A, ['GET', '/v1/projects/{p}/auditEvents'], { parent: 'projects/{p}' }, READERS),
+  ep('VerifyAuditChain', A, ['GET', '/v1/projects/{p}/auditEvents:verify'], { parent: 'projects/{p}' }, READERS),
   ep(
     'CreateKey',
     K,
@@ -134,6 +140,17 @@ const ENDPOINTS: readonly Endpoint[] = [
   ep('ListPolicies', PO, ['GET', '/v1/projects/{p}/policies'], { parent: 'projects/{p}' }, READERS),
   ep('UpdatePolicy', PO, ['PATCH', `/v1/${POL}`, { enabled: true }], { name: POL, policy: { enabled: true } }, ADMINS),
   ep('DeletePolicy', PO, ['DELETE', `/v1/${POL}`], { name: POL }, ADMINS),
+  ep(
+    'CreateCluster',
+    CL,
+    ['POST', '/v1/projects/{p}/clusters?clusterId=c2', {}],
+    { parent: 'projects/{p}', clusterId: 'c2', cluster: {} },
+    ADMINS,
+  ),
+  ep('GetCluster', CL, ['GET', `/v1/${CLU}`], { name: CLU }, READERS),
+  ep('ListClusters', CL, ['GET', '/v1/projects/{p}/clusters'], { parent: 'projects/{p}' }, READERS),
+  ep('UpdateCluster', CL, ['PATCH', `/v1/${CLU}`, { description: 'e' }], { name: CLU, cluster: { description: 'e' } }, ADMINS),
+  ep('DeleteCluster', CL, ['DELETE', `/v1/${CLU}`], { name: CLU }, ADMINS),
   ep('VerifyImages', V, ['POST', '/v1/projects/{p}:verifyImages', VERIFY], { parent: 'projects/{p}', ...VERIFY }, ADMISSION),
   ep('ListDecisions', V, ['GET', '/v1/projects/{p}/decisions'], { parent: 'projects/{p}' }, READERS),
   ep(
@@ -147,6 +164,18 @@ const ENDPOINTS: readonly Endpoint[] = [
   ep('ListSigningRules', SR, ['GET', '/v1/projects/{p}/signingRules'], { parent: 'projects/{p}' }, READERS),
   ep('UpdateSigningRule', SR, ['PATCH', `/v1/${RULE}`, { enabled: false }], { name: RULE, signingRule: { enabled: false } }, ADMINS),
   ep('DeleteSigningRule', SR, ['DELETE', `/v1/${RULE}`], { name: RULE }, ADMINS),
+  ep(
+    'CreateImportRule',
+    IR,
+    ['POST', '/v1/projects/{p}/importRules?ruleId=r2', IMPORT_RULE],
+    { parent: 'projects/{p}', ruleId: 'r2', importRule: IMPORT_RULE },
+    ADMINS,
+  ),
+  ep('GetImportRule', IR, ['GET', `/v1/${IRULE}`], { name: IRULE }, READERS),
+  ep('ListImportRules', IR, ['GET', '/v1/projects/{p}/importRules'], { parent: 'projects/{p}' }, READERS),
+  ep('UpdateImportRule', IR, ['PATCH', `/v1/${IRULE}`, { enabled: false }], { name: IRULE, importRule: { enabled: false } }, ADMINS),
+  ep('DeleteImportRule', IR, ['DELETE', `/v1/${IRULE}`], { name: IRULE }, ADMINS),
+  ep('ImportImage', IR, ['POST', '/v1/projects/{p}/images:import', IMAGE], { parent: 'projects/{p}', ...IMAGE }, ATTESTORS),
   ep(
     'DistributionHook',
     H,
@@ -199,7 +228,7 @@ describe('authorization: role × endpoint matrix over REST and gRPC', function (
   it('covers every RPC the server serves', () => {
     const served = new Set<string>();
     for (const [name, client] of clients) {
-      if (![G, P, A, K, W, PO, V, SR, H, S].includes(name)) continue;
+      if (![G, P, A, K, W, PO, CL, V, SR, IR, H, S].includes(name)) continue;
       for (const m of Object.keys((client.constructor as unknown as { service: object }).service)) served.add(`${name}/${m}`);
     }
     expect(new Set(ENDPOINTS.map((e) => `${e.service}/${e.rpc}`))).to.deep.equal(served);

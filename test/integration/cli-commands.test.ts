@@ -1,4 +1,5 @@
 import net from 'node:net';
+import path from 'node:path';
 import { expect } from 'chai';
 import { runAttestd as attestd } from '../support/run-attestd';
 import { startTestServer, testToken, type TestServer } from '../support/test-server';
@@ -35,6 +36,26 @@ describe('CLI: attestd projects|keys|witnesses|policies|attest|verify against a 
     await server?.stop();
   });
 
+  it('creates a witness for an outside signer with further notes and raw envelopes accepted', async () => {
+    await ok(['projects', 'create', 'chains']);
+    const project = { ...env, ATTESTD_PROJECT: 'chains' };
+    const pem = path.resolve(__dirname, '../../../test/fixtures/supply-chain/keys/ecdsa-p256.pub.pem');
+    const args = ['witnesses', 'create', 'tekton', '--public-key', pem, '--algorithm', 'ECDSA_P256_SHA256'];
+    const witness = await ok(
+      [...args, '--note', 'tekton-default-taskrun-intoto', '--note', 'projects/chains/notes/b', '--accept-raw-envelope'],
+      project,
+    );
+    expect(witness).to.deep.include({
+      notes: ['projects/chains/notes/tekton-default-taskrun-intoto', 'projects/chains/notes/b'],
+      acceptRawEnvelope: true,
+    });
+    expect((witness.publicKeys as Array<{ algorithm: string }>)[0]!.algorithm).to.equal('ECDSA_P256_SHA256');
+    const table = await attestd(['witnesses', 'list', '--output', 'text'], project);
+    expect(table.stdout).to.contain('projects/chains/notes/tekton-default-taskrun-intoto,projects/chains/notes/b');
+    const noAlgorithm = await attestd(['witnesses', 'create', 'x', '--public-key', pem], project);
+    expect(noAlgorithm.stderr).to.contain('--public-key needs --algorithm');
+  });
+
   it('goes from an empty database to a signed, verified attestation and a policy decision with the CLI alone', async () => {
     expect(await ok(['projects', 'create', 'demo'])).to.include({ name: 'projects/demo' });
     const project = { ...env, ATTESTD_PROJECT: 'demo' };
@@ -68,6 +89,16 @@ describe('CLI: attestd projects|keys|witnesses|policies|attest|verify against a 
     expect(tag.code).to.equal(1);
     expect(tag.stdout).to.match(/^NOT VERIFIED 127\.0\.0\.1:5000\/team\/app:1\.0: TAG_REFERENCE: /);
 
+    // A policy names a registered cluster: a typo is refused, listing the registered ones.
+    const typo = await attestd(['policies', 'create', 'p1', '--witness', 'w1', '--cluster', 'c9', '--namespace', 'default'], project);
+    expect(typo.code).to.equal(1);
+    expect(typo.stderr).to.contain(
+      'policy.cluster names cluster c9, which is not registered in project demo; the project has no registered clusters',
+    );
+    const cluster = await ok(['clusters', 'create', 'c1', '--description', 'CI cluster'], project);
+    expect(cluster).to.include({ name: 'projects/demo/clusters/c1', description: 'CI cluster', webhookMode: 'OPT_OUT' });
+    const clusterTable = await attestd(['clusters', 'list', '--output', 'text'], project);
+    expect(clusterTable.stdout).to.match(/projects\/demo\/clusters\/c1\s+OPT_OUT\s+all but kube-system,attestd\s+1/);
     // A policy: created disabled (no policy applies), then enabled.
     const created = await ok(
       ['policies', 'create', 'p1', '--witness', 'w1', '--cluster', 'c1', '--namespace', 'default', '--note', 'CI only'],

@@ -1,15 +1,13 @@
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as readline from 'node:readline';
 import { locatePostgresBinaries } from '../../src/store/embedded/postgres-binaries';
 import { resolvePostgresUser } from '../../src/store/embedded/postgres-user';
 import { isProcessAlive } from '../../src/store/embedded/process-info';
-import { TEST_JWT_SECRET, testToken } from '../support/test-server';
+import { testToken } from '../support/test-server';
+import { AttestdProcess } from '../support/attestd-process';
 import { restCall, type RestReply } from '../support/rest-call';
-import { ATTESTD_BIN as BIN } from '../support/run-attestd';
 
 // Crash safety of the embedded default, with attestd as a real OS process (`attestd serve`, no
 // DATABASE_URL): kill -9 in the middle of batch writes, restart on the same DATA_DIR (stale lock,
@@ -20,87 +18,6 @@ const PROJECT = 'crash';
 const NOTE = `projects/${PROJECT}/notes/n`;
 const BATCH = 200;
 const WRITERS = 2;
-const START_TIMEOUT_MS = 90_000;
-
-/** One `attestd serve` child process. */
-class AttestdProcess {
-  readonly child: ChildProcess;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  readonly listening: Promise<number>;
-  private output: string[] = [];
-
-  constructor(dataDir: string) {
-    const env: NodeJS.ProcessEnv = { ...process.env };
-    delete env.DATABASE_URL;
-    delete env.TEST_DATABASE_URL;
-    Object.assign(env, {
-      DATA_DIR: dataDir,
-      HOST: '127.0.0.1',
-      HTTP_PORT: '0',
-      GRPC_PORT: '0',
-      LOG_LEVEL: 'info',
-      JWT_SECRET: TEST_JWT_SECRET,
-      SHUTDOWN_GRACE_MS: '5000',
-    });
-    this.child = spawn(process.execPath, [BIN, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
-    this.listening = new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`attestd did not start within ${START_TIMEOUT_MS} ms:\n${this.log()}`)),
-        START_TIMEOUT_MS,
-      );
-      readline.createInterface({ input: this.child.stdout! }).on('line', (line) => {
-        this.keep(line);
-        try {
-          const entry = JSON.parse(line) as { msg?: string; httpPort?: number };
-          if (entry.msg === 'attestd serving' && typeof entry.httpPort === 'number') {
-            clearTimeout(timer);
-            resolve(entry.httpPort);
-          }
-        } catch {
-          // not JSON
-        }
-      });
-      readline.createInterface({ input: this.child.stderr! }).on('line', (line) => this.keep(line));
-      void this.exited.then(({ code, signal }) => {
-        clearTimeout(timer);
-        reject(new Error(`attestd exited (${signal ?? code}) before serving:\n${this.log()}`));
-      });
-    });
-    this.listening.catch(() => undefined);
-  }
-
-  private keep(line: string): void {
-    this.output.push(line);
-    if (this.output.length > 200) this.output.shift();
-  }
-
-  log(): string {
-    return this.output.join('\n');
-  }
-
-  get running(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  async baseUrl(): Promise<string> {
-    return `http://127.0.0.1:${await this.listening}`;
-  }
-
-  async kill9(): Promise<void> {
-    if (this.running) this.child.kill('SIGKILL');
-    await this.exited;
-  }
-
-  /** Graceful stop (SIGTERM); resolves the exit code. */
-  async terminate(): Promise<number | null> {
-    if (this.running) this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 30_000);
-    const { code } = await this.exited;
-    clearTimeout(timer);
-    return code;
-  }
-}
 
 function call(baseUrl: string, method: string, urlPath: string, body?: unknown): Promise<RestReply> {
   return restCall(baseUrl, testToken(), method, urlPath, body);
@@ -178,7 +95,7 @@ describe('crash safety of attestd serve on the embedded database', function () {
   let current: AttestdProcess | undefined;
 
   function start(): AttestdProcess {
-    const p = new AttestdProcess(dataDir);
+    const p = new AttestdProcess({ DATA_DIR: dataDir });
     processes.push(p);
     return p;
   }

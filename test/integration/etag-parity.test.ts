@@ -1,7 +1,18 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { expect } from 'chai';
-import { ApiClient, POLICIES, rpc, SIGNING_RULES, tempDir, TRANSPORTS, WITNESSES, type Rpc, type Transport } from '../support/api-client';
+import {
+  ApiClient,
+  IMPORT_RULES,
+  POLICIES,
+  rpc,
+  SIGNING_RULES,
+  tempDir,
+  TRANSPORTS,
+  WITNESSES,
+  type Rpc,
+  type Transport,
+} from '../support/api-client';
 import { startTestServer, type TestServer } from '../support/test-server';
 
 // Etags (AIP-154) on the resource kit's resources, through REST and gRPC alike: every read and write answers the
@@ -38,6 +49,15 @@ const KINDS: readonly Kind[] = [
     field: 'signingRule',
     idParam: 'ruleId',
     body: { registry: '127.0.0.1:5000', namespace: 'team', witness: 'projects/{p}/witnesses/w1' },
+    change: { enabled: true },
+  },
+  {
+    service: IMPORT_RULES,
+    message: 'ImportRule',
+    plural: 'importRules',
+    field: 'importRule',
+    idParam: 'ruleId',
+    body: { registry: '127.0.0.1:5000', namespace: 'team', witnesses: ['projects/{p}/witnesses/w1'], plainHttp: true },
     change: { enabled: true },
   },
   {

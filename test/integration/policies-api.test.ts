@@ -35,6 +35,7 @@ describe('policies API over REST and gRPC', function () {
       await api.must('POST', '/v1/projects', { name: `projects/${p}` });
       await api.must('POST', `/v1/projects/${p}/keys?keyId=k`, { keySpec: 'EC_P256' });
       for (const w of ['w1', 'w2']) await api.must('POST', `/v1/projects/${p}/witnesses?witnessId=${w}`, { key: `projects/${p}/keys/k` });
+      for (const c of ['c1', 'prod.eu-1']) await api.must('POST', `/v1/projects/${p}/clusters?clusterId=${c}`, {});
     }
     await api.must('POST', '/v1/projects', { name: 'projects/pol-other' });
     await api.must('POST', '/v1/projects/pol-other/keys?keyId=k', { keySpec: 'EC_P256' });

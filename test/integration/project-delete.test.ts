@@ -27,6 +27,7 @@ describe('DeleteProject', function () {
       [`/v1/projects/${p}/keys?keyId=k`, { keySpec: 'EC_P256' }],
       [`/v1/projects/${p}/witnesses?witnessId=w`, { key: `projects/${p}/keys/k` }],
       [`/v1/projects/${p}/witnesses/w:attest`, { image: `127.0.0.1:5000/ns/app@${DIGEST}` }],
+      [`/v1/projects/${p}/clusters?clusterId=c1`, {}],
       [
         `/v1/projects/${p}/policies?policyId=pol`,
         { witnesses: [`projects/${p}/witnesses/w`], cluster: 'c1', namespaces: ['default'], enabled: true },

@@ -41,6 +41,7 @@ describe('verdict caches across replicas', function () {
     await call(a, 'POST', '/v1/projects', { name: 'projects/p' });
     await call(a, 'POST', '/v1/projects/p/keys?keyId=k', { keySpec: 'EC_P256' });
     await call(a, 'POST', '/v1/projects/p/witnesses?witnessId=w', { key: 'projects/p/keys/k' });
+    await call(a, 'POST', '/v1/projects/p/clusters?clusterId=c1', {});
     await call(a, 'POST', '/v1/projects/p/policies?policyId=pol', {
       witnesses: ['projects/p/witnesses/w'],
       cluster: 'c1',

@@ -288,6 +288,9 @@ describe(':verifyImages over REST and gRPC', function () {
       ['bg-yes', { witnesses: [W('w1')], cluster: 'c-bg-yes', namespaces: ['prod'], enabled: true, breakglassAllowed: true }],
       ['bg-no', { witnesses: [W('w1')], cluster: 'c-bg-no', namespaces: ['prod'], enabled: true }],
     ];
+    // A registered cluster without policies ('nowhere') answers NO_POLICY; every cluster a policy names is registered first.
+    for (const c of new Set(['nowhere', ...policies.map(([, body]) => String(body.cluster))]))
+      await post(`/v1/projects/${p}/clusters?clusterId=${c}`, {});
     for (const [id, body] of policies) await post(`/v1/projects/${p}/policies?policyId=${id}`, body);
 
     const occ = await post(`/v1/projects/${p}/witnesses/w1:attest`, { image: `${REG}/app@${D.attested}` });
@@ -494,6 +497,7 @@ describe(':verifyImages over REST and gRPC', function () {
       const witness = await api.must('POST', `/v1/projects/${p}/witnesses?witnessId=${opts.witness}`, {
         publicKeys: [{ pem: opts.pem, algorithm: opts.algorithm, ...(opts.keyId ? { keyId: opts.keyId } : {}) }],
       });
+      await api.must('POST', `/v1/projects/${p}/clusters?clusterId=c-${opts.witness}`, {});
       await api.must('POST', `/v1/projects/${p}/policies?policyId=${opts.witness}`, {
         witnesses: [witness.name],
         cluster: `c-${opts.witness}`,

@@ -68,6 +68,7 @@ describe('witnesses API and :attest over REST and gRPC', function () {
       await api.must('POST', `/v1/projects/${p}/keys?keyId=off`, {});
       await api.must('POST', `/v1/projects/${p}/keys/off:disable`, {});
       await api.must('POST', `/v1/projects/${p}/notes?noteId=taken`, { attestation: { hint: { humanReadableName: 'taken' } } });
+      await api.must('POST', `/v1/projects/${p}/clusters?clusterId=c1`, {});
     }
   });
   after(async () => {

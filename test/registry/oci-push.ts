@@ -107,6 +107,31 @@ export async function pushCosignSignature(
 }
 
 /**
+ * Pushes a legacy cosign attestation as `cosign attest` lays it out: the DSSE envelope as a layer
+ * (`application/vnd.dsse.envelope.v1+json`) annotated with its predicateType (and cosign's empty signature
+ * annotation), and the manifest at tag `sha256-<hex>.att`. Returns the manifest digest.
+ */
+export async function pushCosignAttestation(
+  target: PushTarget,
+  repository: string,
+  imageDigest: string,
+  envelope: Buffer | string,
+  predicateType: string,
+): Promise<{ tag: string; digest: string }> {
+  const layer = await pushBlob(target, repository, envelope, 'application/vnd.dsse.envelope.v1+json');
+  layer.annotations = { 'dev.cosignproject.cosign/signature': '', predicateType };
+  const config = await pushBlob(
+    target,
+    repository,
+    JSON.stringify({ rootfs: { type: 'layers', diff_ids: [layer.digest] } }),
+    'application/vnd.oci.image.config.v1+json',
+  );
+  const manifest = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config, layers: [layer] });
+  const tag = cosignTag(imageDigest, 'att');
+  return { tag, digest: await pushManifest(target, repository, tag, 'application/vnd.oci.image.manifest.v1+json', manifest) };
+}
+
+/**
  * Pushes an OCI 1.1 artifact manifest with a `subject` (what cosign v3 does with a Sigstore bundle): an empty
  * config, one layer of `layerMediaType` holding `content`, pushed by digest. Returns its descriptor as a referrers list names it.
  */

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { importRulesCommand } from '../../src/cli/import-rules-command';
 import { rulesCommand } from '../../src/cli/rules-command';
 import { startTestServer, type TestServer } from '../support/test-server';
 import { setUpSigning } from './registry-support';
@@ -15,7 +16,9 @@ describe('attestd rules (CLI)', function () {
   });
   after(async () => server?.stop());
 
-  const rules = async (...argv: string[]): Promise<{ code: number; out: string; err: string }> => {
+  const rules = (...argv: string[]) => run(rulesCommand, argv);
+  const importRules = (...argv: string[]) => run(importRulesCommand, argv);
+  const run = async (command: typeof rulesCommand, argv: string[]): Promise<{ code: number; out: string; err: string }> => {
     let out = '';
     let err = '';
     const io = {
@@ -23,7 +26,7 @@ describe('attestd rules (CLI)', function () {
       err: { write: (t: string) => (err += t) },
       env: { ATTESTD_SERVER: server.baseUrl, ATTESTD_TOKEN: server.adminToken, ATTESTD_PROJECT: 'cli' },
     };
-    const code = await rulesCommand(argv, io);
+    const code = await command(argv, io);
     return { code, out, err };
   };
 
@@ -79,5 +82,42 @@ describe('attestd rules (CLI)', function () {
     const r = await rules('create', 'x', '--namespace', 'n', '--witness', 'w');
     expect(r.code).to.equal(2);
     expect(r.err).to.contain('--registry is required');
+  });
+
+  it('import-rules: create with several witnesses and --plain-http, list, get, disable, enable, delete', async () => {
+    await setUpSigning(server.baseUrl, server.adminToken, { project: 'cli2', witness: 'w' });
+    const created = await importRules(
+      'create',
+      'cosign',
+      '--registry',
+      '127.0.0.1:5000',
+      '--namespace',
+      'team',
+      '--witness',
+      'w',
+      '--plain-http',
+      '--enable',
+    );
+    expect(created.code, created.err).to.equal(0);
+    expect(JSON.parse(created.out)).to.deep.include({
+      name: 'projects/cli/importRules/cosign',
+      enabled: true,
+      plainHttp: true,
+      repositories: '*',
+      witnesses: ['projects/cli/witnesses/w'],
+    });
+    const list = await importRules('list', '--output', 'text');
+    expect(list.out).to.match(/projects\/cli\/importRules\/cosign\s+true\s+127\.0\.0\.1:5000 \(http\)\s+team\s+\*\s+w\s+1/);
+    expect(JSON.parse((await importRules('disable', 'cosign')).out).enabled).to.equal(false);
+    expect(JSON.parse((await importRules('get', 'projects/cli/importRules/cosign')).out).enabled).to.equal(false);
+    expect(JSON.parse((await importRules('enable', 'cosign')).out).enabled).to.equal(true);
+    const foreign = await importRules('create', 'x', '--registry', 'r', '--namespace', 'n', '--witness', 'projects/cli2/witnesses/w');
+    expect(foreign.code).to.equal(1);
+    expect(foreign.err).to.contain('is in another project');
+    const none = await importRules('create', 'x', '--registry', 'r', '--namespace', 'n');
+    expect(none.code).to.equal(2);
+    expect(none.err).to.contain('--witness is required');
+    expect((await importRules('delete', 'cosign')).code).to.equal(0);
+    expect((await importRules('get', 'cosign')).err).to.contain('does not exist');
   });
 });

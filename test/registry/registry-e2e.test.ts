@@ -51,6 +51,7 @@ describe('registry end to end: docker-registry → hook → attestation → veri
       registry: registry.host,
       namespace: 'kritis-demo',
     });
+    await ok(server.baseUrl, server.adminToken, 'POST', `/v1/projects/${P}/clusters?clusterId=c1`, {});
     await ok(server.baseUrl, server.adminToken, 'POST', `/v1/projects/${P}/policies?policyId=prod`, {
       witnesses: [`projects/${P}/witnesses/${W}`],
       cluster: 'c1',

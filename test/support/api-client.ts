@@ -34,6 +34,7 @@ export const KMS = 'attestd.v1.KeyManagement';
 export const WITNESSES = 'attestd.v1.Witnesses';
 export const POLICIES = 'attestd.v1.Policies';
 export const SIGNING_RULES = 'attestd.v1.SigningRules';
+export const IMPORT_RULES = 'attestd.v1.ImportRules';
 export const VERIFICATION = 'attestd.v1.Verification';
 export const GRAFEAS = 'grafeas.v1.Grafeas';
 
@@ -48,7 +49,7 @@ export class ApiClient {
     grpcAddress: string,
     private readonly token: string,
   ) {
-    for (const name of [GRAFEAS, KMS, WITNESSES, POLICIES, SIGNING_RULES, VERIFICATION])
+    for (const name of [GRAFEAS, KMS, WITNESSES, POLICIES, SIGNING_RULES, IMPORT_RULES, VERIFICATION])
       this.clients.set(name, grpcClient(grpcAddress, name));
   }
 

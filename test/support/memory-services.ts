@@ -9,6 +9,7 @@ import { LocalKeyProvider } from '../../src/kms/local-key-provider';
 import { masterKeyId } from '../../src/kms/master-key';
 import { silentLogger } from '../../src/logger';
 import { HookWorker, type HookWorkerOptions } from '../../src/registry/hook-worker';
+import type { RegistryClients } from '../../src/registry/signature-importer';
 import { MemoryUnitOfWork } from '../../src/store/memory/memory-unit-of-work';
 import type { AttestService } from '../../src/witnesses/attest-service';
 
@@ -43,7 +44,7 @@ export type AttestWrapper = (real: AttestService) => Pick<AttestService, 'attest
 
 /** Builds every service over a fresh MemoryUnitOfWork, with a test clock, a fresh master key and tokens required. */
 export function memoryServices(
-  options: { attest?: AttestWrapper; verdictCache?: boolean; vulnerabilityNotesProject?: string } = {},
+  options: { attest?: AttestWrapper; verdictCache?: boolean; vulnerabilityNotesProject?: string; registryClients?: RegistryClients } = {},
 ): MemoryServices {
   const clock = new TestClock();
   const feed = new ChangeFeed();
@@ -61,7 +62,7 @@ export function memoryServices(
     { uow, feed, onCommit: (listener) => void listeners.push(listener), feedTrusted: () => true },
     config,
     silentLogger(),
-    { clock, keyProvider: new LocalKeyProvider({ key: master, id: masterKeyId(master) }) },
+    { clock, keyProvider: new LocalKeyProvider({ key: master, id: masterKeyId(master) }), registryClients: options.registryClients },
   );
   const attest = options.attest?.(services.attest) ?? services.attest;
   return {

@@ -57,6 +57,7 @@ export async function verificationWorld(s: MemoryServices): Promise<void> {
       signatures: [{ signature: signed.signature.toString('base64'), publicKeyId: signed.name }],
     },
   });
+  for (const c of ['c1', 'c2']) await s.clusters.create(ctx, 'projects/p', c, {});
   const policy = (id: string, namespaces: string[], body: JsonObject) =>
     s.policies.create(ctx, 'projects/p', id, { cluster: 'c1', namespaces, enabled: true, ...body });
   const w = (...ids: string[]) => ids.map((id) => `projects/p/witnesses/${id}`);

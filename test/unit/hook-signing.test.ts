@@ -89,6 +89,7 @@ describe('hook signing (memory backend)', () => {
     expect(occurrence).to.deep.include({ kind: 'ATTESTATION', noteName: 'projects/p/notes/w' });
     expect((await events())[0]).to.deep.include({ status: 'SIGNED', occurrence: occurrence!.name, attempts: 0 });
     // The attestation verifies under a policy of the witness.
+    await s.clusters.create(s.admin, 'projects/p', 'c', {});
     await s.policies.create(s.admin, 'projects/p', 'pol', {
       witnesses: ['projects/p/witnesses/w'],
       cluster: 'c',

@@ -40,6 +40,7 @@ describe('policy verification of DSSE and JWT attestations (memory backend)', ()
     await s.projects.create(ctx, 'projects/p');
     const pem = signer.publicKey.export({ type: 'spki', format: 'pem' }).toString();
     await s.witnesses.create(ctx, 'projects/p', 'ci', { publicKeys: [{ pem, algorithm: 'ECDSA_P256_SHA256' }] });
+    await s.clusters.create(ctx, 'projects/p', 'c1', {});
     await s.policies.create(ctx, 'projects/p', 'built', {
       cluster: 'c1',
       namespaces: ['forms'],

@@ -4,10 +4,12 @@ import { AuditRecorder } from '../../src/audit/audit-recorder';
 import { Access } from '../../src/auth/access';
 import type { Clock } from '../../src/domain/clock';
 import type { JsonObject } from '../../src/domain/message-types';
+import type { ClusterSpec } from '../../src/domain/resources/cluster-spec';
 import type { PolicySpec } from '../../src/domain/resources/policy-spec';
 import type { SigningRuleSpec } from '../../src/domain/resources/signing-rule-spec';
 import type { WitnessSpec } from '../../src/domain/resources/witness-spec';
 import type { RequestContext } from '../../src/domain/request-context';
+import { CLUSTER_KIND } from '../../src/policies/cluster-kind';
 import { POLICY_KIND } from '../../src/policies/policy-kind';
 import { SIGNING_RULE_KIND } from '../../src/registry/signing-rule-kind';
 import { ResourceService } from '../../src/resources/resource-service';
@@ -59,6 +61,7 @@ describe('resource kit: the service on memory stores', () => {
   let policies: ResourceService<PolicySpec>;
   let rules: ResourceService<SigningRuleSpec>;
   let witnesses: ResourceService<WitnessSpec>;
+  let clusters: ResourceService<ClusterSpec>;
   let services: Record<'policies' | 'rules' | 'witnesses', ResourceService<unknown>>;
   const audited = () =>
     database.committed
@@ -74,6 +77,7 @@ describe('resource kit: the service on memory stores', () => {
     policies = new ResourceService(POLICY_KIND, ...args);
     rules = new ResourceService(SIGNING_RULE_KIND, ...args);
     witnesses = new ResourceService(WITNESS_KIND, ...args);
+    clusters = new ResourceService(CLUSTER_KIND, ...args);
     services = { policies, rules, witnesses };
     for (const projectId of ['p', 'q']) await uow.stores.projects.insert({ projectId, createTime: clock.now() });
     const keys = database.committed.table(KEY_ROWS);
@@ -90,6 +94,42 @@ describe('resource kit: the service on memory stores', () => {
     keys.put({ ...key, projectId: 'q', keyId: 'k1', purpose: 'SIGN_VERIFY', state: 'ENABLED', updateTime: key.createTime });
     for (const id of ['w1', 'w2']) await witnesses.create(admin, P, id, { key: `${P}/keys/k1` });
     await witnesses.create(admin, 'projects/q', 'w1', { key: 'projects/q/keys/k1' });
+    for (const c of ['c1', 'c9']) await clusters.create(admin, P, c, {});
+    await clusters.create(admin, 'projects/q', 'c1', {});
+  });
+
+  it('clusters: a policy may only name a registered cluster (INVALID_ARGUMENT listing them); a named cluster cannot be deleted', async () => {
+    const typo = await outcome(policies.create(admin, P, 'typo', { ...POLICY, cluster: 'prod-c1' }));
+    expect(typo.code).to.equal('INVALID_ARGUMENT');
+    expect(typo.message).to.equal(
+      'policy.cluster names cluster prod-c1, which is not registered in project p; registered clusters: c1, c9 ' +
+        '(or register it with POST /v1/projects/p/clusters?clusterId=… (attestd clusters create))',
+    );
+    await policies.create(admin, P, 'pol', POLICY);
+    const moved = await outcome(policies.update(admin, `${P}/policies/pol`, { cluster: 'c2' }, ['cluster']));
+    expect([moved.code, moved.message]).to.satisfy(([c, m]: string[]) => c === 'INVALID_ARGUMENT' && (m ?? '').includes('cluster c2'));
+    const held = await outcome(clusters.delete(admin, `${P}/clusters/c1`));
+    expect(held.code).to.equal('FAILED_PRECONDITION');
+    expect(held.message).to.contain('named by 1 policy (projects/p/policies/pol)');
+    await clusters.delete(admin, `${P}/clusters/c9`);
+    expect((await outcome(clusters.get(admin, `${P}/clusters/c9`))).code).to.equal('NOT_FOUND');
+    const created = await clusters.get(admin, `${P}/clusters/c1`);
+    expect(created).to.include({ name: 'projects/p/clusters/c1', webhookMode: 'OPT_OUT', revision: '1' });
+    expect(created.exemptNamespaces).to.deep.equal(['kube-system', 'attestd']);
+    const optIn = await clusters.create(admin, P, 'edge', { webhookMode: 'OPT_IN', enforcedNamespaces: ['shop'] });
+    expect(optIn).to.deep.include({ webhookMode: 'OPT_IN', enforcedNamespaces: ['shop'] });
+    for (const [input, want] of [
+      [{ webhookMode: 'SOMETIMES' }, /cluster\.webhookMode must be one of OPT_OUT, OPT_IN/],
+      [{ exemptNamespaces: ['Bad'] }, /cluster\.exemptNamespaces\[0\] must be a Kubernetes namespace/],
+      [{ enforcedNamespaces: 'shop' }, /cluster\.enforcedNamespaces must be a list/],
+    ] as const) {
+      const bad = await outcome(clusters.create(admin, P, 'bad', input));
+      expect([bad.code, bad.message], JSON.stringify(input)).to.satisfy(
+        ([c, m]: string[]) => c === 'INVALID_ARGUMENT' && want.test(m ?? ''),
+      );
+    }
+    expect((await outcome(clusters.create(admin, P, 'a b', {}))).message).to.match(/clusterId must be/);
+    expect((await outcome(clusters.create(viewer, P, 'x', {}))).code).to.equal('PERMISSION_DENIED');
   });
 
   it('create, get and list answer one message with name, etag and times; each create is audited', async () => {

@@ -15,6 +15,13 @@ export interface WitnessSpec {
   readonly keys: readonly string[];
   /** Keys of signers outside attestd; they verify only. */
   readonly publicKeys: readonly ExternalKey[];
+  /**
+   * Grafeas notes of the witness's project ("projects/{project}/notes/{note}", any kind) whose occurrences count as
+   * its attestations when its keys verify them, besides its own note: Tekton Chains' and Cloud Build's notes.
+   */
+  readonly notes: readonly string[];
+  /** Also accept envelopes signed over the raw payload instead of DSSE's PAE (Tekton Chains, Cloud Build). */
+  readonly acceptRawEnvelope: boolean;
 }
 
 /** A stored witness; its note is projects/{projectId}/notes/{id}. */

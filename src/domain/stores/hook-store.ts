@@ -32,21 +32,43 @@ export interface SigningJob {
   readonly createTime: string;
 }
 
-/** Storage of hook receipts, events and the signing outbox. */
+/** One import job of the outbox: read a pushed signature manifest (registry/repository@digest) and record what the witness's keys verify. */
+export interface ImportJob extends SigningJob {
+  /** The tag the manifest was pushed under (`sha256-<hex>.sig`), or empty. */
+  readonly tag: string;
+  /** Read the registry over plain HTTP (the import rule's setting). */
+  readonly plainHttp: boolean;
+}
+
+/** How an import ended: signatures recorded, or nothing that verified (the reason says why). */
+export type ImportStatus = 'IMPORTED' | 'REJECTED';
+
+/** Storage of hook receipts, events and the outbox of signings and imports. */
 export interface HookStore {
   /** Records that an event id was received; false when it was received before (a redelivery). */
   receipt(projectId: string, source: string, eventId: string, time: string): Promise<boolean>;
   /** The signing job for the job's key, created PENDING or found (a FAILED one is re-armed). Returns its id. */
   enqueue(job: Omit<SigningJob, 'signingId' | 'attempts'>): Promise<string>;
+  /** The import job for the job's key, created PENDING or found (a FAILED one is re-armed). Returns its id. */
+  enqueueImport(job: Omit<ImportJob, 'signingId' | 'attempts'>): Promise<string>;
   insertEvents(rows: readonly HookEventRow[]): Promise<void>;
-  /** Locks one due PENDING job no other transaction holds (FOR UPDATE SKIP LOCKED). */
+  /** Locks one due PENDING signing job no other transaction holds (FOR UPDATE SKIP LOCKED). */
   claimDue(now: string): Promise<SigningJob | undefined>;
-  /** Locks up to `limit` due PENDING jobs no other transaction holds, oldest first; with `signingIds`, only those. */
+  /** Locks up to `limit` due PENDING signing jobs no other transaction holds, oldest first; with `signingIds`, only those. */
   claimDueMany(now: string, limit: number, signingIds?: readonly string[]): Promise<SigningJob[]>;
   /** Marks claimed jobs SIGNED with the occurrence each got, in one statement. */
   markSigned(signed: readonly { signingId: string; occurrence: string }[], now: string): Promise<void>;
   /** Counts a failed attempt: PENDING again at `nextAttemptTime`, or FAILED for good when `final`. */
   markAttemptFailed(signingId: string, reason: string, final: boolean, nextAttemptTime: string, now: string): Promise<void>;
+  /**
+   * Leases up to `limit` due PENDING import jobs no other transaction holds, oldest first: their next attempt moves to
+   * `leaseUntil`, so that no one else takes them while the caller reads the registry outside any transaction.
+   */
+  leaseImports(now: string, leaseUntil: string, limit: number): Promise<ImportJob[]>;
+  /** Locks a leased import job for the rest of the transaction; false when it is no longer PENDING under that lease. */
+  holdLease(signingId: string, leaseUntil: string): Promise<boolean>;
+  /** Ends a held import job: IMPORTED with its occurrences, or REJECTED with the reason. */
+  markImported(signingId: string, status: ImportStatus, occurrences: readonly string[], reason: string, now: string): Promise<void>;
   /** PENDING jobs (all projects). */
   backlog(): Promise<number>;
   /** Forgets ignored events and receipts received before `before` (signing history stays); returns rows deleted. */

@@ -8,11 +8,12 @@ export interface ProjectRecord {
 export interface ProjectContents {
   readonly notes: number;
   readonly occurrences: number;
-  /** Keys, witnesses, policies and signing rules. */
+  /** Keys, witnesses, policies, signing rules and import rules. */
   readonly keys: number;
   readonly witnesses: number;
   readonly policies: number;
   readonly signingRules: number;
+  readonly importRules: number;
   /** Occurrences in other projects that point at this project's notes. */
   readonly foreignReferences: number;
 }

@@ -1,8 +1,10 @@
 import type { ApiError } from '../api-error';
 import type { AuditStore } from './audit-store';
+import type { ClusterStore } from './cluster-store';
 import type { DecisionStore } from './decision-store';
 import type { GrafeasStore } from './grafeas-store';
 import type { HookStore } from './hook-store';
+import type { ImportRuleStore } from './import-rule-store';
 import type { KeyStore } from './key-store';
 import type { PolicyStore } from './policy-store';
 import type { ProjectStore } from './project-store';
@@ -17,8 +19,10 @@ export interface Stores {
   readonly keys: KeyStore;
   readonly witnesses: WitnessStore;
   readonly policies: PolicyStore;
+  readonly clusters: ClusterStore;
   readonly decisions: DecisionStore;
   readonly signingRules: SigningRuleStore;
+  readonly importRules: ImportRuleStore;
   readonly hooks: HookStore;
   /** Projects changed by this transaction; local caches hear of them once it commits. */
   readonly touched: Set<string>;

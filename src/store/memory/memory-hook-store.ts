@@ -1,7 +1,7 @@
 import { hookEventView } from '../../domain/hook-event-view';
 import type { JsonObject, ListQuery, Page } from '../../domain/message-types';
 import { newId } from '../../domain/new-id';
-import type { HookEventRow, HookStore, SigningJob } from '../../domain/stores/hook-store';
+import type { HookEventRow, HookStore, ImportJob, ImportStatus, SigningJob } from '../../domain/stores/hook-store';
 import type { PageTokens } from '../page-token';
 import { HOOK_EVENT_FILTER_FIELDS } from '../postgres-hook-store';
 import { assertSameFields, compareCodePoints, type FieldValues } from './filter-evaluator';
@@ -25,7 +25,9 @@ const HOOK_EVENT_VALUES: FieldValues<EventView> = {
   image: (v) => v.row.image,
   tag: (v) => v.row.tag,
   witness: (v) => (v.row.witnessId === '' ? '' : `projects/${v.row.projectId}/witnesses/${v.row.witnessId}`),
-  signingRule: (v) => (v.row.ruleId === '' ? '' : `projects/${v.row.projectId}/signingRules/${v.row.ruleId}`),
+  signingRule: (v) =>
+    v.row.ruleId === '' || v.signing?.kind === 'IMPORT' ? '' : `projects/${v.row.projectId}/signingRules/${v.row.ruleId}`,
+  importRule: (v) => (v.row.ruleId === '' || v.signing?.kind !== 'IMPORT' ? '' : `projects/${v.row.projectId}/importRules/${v.row.ruleId}`),
   receiveTime: (v) => v.row.receiveTime,
 };
 assertSameFields(HOOK_EVENT_FILTER_FIELDS, HOOK_EVENT_VALUES);
@@ -47,7 +49,22 @@ export class MemoryHookStore implements HookStore {
     return true;
   }
 
-  async enqueue(job: Omit<SigningJob, 'signingId' | 'attempts'>): Promise<string> {
+  enqueue(job: Omit<SigningJob, 'signingId' | 'attempts'>): Promise<string> {
+    return this.enqueueKind('SIGN', job, '', false);
+  }
+
+  enqueueImport(job: Omit<ImportJob, 'signingId' | 'attempts'>): Promise<string> {
+    const { tag, plainHttp, ...rest } = job;
+    return this.enqueueKind('IMPORT', rest, tag, plainHttp);
+  }
+
+  /** The job of `kind` for the job's key, created PENDING or found (a FAILED one is re-armed). */
+  private async enqueueKind(
+    kind: 'SIGN' | 'IMPORT',
+    job: Omit<SigningJob, 'signingId' | 'attempts'>,
+    tag: string,
+    plainHttp: boolean,
+  ): Promise<string> {
     this.requireProject(job.projectId);
     checkText(job);
     const signings = this.tables.table(HOOK_SIGNINGS);
@@ -57,6 +74,7 @@ export class MemoryHookStore implements HookStore {
       .find(
         (s) =>
           s.projectId === job.projectId &&
+          s.kind === kind &&
           s.witnessId === job.witnessId &&
           s.registry === job.registry &&
           s.repository === job.repository &&
@@ -67,6 +85,9 @@ export class MemoryHookStore implements HookStore {
       signings.put(
         Object.freeze({
           ...job,
+          kind,
+          tag,
+          plainHttp,
           signingId,
           attempts: 0,
           createTime,
@@ -124,7 +145,9 @@ export class MemoryHookStore implements HookStore {
     return this.tables
       .table(HOOK_SIGNINGS)
       .rows()
-      .filter((s) => s.status === 'PENDING' && Date.parse(s.nextAttemptTime) <= due && (!wanted || wanted.has(s.signingId)))
+      .filter(
+        (s) => s.kind === 'SIGN' && s.status === 'PENDING' && Date.parse(s.nextAttemptTime) <= due && (!wanted || wanted.has(s.signingId)),
+      )
       .sort((a, b) => Date.parse(a.nextAttemptTime) - Date.parse(b.nextAttemptTime) || compareCodePoints(a.signingId, b.signingId))
       .slice(0, limit)
       .map(toJob);
@@ -137,6 +160,34 @@ export class MemoryHookStore implements HookStore {
       const row = signings.get(rowKey(s.signingId));
       if (row) signings.put(Object.freeze({ ...row, status: 'SIGNED', occurrence: s.occurrence, reason: '', updateTime }));
     }
+  }
+
+  async leaseImports(now: string, leaseUntil: string, limit: number): Promise<ImportJob[]> {
+    // Transactions run one at a time on the memory backend: no other transaction holds a job.
+    const signings = this.tables.table(HOOK_SIGNINGS);
+    const due = Date.parse(now);
+    const leased = signings
+      .rows()
+      .filter((s) => s.kind === 'IMPORT' && s.status === 'PENDING' && Date.parse(s.nextAttemptTime) <= due)
+      .sort((a, b) => Date.parse(a.nextAttemptTime) - Date.parse(b.nextAttemptTime) || compareCodePoints(a.signingId, b.signingId))
+      .slice(0, limit);
+    const until = timestamp(leaseUntil);
+    for (const s of leased) signings.put(Object.freeze({ ...s, nextAttemptTime: until }));
+    return leased.map((s) => ({ ...toJob(s), tag: s.tag, plainHttp: s.plainHttp }));
+  }
+
+  async holdLease(signingId: string, leaseUntil: string): Promise<boolean> {
+    const row = this.tables.table(HOOK_SIGNINGS).get(rowKey(signingId));
+    return row?.kind === 'IMPORT' && row.status === 'PENDING' && Date.parse(row.nextAttemptTime) === Date.parse(leaseUntil);
+  }
+
+  async markImported(signingId: string, status: ImportStatus, occurrences: readonly string[], reason: string, now: string): Promise<void> {
+    const signings = this.tables.table(HOOK_SIGNINGS);
+    const row = signings.get(rowKey(signingId));
+    if (!row || row.kind !== 'IMPORT' || row.status !== 'PENDING') return;
+    const updated = { ...row, status, occurrence: occurrences.join(' '), reason: reason.slice(0, 2000), updateTime: timestamp(now) };
+    checkText(updated);
+    signings.put(Object.freeze(updated));
   }
 
   async markAttemptFailed(signingId: string, reason: string, final: boolean, nextAttemptTime: string, now: string): Promise<void> {
@@ -192,6 +243,7 @@ export class MemoryHookStore implements HookStore {
       hookEventView(
         thaw(row),
         signing && {
+          kind: signing.kind,
           status: signing.status,
           attempts: signing.attempts,
           reason: signing.reason,

@@ -3,10 +3,12 @@ import type { PageTokens } from '../page-token';
 import { refuseIfReferenced } from './memory-storage-error';
 import { memoryPage } from './memory-page';
 import {
+  CLUSTERS,
   DECISIONS,
   HOOK_EVENTS,
   HOOK_RECEIPTS,
   HOOK_SIGNINGS,
+  IMPORT_RULES,
   KEY_VERSIONS,
   KEYS,
   NOTES,
@@ -26,7 +28,9 @@ const CONTENTS: readonly TableName<{ readonly projectId: string }>[] = [
   HOOK_RECEIPTS,
   DECISIONS,
   POLICIES,
+  CLUSTERS,
   SIGNING_RULES,
+  IMPORT_RULES,
   OCCURRENCES,
   WITNESSES,
   NOTES,
@@ -76,6 +80,7 @@ export class MemoryProjectStore implements ProjectStore {
       witnesses: count(WITNESSES),
       policies: count(POLICIES),
       signingRules: count(SIGNING_RULES),
+      importRules: count(IMPORT_RULES),
       foreignReferences: this.foreignReferences(projectId),
     };
   }

@@ -1,7 +1,11 @@
+import type { ClusterSpec } from '../../domain/resources/cluster-spec';
 import type { PolicyRecord, PolicySpec } from '../../domain/resources/policy-spec';
 import type { ResourceName } from '../../domain/resources/resource-record';
 import type { SigningRuleRecord, SigningRuleSpec } from '../../domain/resources/signing-rule-spec';
+import type { ImportRuleRecord, ImportRuleSpec } from '../../domain/resources/import-rule-spec';
+import type { ImportRuleStore } from '../../domain/stores/import-rule-store';
 import type { WitnessSpec } from '../../domain/resources/witness-spec';
+import type { ClusterStore } from '../../domain/stores/cluster-store';
 import type { PolicyStore } from '../../domain/stores/policy-store';
 import type { SigningRuleStore } from '../../domain/stores/signing-rule-store';
 import type { Stores } from '../../domain/stores/unit-of-work';
@@ -15,8 +19,12 @@ import { rowKey, tableName, type Tables } from './memory-tables';
 export const WITNESS_ROWS = resourceTable<WitnessSpec>('witnesses');
 /** Table policies (the Postgres join table policy_witnesses is the spec's witness list here). */
 export const POLICY_ROWS = resourceTable<PolicySpec>('policies');
+/** Table clusters. */
+export const CLUSTER_ROWS = resourceTable<ClusterSpec>('clusters');
 /** Table signing_rules. */
 export const SIGNING_RULE_ROWS = resourceTable<SigningRuleSpec>('signing_rules');
+/** Table import_rules (the Postgres join table import_rule_witnesses is the spec's witness list here). */
+export const IMPORT_RULE_ROWS = resourceTable<ImportRuleSpec>('import_rules');
 /** The notes table, as far as a witness's foreign key to its note goes. */
 const NOTES = tableName<{ readonly projectId: string; readonly noteId: string }>('notes', (r) => [r.projectId, r.noteId]);
 
@@ -48,7 +56,12 @@ class MemoryWitnessStore extends MemoryResourceStore<WitnessSpec> implements Wit
       .rows()
       .filter((r) => r.spec.witness === name)
       .map((r) => `projects/${r.projectId}/signingRules/${r.id}`);
-    return [...policies, ...rules].sort();
+    const imports = this.tables
+      .table(IMPORT_RULE_ROWS)
+      .rows()
+      .filter((r) => r.spec.witnesses.includes(name))
+      .map((r) => `projects/${r.projectId}/importRules/${r.id}`);
+    return [...policies, ...rules, ...imports].sort();
   }
 
   override async delete(w: ResourceName): Promise<boolean> {
@@ -57,10 +70,21 @@ class MemoryWitnessStore extends MemoryResourceStore<WitnessSpec> implements Wit
   }
 }
 
-/** Security policies in memory: every witness a policy names must exist (the join table's foreign keys). */
+/** Security policies in memory: every witness a policy names must exist (the join table's foreign keys), and its cluster. */
 class MemoryPolicyStore extends MemoryResourceStore<PolicySpec> implements PolicyStore {
   constructor(tables: Tables, tokens: PageTokens) {
-    super(tables, tokens, { table: POLICY_ROWS, scope: 'policies', references: (r) => r.spec.witnesses.map(witnessReference) });
+    super(tables, tokens, {
+      table: POLICY_ROWS,
+      scope: 'policies',
+      references: (r) => [
+        {
+          table: CLUSTER_ROWS,
+          key: rowKey(r.projectId, r.spec.cluster),
+          what: `cluster projects/${r.projectId}/clusters/${r.spec.cluster}`,
+        },
+        ...r.spec.witnesses.map(witnessReference),
+      ],
+    });
   }
 
   async enabledFor(projectId: string, cluster: string, namespace: string): Promise<PolicyRecord[]> {
@@ -81,11 +105,54 @@ class MemorySigningRuleStore extends MemoryResourceStore<SigningRuleSpec> implem
   }
 }
 
+/** Registered clusters in memory: one a policy names cannot be deleted. */
+class MemoryClusterStore extends MemoryResourceStore<ClusterSpec> implements ClusterStore {
+  constructor(tables: Tables, tokens: PageTokens) {
+    super(tables, tokens, { table: CLUSTER_ROWS, scope: 'clusters' });
+  }
+
+  async users(c: ResourceName): Promise<string[]> {
+    return this.tables
+      .table(POLICY_ROWS)
+      .rows()
+      .filter((p) => p.projectId === c.projectId && p.spec.cluster === c.id)
+      .map((p) => `projects/${p.projectId}/policies/${p.id}`)
+      .sort();
+  }
+
+  async ids(projectId: string, limit: number): Promise<string[]> {
+    return this.select((c) => c.projectId === projectId)
+      .map((c) => c.id)
+      .slice(0, limit);
+  }
+
+  override async delete(c: ResourceName): Promise<boolean> {
+    refuseIfReferenced((await this.users(c)).length > 0, `cluster projects/${c.projectId}/clusters/${c.id}`);
+    return super.delete(c);
+  }
+}
+
+/** Import rules in memory: every witness a rule names must exist (the join table's foreign keys). */
+class MemoryImportRuleStore extends MemoryResourceStore<ImportRuleSpec> implements ImportRuleStore {
+  constructor(tables: Tables, tokens: PageTokens) {
+    super(tables, tokens, { table: IMPORT_RULE_ROWS, scope: 'importRules', references: (r) => r.spec.witnesses.map(witnessReference) });
+  }
+
+  async enabled(projectId: string): Promise<ImportRuleRecord[]> {
+    return this.select((r) => r.projectId === projectId && r.spec.enabled);
+  }
+}
+
 /** The resource kit's memory stores over a memory database's tables (MemoryUnitOfWork registers them in one line). */
-export function memoryResourceStores(tables: Tables, tokens: PageTokens): Pick<Stores, 'witnesses' | 'policies' | 'signingRules'> {
+export function memoryResourceStores(
+  tables: Tables,
+  tokens: PageTokens,
+): Pick<Stores, 'witnesses' | 'policies' | 'clusters' | 'signingRules' | 'importRules'> {
   return {
     witnesses: new MemoryWitnessStore(tables, tokens),
     policies: new MemoryPolicyStore(tables, tokens),
+    clusters: new MemoryClusterStore(tables, tokens),
     signingRules: new MemorySigningRuleStore(tables, tokens),
+    importRules: new MemoryImportRuleStore(tables, tokens),
   };
 }

@@ -22,7 +22,10 @@ export interface HookReceiptRow {
 }
 /** A signing job of the outbox with its state. */
 export type SigningRow = SigningJob & {
-  readonly status: 'PENDING' | 'SIGNED' | 'FAILED';
+  readonly kind: 'SIGN' | 'IMPORT';
+  readonly tag: string;
+  readonly plainHttp: boolean;
+  readonly status: 'PENDING' | 'SIGNED' | 'FAILED' | 'IMPORTED' | 'REJECTED';
   readonly nextAttemptTime: string;
   readonly reason: string;
   readonly occurrence: string;
@@ -55,4 +58,10 @@ export const HOOK_SIGNINGS = tableName<SigningRow>('hook_signings', (r) => [r.si
 export const HOOK_EVENTS = tableName<HookEventRow>('hook_events', (r) => [r.projectId, r.hookEventId]);
 
 // Revisioned project resources: the resource kit's tables (memory-resource-stores.ts).
-export { POLICY_ROWS as POLICIES, SIGNING_RULE_ROWS as SIGNING_RULES, WITNESS_ROWS as WITNESSES } from './memory-resource-stores';
+export {
+  CLUSTER_ROWS as CLUSTERS,
+  IMPORT_RULE_ROWS as IMPORT_RULES,
+  POLICY_ROWS as POLICIES,
+  SIGNING_RULE_ROWS as SIGNING_RULES,
+  WITNESS_ROWS as WITNESSES,
+} from './memory-resource-stores';

@@ -9,6 +9,7 @@ import { ERROR_CODES } from '../../domain/error-codes';
 import type { JsonObject } from '../../domain/message-types';
 import type { Logger } from '../../logger';
 import type { Metrics } from '../../metrics';
+import type { AccessLog } from '../access-log';
 import { protoCodec } from '../../proto/proto-codec';
 import { attestdProtoFiles, GRAFEAS_PROTO_FILES, PROTO_INCLUDE_DIRS } from '../../proto/proto-root';
 import { locationFields, withoutLocations } from '../location-names';
@@ -33,6 +34,8 @@ export interface GrpcDeps {
   readonly rateLimiter?: RateLimiter;
   /** Where refused calls (401 and 403) are reported. */
   readonly onRefusal: RefusalSink;
+  /** One line per call (ACCESS_LOG); none when undefined. */
+  readonly accessLog?: AccessLog;
 }
 
 /** A gRPC server with every service's handlers, grpc.health.v1.Health and server reflection. */
@@ -83,11 +86,25 @@ function bindService(svc: ServiceHandlers, deps: GrpcDeps) {
       const requestId = requestIdOf(call.metadata);
       const trailer = new grpc.Metadata();
       trailer.set('x-request-id', requestId);
-      const finish = (code: string): void =>
-        deps.metrics.observe('grpc', method.name, code, Number(process.hrtime.bigint() - started) / 1e9);
+      let actor: string | undefined;
+      const finish = (code: string): void => {
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        deps.metrics.observe('grpc', method.name, code, seconds);
+        deps.accessLog?.({
+          transport: 'grpc',
+          method: 'POST',
+          route: `/${svc.service}/${method.name}`,
+          rpc: method.name,
+          status: code,
+          durationMs: seconds * 1000,
+          actor,
+          requestId,
+        });
+      };
       (async () => {
         // Authenticated once per call, before the rate limiter (which keys on the subject) and before decoding.
         const { ctx, failure } = authenticate(deps.authenticator, authorizationOf(call.metadata), requestId, 'grpc');
+        if (!failure) actor = ctx.principal?.subject;
         if (deps.rateLimiter) {
           const key = rateKey(ctx.principal?.subject, peerAddress(call.getPeer()));
           const decision = deps.rateLimiter.take(key);

@@ -10,6 +10,8 @@ import { consoleRouter } from './console-router';
 import { googleError } from './google-error';
 import { authenticateRequests, authenticationOf, refuseUnauthenticated } from './rest-authentication';
 import { errorMiddleware, requestIds, restRouter, type RestDeps } from './rest-router';
+import type { AccessLog } from '../access-log';
+import { accessLogMiddleware } from './access-log-middleware';
 
 /** Largest accepted request body: a full 1000-item batch fits with room to spare. */
 export const MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -28,6 +30,8 @@ export interface HttpAppDeps extends RestDeps {
   readonly rateLimiter?: RateLimiter;
   /** The console's built assets, served at /console/; no console when undefined. */
   readonly consoleDir?: string;
+  /** One line per request (ACCESS_LOG); none when undefined. */
+  readonly accessLog?: AccessLog;
 }
 
 /** The REST application: health, readiness, metrics and every RPC's REST bindings. */
@@ -36,6 +40,7 @@ export function httpApp(deps: HttpAppDeps): express.Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(requestIds);
+  if (deps.accessLog) app.use(accessLogMiddleware(deps.accessLog));
   // A JSON API: nothing may be framed, scripted or loaded from its answers.
   app.use(helmet({ contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } } }));
   app.use((_req, res, next) => {

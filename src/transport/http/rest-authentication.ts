@@ -23,6 +23,12 @@ export function authenticationOf(res: Response): Authentication {
   return auth;
 }
 
+/** The subject of the request's valid token, if it got that far (for the access log; never throws). */
+export function actorOf(res: Response): string | undefined {
+  const auth = res.locals[AUTHENTICATION] as Authentication | undefined;
+  return auth?.failure ? undefined : auth?.ctx.principal?.subject;
+}
+
 /** The RequestContext of an authenticated request, for the route's handler. */
 export function requestContextOf(res: Response): RequestContext {
   return authenticationOf(res).ctx;

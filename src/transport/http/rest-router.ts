@@ -48,6 +48,7 @@ export function restRouter(root: protobuf.Root, services: readonly ServiceHandle
       router[binding.verb](binding.route, async (req: Request, res: Response) => {
         const started = process.hrtime.bigint();
         const requestId = String(res.locals.requestId);
+        res.locals.rpc = binding.rpc;
         let code = 'OK';
         let ctx: RequestContext | undefined;
         let request: JsonObject | undefined;
