@@ -132,6 +132,7 @@ describe('two attestd replicas behind haproxy', function () {
   it('a change answered by one replica applies to the very next review through the other', async () => {
     await ok('a', 'POST', `/v1/projects/${P}/keys?keyId=k`, { keySpec: 'EC_P256' });
     await ok('a', 'POST', `/v1/projects/${P}/witnesses?witnessId=w`, { key: `projects/${P}/keys/k` });
+    await ok('a', 'POST', `/v1/projects/${P}/clusters?clusterId=c1`, {});
     await ok('a', 'POST', `/v1/projects/${P}/policies?policyId=pol`, {
       witnesses: [`projects/${P}/witnesses/w`],
       cluster: 'c1',
