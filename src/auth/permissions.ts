@@ -38,6 +38,7 @@ export type Permission =
   | 'clusters.create'
   | 'clusters.update'
   | 'clusters.delete'
+  | 'clusters.reportIn'
   | 'signingRules.get'
   | 'signingRules.list'
   | 'signingRules.create'
@@ -95,5 +96,5 @@ export const ROLE_PERMISSIONS: Readonly<Record<Exclude<Role, 'admin'>, ReadonlyS
     'hooks.post',
     'images.import',
   ]),
-  admission: new Set<Permission>([...READS, 'images.verify']),
+  admission: new Set<Permission>([...READS, 'images.verify', 'clusters.reportIn']),
 };
