@@ -39,6 +39,11 @@ export function occurrenceFilter(q: ImageQuery): string {
   return `kind=ATTESTATION AND ${where}`;
 }
 
+/** A decision filter that selects at least the decisions about the image (imageMatches narrows it down). */
+export function decisionFilter(q: ImageQuery): string {
+  return `image:${quoted(q.digest || q.repository)}`;
+}
+
 /** Whether an image as written (pod spec, hook event) is the one asked for. */
 export function imageMatches(image: string, q: ImageQuery): boolean {
   const i = parseImageQuery(image);

@@ -1,5 +1,5 @@
 import type { Logger } from '../logger';
-import type { ImageResult, VerifyOutput } from '../verification/verdict';
+import type { ImageResult, VerifyOutput, VulnerabilityReason } from '../verification/verdict';
 import { MAX_IMAGES } from '../verification/verification-service';
 import {
   ADMISSION_API_VERSION,
@@ -180,9 +180,23 @@ function answer(uid: string, output: VerifyOutput, breakglass: boolean): Admissi
   if (policies.length) auditAnnotations.policies = policies.join(',').slice(0, 1000);
   const cut = warnings.slice(0, MAX_WARNINGS);
   if (output.allowed && denied.length === 0) return { uid, allowed: true, ...(cut.length ? { warnings: cut } : {}), auditAnnotations };
-  const message = denied.map((r) => notAttested(r.image)).join('; ');
+  const message = denied.map(denialSentence).join('; ');
   return deny(uid, message, cut, auditAnnotations);
 }
+
+/**
+ * The sentence for a denied image: "image … is not attested" when a witness part failed, the vulnerability
+ * sentences ("image … violates policy …: CVE-… (CRITICAL, fixed in 1.2.4) and 3 more") when a vulnerabilities
+ * block failed; both when both did.
+ */
+function denialSentence(r: ImageResult): string {
+  const findings = (r.vulnerabilities ?? []).map((v) => v.message);
+  const vulnerabilityOnly = (VULNERABILITY_REASONS as readonly string[]).includes(r.reason);
+  return [...(vulnerabilityOnly && findings.length ? [] : [notAttested(r.image)]), ...findings].join('; ');
+}
+
+/** The reasons of a denial by a vulnerabilities block alone. */
+const VULNERABILITY_REASONS: readonly VulnerabilityReason[] = ['VULNERABLE', 'NO_SCAN', 'SCAN_TOO_OLD', 'TOO_MANY_FINDINGS'];
 
 function warningFor(r: ImageResult): string {
   const what = r.reason === 'DRY_RUN' ? 'dry-run' : r.reason === 'BREAKGLASS' ? 'break-glass' : 'denied';

@@ -118,7 +118,8 @@ export function createServices(stores: ServiceStores, config: Config, logger: Lo
     new LocalKeyProvider(
       loadMasterKey({ masterKey: config.masterKey, masterKeyFile: config.masterKeyFile, dataDir: config.dataDir, logger }),
     );
-  const keys = new KeyService(uow, access, clock, changes, keyProvider);
+  // Enabling a key retries the hook signings waiting on it: wake the hook worker (built below) when it did.
+  const keys = new KeyService(uow, access, clock, changes, keyProvider, () => hookWorker.wake());
   const witnesses = new WitnessService(uow, access, clock, changes, keys);
   const attest = new AttestService(uow, access, clock, changes, keys, witnesses);
   const clusters = new ResourceService(CLUSTER_KIND, uow, access, clock, changes);

@@ -53,7 +53,8 @@ export type Permission =
   | 'images.import'
   | 'decisions.list'
   | 'hooks.post'
-  | 'hookEvents.list';
+  | 'hookEvents.list'
+  | 'hookEvents.retry';
 
 export type Role = 'viewer' | 'attestor' | 'admission' | 'admin';
 export const ROLES: readonly Role[] = ['viewer', 'attestor', 'admission', 'admin'];
@@ -95,6 +96,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<Exclude<Role, 'admin'>, ReadonlyS
     'witnesses.attest',
     'hooks.post',
     'images.import',
+    'hookEvents.retry',
   ]),
   admission: new Set<Permission>([...READS, 'images.verify', 'clusters.reportIn']),
 };

@@ -8,6 +8,7 @@ import { attestCommand } from './attest-command';
 import { auditCommand } from './audit-command';
 import { clustersCommand } from './clusters-command';
 import { commandFlags } from './command-flags';
+import { hooksCommand } from './hooks-command';
 import { importCommand } from './import-command';
 import { importRulesCommand } from './import-rules-command';
 import { keysCommand } from './keys-command';
@@ -36,6 +37,7 @@ commands:
   clusters   clusters create|list|get|delete: register the clusters policies and admission adapters name
   policies   policies create|list|get|enable|disable|delete: which witnesses a cluster namespace requires
   rules      rules create|list|get|enable|disable|delete: which witness signs pushes into a registry namespace
+  hooks      hooks events|retry: what the registry hooks received and signed; retry a FAILED signing
   import-rules  import-rules create|list|get|enable|disable|delete: which witnesses' cosign signatures are imported
              from a registry namespace
   attest     attest IMAGE --witness W: sign an image by digest and store the attestation
@@ -64,6 +66,7 @@ const COMMANDS: Readonly<Record<string, (rest: readonly string[]) => Promise<num
   clusters: (rest) => clustersCommand([...rest]),
   policies: (rest) => policiesCommand([...rest]),
   rules: (rest) => rulesCommand([...rest]),
+  hooks: (rest) => hooksCommand([...rest]),
   'import-rules': (rest) => importRulesCommand([...rest]),
   attest: (rest) => attestCommand([...rest]),
   import: (rest) => importCommand([...rest]),

@@ -1,5 +1,5 @@
 import type { Json } from './api-client';
-import { field, shortName, UsageError, type CommandGroup } from './command-table';
+import { field, shortName, UsageError, type CommandGroup, type Invocation } from './command-table';
 import { groupCommand, memberOf, resourceCommandGroup } from './resource-command-group';
 
 /** `attestd policies create|list|get|enable|disable|delete`. */
@@ -21,7 +21,7 @@ export const POLICIES: CommandGroup = resourceCommandGroup({
     ['REVISION', (p) => field(p, 'revision')],
   ],
   create: {
-    flags: '--witness W --cluster C --namespace N [--enable] [--note T] [--dry-run] [...]',
+    flags: '--witness W | --max-severity S --cluster C --namespace N [--enable] [--note T] [--dry-run] [...]',
     summary: 'create a policy (disabled unless --enable)',
     details: `flags:
   --witness W               a witness id or projects/P/witnesses/W (repeat for several)
@@ -32,7 +32,13 @@ export const POLICIES: CommandGroup = resourceCommandGroup({
   --dry-run                 enforcement DRY_RUN: admit, but record that the image would have been denied
   --required-witnesses K    how many of the witnesses must have attested (default 0 = all)
   --allowlist PATTERN       image name pattern admitted without attestation (repeat for several)
-  --breakglass-allowed      let the kritis.grafeas.io/breakglass annotation admit a workload (audited)`,
+  --breakglass-allowed      let the kritis.grafeas.io/breakglass annotation admit a workload (audited)
+vulnerability limits (any of these adds a vulnerabilities block; docs/vulnerabilities.md):
+  --max-severity S          highest severity of a finding with a fix: MINIMAL…CRITICAL, BLOCK_ALL, ALLOW_ALL (default CRITICAL)
+  --max-fix-unavailable-severity S   the same for findings without a fix (default ALLOW_ALL)
+  --allow-cve ID            a vulnerability id or note name that never counts (repeat for several)
+  --require-scan            deny images without a finished vulnerability scan
+  --max-scan-age D          deny images whose newest scan is older, e.g. 168h or 7d`,
     options: {
       witness: { type: 'string', multiple: true },
       cluster: { type: 'string' },
@@ -43,10 +49,17 @@ export const POLICIES: CommandGroup = resourceCommandGroup({
       'required-witnesses': { type: 'string' },
       allowlist: { type: 'string', multiple: true },
       'breakglass-allowed': { type: 'boolean' },
+      'max-severity': { type: 'string' },
+      'max-fix-unavailable-severity': { type: 'string' },
+      'allow-cve': { type: 'string', multiple: true },
+      'require-scan': { type: 'boolean' },
+      'max-scan-age': { type: 'string' },
     },
     body(inv, project): Json {
       const witnesses = inv.strings('witness').map((w) => memberOf(inv, 'witnesses', w, project));
-      if (witnesses.length === 0) throw new UsageError('--witness is required (the witness whose attestations the policy requires)');
+      const vulnerabilities = vulnerabilityFlags(inv);
+      if (witnesses.length === 0 && vulnerabilities === undefined)
+        throw new UsageError('--witness or a vulnerability limit (--max-severity, --require-scan, …) is required: what the policy checks');
       const cluster = inv.required('cluster', 'the cluster the policy applies to');
       const namespaces = inv.strings('namespace');
       if (namespaces.length === 0) throw new UsageError('--namespace is required (a namespace of the cluster; repeat for several)');
@@ -63,6 +76,7 @@ export const POLICIES: CommandGroup = resourceCommandGroup({
         requiredWitnesses: required === undefined ? undefined : Number(required),
         allowlist: inv.strings('allowlist'),
         breakglassAllowed: inv.flag('breakglass-allowed'),
+        ...(vulnerabilities === undefined ? {} : { vulnerabilities }),
       };
     },
   },
@@ -72,6 +86,21 @@ export const POLICIES: CommandGroup = resourceCommandGroup({
   },
   remove: { summary: 'delete a policy' },
 });
+
+/** The vulnerabilities block the flags ask for; undefined when none of them is given (the server applies defaults). */
+function vulnerabilityFlags(inv: Invocation): Json | undefined {
+  const block: Json = {};
+  const maximumSeverity = inv.string('max-severity');
+  const maximumFixUnavailableSeverity = inv.string('max-fix-unavailable-severity');
+  const allowlistCVEs = inv.strings('allow-cve');
+  const maximumScanAge = inv.string('max-scan-age');
+  if (maximumSeverity !== undefined) block.maximumSeverity = maximumSeverity;
+  if (maximumFixUnavailableSeverity !== undefined) block.maximumFixUnavailableSeverity = maximumFixUnavailableSeverity;
+  if (allowlistCVEs.length > 0) block.allowlistCVEs = allowlistCVEs;
+  if (inv.flag('require-scan')) block.requireScan = true;
+  if (maximumScanAge !== undefined) block.maximumScanAge = maximumScanAge;
+  return Object.keys(block).length > 0 ? block : undefined;
+}
 
 /** `attestd policies …`; resolves the exit code. */
 export const policiesCommand = groupCommand(POLICIES);

@@ -1,16 +1,5 @@
 import type { JsonObject } from './message-types';
-import type { HookEventRow } from './stores/hook-store';
-
-/** The state of the signing or import an event row points at. */
-export interface SigningState {
-  readonly kind: 'SIGN' | 'IMPORT';
-  readonly status: 'PENDING' | 'SIGNED' | 'FAILED' | 'IMPORTED' | 'REJECTED';
-  readonly attempts: number;
-  readonly reason: string;
-  /** The occurrence signed, or those imported (space-separated). */
-  readonly occurrence: string;
-  readonly updateTime: string;
-}
+import type { HookEventRow, SigningState } from './stores/hook-store';
 
 /** A hookEvents item (attestd.v1.HookEvent in proto3 JSON). */
 export function hookEventView(row: HookEventRow, signing: SigningState | undefined): JsonObject {

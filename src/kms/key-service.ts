@@ -46,6 +46,8 @@ export class KeyService {
     private readonly clock: Clock,
     private readonly changes: ChangeRecorder,
     private readonly provider: KeyProvider,
+    /** Called after enabling a key re-armed hook signings that waited on it (wakes the signing workers). */
+    private readonly onSigningsRetried: () => void = () => undefined,
   ) {}
 
   async create(
@@ -212,13 +214,18 @@ export class KeyService {
   async setEnabled(ctx: RequestContext, name: string, enabled: boolean): Promise<KeyView> {
     const k = parseKeyName(name);
     this.access.check(ctx, 'keys.update', k.projectId);
-    return this.uow.transaction(async (stores) => {
+    let retried = 0;
+    const result = await this.uow.transaction(async (stores) => {
       const record = await this.require(stores, k, true);
       const updated: KeyRecord = { ...record, state: enabled ? 'ENABLED' : 'DISABLED', updateTime: this.clock.now() };
       await stores.keys.update(updated);
       await this.changes.record(stores, ctx, enabled ? 'EnableKey' : 'DisableKey', keyName(k));
+      // Registry signings that failed because this key was disabled are retried with it (same transaction).
+      if (enabled) retried = await stores.hooks.retryWaitingOn(k.projectId, keyName(k), updated.updateTime);
       return view(updated, await stores.keys.versions(k.projectId, k.keyId));
     });
+    if (retried > 0) this.onSigningsRetried();
+    return result;
   }
 
   /** The verifying keys behind key names, one entry per version ("…/versions/N" is the key id). */

@@ -10,6 +10,7 @@ import { requireWitnesses, witnessOfProject } from '../witnesses/witness-names';
 import { checkAllowlistPattern } from './allowlist-pattern';
 import { requireRegisteredCluster } from './cluster-kind';
 import { checkCluster, checkNamespace } from './policy-names';
+import { parseVulnerabilityRequirements } from './vulnerability-requirements';
 
 /** Most witnesses, namespaces or allowlist patterns one policy holds. */
 const MAX_LIST = 100;
@@ -36,7 +37,8 @@ export const POLICY_KIND: ResourceKind<PolicySpec> = {
 function parsePolicy(input: JsonObject, { name }: ParseContext): PolicySpec {
   const f = new SpecReader(input, 'policy');
   const witnesses = f.strings('witnesses', MAX_LIST);
-  if (witnesses.length === 0) throw invalidArgument('policy.witnesses must name at least one witness, e.g. ["projects/p/witnesses/qa"]');
+  const vulnerabilities = parseVulnerabilityRequirements(f.value('vulnerabilities'), 'policy.vulnerabilities');
+  requireSomeCheck({ witnesses: witnesses.length > 0, vulnerabilities: vulnerabilities !== undefined });
   const rule = 'a policy uses witnesses of its own project';
   const own = witnesses.map((w, i) => witnessOfProject(w, name.projectId, `policy.witnesses[${i}]`, rule));
   const cluster = checkCluster(f.text('cluster', { required: 'the cluster the policy protects, e.g. "c1"' }), 'policy.cluster');
@@ -58,7 +60,16 @@ function parsePolicy(input: JsonObject, { name }: ParseContext): PolicySpec {
     requiredWitnesses,
     allowlist,
     breakglassAllowed: f.bool('breakglassAllowed'),
+    ...(vulnerabilities === undefined ? {} : { vulnerabilities }),
   };
+}
+
+/** A policy must check something: witnesses, a vulnerabilities block, or both (every part it has must pass). */
+function requireSomeCheck(parts: { witnesses: boolean; vulnerabilities: boolean }): void {
+  if (parts.witnesses || parts.vulnerabilities) return;
+  throw invalidArgument(
+    'a policy must have at least one of policy.witnesses (e.g. ["projects/p/witnesses/qa"]) or policy.vulnerabilities (e.g. {"maximumSeverity":"HIGH"})',
+  );
 }
 
 /** A policy's full name. */

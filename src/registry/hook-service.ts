@@ -1,7 +1,8 @@
+import { failedPrecondition, invalidArgument, notFound } from '../domain/api-error';
 import { newId } from '../domain/new-id';
 import type { Access } from '../auth/access';
 import type { Clock } from '../domain/clock';
-import { parseProjectName } from '../domain/names';
+import { parseProjectName, quote } from '../domain/names';
 import type { RequestContext } from '../domain/request-context';
 import type { ChangeRecorder } from '../domain/stores/change-recorder';
 import type { JsonObject, ListQuery, Page } from '../domain/message-types';
@@ -160,11 +161,50 @@ export class HookService {
     return result;
   }
 
+  /**
+   * Retries a FAILED event's signing at once (after the key was enabled, the witness created, …): PENDING again
+   * with its attempts cleared, audited as RetryHookEvent. Retrying an event that is PENDING or SIGNED changes
+   * nothing and answers its state (a retry is idempotent); an IGNORED event has nothing to sign.
+   */
+  async retry(ctx: RequestContext, name: string): Promise<JsonObject> {
+    const { projectId, hookEventId } = parseHookEventName(name);
+    this.access.check(ctx, 'hookEvents.retry', projectId);
+    const now = this.clock.now();
+    const view = await this.uow.transaction(async (stores) => {
+      await requireProject(stores, projectId);
+      const found = await stores.hooks.event(projectId, hookEventId);
+      if (!found) throw notFound(`hook event ${name} does not exist; list them with GET /v1/projects/${projectId}/hookEvents`);
+      const { row, signing } = found;
+      if (!row.signingId || !signing)
+        throw failedPrecondition(
+          `hook event ${name} was IGNORED (${row.reason}) and has nothing to sign; push the image again once a signing or import rule covers it`,
+        );
+      if (signing.status !== 'FAILED') return hookEventView(row, signing);
+      await stores.hooks.retry(row.signingId, now);
+      await this.changes.record(stores, ctx, 'RetryHookEvent', `projects/${projectId}/hookEvents/${hookEventId}`);
+      return hookEventView(row, { kind: signing.kind, status: 'PENDING', attempts: 0, reason: '', occurrence: '', updateTime: now });
+    });
+    if (view.status === 'PENDING') this.onQueued();
+    return view;
+  }
+
   list(ctx: RequestContext, parent: string, query: ListQuery): Promise<Page<JsonObject>> {
     const projectId = parseProjectName(parent, 'parent');
     this.access.check(ctx, 'hookEvents.list', projectId);
     return this.uow.stores.hooks.list(projectId, query);
   }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Parses `projects/{project}/hookEvents/{id}` (ids are UUIDs attestd made). */
+function parseHookEventName(name: string): { projectId: string; hookEventId: string } {
+  const m = /^projects\/([^/]+)\/hookEvents\/([^/]+)$/.exec(name);
+  if (!m) throw invalidArgument(`name must look like "projects/{project}/hookEvents/{id}", got ${quote(name)}`);
+  const projectId = parseProjectName(`projects/${m[1]}`);
+  const hookEventId = m[2]!.toLowerCase();
+  if (!UUID.test(hookEventId)) throw invalidArgument(`name: a hook event id is a UUID as hookEvents lists it, got ${quote(m[2]!)}`);
+  return { projectId, hookEventId };
 }
 
 /** The repository scope rules match on (signing and import rules alike). */

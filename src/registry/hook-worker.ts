@@ -2,6 +2,7 @@ import { ApiError } from '../domain/api-error';
 import type { Clock } from '../domain/clock';
 import { parseImageReference } from '../domain/image-reference';
 import { internalContext } from '../domain/request-context';
+import { parseKeyName } from '../kms/key-names';
 import type { Logger } from '../logger';
 import type { Stores, UnitOfWork } from '../domain/stores/unit-of-work';
 import type { AttestService } from '../witnesses/attest-service';
@@ -152,7 +153,12 @@ export class HookWorker {
       final ? 'registry push signing failed for good' : 'registry push signing failed; retrying',
     );
     try {
-      await this.uow.transaction((stores) => stores.hooks.markAttemptFailed(job.signingId, reason, final, next, now));
+      await this.uow.transaction(async (stores) => {
+        // A signing refused because the witness's key is disabled waits on that key: enabling it retries the signing.
+        const waitingKey = final && apiError?.code === 'FAILED_PRECONDITION' ? await disabledKeyOf(stores, job) : '';
+        const why = waitingKey ? `${reason}; retried when ${waitingKey} is enabled again` : reason;
+        await stores.hooks.markAttemptFailed(job.signingId, why, final, next, now, waitingKey);
+      });
       this.metrics?.failed(final);
     } catch (e) {
       // The job stays PENDING and is claimed again: the attempt is simply not counted.
@@ -188,6 +194,16 @@ export class HookWorker {
       this.sleepers.add(done);
     });
   }
+}
+
+/** The witness's signing key when it exists and is not ENABLED, else ''. */
+async function disabledKeyOf(stores: Stores, job: SigningJob): Promise<string> {
+  const witness = await stores.witnesses.get({ projectId: job.projectId, id: job.witnessId });
+  const key = witness?.spec.keys[0];
+  if (key === undefined) return '';
+  const { projectId, keyId } = parseKeyName(key);
+  const record = await stores.keys.get(projectId, keyId);
+  return record && record.state !== 'ENABLED' ? key : '';
 }
 
 const image = (j: SigningJob): string => `${j.registry}/${j.repository}@${j.digest}`;

@@ -8,6 +8,11 @@ export interface FilterField {
   column: string;
   type: 'string' | 'timestamp' | 'enum' | 'number' | 'bool';
   enumValues?: readonly string[];
+  /**
+   * The column holds a list (a `text[]` of strings): the comparison holds when one element satisfies it.
+   * Only `=` (exact, or a prefix with a trailing `*`), `:` (contains) and `:*` (a non-empty element) apply.
+   */
+  list?: true;
 }
 
 /** The filterable fields of one resource, keyed by the name users write (`resourceUri`, `kind`). */
@@ -50,6 +55,12 @@ export function checkComparison(expr: FilterComparison, fields: FilterFields): C
   if (op === ':' && value.kind === 'string' && value.wildcard && value.text === '') {
     // AIP-160 presence test `field:*`; proto3 treats an empty string as unset.
     return { field, kind: 'present' };
+  }
+  if (field.list && op !== '=' && op !== ':') {
+    throw filterError(
+      expr.at.op,
+      `operator "${op}" is not supported for "${expr.field}", which holds a list; use = (an element equals, or with a trailing * starts with) or : (an element contains), and NOT for the opposite`,
+    );
   }
   if (!OPS_BY_TYPE[type].includes(op)) {
     const allowed = OPS_BY_TYPE[type].join(' ');

@@ -46,6 +46,15 @@ const SQL_OPS: Readonly<Record<CompareOperator, string>> = {
 };
 
 function comparison(c: CheckedComparison, bindings: unknown[]): string {
+  if (c.field.list) {
+    const col = c.field.column;
+    if (c.kind === 'string' && c.op === '=') {
+      bindings.push(c.text);
+      return `${col} @> ARRAY[CAST(? AS text)]`; // served by a GIN index on the column
+    }
+    const element = comparison({ ...c, field: { ...c.field, column: 'list_element', list: undefined } }, bindings);
+    return `EXISTS (SELECT 1 FROM unnest(${col}) AS list_element WHERE ${element})`;
+  }
   const col = c.field.column;
   switch (c.kind) {
     case 'present':

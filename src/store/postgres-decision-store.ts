@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { JsonObject, ListQuery, Page } from '../domain/message-types';
-import type { DecisionRecord, DecisionStore } from '../domain/stores/decision-store';
+import { decisionImages, type DecisionRecord, type DecisionStore } from '../domain/stores/decision-store';
 import type { FilterFields } from './filter-sql';
 import { keysetPage } from './keyset-page';
 import type { PageTokens } from './page-token';
@@ -14,6 +14,8 @@ export const DECISION_FILTER_FIELDS: FilterFields = Object.freeze({
   kind: { column: 'object_kind', type: 'string' },
   actor: { column: 'actor', type: 'string' },
   time: { column: 'time', type: 'timestamp' },
+  // Any of the decision's images: image="repo@sha256:…" (exact), image="registry/repo*" (prefix), image:"sha256:…" (contains).
+  image: { column: 'images', type: 'string', list: true },
 });
 
 /** Decisions in Postgres, paged by time-ordered id. */
@@ -35,6 +37,7 @@ export class PostgresDecisionStore implements DecisionStore {
       source: r.source,
       object_kind: r.objectKind,
       actor: r.actor,
+      images: decisionImages(r),
       body: JSON.stringify(r.body),
     }));
     for (let i = 0; i < rows.length; i += 2000) await this.db('decisions').insert(rows.slice(i, i + 2000));

@@ -157,6 +157,24 @@ export class PostgresGrafeasStore implements GrafeasStore {
     return rows.map((r) => r.body);
   }
 
+  async imageOccurrences(
+    projectId: string,
+    kinds: readonly string[],
+    resourceUris: readonly string[],
+    limit: number,
+  ): Promise<Occurrence[]> {
+    if (kinds.length === 0 || resourceUris.length === 0) return [];
+    // occurrences_project_resource: (project_id, resource_uri, occurrence_id).
+    const rows: { body: Occurrence }[] = await this.db('occurrences')
+      .where('project_id', projectId)
+      .whereIn('resource_uri', [...resourceUris])
+      .whereIn('kind', [...kinds])
+      .orderBy('occurrence_id')
+      .limit(limit)
+      .select('body');
+    return rows.map((r) => r.body);
+  }
+
   async updateOccurrence(r: OccurrenceRecord): Promise<boolean> {
     const n = await this.db('occurrences')
       .where({ occurrence_id: r.occurrenceId, project_id: r.projectId })

@@ -1,8 +1,8 @@
 import type { Knex } from 'knex';
 import { newId } from '../domain/new-id';
 import type { JsonObject, ListQuery, Page } from '../domain/message-types';
-import { hookEventView, type SigningState } from '../domain/hook-event-view';
-import type { HookEventRow, HookStore, ImportJob, ImportStatus, SigningJob } from '../domain/stores/hook-store';
+import { hookEventView } from '../domain/hook-event-view';
+import type { HookEventRow, HookStore, ImportJob, ImportStatus, SigningJob, SigningState } from '../domain/stores/hook-store';
 import { compileFilter, type FilterFields } from './filter-sql';
 import type { PageTokens } from './page-token';
 
@@ -121,6 +121,7 @@ export class PostgresHookStore implements HookStore {
         attempts: 0,
         next_attempt_time: job.createTime,
         reason: '',
+        waiting_key: '',
         actor: job.actor,
         update_time: job.createTime,
       });
@@ -200,16 +201,41 @@ export class PostgresHookStore implements HookStore {
       .update({ status, occurrence: occurrences.join(' '), reason: reason.slice(0, 2000), update_time: now });
   }
 
-  async markAttemptFailed(signingId: string, reason: string, final: boolean, nextAttemptTime: string, now: string): Promise<void> {
+  async markAttemptFailed(
+    signingId: string,
+    reason: string,
+    final: boolean,
+    nextAttemptTime: string,
+    now: string,
+    waitingKey = '',
+  ): Promise<void> {
     await this.db('hook_signings')
       .where({ signing_id: signingId, status: 'PENDING' })
       .update({
         attempts: this.db.raw('attempts + 1'),
         status: final ? 'FAILED' : 'PENDING',
         reason: reason.slice(0, 2000),
+        waiting_key: final ? waitingKey : '',
         next_attempt_time: nextAttemptTime,
         update_time: now,
       });
+  }
+
+  async event(projectId: string, hookEventId: string): Promise<{ row: HookEventRow; signing: SigningState | undefined } | undefined> {
+    const rows: EventViewRow[] = await this.eventView(projectId).where('e.hook_event_id', hookEventId).limit(1);
+    return rows[0] && toEvent(rows[0]);
+  }
+
+  async retry(signingId: string, now: string): Promise<boolean> {
+    const n = await this.db('hook_signings').where({ signing_id: signingId, status: 'FAILED' }).update(rearmed(now));
+    return n === 1;
+  }
+
+  async retryWaitingOn(projectId: string, keyName: string, now: string): Promise<number> {
+    return this.db('hook_signings')
+      .where({ project_id: projectId, waiting_key: keyName, status: 'FAILED' })
+      .whereNot('waiting_key', '')
+      .update(rearmed(now));
   }
 
   async backlog(): Promise<number> {
@@ -226,12 +252,8 @@ export class PostgresHookStore implements HookStore {
   async list(projectId: string, query: ListQuery): Promise<Page<JsonObject>> {
     const scope = `hookEvents|${projectId}|${query.filterText}`;
     const after = this.tokens.decode(scope, query.pageToken);
-    const view = this.db
-      .from('hook_events as e')
-      .leftJoin('hook_signings as s', 's.signing_id', 'e.signing_id')
-      .where('e.project_id', projectId)
+    const view = this.eventView(projectId)
       .select(
-        'e.*',
         this.db.raw(`CASE WHEN e.signing_id IS NULL THEN 'IGNORED' ELSE s.status END AS status`),
         this.db.raw(`CASE WHEN e.witness_id = '' THEN '' ELSE 'projects/' || e.project_id || '/witnesses/' || e.witness_id END AS witness`),
         this.db.raw(
@@ -240,12 +262,6 @@ export class PostgresHookStore implements HookStore {
         this.db.raw(
           `CASE WHEN e.rule_id = '' OR s.kind IS DISTINCT FROM 'IMPORT' THEN '' ELSE 'projects/' || e.project_id || '/importRules/' || e.rule_id END AS import_rule`,
         ),
-        's.kind as s_kind',
-        's.status as s_status',
-        's.attempts as s_attempts',
-        's.reason as s_reason',
-        's.occurrence as s_occurrence',
-        's.update_time as s_update_time',
       )
       .as('v');
     const q = this.db.from(view);
@@ -260,35 +276,67 @@ export class PostgresHookStore implements HookStore {
       .limit(query.pageSize + 1);
     const more = rows.length > query.pageSize;
     const items = (more ? rows.slice(0, query.pageSize) : rows).map((r) => {
-      const row: HookEventRow = {
-        projectId: r.project_id,
-        hookEventId: r.hook_event_id,
-        source: r.source,
-        eventId: r.event_id,
-        action: r.action,
-        mediaType: r.media_type,
-        image: r.image,
-        tag: r.tag,
-        ruleId: r.rule_id,
-        witnessId: r.witness_id,
-        signingId: r.signing_id ?? undefined,
-        reason: r.reason,
-        receiveTime: new Date(r.receive_time).toISOString(),
-      };
-      const signing: SigningState | undefined = r.signing_id
-        ? {
-            kind: r.s_kind,
-            status: r.s_status,
-            attempts: Number(r.s_attempts),
-            reason: r.s_reason,
-            occurrence: r.s_occurrence,
-            updateTime: new Date(r.s_update_time).toISOString(),
-          }
-        : undefined;
+      const { row, signing } = toEvent(r);
       return hookEventView(row, signing);
     });
     return { items, nextPageToken: more ? this.tokens.encode(scope, rows[query.pageSize - 1]!.hook_event_id) : '' };
   }
+
+  /** hook_events of a project joined with their signings' state (s_* columns). */
+  private eventView(projectId: string): Knex.QueryBuilder {
+    return this.db
+      .from('hook_events as e')
+      .leftJoin('hook_signings as s', 's.signing_id', 'e.signing_id')
+      .where('e.project_id', projectId)
+      .select(
+        'e.*',
+        's.kind as s_kind',
+        's.status as s_status',
+        's.attempts as s_attempts',
+        's.reason as s_reason',
+        's.occurrence as s_occurrence',
+        's.update_time as s_update_time',
+      );
+  }
+}
+
+/** The columns that re-arm a FAILED signing: due now, attempts and reason cleared. */
+const rearmed = (now: string) => ({
+  status: 'PENDING',
+  attempts: 0,
+  reason: '',
+  waiting_key: '',
+  next_attempt_time: now,
+  update_time: now,
+});
+
+function toEvent(r: EventViewRow): { row: HookEventRow; signing: SigningState | undefined } {
+  const row: HookEventRow = {
+    projectId: r.project_id,
+    hookEventId: r.hook_event_id,
+    source: r.source,
+    eventId: r.event_id,
+    action: r.action,
+    mediaType: r.media_type,
+    image: r.image,
+    tag: r.tag,
+    ruleId: r.rule_id,
+    witnessId: r.witness_id,
+    signingId: r.signing_id ?? undefined,
+    reason: r.reason,
+    receiveTime: new Date(r.receive_time).toISOString(),
+  };
+  const signing: SigningState | undefined = r.signing_id
+    ? {
+        kind: r.s_kind,
+        status: r.s_status,
+        attempts: Number(r.s_attempts),
+        reason: r.s_reason,
+        occurrence: r.s_occurrence,
+        updateTime: new Date(r.s_update_time).toISOString(),
+      }
+    : undefined;
+  return { row, signing };
 }
 
 function toJob(row: SigningRow): SigningJob {

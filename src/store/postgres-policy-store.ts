@@ -23,6 +23,7 @@ const POLICIES: ResourceTable<PolicySpec> = {
       requiredWitnesses: Number(body.requiredWitnesses ?? 0),
       allowlist: body.allowlist ?? [],
       breakglassAllowed: body.breakglassAllowed === true,
+      ...(body.vulnerabilities ? { vulnerabilities: body.vulnerabilities } : {}),
     };
   },
 };

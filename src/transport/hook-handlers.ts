@@ -20,6 +20,7 @@ export function hookHandlers(hooks: HookService): ServiceHandlers {
         const page = await hooks.list(ctx, str(r.parent), listQuery(r));
         return { hookEvents: page.items, nextPageToken: page.nextPageToken };
       },
+      RetryHookEvent: async (ctx, r) => hooks.retry(ctx, str(r.name)),
     },
   };
 }

@@ -5,7 +5,8 @@ import { verifyWitness, type WitnessOccurrence, type WitnessResult } from '../si
 import { allowlistRegExp } from '../policies/allowlist-pattern';
 import type { PolicyRecord } from '../domain/resources/policy-spec';
 import { policyName } from '../policies/policy-kind';
-import type { VerdictReason } from './verdict';
+import type { VerdictReason, VulnerabilityVerdict } from './verdict';
+import { evaluateVulnerabilities, type ImageVulnerabilityData } from './vulnerability-evaluation';
 
 /** A witness as evaluation needs it: its notes (its own first), verifying keys and how it reads envelopes. */
 export interface WitnessEvidence {
@@ -23,6 +24,14 @@ export interface PolicyOutcome {
   readonly message: string;
   readonly witnesses: string[];
   readonly occurrences: string[];
+  /** Set when the policy's vulnerabilities block failed. */
+  readonly vulnerabilities?: VulnerabilityVerdict;
+}
+
+/** What a policy's vulnerabilities block reads: the image's findings and scans, and the time now. */
+export interface VulnerabilityEvidence {
+  readonly data: ImageVulnerabilityData;
+  readonly nowMs: number;
 }
 
 /** Does the image name match one of the policy's allowlist patterns? */
@@ -37,15 +46,17 @@ export function allowlisted(policy: PolicyRecord, ref: ImageReference): boolean 
 }
 
 /**
- * Evaluates one policy for one image: allowlisted, or by digest and attested by enough of its witnesses
- * (all, or `requiredWitnesses`), each attestation verified over the exact stored bytes in any signed form
- * (simple signing, DSSE envelopes with in-toto statements, JWTs).
+ * Evaluates one policy for one image: allowlisted, or by digest and passing every part the policy has — attested
+ * by enough of its witnesses (all, or `requiredWitnesses`), each attestation verified over the exact stored bytes
+ * in any signed form (simple signing, DSSE envelopes with in-toto statements, JWTs), and within its
+ * vulnerabilities block's limits.
  */
 export async function evaluatePolicy(
   policy: PolicyRecord,
   ref: ImageReference,
   evidence: ReadonlyMap<string, WitnessEvidence>,
   occurrencesByNote: ReadonlyMap<string, JsonObject[]>,
+  vulns?: VulnerabilityEvidence,
 ): Promise<PolicyOutcome> {
   const name = policyName(policy);
   if (allowlisted(policy, ref)) {
@@ -68,6 +79,37 @@ export async function evaluatePolicy(
       occurrences: [],
     };
   }
+  const attested = await evaluateWitnesses(policy, ref, evidence, occurrencesByNote);
+  const req = policy.spec.vulnerabilities;
+  if (req !== undefined && vulns === undefined) throw new Error(`policy ${name} has a vulnerabilities block but no findings were read`);
+  const vulnerabilities = req && vulns && evaluateVulnerabilities(req, { name, id: policy.id }, ref, vulns.data, vulns.nowMs);
+  if (vulnerabilities === undefined) return attested;
+  const { witnesses, occurrences } = attested;
+  if (!attested.pass) {
+    // Both facts: the witness failure decides the reason, the findings follow.
+    return { ...attested, message: `${attested.message}; ${vulnerabilities.message}`, vulnerabilities };
+  }
+  return { policy, pass: false, reason: vulnerabilities.reason, message: vulnerabilities.message, witnesses, occurrences, vulnerabilities };
+}
+
+/** The witness part of a policy: enough of its witnesses attested the image (passes at once when it has none). */
+async function evaluateWitnesses(
+  policy: PolicyRecord,
+  ref: ImageReference,
+  evidence: ReadonlyMap<string, WitnessEvidence>,
+  occurrencesByNote: ReadonlyMap<string, JsonObject[]>,
+): Promise<PolicyOutcome> {
+  if (policy.spec.witnesses.length === 0) {
+    return {
+      policy,
+      pass: true,
+      reason: 'WITHIN_LIMITS',
+      message: `${ref.written} is within the vulnerability limits of policy ${policyName(policy)}`,
+      witnesses: [],
+      occurrences: [],
+    };
+  }
+  const name = policyName(policy);
   const witnesses: string[] = [];
   const occurrences: string[] = [];
   const failures: { witness: string; result: Extract<WitnessResult, { verified: false }> }[] = [];

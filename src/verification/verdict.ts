@@ -14,7 +14,41 @@ export type VerdictReason =
   | 'UNKNOWN_KEY'
   | 'DISABLED_KEY'
   | 'MALFORMED_PAYLOAD'
-  | 'NOT_ENOUGH_WITNESSES';
+  | 'NOT_ENOUGH_WITNESSES'
+  | VulnerabilityReason
+  | 'WITHIN_LIMITS';
+
+/** Why an image failed a policy's vulnerabilities block. */
+export type VulnerabilityReason = 'VULNERABLE' | 'NO_SCAN' | 'SCAN_TOO_OLD' | 'TOO_MANY_FINDINGS';
+
+/** One finding over a policy's limits. */
+export interface VulnerabilityViolation {
+  /** The vulnerability id: its note's id. */
+  readonly vulnerability: string;
+  readonly noteName: string;
+  readonly occurrence: string;
+  /** The severity judged (effectiveSeverity, else severity). */
+  readonly severity: string;
+  readonly fixAvailable: boolean;
+  /** The packages' fixed versions, when every one has a fix. */
+  readonly fixedVersions: readonly string[];
+  /** "name version" of each affected package. */
+  readonly packages: readonly string[];
+  /** "maximumSeverity HIGH", "maximumFixUnavailableSeverity BLOCK_ALL". */
+  readonly limit: string;
+}
+
+/** Why an image failed one policy's vulnerabilities block: the sentence and every offending finding, worst first. */
+export interface VulnerabilityVerdict {
+  readonly policy: string;
+  readonly reason: VulnerabilityReason;
+  readonly message: string;
+  readonly violations: readonly VulnerabilityViolation[];
+  /** The newest finished scan's DISCOVERY occurrence, if any. */
+  readonly scan?: string;
+  /** The time its scanner reported. */
+  readonly scanTime?: string;
+}
 
 /** The verdict on one image. */
 export interface ImageResult {
@@ -26,6 +60,8 @@ export interface ImageResult {
   readonly policies: readonly string[];
   readonly witnesses: readonly string[];
   readonly occurrences: readonly string[];
+  /** For each policy whose vulnerabilities block failed (absent when none did). */
+  readonly vulnerabilities?: readonly VulnerabilityVerdict[];
 }
 
 /** What Kubernetes asked, when the admission adapter calls. */

@@ -19,6 +19,7 @@ import type { DecisionRecorder } from './decision-recorder';
 import { evaluatePolicy, type PolicyOutcome, type WitnessEvidence } from './policy-evaluation';
 import { resourceUriSpellings } from './resource-uri-spellings';
 import { VerdictCache } from './verdict-cache';
+import { MAX_IMAGE_FINDINGS, type ImageVulnerabilityData } from './vulnerability-evaluation';
 import type { ImageResult, VerifyInput, VerifyOutput } from './verdict';
 
 /** Most images one request may ask about. */
@@ -84,7 +85,7 @@ export class VerificationService {
       const refs = input.images.map(parseOrError);
       const keyOf = (ref: ImageReference): string => `${scope}|${input.breakglass}|${canonicalString(ref)}`;
       const compute = async (wanted: ImageReference[]): Promise<Map<ImageReference, ImageResult>> =>
-        this.decide(this.uow.stores, policies, wanted, input.breakglass);
+        this.decide(this.uow.stores, projectId, policies, wanted, input.breakglass);
       // Hits are taken once, here: a second peek after the computation below could find them expired.
       const cached = new Map<ImageReference, ImageResult>();
       const missing = refs.filter((r): r is ImageReference => {
@@ -133,6 +134,7 @@ export class VerificationService {
   /** Computes verdicts for images by digest or tag: a handful of queries whatever the number of images. */
   private async decide(
     stores: Stores,
+    projectId: string,
     policies: readonly PolicyRecord[],
     refs: readonly ImageReference[],
     breakglass: boolean,
@@ -161,13 +163,43 @@ export class VerificationService {
       list.push(o);
       byNote.set(String(o.noteName), list);
     }
+    const findings = policies.some((p) => p.spec.vulnerabilities !== undefined)
+      ? await this.findings(stores, projectId, byDigest)
+      : new Map<ImageReference, ImageVulnerabilityData>();
+    const nowMs = Date.parse(this.clock.now());
     const out = new Map<ImageReference, ImageResult>();
     for (const ref of refs) {
       const outcomes: PolicyOutcome[] = [];
-      for (const p of policies) outcomes.push(await evaluatePolicy(p, ref, evidence, byNote));
+      const data = findings.get(ref);
+      const vulns = data ? { data, nowMs } : undefined;
+      for (const p of policies) outcomes.push(await evaluatePolicy(p, ref, evidence, byNote, vulns));
       out.set(ref, combine(ref, outcomes, breakglass));
     }
     return out;
+  }
+
+  /**
+   * The VULNERABILITY and DISCOVERY occurrences of each image in the policies' project: one indexed query per
+   * image, however many findings it has (at most MAX_IMAGE_FINDINGS are read; more denies the image).
+   */
+  private async findings(
+    stores: Stores,
+    projectId: string,
+    refs: readonly ImageReference[],
+  ): Promise<Map<ImageReference, ImageVulnerabilityData>> {
+    const read = await Promise.all(
+      refs.map(async (ref) => {
+        const found = await stores.grafeas.imageOccurrences(
+          projectId,
+          ['VULNERABILITY', 'DISCOVERY'],
+          resourceUriSpellings(ref),
+          MAX_IMAGE_FINDINGS + 1,
+        );
+        const truncated = found.length > MAX_IMAGE_FINDINGS;
+        return [ref, { occurrences: truncated ? found.slice(0, MAX_IMAGE_FINDINGS) : found, truncated }] as const;
+      }),
+    );
+    return new Map(read);
   }
 }
 
@@ -176,7 +208,8 @@ function combine(ref: ImageReference, outcomes: readonly PolicyOutcome[], breakg
   const policies = outcomes.map((o) => policyName(o.policy));
   const witnesses = [...new Set(outcomes.flatMap((o) => o.witnesses))];
   const occurrences = [...new Set(outcomes.flatMap((o) => o.occurrences))];
-  const base = { image: ref.written, policies, witnesses, occurrences };
+  const failed = outcomes.flatMap((o) => (o.vulnerabilities ? [o.vulnerabilities] : []));
+  const base = { image: ref.written, policies, witnesses, occurrences, ...(failed.length ? { vulnerabilities: failed } : {}) };
   const enforced = outcomes.filter((o) => !o.pass && o.policy.spec.enforcement !== 'DRY_RUN');
   const dryRun = outcomes.filter((o) => !o.pass && o.policy.spec.enforcement === 'DRY_RUN');
   if (enforced.length > 0) {
@@ -201,7 +234,11 @@ function combine(ref: ImageReference, outcomes: readonly PolicyOutcome[], breakg
       message: `would be denied by dry-run policy ${policyName(first.policy)} (${first.reason}): ${first.message}`,
     };
   }
-  const reason = outcomes.every((o) => o.reason === 'ALLOWLISTED') ? 'ALLOWLISTED' : 'ATTESTED';
+  const reason = outcomes.every((o) => o.reason === 'ALLOWLISTED')
+    ? 'ALLOWLISTED'
+    : outcomes.some((o) => o.reason === 'ATTESTED')
+      ? 'ATTESTED'
+      : 'WITHIN_LIMITS';
   return { ...base, allowed: true, reason, message: outcomes.find((o) => o.reason === reason)!.message };
 }
 

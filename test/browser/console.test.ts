@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { expect } from 'chai';
+import pg from 'pg';
 import type { Page } from 'playwright-core';
 import { CONSOLE_CSP } from '../../src/transport/http/console-router';
 import { startTestServer, testToken, type TestServer } from '../support/test-server';
@@ -142,6 +143,108 @@ describe('console in Chromium', function () {
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).to.be.at.most(390);
     await screenshot(page, 'image-phone');
     await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  it('shows the audit chain status on the overview, and verifies the chain on demand from the audit trail', async () => {
+    await page.goto(url(''));
+    await page.getByRole('heading', { name: 'Audit chain' }).waitFor();
+    const status = page.locator('main .chain');
+    await status.waitFor();
+    expect(await status.getAttribute('data-intact')).to.equal('true');
+    expect(await status.innerText()).to.match(/intact\s+\d+ event\(s\) verified; head at event \d+/);
+
+    await page.goto(url('audit'));
+    await page.getByRole('button', { name: 'Verify chain' }).click();
+    const result = page.locator('#chain-result .chain');
+    await result.waitFor();
+    expect(await result.getAttribute('data-intact')).to.equal('true');
+
+    // Tamper with an event behind attestd's back: the same button now says where the chain breaks.
+    const db = new pg.Client({ connectionString: server.databaseUrl });
+    await db.connect();
+    try {
+      await db.query(`UPDATE audit_events SET actor = 'mallory' WHERE project_id = $1 AND seq = 2`, [PROJECT]);
+      await page.getByRole('button', { name: 'Verify chain' }).click();
+      await page.locator('#chain-result .chain[data-intact="false"]').waitFor();
+      expect(await page.locator('#chain-result').innerText()).to.match(/broken[\s\S]*Event 2: event 2 was modified/);
+      await screenshot(page, 'audit-verify-broken');
+      expect(await seriousViolations(page)).to.deep.equal([]);
+    } finally {
+      await db.query(`UPDATE audit_events SET actor = $2 WHERE project_id = $1 AND seq = 2`, [PROJECT, 'test-admin']);
+      await db.end();
+    }
+    await page.getByRole('button', { name: 'Verify chain' }).click();
+    await page.locator('#chain-result .chain[data-intact="true"]').waitFor();
+  });
+
+  it('filters decisions by image on the server', async () => {
+    await page.goto(url('decisions'));
+    await page.getByLabel('Image').fill(UNSIGNED.split('@')[1] ?? '');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.waitForURL(/image=sha256/);
+    await page.locator('tbody tr').first().waitFor();
+    const rows = page.locator('tbody tr');
+    expect(await rows.count()).to.equal(1);
+    expect(await rows.first().innerText()).to.include(UNSIGNED);
+    expect(await mainText()).to.not.include(ATTESTED);
+  });
+
+  it('shows a key’s versions, the one that signs marked', async () => {
+    const res = await fetch(`${server.baseUrl}/v1/projects/${PROJECT}/keys/release:rotate`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${server.adminToken}`, 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(res.status, await res.clone().text()).to.equal(200);
+    await page.goto(url('keys/release'));
+    await page.getByRole('heading', { name: 'Versions' }).waitFor();
+    const rows = page.locator('table:has(caption:text("Key versions")) tbody tr');
+    expect(await rows.count()).to.equal(2);
+    expect(await rows.nth(0).innerText()).to.match(/^2\s[\s\S]*primary[\s\S]*ni:\/\/\/sha-256;/);
+    expect(await rows.nth(1).innerText())
+      .to.match(/^1\s/)
+      .and.not.include('primary');
+    await screenshot(page, 'key');
+    expect(await seriousViolations(page)).to.deep.equal([]);
+  });
+
+  it('works from the keyboard alone: skip link, navigation, filters and the verify action', async () => {
+    await page.goto(url(''));
+    await page.getByRole('heading', { name: 'Audit chain' }).waitFor();
+    const focused = () =>
+      page.evaluate(() => ({ id: document.activeElement?.id ?? '', text: document.activeElement?.textContent?.trim() ?? '' }));
+    const tabTo = async (text: string) => {
+      for (let i = 0; i < 40; i++) {
+        await page.keyboard.press('Tab');
+        if ((await focused()).text === text) return;
+      }
+      throw new Error(`Tab never reached "${text}"`);
+    };
+    await page.keyboard.press('Tab');
+    expect((await focused()).text).to.equal('Skip to content');
+    await page.keyboard.press('Enter');
+    expect((await focused()).id).to.equal('main');
+
+    await page.locator('body').focus();
+    await tabTo('Decisions');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/decisions$/);
+    await page.locator('main form.filters').waitFor();
+    expect((await focused()).id).to.equal('main');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.id)).to.equal('f-image');
+    await page.keyboard.type(UNSIGNED.split('@')[1] ?? '');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/image=sha256/);
+    await page.locator('tbody tr').first().waitFor();
+    expect(await page.locator('tbody tr').count()).to.equal(1);
+
+    await tabTo('Audit trail');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/audit$/);
+    await tabTo('Verify chain');
+    await page.keyboard.press('Enter');
+    await page.locator('#chain-result .chain[data-intact="true"]').waitFor();
   });
 
   it('made no request elsewhere and logged no script error', () => {

@@ -4,7 +4,7 @@ import type { DecisionRecord } from '../../src/domain/stores/decision-store';
 import type { StoreBackend } from './backends';
 import { at, createProjects, expectBadToken, query, rejection, tampered, useDatabase } from './contract-fixtures';
 
-const decision = (projectId: string, second: number, extra: Partial<DecisionRecord> = {}): DecisionRecord => {
+const decision = (projectId: string, second: number, extra: Partial<DecisionRecord> = {}, images = ['i']): DecisionRecord => {
   const decisionId = newId();
   const base = {
     decisionId,
@@ -23,7 +23,7 @@ const decision = (projectId: string, second: number, extra: Partial<DecisionReco
     body: {
       name: `projects/${projectId}/decisions/${decisionId}`,
       allowed: base.allowed,
-      results: [{ image: 'i', allowed: base.allowed }],
+      results: images.map((image) => ({ image, allowed: base.allowed })),
     },
   };
 };
@@ -37,7 +37,7 @@ export function decisionStoreContract(backend: StoreBackend): void {
     const made: DecisionRecord[] = [];
 
     before(async () => {
-      await createProjects(uow(), 'd1', 'd2');
+      await createProjects(uow(), 'd1', 'd2', 'd3');
       made.push(
         decision('d1', 1),
         decision('d1', 2, { allowed: false, namespace: 'prod' }),
@@ -66,6 +66,27 @@ export function decisionStoreContract(backend: StoreBackend): void {
       expect(await names('NOT allowed=true')).to.deep.equal([name(1), name(3)]);
       const err = await rejection(decisions().list('d1', query('allowed=maybe')));
       expect(err.code).to.equal('INVALID_ARGUMENT');
+    });
+
+    it('filters by image: one of the decision’s images equals, starts with or contains the text', async () => {
+      const a = 'r.example.com/team/app@sha256:' + 'a'.repeat(64);
+      const b = 'r.example.com/team/db@sha256:' + 'b'.repeat(64);
+      const c = 'other.example.com/app@sha256:' + 'c'.repeat(64);
+      const mine = [decision('d3', 1, {}, [a, b]), decision('d3', 2, {}, [c]), decision('d3', 3, {}, [])];
+      await decisions().insert(mine);
+      const names = async (filter: string) => (await decisions().list('d3', query(filter, 100))).items.map((d) => d.name);
+      const name = (i: number) => mine[i]!.body.name;
+      expect(await names(`image="${b}"`)).to.deep.equal([name(0)]);
+      expect(await names('image="r.example.com/team/*"')).to.deep.equal([name(0)]);
+      expect(await names(`image:"sha256:${'c'.repeat(64)}"`)).to.deep.equal([name(1)]);
+      expect(await names('image:"app@"')).to.deep.equal([name(0), name(1)]);
+      expect(await names('image:*')).to.deep.equal([name(0), name(1)]);
+      expect(await names(`NOT image="${a}"`)).to.deep.equal([name(1), name(2)]);
+      expect(await names(`image="${a}" AND allowed=true`)).to.deep.equal([name(0)]);
+      expect(await names('image="nothing"')).to.deep.equal([]);
+      const err = await rejection(decisions().list('d3', query(`image!="${a}"`)));
+      expect(err.code).to.equal('INVALID_ARGUMENT');
+      expect(err.message).to.match(/holds a list; use = .* or :/);
     });
 
     it('pages with tokens bound to the project and filter', async () => {

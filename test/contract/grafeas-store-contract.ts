@@ -147,6 +147,33 @@ export function grafeasStoreContract(backend: StoreBackend): void {
       expect(await grafeas().findOccurrences([], ['https://r/x@sha256:1'])).to.deep.equal([]);
     });
 
+    it("finds a project's occurrences of some kinds on an image's resource URIs, in id order, up to a limit", async () => {
+      const vuln = note('p1', 'img-cve', 'VULNERABILITY');
+      const scan = note('p1', 'img-scanner', 'DISCOVERY');
+      const other = note('p1', 'img-att');
+      await grafeas().insertNotes([vuln, scan, other]);
+      const uri = 'https://r/img@sha256:9';
+      const recs = [
+        ...Array.from({ length: 5 }, (_, i) => occurrence('p1', vuln, i % 2 ? uri : 'r/img@sha256:9', at(i))),
+        occurrence('p1', scan, uri),
+        occurrence('p1', other, uri),
+        occurrence('p2', vuln, uri),
+        occurrence('p1', vuln, 'https://r/img@sha256:8'),
+      ];
+      await grafeas().insertOccurrences(recs);
+      const found = await grafeas().imageOccurrences('p1', ['VULNERABILITY', 'DISCOVERY'], [uri, 'r/img@sha256:9'], 100);
+      expect(found.map((o) => o.name)).to.deep.equal(
+        recs
+          .slice(0, 6)
+          .map((r) => r.body.name)
+          .sort(),
+      );
+      expect(await grafeas().imageOccurrences('p1', ['VULNERABILITY', 'DISCOVERY'], [uri, 'r/img@sha256:9'], 3)).to.have.length(3);
+      expect(await grafeas().imageOccurrences('p1', ['DISCOVERY'], [uri], 100)).to.have.length(1);
+      expect(await grafeas().imageOccurrences('p1', [], [uri], 100)).to.deep.equal([]);
+      expect(await grafeas().imageOccurrences('p1', ['VULNERABILITY'], [], 100)).to.deep.equal([]);
+    });
+
     it('refuses an occurrence of a note that does not exist, and a duplicate occurrence id', async () => {
       const missing = await rejection(grafeas().insertOccurrences([occurrence('p1', note('p1', 'ghost'), 'https://r/g')]));
       expect(uow().classifyError(missing)?.code).to.equal('FAILED_PRECONDITION');

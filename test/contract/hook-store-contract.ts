@@ -192,6 +192,59 @@ export function hookStoreContract(backend: StoreBackend): void {
       expect(await uow().transaction((s) => s.hooks.prune(at(0)))).to.equal(0);
     });
 
+    it('finds one event with its signing, re-arms a FAILED signing, and re-arms those waiting on a key', async () => {
+      const waiting = await hooks().enqueue(job('sha256:waiting', { createTime: at(400) }));
+      const other = await hooks().enqueue(job('sha256:other-key', { createTime: at(400) }));
+      const plain = await hooks().enqueue(job('sha256:plain', { createTime: at(400) }));
+      await uow().transaction(async (s) => {
+        await s.hooks.markAttemptFailed(waiting, 'FAILED_PRECONDITION: disabled', true, at(500), at(401), 'projects/h1/keys/k');
+        await s.hooks.markAttemptFailed(other, 'FAILED_PRECONDITION: disabled', true, at(500), at(401), 'projects/h1/keys/k2');
+        await s.hooks.markAttemptFailed(plain, 'NOT_FOUND: no witness', true, at(500), at(401));
+      });
+      const rows = [eventRow('waiting', waiting), eventRow('plain', plain), eventRow('skipped', undefined)];
+      await hooks().insertEvents(rows);
+      const found = await hooks().event('h1', rows[0]!.hookEventId);
+      expect(found?.row).to.deep.include({ eventId: 'waiting', signingId: waiting, witnessId: 'w1', receiveTime: at(1) });
+      expect(found?.signing).to.deep.equal({
+        kind: 'SIGN',
+        status: 'FAILED',
+        attempts: 1,
+        reason: 'FAILED_PRECONDITION: disabled',
+        occurrence: '',
+        updateTime: at(401),
+      });
+      expect((await hooks().event('h1', rows[2]!.hookEventId))?.signing).to.equal(undefined);
+      expect(await hooks().event('h2', rows[0]!.hookEventId)).to.equal(undefined);
+      expect(await hooks().event('h1', newId())).to.equal(undefined);
+
+      // Enabling a key re-arms only the FAILED signings of that project waiting on it.
+      expect(await uow().transaction((s) => s.hooks.retryWaitingOn('h2', 'projects/h1/keys/k', at(600)))).to.equal(0);
+      expect(await uow().transaction((s) => s.hooks.retryWaitingOn('h1', 'projects/h1/keys/k', at(600)))).to.equal(1);
+      expect(await uow().transaction((s) => s.hooks.retryWaitingOn('h1', 'projects/h1/keys/k', at(600)))).to.equal(0);
+      expect(await uow().transaction((s) => s.hooks.retryWaitingOn('h1', '', at(600)))).to.equal(0);
+      expect((await hooks().event('h1', rows[0]!.hookEventId))?.signing).to.deep.include({ status: 'PENDING', attempts: 0, reason: '' });
+      expect(
+        (await uow().transaction((s) => s.hooks.claimDueMany(at(600), 10, [waiting, other, plain]))).map((j) => j.digest),
+      ).to.deep.equal(['sha256:waiting']);
+
+      // A retry by hand re-arms a FAILED signing once; PENDING or SIGNED ones are left alone.
+      expect(await uow().transaction((s) => s.hooks.retry(plain, at(700)))).to.equal(true);
+      expect(await uow().transaction((s) => s.hooks.retry(plain, at(701)))).to.equal(false);
+      expect((await hooks().event('h1', rows[1]!.hookEventId))?.signing).to.deep.include({
+        status: 'PENDING',
+        attempts: 0,
+        reason: '',
+        updateTime: at(700),
+      });
+      const due = await uow().transaction((s) => s.hooks.claimDueMany(at(700), 10, [plain]));
+      expect(due.map((j) => [j.digest, j.attempts])).to.deep.equal([['sha256:plain', 0]]);
+      // A retried signing that fails again for another reason no longer waits on the key.
+      await uow().transaction((s) => s.hooks.markAttemptFailed(waiting, 'UNAVAILABLE: later', false, at(800), at(601)));
+      await uow().transaction((s) => s.hooks.markAttemptFailed(waiting, 'NOT_FOUND: gone', true, at(800), at(801)));
+      expect(await uow().transaction((s) => s.hooks.retryWaitingOn('h1', 'projects/h1/keys/k', at(900)))).to.equal(0);
+      expect(await uow().transaction((s) => s.hooks.retryWaitingOn('h1', 'projects/h1/keys/k2', at(900)))).to.equal(1);
+    });
+
     it('keeps imports apart from signings: their own key, leases, IMPORTED / REJECTED with occurrences, shown with the import rule', async () => {
       const imp = { ...job('sha256:i1', { projectId: 'h2' }), tag: 'sha256-abc.sig', plainHttp: true };
       const a = await hooks().enqueueImport(imp);

@@ -47,6 +47,7 @@ const VERIFY = { cluster: 'c1', namespace: 'default', images: ['r.example.com/a@
 const IMAGE = { image: 'r.example.com/a@sha256:' + '0'.repeat(64) };
 const SCAN = { ...IMAGE, report: { matches: [] } };
 const OCC = 'projects/{p}/occurrences/00000000-0000-4000-8000-000000000000';
+const HOOK_EVENT = 'projects/{p}/hookEvents/00000000-0000-4000-8000-000000000000';
 const NOTE = { attestation: { hint: { humanReadableName: 'x' } } };
 const OCCURRENCE = { resourceUri: 'https://r@sha256:0', noteName: 'projects/{p}/notes/n1', attestation: {} };
 
@@ -201,6 +202,7 @@ const ENDPOINTS: readonly Endpoint[] = [
   ),
   ep('GenericHook', H, ['POST', '/v1/projects/{p}/hooks/generic', GENERIC], { parent: 'projects/{p}', payload: GENERIC }, ATTESTORS),
   ep('ListHookEvents', H, ['GET', '/v1/projects/{p}/hookEvents'], { parent: 'projects/{p}' }, READERS),
+  ep('RetryHookEvent', H, ['POST', `/v1/${HOOK_EVENT}:retry`, {}], { name: HOOK_EVENT }, ATTESTORS),
 ];
 
 /** Callers: no role at all, each role on the project, and admin on another project only. */

@@ -7,9 +7,10 @@ import { importCommand } from '../../src/cli/import-command';
 import { pae } from '../../src/signing/dsse';
 import { deploymentReview } from '../admission/admission-fixtures';
 import { admissionSettings, Rest, startAttestd, WebhookClient } from '../admission/admission-harness';
+import { ApiClient, IMPORT_RULES } from '../support/api-client';
 import type { LooseJson } from '../support/loose-json';
 import { testToken } from '../support/test-server';
-import { pushCosignAttestation, pushCosignSignature } from './oci-push';
+import { pushCosignAttestation, pushCosignSignature, pushReferrer } from './oci-push';
 import { poll } from './registry-support';
 import { buildOciImage, REGISTRY_TOOLS, requireTools, skopeoPush, startDockerRegistry, type DockerRegistry } from './start-docker-registry';
 
@@ -179,6 +180,50 @@ describe('cosign import end to end: docker-registry → hook → import → Admi
     expect(denied.status.message).to.equal(`image ${image} is not attested`);
   });
 
+  it('a cosign v3 Sigstore bundle pushed as an OCI 1.1 referrer (by digest, with a subject) is imported', async () => {
+    const digest = await skopeoPush(dir, `${registry!.host}/team/v3:1.0`);
+    const image = `${registry!.host}/team/v3@${digest}`;
+    const manifest = await fetch(`${registry!.baseUrl}/v2/team/v3/manifests/${digest}`, {
+      headers: { accept: 'application/vnd.oci.image.manifest.v1+json' },
+    });
+    const size = (await manifest.arrayBuffer()).byteLength;
+    const statement = Buffer.from(
+      JSON.stringify({
+        _type: 'https://in-toto.io/Statement/v1',
+        subject: [{ digest: { sha256: digest.slice('sha256:'.length) } }],
+        predicateType: 'https://sigstore.dev/cosign/sign/v1',
+        predicate: {},
+      }),
+    );
+    const type = 'application/vnd.in-toto+json';
+    const bundle = JSON.stringify({
+      mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+      verificationMaterial: { publicKey: {} },
+      dsseEnvelope: {
+        payload: statement.toString('base64'),
+        payloadType: type,
+        signatures: [{ sig: crypto.sign('sha256', pae(type, statement), privateKey).toString('base64'), keyid: '' }],
+      },
+    });
+    const bundleType = 'application/vnd.dev.sigstore.bundle.v0.3+json';
+    const referrer = await pushReferrer(
+      target(),
+      'team/v3',
+      { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest, size },
+      bundleType,
+      bundleType,
+      bundle,
+    );
+    const done = await poll('the referrer to be imported', 60_000, async () =>
+      (await events(`image = "${registry!.host}/team/v3@${referrer.digest}"`)).find((e) => e.status !== 'PENDING'),
+    );
+    expect(done, JSON.stringify(done)).to.deep.include({ status: 'IMPORTED', tag: '', importRule: `projects/${P}/importRules/team` });
+    const occurrence = await rest.call('GET', `/v1/${done.occurrence}`);
+    expect(occurrence.resourceUri).to.equal(`https://${image}`);
+    expect(Buffer.from(occurrence.envelope.payload, 'base64').equals(statement)).to.equal(true);
+    expect((await client!.review(deploymentReview([image]))).allowed).to.equal(true);
+  });
+
   it('attestd import: signatures of an image pushed before its import rule existed are imported on demand', async () => {
     const digest = await skopeoPush(dir, `${registry!.host}/early/app:2.0`);
     const image = `${registry!.host}/early/app@${digest}`;
@@ -225,6 +270,25 @@ describe('cosign import end to end: docker-registry → hook → import → Admi
     const again = await cli(image, '--output', 'text');
     expect(again.code, again.err).to.equal(0);
     expect(again.out.trim()).to.equal(`IMPORTED ${registry!.host}/early/app:${sig.tag} for ${W}: ${answer.occurrences[0]}`);
+    // The same method over gRPC answers the same.
+    const api = new ApiClient(server!.baseUrl, `127.0.0.1:${server!.grpcPort}`, testToken({ [P]: ['attestor'] }, 'importer'));
+    try {
+      const viaGrpc = await api.grpc(IMPORT_RULES, 'ImportImage', { parent: `projects/${P}`, image });
+      expect(viaGrpc.code, viaGrpc.message).to.equal('OK');
+      const body = viaGrpc.body;
+      expect(body.image).to.equal(image);
+      expect(body.occurrences).to.deep.equal(answer.occurrences);
+      expect(body.results.map((r: LooseJson) => [r.witness, r.importRule, r.source, r.status, r.occurrences])).to.deep.equal(
+        answer.results.map((r: LooseJson) => [r.witness, r.importRule, r.source, r.status, r.occurrences]),
+      );
+      const refused = await api.grpc(IMPORT_RULES, 'ImportImage', {
+        parent: `projects/${P}`,
+        image: `${registry!.host}/nowhere/app@${digest}`,
+      });
+      expect(refused.code).to.equal('FAILED_PRECONDITION');
+    } finally {
+      api.close();
+    }
     const unsigned = await skopeoPush(dir, `${registry!.host}/early/unsigned:1`);
     const none = await cli(`${registry!.host}/early/unsigned@${unsigned}`, '--output', 'text');
     expect(none.code).to.equal(1);

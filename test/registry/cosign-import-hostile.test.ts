@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { createHash } from 'node:crypto';
+import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -212,5 +212,69 @@ describe('cosign import from hostile registries', function () {
     );
     expect(registry.closed.find((c) => c.url.includes('/blobs/'))?.written ?? 0).to.be.below(10 * 1024 * 1024);
     await nothingStored();
+  });
+
+  it('reads a registry that wants credentials with those of REGISTRY_AUTH_FILE, and shows them nowhere', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const imageDigest = `sha256:${HEX}`;
+    const payload = Buffer.from(
+      JSON.stringify({
+        critical: {
+          identity: { 'docker-reference': `${registry.host}/team/app` },
+          image: { 'docker-manifest-digest': imageDigest },
+          type: 'cosign container image signature',
+        },
+        optional: null,
+      }),
+    );
+    const layerDigest = `sha256:${createHash('sha256').update(payload).digest('hex')}`;
+    const manifest = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${'d'.repeat(64)}`, size: 2 },
+      layers: [
+        {
+          mediaType: 'application/vnd.dev.cosign.simplesigning.v1+json',
+          digest: layerDigest,
+          size: payload.length,
+          annotations: { 'dev.cosignproject.cosign/signature': sign('sha256', payload, privateKey).toString('base64') },
+        },
+      ],
+    });
+    const digest = `sha256:${createHash('sha256').update(manifest).digest('hex')}`;
+    const expected = `Basic ${Buffer.from('ci-reader:hunter2-secret').toString('base64')}`;
+    registry.script = (req, res) => {
+      if (req.headers.authorization !== expected) {
+        res.writeHead(401, { 'www-authenticate': 'Basic realm="registry"' });
+        res.end();
+      } else if (req.url === `/v2/team/app/manifests/${digest}`) {
+        res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json' });
+        res.end(manifest);
+      } else if (req.url === `/v2/team/app/blobs/${layerDigest}`) {
+        res.writeHead(200, { 'content-type': 'application/octet-stream' });
+        res.end(payload);
+      } else {
+        res.writeHead(404);
+        res.end();
+      }
+    };
+    const file = path.join(dir, 'config.json');
+    fs.writeFileSync(file, JSON.stringify({ auths: { [registry.host]: { username: 'ci-reader', password: 'hunter2-secret' } } }));
+    await setUp(file, digest);
+    await s.witnesses.update(
+      s.admin,
+      'projects/p/witnesses/ci',
+      { publicKeys: [{ pem: publicKey.export({ type: 'spki', format: 'pem' }).toString(), algorithm: 'ECDSA_P256_SHA256' }] },
+      undefined,
+    );
+    const event = await importOnce();
+    expect(event, JSON.stringify(event)).to.deep.include({ status: 'IMPORTED', reason: '' });
+    expect(registry.requests.some((r) => r.authorization === expected)).to.equal(true);
+    const everything = JSON.stringify([
+      await s.hooks.list(s.admin, 'projects/p', { filter: undefined, filterText: '', pageSize: 10, pageToken: undefined }),
+      await s.importRules.list(s.admin, 'projects/p', 10, undefined),
+      await s.occurrences.list(s.admin, 'projects/p', { filter: undefined, filterText: '', pageSize: 10, pageToken: undefined }),
+    ]);
+    expect(everything).to.not.match(/hunter2|Y2ktcmVhZGVy/);
   });
 });

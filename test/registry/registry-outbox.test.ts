@@ -122,7 +122,7 @@ describe('registry hook outbox', function () {
     expect(String(page.items[0]!.reason)).to.contain('internal error');
   });
 
-  it('a permanent failure (disabled key) fails at once with the reason; a new push of the image after the fix signs it', async () => {
+  it('a permanent failure (disabled key) fails at once with the reason; enabling the key signs it, a new push adds nothing', async () => {
     await h.keys.setEnabled(h.ctx, `${PARENT}/keys/k`, false);
     await h.hooks.receive(h.ctx, 'distribution', PARENT, h.push('p1', 'kritis-demo/alpine'), '');
     const w = h.worker();
@@ -130,12 +130,15 @@ describe('registry hook outbox', function () {
     const [row] = await h.knex('hook_signings');
     expect(row).to.include({ status: 'FAILED', attempts: 1 });
     expect(row.reason).to.match(/^FAILED_PRECONDITION: /);
+    expect(row.reason).to.match(new RegExp(`retried when ${PARENT}/keys/k is enabled again$`));
     await h.keys.setEnabled(h.ctx, `${PARENT}/keys/k`, true);
-    expect(await w.runOnce(), 'FAILED stays failed').to.equal(false);
+    expect(await w.runOnce(), 'enabling the key re-armed the signing').to.equal(true);
+    expect(await h.statuses()).to.deep.equal({ SIGNED: 1 });
     const again = await h.hooks.receive(h.ctx, 'distribution', PARENT, h.push('p2', 'kritis-demo/alpine'), '');
     expect(again.accepted).to.equal(1);
-    expect(await w.runOnce()).to.equal(true);
+    expect(await w.runOnce(), 'the image is signed already').to.equal(false);
     expect(await h.statuses()).to.deep.equal({ SIGNED: 1 });
+    expect(h.attest.calls).to.equal(2);
     const page = await h.hooks.list(h.ctx, PARENT, { filter: undefined, filterText: '', pageSize: 10, pageToken: undefined });
     expect(page.items.map((e) => e.status)).to.deep.equal(['SIGNED', 'SIGNED']);
   });

@@ -3,6 +3,7 @@ import { formText, h, link, table, when, type Child } from '../dom';
 import { quoted } from '../filter-text';
 import { navigate, pageHref } from '../navigate';
 import type { PageContext } from '../routes';
+import { verifyChainAction } from './chain-status';
 
 const FIELDS = ['actor', 'resource', 'method'] as const;
 
@@ -37,6 +38,7 @@ export async function auditPage(ctx: PageContext): Promise<Child[]> {
   );
   return [
     h('h1', {}, 'Audit trail'),
+    verifyChainAction(ctx.project),
     form,
     table(
       'Audit events',

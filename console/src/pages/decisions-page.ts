@@ -5,12 +5,15 @@ import { navigate, pageHref } from '../navigate';
 import type { PageContext } from '../routes';
 import { decisionTable } from './image-page';
 
-const FIELDS = ['cluster', 'namespace', 'verdict', 'since', 'until'] as const;
+const FIELDS = ['image', 'cluster', 'namespace', 'verdict', 'since', 'until'] as const;
 
-/** Decisions filtered by cluster, namespace, verdict and time, a page at a time; each links its image and policy. */
+/** Decisions filtered by image, cluster, namespace, verdict and time, a page at a time; each links its image and policy. */
 export async function decisionsPage(ctx: PageContext): Promise<Child[]> {
   const p = Object.fromEntries(FIELDS.map((f) => [f, ctx.params.get(f) ?? ''])) as Record<(typeof FIELDS)[number], string>;
   const terms: string[] = [];
+  // Server-side: one of the decision's images contains the text (repo@sha256:…, a repository or a digest).
+  const imageText = p.image.trim().replace(/^https:\/\//, '');
+  if (imageText) terms.push(`image:${quoted(imageText)}`);
   if (p.cluster) terms.push(`cluster=${quoted(p.cluster)}`);
   if (p.namespace) terms.push(`namespace=${quoted(p.namespace)}`);
   if (p.verdict) terms.push(`allowed=${p.verdict === 'allowed' ? 'true' : 'false'}`);
@@ -25,7 +28,7 @@ export async function decisionsPage(ctx: PageContext): Promise<Child[]> {
   return [
     h('h1', {}, 'Decisions'),
     filterForm(ctx.project, p),
-    decisionTable(ctx.project, page.items),
+    decisionTable(ctx.project, page.items, (image) => image.includes(imageText)),
     page.next ? h('p', {}, link(pageHref(ctx.project, 'decisions', { ...p, page: page.next }), 'Next page')) : null,
   ];
 }
@@ -53,6 +56,7 @@ function filterForm(project: string, p: Record<string, string>): HTMLElement {
         navigate(pageHref(project, 'decisions', Object.fromEntries(FIELDS.map((f) => [f, formText(data, f)]))));
       },
     },
+    field('image', 'Image'),
     field('cluster', 'Cluster'),
     field('namespace', 'Namespace'),
     h('span', { class: 'field' }, h('label', { for: 'f-verdict' }, 'Verdict'), select),

@@ -1,6 +1,6 @@
 import { api, arr, listAll, str, type Json } from '../api';
 import { h, leaf, link, table, verdict, when, type Child } from '../dom';
-import { imageMatches, occurrenceFilter, parseImageQuery, quoted, type ImageQuery } from '../filter-text';
+import { decisionFilter, imageMatches, occurrenceFilter, parseImageQuery, quoted } from '../filter-text';
 import { navigate, pageHref } from '../navigate';
 import type { PageContext } from '../routes';
 
@@ -13,7 +13,7 @@ export async function imagePage(ctx: PageContext): Promise<Child[]> {
   const parent = `/v1/projects/${encodeURIComponent(ctx.project)}`;
   const [occurrences, decisions, hookEvents] = await Promise.all([
     listAll(`${parent}/occurrences`, 'occurrences', { filter: occurrenceFilter(q) }),
-    listAll(`${parent}/decisions`, 'decisions'),
+    listAll(`${parent}/decisions`, 'decisions', { filter: decisionFilter(q) }),
     listAll(`${parent}/hookEvents`, 'hookEvents'),
   ]);
   const attestations = await Promise.all(occurrences.map((o) => attestationRow(ctx.project, o)));
@@ -24,7 +24,7 @@ export async function imagePage(ctx: PageContext): Promise<Child[]> {
     h('h2', {}, 'Attestations'),
     table('Attestations', ['Image', 'Witness', 'Key', 'Algorithm', 'When', 'By', 'Signature verifies now'], attestations),
     h('h2', {}, 'Decisions'),
-    decisionTable(ctx.project, decisions, q),
+    decisionTable(ctx.project, decisions, (image) => imageMatches(image, q)),
     h('h2', {}, 'Signing history'),
     table(
       'Signing history',
@@ -105,12 +105,12 @@ async function attestingActor(project: string, occurrence: string): Promise<stri
   return str(events[0]?.actor) || '—';
 }
 
-/** Decisions with a verdict about the image, newest first, each linking its policies. */
-export function decisionTable(project: string, decisions: readonly Json[], q?: ImageQuery): HTMLElement {
+/** Decisions with a verdict per image (those `shown` picks), newest first, each linking its policies. */
+export function decisionTable(project: string, decisions: readonly Json[], shown: (image: string) => boolean = () => true): HTMLElement {
   const rows: Child[][] = [];
   for (const d of [...decisions].reverse()) {
     for (const r of arr(d.results)) {
-      if (q && !imageMatches(str(r.image), q)) continue;
+      if (!shown(str(r.image))) continue;
       rows.push([
         when(d.time),
         str(d.cluster),

@@ -2,14 +2,22 @@ import { arr, listAll, str, type Json } from '../api';
 import { h, link, table, type Child } from '../dom';
 import { pageHref } from '../navigate';
 import type { PageContext } from '../routes';
+import { chainResult, verifyChain } from './chain-status';
 import { decisionChart } from './decision-chart';
 
-/** Decisions over time per cluster/namespace, top deny reasons, the hook backlog. */
+/** Decisions over time per cluster/namespace, top deny reasons, the hook backlog, the audit chain's status. */
 export async function overviewPage(ctx: PageContext): Promise<Child[]> {
   const parent = `/v1/projects/${encodeURIComponent(ctx.project)}`;
-  const [decisions, hookEvents] = await Promise.all([
+  const [decisions, hookEvents, chain] = await Promise.all([
     listAll(`${parent}/decisions`, 'decisions'),
     listAll(`${parent}/hookEvents`, 'hookEvents'),
+    verifyChain(ctx.project).then(chainResult, (err: unknown) =>
+      h(
+        'p',
+        { class: 'error', role: 'alert' },
+        `The audit chain could not be verified: ${err instanceof Error ? err.message : String(err)}`,
+      ),
+    ),
   ]);
   const perScope = new Map<string, { cluster: string; namespace: string; allowed: number; denied: number }>();
   const reasons = new Map<string, number>();
@@ -46,6 +54,9 @@ export async function overviewPage(ctx: PageContext): Promise<Child[]> {
         .slice(0, 10)
         .map(([r, n]) => [r, String(n)]),
     ),
+    h('h2', {}, 'Audit chain'),
+    chain,
+    h('p', {}, link(pageHref(ctx.project, 'audit'), 'Audit trail')),
     h('h2', {}, 'Hook backlog'),
     table(
       'Hook events by status',

@@ -1,4 +1,4 @@
-import { api, list, listAll, str, type Json } from '../api';
+import { api, arr, list, listAll, str, type Json } from '../api';
 import { h, leaf, link, table, when, type Child } from '../dom';
 import { quoted } from '../filter-text';
 import { pageHref } from '../navigate';
@@ -44,9 +44,11 @@ async function detail(project: string, kind: string, name: string): Promise<Chil
     listAll(`/v1/projects/${encodeURIComponent(project)}/auditEvents`, 'auditEvents', { filter: `resource=${quoted(name)}` }),
     kind === 'keys' ? api(`/v1/${name}/publicKey`).catch(() => undefined) : Promise.resolve(undefined),
   ]);
+  const versions = kind === 'keys' ? await keyVersions(name, item) : null;
   return [
     h('h1', {}, `${title(kind).replace(/s$/, '').replace(/ie$/, 'y')} ${leaf(name)}`),
-    fields(item),
+    fields(versions ? Object.fromEntries(Object.entries(item).filter(([k]) => k !== 'versions')) : item),
+    versions,
     publicKey ? h('section', {}, h('h2', {}, 'Public key'), fields(publicKey)) : null,
     h('h2', {}, 'What changed when'),
     table(
@@ -55,6 +57,30 @@ async function detail(project: string, kind: string, name: string): Promise<Chil
       history.map((e) => [when(e.time), str(e.actor), str(e.method), h('code', {}, str(e.requestId))]),
     ),
   ];
+}
+
+/** A key's versions, newest first: algorithm, creation, which one signs, and each version's key id (its public part). */
+async function keyVersions(name: string, key: Json): Promise<HTMLElement> {
+  const versions = arr(key.versions);
+  const ids = await Promise.all(
+    versions.map((v) =>
+      api(`/v1/${name}/publicKey?version=${encodeURIComponent(leaf(v.name))}`).then(
+        (k) => str(k.keyId),
+        () => '—',
+      ),
+    ),
+  );
+  const primary = str(key.primaryVersion);
+  const rows = versions
+    .map((v, i) => [
+      leaf(v.name),
+      str(v.algorithm),
+      when(v.createTime),
+      str(v.name) === primary ? h('span', { class: 'badge ok' }, 'primary') : '',
+      h('code', {}, ids[i] ?? '—'),
+    ])
+    .reverse();
+  return h('section', {}, h('h2', {}, 'Versions'), table('Key versions', ['Version', 'Algorithm', 'Created', 'Signs', 'Key id'], rows));
 }
 
 function fields(item: Json): HTMLElement {

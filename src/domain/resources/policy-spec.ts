@@ -1,4 +1,22 @@
 import type { ResourceRecord } from './resource-record';
+import type { Severity } from '../vulnerability/severity';
+
+/** A severity limit of a vulnerabilities block: a severity (findings up to it pass), BLOCK_ALL or ALLOW_ALL. */
+export type SeverityLimit = Exclude<Severity, 'SEVERITY_UNSPECIFIED'> | 'BLOCK_ALL' | 'ALLOW_ALL';
+
+/** A policy's limits on vulnerability findings (Kritis ImageSecurityPolicy semantics), defaults applied. */
+export interface VulnerabilityRequirements {
+  /** The highest severity a finding with a fix may have (default CRITICAL). */
+  readonly maximumSeverity: SeverityLimit;
+  /** The highest severity a finding without a fix may have (default ALLOW_ALL). */
+  readonly maximumFixUnavailableSeverity: SeverityLimit;
+  /** Vulnerability ids or note names that never count. */
+  readonly allowlistCVEs: readonly string[];
+  /** Whether an image needs a finished scan (also implied by maximumScanAge). */
+  readonly requireScan: boolean;
+  /** The oldest scan accepted as written ("168h"); '' for any age. */
+  readonly maximumScanAge: string;
+}
 
 /** What a failing policy does: deny the image, or admit it and record that it would have been denied. */
 export type Enforcement = 'ENFORCE' | 'DRY_RUN';
@@ -21,6 +39,8 @@ export interface PolicySpec {
   readonly allowlist: readonly string[];
   /** Whether the break-glass annotation may admit a workload. */
   readonly breakglassAllowed: boolean;
+  /** Limits on the image's vulnerability findings; absent: none. */
+  readonly vulnerabilities?: VulnerabilityRequirements;
 }
 
 /** A stored security policy. */

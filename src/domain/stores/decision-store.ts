@@ -19,3 +19,13 @@ export interface DecisionStore {
   insert(records: readonly DecisionRecord[]): Promise<void>;
   list(projectId: string, query: ListQuery): Promise<Page<JsonObject>>;
 }
+
+/** The images a decision is about (its results' `image`, in order): what the `image` filter field matches. */
+export function decisionImages(r: DecisionRecord): string[] {
+  const results = r.body.results;
+  if (!Array.isArray(results)) return [];
+  return results.flatMap((x) => {
+    const image = (x as { image?: unknown } | null)?.image;
+    return typeof image === 'string' ? [image] : [];
+  });
+}

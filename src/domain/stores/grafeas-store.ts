@@ -52,6 +52,8 @@ export interface GrafeasStore {
   lockNoteResources(targets: readonly { note: NoteName; uri: string }[]): Promise<void>;
   /** Occurrences on any of `notes` for any of `resourceUris`, in one indexed query. */
   findOccurrences(notes: readonly NoteName[], resourceUris: readonly string[]): Promise<Occurrence[]>;
+  /** A project's occurrences of the given kinds on any of `resourceUris`, in id order, at most `limit`, in one indexed query. */
+  imageOccurrences(projectId: string, kinds: readonly string[], resourceUris: readonly string[], limit: number): Promise<Occurrence[]>;
   updateOccurrence(record: OccurrenceRecord): Promise<boolean>;
   deleteOccurrence(name: OccurrenceName): Promise<boolean>;
 }

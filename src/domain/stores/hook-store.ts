@@ -18,6 +18,17 @@ export interface HookEventRow {
   readonly receiveTime: string;
 }
 
+/** The state of the signing or import an event row points at. */
+export interface SigningState {
+  readonly kind: 'SIGN' | 'IMPORT';
+  readonly status: 'PENDING' | 'SIGNED' | 'FAILED' | 'IMPORTED' | 'REJECTED';
+  readonly attempts: number;
+  readonly reason: string;
+  /** The occurrence signed, or those imported (space-separated). */
+  readonly occurrence: string;
+  readonly updateTime: string;
+}
+
 /** One signing job of the outbox: a witness signs registry/repository@digest. */
 export interface SigningJob {
   readonly signingId: string;
@@ -58,8 +69,24 @@ export interface HookStore {
   claimDueMany(now: string, limit: number, signingIds?: readonly string[]): Promise<SigningJob[]>;
   /** Marks claimed jobs SIGNED with the occurrence each got, in one statement. */
   markSigned(signed: readonly { signingId: string; occurrence: string }[], now: string): Promise<void>;
-  /** Counts a failed attempt: PENDING again at `nextAttemptTime`, or FAILED for good when `final`. */
-  markAttemptFailed(signingId: string, reason: string, final: boolean, nextAttemptTime: string, now: string): Promise<void>;
+  /**
+   * Counts a failed attempt: PENDING again at `nextAttemptTime`, or FAILED for good when `final`; a final failure
+   * that waits on a disabled key names it (`waitingKey`, "projects/p/keys/k"), so that enabling the key retries it.
+   */
+  markAttemptFailed(
+    signingId: string,
+    reason: string,
+    final: boolean,
+    nextAttemptTime: string,
+    now: string,
+    waitingKey?: string,
+  ): Promise<void>;
+  /** One event row and the state of its signing or import (undefined when ignored); undefined when there is no such event. */
+  event(projectId: string, hookEventId: string): Promise<{ row: HookEventRow; signing: SigningState | undefined } | undefined>;
+  /** Re-arms a FAILED signing or import (PENDING, due at `now`, attempts and reason cleared); false when it was not FAILED. */
+  retry(signingId: string, now: string): Promise<boolean>;
+  /** Re-arms every FAILED signing of the project that waits on the key (see markAttemptFailed); returns how many. */
+  retryWaitingOn(projectId: string, keyName: string, now: string): Promise<number>;
   /**
    * Leases up to `limit` due PENDING import jobs no other transaction holds, oldest first: their next attempt moves to
    * `leaseUntil`, so that no one else takes them while the caller reads the registry outside any transaction.

@@ -4,8 +4,11 @@ import { checkComparison, RFC3339, type CheckedComparison, type CompareOperator,
 /** A row's value for one filter field, as its column would hold it (null or undefined = SQL NULL). */
 export type FilterColumnValue = string | number | boolean | null | undefined;
 
+/** What an accessor reads: a column value, or the elements of a list field. */
+type FieldValue = FilterColumnValue | readonly string[];
+
 /** How to read each filterable field from a row: one accessor per key of the resource's FilterFields. */
-export type FieldValues<R> = Readonly<Record<string, (row: R) => FilterColumnValue>>;
+export type FieldValues<R> = Readonly<Record<string, (row: R) => FieldValue>>;
 
 /** SQL's three truth values: NULL is `null`. */
 type Truth = boolean | null;
@@ -34,8 +37,20 @@ function compile<R>(expr: FilterExpr, fields: FilterFields, values: FieldValues<
       const checked = checkComparison(expr, fields);
       const read = values[expr.field];
       if (!read) throw new Error(`no in-memory accessor for filter field "${expr.field}"`);
+      if (checked.field.list) {
+        // One element satisfies it (SQL: EXISTS over unnest): true or false, never NULL.
+        const element = comparison({ ...checked, field: { ...checked.field, list: undefined } });
+        return (row) => {
+          const v = read(row);
+          return Array.isArray(v) && (v as readonly string[]).some((e) => element(e) === true);
+        };
+      }
       const test = comparison(checked);
-      return (row) => test(read(row));
+      return (row) => {
+        const v = read(row);
+        if (Array.isArray(v)) throw new Error(`filter field "${expr.field}" reads a list but is not declared a list field`);
+        return test(v as FilterColumnValue);
+      };
     }
     case 'not': {
       const inner = compile(expr.operand, fields, values);

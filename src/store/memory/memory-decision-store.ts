@@ -1,5 +1,5 @@
 import type { JsonObject, ListQuery, Page } from '../../domain/message-types';
-import type { DecisionRecord, DecisionStore } from '../../domain/stores/decision-store';
+import { decisionImages, type DecisionRecord, type DecisionStore } from '../../domain/stores/decision-store';
 import type { PageTokens } from '../page-token';
 import { DECISION_FILTER_FIELDS } from '../postgres-decision-store';
 import { assertSameFields, type FieldValues } from './filter-evaluator';
@@ -17,6 +17,7 @@ const DECISION_VALUES: FieldValues<DecisionRecord> = {
   kind: (r) => r.objectKind,
   actor: (r) => r.actor,
   time: (r) => r.time,
+  image: (r) => decisionImages(r),
 };
 assertSameFields(DECISION_FILTER_FIELDS, DECISION_VALUES);
 

@@ -172,6 +172,23 @@ export class MemoryGrafeasStore implements GrafeasStore {
       .map((o) => thaw(o.body));
   }
 
+  async imageOccurrences(
+    projectId: string,
+    kinds: readonly string[],
+    resourceUris: readonly string[],
+    limit: number,
+  ): Promise<Occurrence[]> {
+    const wanted = new Set(kinds);
+    const uris = new Set(resourceUris);
+    return this.tables
+      .table(OCCURRENCES)
+      .rows()
+      .filter((o) => o.projectId === projectId && uris.has(o.resourceUri) && wanted.has(o.kind))
+      .sort((a, b) => (a.occurrenceId < b.occurrenceId ? -1 : a.occurrenceId > b.occurrenceId ? 1 : 0))
+      .slice(0, limit)
+      .map((o) => thaw(o.body));
+  }
+
   async updateOccurrence(r: OccurrenceRecord): Promise<boolean> {
     const occurrences = this.tables.table(OCCURRENCES);
     const current = occurrences.get(rowKey(r.occurrenceId));

@@ -1,7 +1,7 @@
 import { hookEventView } from '../../domain/hook-event-view';
 import type { JsonObject, ListQuery, Page } from '../../domain/message-types';
 import { newId } from '../../domain/new-id';
-import type { HookEventRow, HookStore, ImportJob, ImportStatus, SigningJob } from '../../domain/stores/hook-store';
+import type { HookEventRow, HookStore, ImportJob, ImportStatus, SigningJob, SigningState } from '../../domain/stores/hook-store';
 import type { PageTokens } from '../page-token';
 import { HOOK_EVENT_FILTER_FIELDS } from '../postgres-hook-store';
 import { assertSameFields, compareCodePoints, type FieldValues } from './filter-evaluator';
@@ -94,6 +94,7 @@ export class MemoryHookStore implements HookStore {
           status: 'PENDING',
           nextAttemptTime: createTime,
           reason: '',
+          waitingKey: '',
           occurrence: '',
           updateTime: createTime,
         }),
@@ -109,6 +110,7 @@ export class MemoryHookStore implements HookStore {
           attempts: 0,
           nextAttemptTime: createTime,
           reason: '',
+          waitingKey: '',
           actor: job.actor,
           updateTime: createTime,
         }),
@@ -190,7 +192,14 @@ export class MemoryHookStore implements HookStore {
     signings.put(Object.freeze(updated));
   }
 
-  async markAttemptFailed(signingId: string, reason: string, final: boolean, nextAttemptTime: string, now: string): Promise<void> {
+  async markAttemptFailed(
+    signingId: string,
+    reason: string,
+    final: boolean,
+    nextAttemptTime: string,
+    now: string,
+    waitingKey = '',
+  ): Promise<void> {
     const signings = this.tables.table(HOOK_SIGNINGS);
     const row = signings.get(rowKey(signingId));
     if (!row || row.status !== 'PENDING') return;
@@ -199,11 +208,36 @@ export class MemoryHookStore implements HookStore {
       attempts: row.attempts + 1,
       status: final ? ('FAILED' as const) : ('PENDING' as const),
       reason: reason.slice(0, 2000),
+      waitingKey: final ? waitingKey : '',
       nextAttemptTime: timestamp(nextAttemptTime),
       updateTime: timestamp(now),
     };
     checkText(updated);
     signings.put(Object.freeze(updated));
+  }
+
+  async event(projectId: string, hookEventId: string): Promise<{ row: HookEventRow; signing: SigningState | undefined } | undefined> {
+    const row = this.tables.table(HOOK_EVENTS).get(rowKey(projectId, hookEventId));
+    if (!row) return undefined;
+    const signing = row.signingId === undefined ? undefined : this.tables.table(HOOK_SIGNINGS).get(rowKey(row.signingId));
+    return { row: thaw(row), signing: signing && signingState(signing) };
+  }
+
+  async retry(signingId: string, now: string): Promise<boolean> {
+    const signings = this.tables.table(HOOK_SIGNINGS);
+    const row = signings.get(rowKey(signingId));
+    if (!row || row.status !== 'FAILED') return false;
+    signings.put(rearmed(row, now));
+    return true;
+  }
+
+  async retryWaitingOn(projectId: string, keyName: string, now: string): Promise<number> {
+    const signings = this.tables.table(HOOK_SIGNINGS);
+    const waiting = signings
+      .rows()
+      .filter((s) => s.projectId === projectId && s.status === 'FAILED' && s.waitingKey !== '' && s.waitingKey === keyName);
+    for (const row of waiting) signings.put(rearmed(row, now));
+    return waiting.length;
   }
 
   async backlog(): Promise<number> {
@@ -239,24 +273,22 @@ export class MemoryHookStore implements HookStore {
       pageToken: query.pageToken,
       filter: { query, fields: HOOK_EVENT_FILTER_FIELDS, values: HOOK_EVENT_VALUES },
     };
-    return memoryPage(this.tokens, views, req, ({ row, signing }) =>
-      hookEventView(
-        thaw(row),
-        signing && {
-          kind: signing.kind,
-          status: signing.status,
-          attempts: signing.attempts,
-          reason: signing.reason,
-          occurrence: signing.occurrence,
-          updateTime: signing.updateTime,
-        },
-      ),
-    );
+    return memoryPage(this.tokens, views, req, ({ row, signing }) => hookEventView(thaw(row), signing && signingState(signing)));
   }
 
   private requireProject(projectId: string): void {
     requireParent(this.tables.table(PROJECTS).get(rowKey(projectId)) !== undefined, `project ${projectId}`);
   }
+}
+
+function signingState(s: SigningRow): SigningState {
+  return { kind: s.kind, status: s.status, attempts: s.attempts, reason: s.reason, occurrence: s.occurrence, updateTime: s.updateTime };
+}
+
+/** A FAILED signing re-armed: due now, attempts and reason cleared. */
+function rearmed(row: SigningRow, now: string): SigningRow {
+  const time = timestamp(now);
+  return Object.freeze({ ...row, status: 'PENDING', attempts: 0, reason: '', waitingKey: '', nextAttemptTime: time, updateTime: time });
 }
 
 function toJob(s: SigningRow): SigningJob {

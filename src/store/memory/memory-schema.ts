@@ -28,6 +28,8 @@ export type SigningRow = SigningJob & {
   readonly status: 'PENDING' | 'SIGNED' | 'FAILED' | 'IMPORTED' | 'REJECTED';
   readonly nextAttemptTime: string;
   readonly reason: string;
+  /** The disabled key a FAILED signing waits on ('' when none). */
+  readonly waitingKey: string;
   readonly occurrence: string;
   readonly updateTime: string;
 };
