@@ -86,6 +86,7 @@ function toMessage(r: AdapterReport): JsonObject {
 
 function text(value: string, field: string, max: number, required: boolean): string {
   if (required && value === '') throw invalidArgument(`${field} is required: the adapter's host name`);
-  if (value.length > max || [...value].some((c) => c.charCodeAt(0) < 0x20)) throw invalidArgument(`${field} must be at most ${max} printable characters`);
+  if (value.length > max || [...value].some((c) => c.charCodeAt(0) < 0x20))
+    throw invalidArgument(`${field} must be at most ${max} printable characters`);
   return value;
 }
