@@ -185,14 +185,16 @@ function answer(uid: string, output: VerifyOutput, breakglass: boolean): Admissi
 }
 
 /**
- * The sentence for a denied image: "image … is not attested" when a witness part failed, the vulnerability
- * sentences ("image … violates policy …: CVE-… (CRITICAL, fixed in 1.2.4) and 3 more") when a vulnerabilities
- * block failed; both when both did.
+ * The sentence for a denied image: "image … is not attested" when a witness part failed, the failed attestation
+ * requirement when one did ("image … does not satisfy policy P: no … attestation by witness W meets its condition
+ * (…)"), the vulnerability sentences ("image … violates policy …: CVE-… (CRITICAL, fixed in 1.2.4) and 3 more")
+ * when a vulnerabilities block failed; both when both did.
  */
 function denialSentence(r: ImageResult): string {
   const findings = (r.vulnerabilities ?? []).map((v) => v.message);
   const vulnerabilityOnly = (VULNERABILITY_REASONS as readonly string[]).includes(r.reason);
-  return [...(vulnerabilityOnly && findings.length ? [] : [notAttested(r.image)]), ...findings].join('; ');
+  const attestation = r.reason === 'REQUIREMENT_NOT_MET' ? [r.message] : vulnerabilityOnly && findings.length ? [] : [notAttested(r.image)];
+  return [...attestation, ...findings].join('; ');
 }
 
 /** The reasons of a denial by a vulnerabilities block alone. */

@@ -18,13 +18,20 @@ export const POLICIES: CommandGroup = resourceCommandGroup({
     ['CLUSTER', (p) => field(p, 'cluster')],
     ['NAMESPACES', (p) => field(p, 'namespaces')],
     ['WITNESSES', (p) => ((p.witnesses as string[] | undefined) ?? []).map(shortName).join(',')],
+    ['ATTESTATIONS', (p) => String((p.attestations as unknown[] | undefined)?.length ?? 0)],
     ['REVISION', (p) => field(p, 'revision')],
   ],
   create: {
-    flags: '--witness W | --max-severity S --cluster C --namespace N [--enable] [--note T] [--dry-run] [...]',
+    flags:
+      '--witness W | --attestation "W TYPE [CEL]" | --max-severity S --cluster C --namespace N [--enable] [--note T] [--dry-run] [...]',
     summary: 'create a policy (disabled unless --enable)',
     details: `flags:
   --witness W               a witness id or projects/P/witnesses/W (repeat for several)
+  --attestation "W TYPE [CEL]"
+                            an attestation requirement: witness W must have verified a statement of predicate type
+                            TYPE about the image that meets the CEL condition (optional), e.g.
+                            --attestation "ci https://slsa.dev/provenance/v1 predicate.runDetails.builder.id == 'https://b'"
+                            (repeat for several; a policy needs --witness or --attestation)
   --cluster C               the cluster the policy applies to
   --namespace N             a namespace of that cluster (repeat for several)
   --enable                  enable the policy at once (default: disabled until \`attestd policies enable\`)
@@ -41,6 +48,7 @@ vulnerability limits (any of these adds a vulnerabilities block; docs/vulnerabil
   --max-scan-age D          deny images whose newest scan is older, e.g. 168h or 7d`,
     options: {
       witness: { type: 'string', multiple: true },
+      attestation: { type: 'string', multiple: true },
       cluster: { type: 'string' },
       namespace: { type: 'string', multiple: true },
       enable: { type: 'boolean' },
@@ -57,9 +65,12 @@ vulnerability limits (any of these adds a vulnerabilities block; docs/vulnerabil
     },
     body(inv, project): Json {
       const witnesses = inv.strings('witness').map((w) => memberOf(inv, 'witnesses', w, project));
+      const attestations = inv.strings('attestation').map((a) => attestationRequirement(inv, a, project));
       const vulnerabilities = vulnerabilityFlags(inv);
-      if (witnesses.length === 0 && vulnerabilities === undefined)
-        throw new UsageError('--witness or a vulnerability limit (--max-severity, --require-scan, …) is required: what the policy checks');
+      if (witnesses.length === 0 && attestations.length === 0 && vulnerabilities === undefined)
+        throw new UsageError(
+          '--witness, --attestation or a vulnerability limit (--max-severity, --require-scan, …) is required: what the policy checks',
+        );
       const cluster = inv.required('cluster', 'the cluster the policy applies to');
       const namespaces = inv.strings('namespace');
       if (namespaces.length === 0) throw new UsageError('--namespace is required (a namespace of the cluster; repeat for several)');
@@ -76,6 +87,7 @@ vulnerability limits (any of these adds a vulnerabilities block; docs/vulnerabil
         requiredWitnesses: required === undefined ? undefined : Number(required),
         allowlist: inv.strings('allowlist'),
         breakglassAllowed: inv.flag('breakglass-allowed'),
+        attestations,
         ...(vulnerabilities === undefined ? {} : { vulnerabilities }),
       };
     },
@@ -104,3 +116,10 @@ function vulnerabilityFlags(inv: Invocation): Json | undefined {
 
 /** `attestd policies …`; resolves the exit code. */
 export const policiesCommand = groupCommand(POLICIES);
+
+/** `--attestation "W TYPE [CEL]"`: the witness and predicate type are the first two words, the condition the rest. */
+function attestationRequirement(inv: Invocation, value: string, project: string): Json {
+  const m = /^\s*(\S+)\s+(\S+)(?:\s+([\s\S]*\S))?\s*$/.exec(value);
+  if (!m) throw new UsageError(`--attestation needs "WITNESS PREDICATE_TYPE [CONDITION]", got "${value}"`);
+  return { witness: memberOf(inv, 'witnesses', m[1]!, project), predicateType: m[2]!, condition: m[3] ?? '' };
+}

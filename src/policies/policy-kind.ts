@@ -1,6 +1,6 @@
 import { invalidArgument } from '../domain/api-error';
 import type { JsonObject } from '../domain/message-types';
-import type { PolicySpec } from '../domain/resources/policy-spec';
+import { policyWitnesses, type PolicySpec } from '../domain/resources/policy-spec';
 import type { ResourceName } from '../domain/resources/resource-record';
 import { protoNames } from '../resources/proto-names';
 import type { ParseContext, ResourceKind } from '../resources/resource-kind';
@@ -8,6 +8,7 @@ import { checkResourceId, formatResourceName } from '../resources/resource-names
 import { SpecReader } from '../resources/spec-reader';
 import { requireWitnesses, witnessOfProject } from '../witnesses/witness-names';
 import { checkAllowlistPattern } from './allowlist-pattern';
+import { parseAttestationRequirements } from './attestation-requirements';
 import { requireRegisteredCluster } from './cluster-kind';
 import { checkCluster, checkNamespace } from './policy-names';
 import { parseVulnerabilityRequirements } from './vulnerability-requirements';
@@ -29,7 +30,7 @@ export const POLICY_KIND: ResourceKind<PolicySpec> = {
   toMessage: (r) => ({ ...r.spec, revision: String(r.revision) }),
   checkReferences: async (stores, r) => {
     await requireRegisteredCluster(stores, r.projectId, r.spec.cluster, 'policy.cluster');
-    await requireWitnesses(stores, r.spec.witnesses);
+    await requireWitnesses(stores, policyWitnesses(r.spec));
   },
 };
 
@@ -38,7 +39,12 @@ function parsePolicy(input: JsonObject, { name }: ParseContext): PolicySpec {
   const f = new SpecReader(input, 'policy');
   const witnesses = f.strings('witnesses', MAX_LIST);
   const vulnerabilities = parseVulnerabilityRequirements(f.value('vulnerabilities'), 'policy.vulnerabilities');
-  requireSomeCheck({ witnesses: witnesses.length > 0, vulnerabilities: vulnerabilities !== undefined });
+  const attestations = parseAttestationRequirements(f.value('attestations'), name.projectId);
+  requireSomeCheck({
+    witnesses: witnesses.length > 0,
+    attestations: attestations.length > 0,
+    vulnerabilities: vulnerabilities !== undefined,
+  });
   const rule = 'a policy uses witnesses of its own project';
   const own = witnesses.map((w, i) => witnessOfProject(w, name.projectId, `policy.witnesses[${i}]`, rule));
   const cluster = checkCluster(f.text('cluster', { required: 'the cluster the policy protects, e.g. "c1"' }), 'policy.cluster');
@@ -60,15 +66,21 @@ function parsePolicy(input: JsonObject, { name }: ParseContext): PolicySpec {
     requiredWitnesses,
     allowlist,
     breakglassAllowed: f.bool('breakglassAllowed'),
+    attestations,
     ...(vulnerabilities === undefined ? {} : { vulnerabilities }),
   };
 }
 
-/** A policy must check something: witnesses, a vulnerabilities block, or both (every part it has must pass). */
-function requireSomeCheck(parts: { witnesses: boolean; vulnerabilities: boolean }): void {
-  if (parts.witnesses || parts.vulnerabilities) return;
+/**
+ * A policy must check something: at least one of witnesses, attestation requirements, a vulnerabilities block (a
+ * policy with only `attestations` is valid). Every part a policy has must pass. A new kind of check joins here.
+ */
+function requireSomeCheck(parts: { witnesses: boolean; attestations: boolean; vulnerabilities: boolean }): void {
+  if (parts.witnesses || parts.attestations || parts.vulnerabilities) return;
   throw invalidArgument(
-    'a policy must have at least one of policy.witnesses (e.g. ["projects/p/witnesses/qa"]) or policy.vulnerabilities (e.g. {"maximumSeverity":"HIGH"})',
+    'a policy must have at least one of policy.witnesses (e.g. ["projects/p/witnesses/qa"]), policy.attestations ' +
+      '(e.g. [{"witness":"projects/p/witnesses/ci","predicateType":"https://slsa.dev/provenance/v1"}]) or policy.vulnerabilities ' +
+      '(e.g. {"maximumSeverity":"HIGH"})',
   );
 }
 

@@ -7,10 +7,13 @@ import { type CandidateOccurrence, type VerificationFailureReason, type Verifica
 /** An occurrence as witness verification reads it: simple signing plus the envelope and JWT forms. */
 export type WitnessOccurrence = CandidateOccurrence & SignedOccurrence;
 
+/** A verified in-toto statement about the image, with the occurrence and form it was verified in. */
+export type WitnessStatement = InTotoStatement & { readonly occurrence: string; readonly form: SignedFormName };
+
 /** A witness's verdict on an image: which occurrence and form verified, and the in-toto statements it vouches for. */
 export type WitnessResult =
-  | { verified: true; occurrence: string; keyId: string; form: SignedFormName; statements: InTotoStatement[] }
-  | { verified: false; reason: VerificationFailureReason; message: string; statements: InTotoStatement[] };
+  | { verified: true; occurrence: string; keyId: string; form: SignedFormName; statements: WitnessStatement[] }
+  | { verified: false; reason: VerificationFailureReason; message: string; statements: WitnessStatement[] };
 
 /** The verdict reason a form failure is reported under (the message keeps the specific cause). */
 const VERDICT_REASON: Readonly<Record<FormFailureReason, VerificationFailureReason>> = {
@@ -64,14 +67,14 @@ export async function verifyWitness(input: {
 }): Promise<WitnessResult> {
   const simple = verifyAttestation(input);
   const target = normalized(`${fullRepository(input.image)}@${input.image.digest}`);
-  const statements: InTotoStatement[] = [];
+  const statements: WitnessStatement[] = [];
   let first: { occurrence: string; keyId: string; form: SignedFormName } | undefined;
   let worst = simple.verified ? undefined : { reason: simple.reason, message: simple.message };
   for (const occurrence of input.occurrences) {
     if (!carriesOtherForms(occurrence) || normalized(occurrence.resourceUri) !== target) continue;
     for (const outcome of await verifyOccurrenceForms(occurrence, input.image, input.keys, input.options)) {
       if (outcome.verified) {
-        if (outcome.statement !== undefined) statements.push(outcome.statement);
+        if (outcome.statement !== undefined) statements.push({ ...outcome.statement, occurrence: occurrence.name, form: outcome.form });
         first ??= { occurrence: occurrence.name, keyId: outcome.keyIds[0]!, form: outcome.form };
         continue;
       }

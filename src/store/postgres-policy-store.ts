@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { PolicyRecord, PolicySpec } from '../domain/resources/policy-spec';
+import { policyWitnesses, type PolicyRecord, type PolicySpec } from '../domain/resources/policy-spec';
 import type { PolicyStore } from '../domain/stores/policy-store';
 import type { PageTokens } from './page-token';
 import { PostgresResourceStore, type ResourceRow, type ResourceTable } from './postgres-resource-store';
@@ -23,6 +23,7 @@ const POLICIES: ResourceTable<PolicySpec> = {
       requiredWitnesses: Number(body.requiredWitnesses ?? 0),
       allowlist: body.allowlist ?? [],
       breakglassAllowed: body.breakglassAllowed === true,
+      attestations: body.attestations ?? [],
       ...(body.vulnerabilities ? { vulnerabilities: body.vulnerabilities } : {}),
     };
   },
@@ -50,7 +51,8 @@ export class PostgresPolicyStore extends PostgresResourceStore<PolicySpec> imple
 
   private async setWitnesses(db: Knex, r: PolicyRecord, replace: boolean): Promise<true> {
     if (replace) await db('policy_witnesses').where(this.key(r)).delete();
-    const rows = r.spec.witnesses.map((name) => {
+    // Witnesses of attestation requirements too: a witness a policy uses in any way cannot be deleted.
+    const rows = policyWitnesses(r.spec).map((name) => {
       const [, witnessProjectId, , witnessId] = name.split('/');
       return { ...this.key(r), witness_project_id: witnessProjectId, witness_id: witnessId };
     });

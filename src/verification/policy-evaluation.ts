@@ -5,6 +5,7 @@ import { verifyWitness, type WitnessOccurrence, type WitnessResult } from '../si
 import { allowlistRegExp } from '../policies/allowlist-pattern';
 import type { PolicyRecord } from '../domain/resources/policy-spec';
 import { policyName } from '../policies/policy-kind';
+import { meetRequirement } from './requirement-check';
 import type { VerdictReason, VulnerabilityVerdict } from './verdict';
 import { evaluateVulnerabilities, type ImageVulnerabilityData } from './vulnerability-evaluation';
 
@@ -45,11 +46,34 @@ export function allowlisted(policy: PolicyRecord, ref: ImageReference): boolean 
   });
 }
 
+/** Each witness's verdict on one image, verified once however many checks of a policy ask for it. */
+class WitnessVerdicts {
+  private readonly results = new Map<string, Promise<WitnessResult>>();
+
+  constructor(
+    private readonly ref: ImageReference,
+    private readonly evidence: ReadonlyMap<string, WitnessEvidence>,
+    private readonly occurrencesByNote: ReadonlyMap<string, JsonObject[]>,
+  ) {}
+
+  of(witness: string): Promise<WitnessResult> {
+    let result = this.results.get(witness);
+    if (result === undefined) {
+      const ev = this.evidence.get(witness);
+      const candidates = (ev?.notes ?? []).flatMap((n) => this.occurrencesByNote.get(n) ?? []) as unknown as WitnessOccurrence[];
+      const options = { acceptRawEnvelope: ev?.acceptRawEnvelope === true };
+      result = verifyWitness({ image: this.ref, keys: ev?.keys ?? [], occurrences: candidates, options });
+      this.results.set(witness, result);
+    }
+    return result;
+  }
+}
+
 /**
  * Evaluates one policy for one image: allowlisted, or by digest and passing every part the policy has — attested
  * by enough of its witnesses (all, or `requiredWitnesses`), each attestation verified over the exact stored bytes
- * in any signed form (simple signing, DSSE envelopes with in-toto statements, JWTs), and within its
- * vulnerabilities block's limits.
+ * in any signed form (simple signing, DSSE envelopes with in-toto statements, JWTs), every attestation
+ * requirement met by a verified statement, and within its vulnerabilities block's limits.
  */
 export async function evaluatePolicy(
   policy: PolicyRecord,
@@ -79,7 +103,7 @@ export async function evaluatePolicy(
       occurrences: [],
     };
   }
-  const attested = await evaluateWitnesses(policy, ref, evidence, occurrencesByNote);
+  const attested = await evaluateAttestations(policy, ref, new WitnessVerdicts(ref, evidence, occurrencesByNote));
   const req = policy.spec.vulnerabilities;
   if (req !== undefined && vulns === undefined) throw new Error(`policy ${name} has a vulnerabilities block but no findings were read`);
   const vulnerabilities = req && vulns && evaluateVulnerabilities(req, { name, id: policy.id }, ref, vulns.data, vulns.nowMs);
@@ -92,14 +116,12 @@ export async function evaluatePolicy(
   return { policy, pass: false, reason: vulnerabilities.reason, message: vulnerabilities.message, witnesses, occurrences, vulnerabilities };
 }
 
-/** The witness part of a policy: enough of its witnesses attested the image (passes at once when it has none). */
-async function evaluateWitnesses(
-  policy: PolicyRecord,
-  ref: ImageReference,
-  evidence: ReadonlyMap<string, WitnessEvidence>,
-  occurrencesByNote: ReadonlyMap<string, JsonObject[]>,
-): Promise<PolicyOutcome> {
-  if (policy.spec.witnesses.length === 0) {
+/**
+ * The attestation parts of a policy: its witnesses, then its attestation requirements (the first failure decides).
+ * A policy with neither (only a vulnerabilities block) passes here at once.
+ */
+async function evaluateAttestations(policy: PolicyRecord, ref: ImageReference, verdicts: WitnessVerdicts): Promise<PolicyOutcome> {
+  if (policy.spec.witnesses.length === 0 && policy.spec.attestations.length === 0) {
     return {
       policy,
       pass: true,
@@ -109,41 +131,84 @@ async function evaluateWitnesses(
       occurrences: [],
     };
   }
-  const name = policyName(policy);
+  const attested = await checkWitnesses(policy, ref, verdicts);
+  if (!attested.pass) return attested;
+  const required = await checkAttestationRequirements(policy, ref, verdicts);
+  if (!required.pass) return required;
+  const witnesses = [...new Set([...attested.witnesses, ...required.witnesses])];
+  const occurrences = [...new Set([...attested.occurrences, ...required.occurrences])];
+  return {
+    policy,
+    pass: true,
+    reason: 'ATTESTED',
+    message: `${ref.written} is attested by ${witnesses.join(', ')}`,
+    witnesses,
+    occurrences,
+  };
+}
+
+/** The policy's witnesses: enough of them (all, or `requiredWitnesses`) must attest the image; none listed passes. */
+async function checkWitnesses(policy: PolicyRecord, ref: ImageReference, verdicts: WitnessVerdicts): Promise<PolicyOutcome> {
   const witnesses: string[] = [];
   const occurrences: string[] = [];
   const failures: { witness: string; result: Extract<WitnessResult, { verified: false }> }[] = [];
   for (const w of policy.spec.witnesses) {
-    const ev = evidence.get(w);
-    const candidates = (ev?.notes ?? []).flatMap((n) => occurrencesByNote.get(n) ?? []) as unknown as WitnessOccurrence[];
-    const options = { acceptRawEnvelope: ev?.acceptRawEnvelope === true };
-    const result = await verifyWitness({ image: ref, keys: ev?.keys ?? [], occurrences: candidates, options });
+    const result = await verdicts.of(w);
     if (result.verified) {
       witnesses.push(w);
       occurrences.push(result.occurrence);
     } else failures.push({ witness: w, result });
   }
   const need = policy.spec.requiredWitnesses || policy.spec.witnesses.length;
-  if (witnesses.length >= need) {
-    return {
-      policy,
-      pass: true,
-      reason: 'ATTESTED',
-      message: `${ref.written} is attested by ${witnesses.join(', ')}`,
-      witnesses,
-      occurrences,
-    };
-  }
+  if (witnesses.length >= need) return { policy, pass: true, reason: 'ATTESTED', message: '', witnesses, occurrences };
   const first = failures[0]!;
   if (witnesses.length > 0) {
     return {
       policy,
       pass: false,
       reason: 'NOT_ENOUGH_WITNESSES',
-      message: `${ref.written} is attested by ${witnesses.length} of the ${need} witnesses policy ${name} requires; ${first.witness}: ${first.result.message}`,
+      message: `${ref.written} is attested by ${witnesses.length} of the ${need} witnesses policy ${policyName(policy)} requires; ${first.witness}: ${first.result.message}`,
       witnesses,
       occurrences,
     };
   }
   return { policy, pass: false, reason: first.result.reason, message: `${first.witness}: ${first.result.message}`, witnesses, occurrences };
+}
+
+/**
+ * The policy's attestation requirements, in order: each holds when a statement about the image verified with its
+ * witness's keys has its predicateType and meets its condition. A witness that verified nothing at all fails with
+ * its own reason (admission words that "image … is not attested"); otherwise a failing requirement is
+ * REQUIREMENT_NOT_MET, saying which requirement failed and why.
+ */
+async function checkAttestationRequirements(policy: PolicyRecord, ref: ImageReference, verdicts: WitnessVerdicts): Promise<PolicyOutcome> {
+  const witnesses: string[] = [];
+  const occurrences: string[] = [];
+  for (const requirement of policy.spec.attestations) {
+    const result = await verdicts.of(requirement.witness);
+    if (!result.verified && result.statements.length === 0) {
+      return {
+        policy,
+        pass: false,
+        reason: result.reason,
+        message: `${requirement.witness}: ${result.message}`,
+        witnesses,
+        occurrences,
+      };
+    }
+    const met = meetRequirement(requirement, result.statements, ref);
+    if (!met.holds) {
+      return {
+        policy,
+        pass: false,
+        reason: 'REQUIREMENT_NOT_MET',
+        message: `image ${ref.written} does not satisfy policy ${policy.id}: ${met.why}`,
+        witnesses,
+        occurrences,
+      };
+    }
+    witnesses.push(requirement.witness);
+    occurrences.push(met.occurrence);
+  }
+  return { policy, pass: true, reason: 'ATTESTED', message: '', witnesses, occurrences };
 }

@@ -16,7 +16,8 @@ export type VerdictReason =
   | 'MALFORMED_PAYLOAD'
   | 'NOT_ENOUGH_WITNESSES'
   | VulnerabilityReason
-  | 'WITHIN_LIMITS';
+  | 'WITHIN_LIMITS'
+  | 'REQUIREMENT_NOT_MET';
 
 /** Why an image failed a policy's vulnerabilities block. */
 export type VulnerabilityReason = 'VULNERABLE' | 'NO_SCAN' | 'SCAN_TOO_OLD' | 'TOO_MANY_FINDINGS';

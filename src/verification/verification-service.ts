@@ -6,7 +6,7 @@ import { parseNoteName, parseProjectName } from '../domain/names';
 import type { RequestContext } from '../domain/request-context';
 import type { JsonObject } from '../domain/message-types';
 import { checkCluster, checkNamespace } from '../policies/policy-names';
-import type { PolicyRecord } from '../domain/resources/policy-spec';
+import { policyWitnesses, type PolicyRecord } from '../domain/resources/policy-spec';
 import { policyName } from '../policies/policy-kind';
 import type { Stores, UnitOfWork } from '../domain/stores/unit-of-work';
 import { projectNotFound } from '../domain/stores/require-project';
@@ -83,7 +83,8 @@ export class VerificationService {
       for (const image of input.images) results.push(noPolicy(image, input));
     } else {
       const refs = input.images.map(parseOrError);
-      const keyOf = (ref: ImageReference): string => `${scope}|${input.breakglass}|${canonicalString(ref)}`;
+      // Verdict messages name the image as written, so each spelling keeps its own verdict.
+      const keyOf = (ref: ImageReference): string => `${scope}|${input.breakglass}|${canonicalString(ref)}|${ref.written}`;
       const compute = async (wanted: ImageReference[]): Promise<Map<ImageReference, ImageResult>> =>
         this.decide(this.uow.stores, projectId, policies, wanted, input.breakglass);
       // Hits are taken once, here: a second peek after the computation below could find them expired.
@@ -139,7 +140,7 @@ export class VerificationService {
     refs: readonly ImageReference[],
     breakglass: boolean,
   ): Promise<Map<ImageReference, ImageResult>> {
-    const witnessNames = [...new Set(policies.flatMap((p) => p.spec.witnesses))];
+    const witnessNames = [...new Set(policies.flatMap((p) => policyWitnesses(p.spec)))];
     const records = await stores.witnesses.getMany(witnessNames.map((w) => parseResourceName(WITNESS_NAMING, w)));
     const evidence = new Map<string, WitnessEvidence>();
     for (const record of records) {

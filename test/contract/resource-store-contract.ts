@@ -47,6 +47,7 @@ const policy = (projectId: string, id: string, extra: Partial<PolicySpec> = {}):
     requiredWitnesses: 1,
     allowlist: ['registry.k8s.io/pause*'],
     breakglassAllowed: true,
+    attestations: [],
     ...extra,
   },
   revision: 1,
@@ -283,6 +284,23 @@ export function resourceStoreContract(backend: ResourceContractBackend): void {
         'projects/r1/signingRules/sr0',
         'projects/r1/signingRules/sr1',
       ]);
+      expect(await s().witnesses.users({ projectId: 'r1', id: 'w3' })).to.deep.equal([]);
+    });
+
+    it('keeps attestation requirements, and a witness they name counts as used', async () => {
+      const attestations = [
+        { witness: 'projects/r1/witnesses/w3', predicateType: 'https://slsa.dev/provenance/v1', condition: "predicate.x == 'y'" },
+        { witness: 'projects/r1/witnesses/w1', predicateType: 'https://example/other', condition: '' },
+      ];
+      const only = policy('r1', 'pa', { witnesses: [], attestations });
+      expect(await s().policies.insert(only)).to.equal(true);
+      expect(await s().policies.get({ projectId: 'r1', id: 'pa' })).to.deep.equal(only);
+      expect(await s().witnesses.users({ projectId: 'r1', id: 'w3' })).to.deep.equal(['projects/r1/policies/pa']);
+      expect(await refusal(s().witnesses.delete({ projectId: 'r1', id: 'w3' }))).to.equal('FAILED_PRECONDITION');
+      const ghost = { ...only, spec: { ...only.spec, attestations: [{ ...attestations[0]!, witness: 'projects/r1/witnesses/ghost' }] } };
+      expect(await refusal(s().policies.update({ ...ghost, revision: 2 }))).to.equal('FAILED_PRECONDITION');
+      expect(await s().policies.get({ projectId: 'r1', id: 'pa' })).to.deep.equal(only);
+      expect(await s().policies.delete({ projectId: 'r1', id: 'pa' })).to.equal(true);
       expect(await s().witnesses.users({ projectId: 'r1', id: 'w3' })).to.deep.equal([]);
     });
 

@@ -21,6 +21,19 @@ export interface VulnerabilityRequirements {
 /** What a failing policy does: deny the image, or admit it and record that it would have been denied. */
 export type Enforcement = 'ENFORCE' | 'DRY_RUN';
 
+/**
+ * An attestation requirement: some in-toto statement about the image, verified with the witness's keys, has the
+ * predicateType and satisfies the CEL condition (empty: any such statement).
+ */
+export interface AttestationRequirement {
+  /** A witness of the policy's project ("projects/{project}/witnesses/{witness}"). */
+  readonly witness: string;
+  /** e.g. "https://slsa.dev/provenance/v1". */
+  readonly predicateType: string;
+  /** A CEL expression over statement, predicate, subject and image; '' when any statement of the type will do. */
+  readonly condition: string;
+}
+
 /** A security policy's settings (attestd.v1.Policy without its name, revision, etag and times), validated. */
 export interface PolicySpec {
   /** Witness names ("projects/{project}/witnesses/{witness}") of the policy's own project, without repeats. */
@@ -39,9 +52,16 @@ export interface PolicySpec {
   readonly allowlist: readonly string[];
   /** Whether the break-glass annotation may admit a workload. */
   readonly breakglassAllowed: boolean;
+  /** Statements the image must have, each by a witness, of a predicateType, meeting a condition; all must hold. */
+  readonly attestations: readonly AttestationRequirement[];
   /** Limits on the image's vulnerability findings; absent: none. */
   readonly vulnerabilities?: VulnerabilityRequirements;
 }
 
 /** A stored security policy. */
 export type PolicyRecord = ResourceRecord<PolicySpec>;
+
+/** Every witness a policy names, in its witness list or its attestation requirements, each once. */
+export function policyWitnesses(spec: Pick<PolicySpec, 'witnesses' | 'attestations'>): string[] {
+  return [...new Set([...spec.witnesses, ...spec.attestations.map((a) => a.witness)])];
+}

@@ -1,5 +1,5 @@
 import type { AdapterReport, ClusterSpec } from '../../domain/resources/cluster-spec';
-import type { PolicyRecord, PolicySpec } from '../../domain/resources/policy-spec';
+import { policyWitnesses, type PolicyRecord, type PolicySpec } from '../../domain/resources/policy-spec';
 import type { ResourceName } from '../../domain/resources/resource-record';
 import type { SigningRuleRecord, SigningRuleSpec } from '../../domain/resources/signing-rule-spec';
 import type { ImportRuleRecord, ImportRuleSpec } from '../../domain/resources/import-rule-spec';
@@ -52,7 +52,7 @@ class MemoryWitnessStore extends MemoryResourceStore<WitnessSpec> implements Wit
     const policies = this.tables
       .table(POLICY_ROWS)
       .rows()
-      .filter((p) => p.spec.witnesses.includes(name))
+      .filter((p) => policyWitnesses(p.spec).includes(name))
       .map((p) => `projects/${p.projectId}/policies/${p.id}`);
     const rules = this.tables
       .table(SIGNING_RULE_ROWS)
@@ -85,7 +85,7 @@ class MemoryPolicyStore extends MemoryResourceStore<PolicySpec> implements Polic
           key: rowKey(r.projectId, r.spec.cluster),
           what: `cluster projects/${r.projectId}/clusters/${r.spec.cluster}`,
         },
-        ...r.spec.witnesses.map(witnessReference),
+        ...policyWitnesses(r.spec).map(witnessReference),
       ],
     });
   }
