@@ -10,9 +10,16 @@ import { ensureDataDir } from '../data-dir';
 /** File names under DATA_DIR for the generated HMAC secret and the bootstrap admin token. */
 export const SECRET_FILE = 'jwt.secret';
 export const ADMIN_TOKEN_FILE = 'admin.token';
-/** Subject and lifetime of the bootstrap admin token. */
+/**
+ * Subject and lifetime of the bootstrap admin token: a day, enough to create the first project and mint the
+ * tokens people and machines keep (`attestd token create`, signed with the same secret).
+ */
 export const BOOTSTRAP_SUBJECT = 'bootstrap-admin';
-export const BOOTSTRAP_TTL_SECONDS = 365 * 24 * 3600;
+export const BOOTSTRAP_TTL_SECONDS = 24 * 3600;
+/** What the server says about the bootstrap token's lifetime and how to get a lasting one. */
+export const BOOTSTRAP_HINT =
+  'it expires after 24 hours; mint a lasting one on this host with `attestd token create --sub YOU --role admin --ttl 90d` ' +
+  '(same JWT_SECRET or DATA_DIR as the server)';
 
 /**
  * The key tokens are verified with: JWT_PUBLIC_KEY_FILE, JWT_SECRET, or (neither set) a secret generated in
@@ -43,7 +50,7 @@ export function resolveJwtKey(config: Config, logger: Logger): JwtKey {
       issuer: config.jwtIssuer,
     });
     writePrivateFile(tokenPath, `${token}\n`);
-    logger.info({ path: tokenPath }, 'wrote an admin token; use it as ATTESTD_TOKEN (or --token) to create projects and mint other tokens');
+    logger.info({ path: tokenPath }, `wrote an admin token; use it as ATTESTD_TOKEN (or --token) to set attestd up; ${BOOTSTRAP_HINT}`);
   }
   return { secret };
 }
@@ -96,10 +103,11 @@ export interface TokenRequest {
   readonly issuer?: string | undefined;
 }
 
-/** Signs an HS256 token with sub, aud, exp, iat, optional iss, and the roles claim. */
+/** Signs an HS256 token with sub, aud, exp, iat, a fresh jti (its id), optional iss, and the roles claim. */
 export function mintToken(r: TokenRequest): string {
   return jwt.sign({ roles: r.roles }, Buffer.from(r.secret, 'utf8'), {
     algorithm: 'HS256',
+    jwtid: crypto.randomUUID(),
     subject: r.subject,
     audience: r.audience,
     expiresIn: r.ttlSeconds,

@@ -8,6 +8,7 @@ import jwt from 'jsonwebtoken';
 import { loadConfig } from '../../src/config';
 import { silentLogger } from '../../src/logger';
 import { startServer } from '../../src/main';
+import { mintToken } from '../../src/auth/token-secrets';
 import { callGrpc, callRest, grpcClients } from '../support/rpc-matrix';
 import { startTestServer, TEST_JWT_SECRET, type TestServer } from '../support/test-server';
 
@@ -155,6 +156,16 @@ describe('authentication: bad tokens over REST and gRPC', function () {
     expect(err?.message).to.not.include('short-secret-123');
   });
 
+  it('gives every token it mints an id of its own (jti)', () => {
+    const mint = () =>
+      jwt.decode(
+        mintToken({ secret: TEST_JWT_SECRET, subject: 's', roles: { '*': ['viewer'] }, ttlSeconds: 60, audience: 'attestd' }),
+      ) as jwt.JwtPayload;
+    const [a, b] = [mint(), mint()];
+    expect(a.jti).to.be.a('string').and.not.equal(b.jti);
+    expect(a).to.include({ sub: 's', aud: 'attestd' });
+  });
+
   it('generates a 0600 secret and admin token in DATA_DIR when no key is configured, and the token works', async () => {
     const dataDir = path.join(dir, 'generated');
     const s = await startTestServer({ env: { DATA_DIR: dataDir, JWT_SECRET: '' } });
@@ -162,6 +173,11 @@ describe('authentication: bad tokens over REST and gRPC', function () {
       for (const f of ['jwt.secret', 'admin.token']) expect(fs.statSync(path.join(dataDir, f)).mode & 0o777, f).to.equal(0o600);
       const token = fs.readFileSync(path.join(dataDir, 'admin.token'), 'utf8').trim();
       expect((await callRest(s.baseUrl, 'POST', '/v1/projects', { name: 'projects/boot' }, `Bearer ${token}`)).code).to.equal('OK');
+      // The bootstrap token lasts a day and has an id (jti), as every token attestd mints.
+      const claims = jwt.decode(token) as jwt.JwtPayload;
+      expect(claims.exp! - claims.iat!).to.equal(24 * 3600);
+      expect(claims).to.include({ sub: 'bootstrap-admin' });
+      expect(claims.jti).to.match(/^[0-9a-f-]{36}$/);
       expect((await callRest(s.baseUrl, 'GET', '/v1/projects', undefined, undefined)).code).to.equal('UNAUTHENTICATED');
     } finally {
       await s.stop();
