@@ -38,7 +38,7 @@ export class ClusterReportService {
   /** Records the report; NOT_FOUND naming the project or the registered clusters when the adapter's settings are wrong. */
   async reportIn(ctx: RequestContext, name: string, input: ReportInInput): Promise<JsonObject> {
     const cluster = parseResourceName(CLUSTER_KIND, name);
-    this.access.check(ctx, 'clusters.reportIn', cluster.projectId);
+    this.access.check(ctx, 'clusters.report', cluster.projectId);
     const adapter = text(input.adapter, 'adapter', 253, true);
     const version = text(input.version, 'version', 100, false);
     if (input.mode !== 'in-process' && input.mode !== 'remote')
