@@ -10,6 +10,7 @@ import { benchPool, ensureBenchDatabase } from './lib/bench-db';
 import type { BenchContext, Benchmark, Measurement } from './lib/benchmark';
 import { startBenchServer } from './lib/bench-server';
 import { BENCH_JWT_SECRET, benchToken } from './lib/fixtures';
+import { formatComparison, readReport } from './lib/compare';
 import { machineInfo } from './lib/machine';
 import { figureResult, formatTable, writeReport, type FigureResult } from './lib/report';
 import { MEMORY_FIGURE, SCALE_BENCHMARKS } from './memory';
@@ -17,6 +18,8 @@ import { MEMORY_FIGURE, SCALE_BENCHMARKS } from './memory';
 // npm run bench [-- <name>…] [--quick] [--runs N] [--duration SECONDS] [--scale OCCURRENCES] [--cpu-prof]
 // Runs the benchmarks against attestd as a child process on BENCH_DATABASE_URL's server (in its own
 // database, BENCH_DATABASE_NAME, default attestd_bench), prints a table and writes bench/results/<time>.json.
+// npm run bench -- --compare A.json B.json: prints two result files side by side (ratios to their same-run
+// baselines, B/A, and whether the runs' ranges overlap) and runs nothing.
 
 const BUILT_IN: readonly Benchmark[] = [grafeasWrite, grafeasBatch, grafeasList, deepPaging];
 /**
@@ -89,7 +92,14 @@ function loadContributed(files: readonly string[]): Benchmark | undefined {
 }
 
 async function main(): Promise<number> {
-  const options = parseArgs(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  if (argv[0] === '--compare') {
+    if (argv.length !== 3) throw new Error('usage: npm run bench -- --compare A.json B.json');
+    const [a, b] = [argv[1]!, argv[2]!];
+    process.stdout.write(`${formatComparison(readReport(a), readReport(b), [path.basename(a), path.basename(b)])}\n`);
+    return 0;
+  }
+  const options = parseArgs(argv);
   const startedAt = new Date();
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
