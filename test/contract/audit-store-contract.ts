@@ -84,25 +84,6 @@ export function auditStoreContract(backend: StoreBackend): void {
       expectChain((await audit().list('a2', query('', 100))).items);
     });
 
-    it('stamps where recorded changes stand: undefined while one is pending, the newest chained change after', async () => {
-      const stamp = (p: string) => audit().changeStamp(p);
-      expect(await stamp('s1')).to.equal(0);
-      await audit().appendMany([event('s1', 'c1', 1)]);
-      expect(await stamp('s1')).to.equal(undefined);
-      await uow().transaction((s) => s.audit.sequence('s1', 10));
-      expect(await stamp('s1')).to.equal(1);
-      // Decisions and security events are not changes: the stamp stays.
-      await audit().appendMany([event('s1', 'refused', 2, 'security')]);
-      expect(await stamp('s1')).to.equal(1);
-      await uow().transaction((s) => s.audit.sequence('s1', 10));
-      await uow().transaction((s) => s.audit.appendChained([event('s1', 'd1', 3, 'decision')]));
-      expect(await stamp('s1')).to.equal(1);
-      await audit().appendMany([event('s1', 'c2', 4)]);
-      expect(await stamp('s1')).to.equal(undefined);
-      await uow().transaction((s) => s.audit.sequence('s1', 10));
-      expect(await stamp('s1')).to.equal(4);
-    });
-
     it('chains events at once after the head (appendChained), across projects', async () => {
       await uow().transaction((s) =>
         s.audit.appendChained([event('a1', 'd1', 7, 'decision'), event('a3', 'd1', 8, 'decision'), event('a1', 'd2', 9, 'decision')]),
@@ -166,6 +147,25 @@ export function auditStoreContract(backend: StoreBackend): void {
       expect(seen.events.map((e) => e.seq)).to.deep.equal([1, 2, 3, 4, 5]);
       expect(seen.pending).to.equal(1);
       expect((await audit().chainSlice('a1', 5, 10)).map((e) => e.method)).to.deep.equal(['late']);
+    });
+
+    it('stamps where recorded changes stand: undefined while one is pending, the newest chained change after', async () => {
+      const stamp = (p: string) => audit().changeStamp(p);
+      expect(await stamp('s1')).to.equal(0);
+      await audit().appendMany([event('s1', 'c1', 1)]);
+      expect(await stamp('s1')).to.equal(undefined);
+      await uow().transaction((s) => s.audit.sequence('s1', 10));
+      expect(await stamp('s1')).to.equal(1);
+      // Decisions and security events are not changes: the stamp stays.
+      await audit().appendMany([event('s1', 'refused', 2, 'security')]);
+      expect(await stamp('s1')).to.equal(1);
+      await uow().transaction((s) => s.audit.sequence('s1', 10));
+      await uow().transaction((s) => s.audit.appendChained([event('s1', 'd1', 3, 'decision')]));
+      expect(await stamp('s1')).to.equal(1);
+      await audit().appendMany([event('s1', 'c2', 4)]);
+      expect(await stamp('s1')).to.equal(undefined);
+      await uow().transaction((s) => s.audit.sequence('s1', 10));
+      expect(await stamp('s1')).to.equal(4);
     });
   });
 }
