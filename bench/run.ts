@@ -165,9 +165,15 @@ async function main(): Promise<number> {
       if (!options.quick) await bench.run({ ...ctx, durationMs: Math.min(1500, options.durationMs) }, -1);
       const runs: Record<string, Measurement>[] = [];
       const runCount = options.quick && bench.quickRuns ? Math.min(bench.quickRuns, options.runs) : options.runs;
+      const generatorCpu: number[] = [];
       for (let i = 0; i < runCount; i++) {
         const stopSampling = bench.scale ? server.sampleRss() : undefined;
+        // The generator and baseline clients run in this process: its CPU time over the run's wall time.
+        const cpuBefore = process.cpuUsage();
+        const wallBefore = performance.now();
         runs.push(await bench.run(ctx, i));
+        const cpu = process.cpuUsage(cpuBefore);
+        generatorCpu.push((cpu.user + cpu.system) / 1000 / Math.max(1, performance.now() - wallBefore));
         if (stopSampling) rssPeaks[i]!.push(stopSampling());
         log(`${bench.name}: run ${i + 1}/${runCount} done`);
       }
@@ -179,6 +185,7 @@ async function main(): Promise<number> {
             spec,
             values,
             runs.map((r) => r[spec.id]?.baseline),
+            generatorCpu,
           ),
         );
       }

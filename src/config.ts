@@ -4,6 +4,12 @@ import { canonicalName, environmentName, type FlagSpecs, type FlagValues } from 
 /** Everything attestd reads from its environment, typed and frozen. The only reader of process.env. */
 export interface Config {
   readonly databaseUrl: string | undefined;
+  /**
+   * A connection straight to Postgres for what needs a session (LISTEN for other replicas' changes, the
+   * migration lock) when DATABASE_URL points at a transaction-pooling pgbouncer (DATABASE_DIRECT_URL; default
+   * DATABASE_URL).
+   */
+  readonly databaseDirectUrl: string | undefined;
   /** How long start-up waits for a database that refuses connections before giving up (DATABASE_WAIT_SECONDS, default 30). */
   readonly databaseWaitSeconds: number;
   readonly dataDir: string;
@@ -55,6 +61,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 /** Every variable loadConfig reads; each is also a flag (`--http-port 8081`, `--HTTP_PORT=8081`). */
 export const CONFIG_VARIABLES = [
   'DATABASE_URL',
+  'DATABASE_DIRECT_URL',
   'DATABASE_WAIT_SECONDS',
   'DATA_DIR',
   'HOST',
@@ -132,6 +139,9 @@ export function loadConfig(env: Env = process.env, flags: Env = {}): Config {
   };
   return Object.freeze({
     databaseUrl: databaseUrl(get('DATABASE_URL')),
+    databaseDirectUrl: get('DATABASE_DIRECT_URL')
+      ? databaseUrl(get('DATABASE_DIRECT_URL'), 'DATABASE_DIRECT_URL')
+      : databaseUrl(get('DATABASE_URL')),
     databaseWaitSeconds: int(get('DATABASE_WAIT_SECONDS'), 30, 'DATABASE_WAIT_SECONDS', 0, 3600),
     dataDir: path.resolve(get('DATA_DIR') ?? './data'),
     host: get('HOST') ?? '0.0.0.0',
@@ -165,7 +175,7 @@ export function loadConfig(env: Env = process.env, flags: Env = {}): Config {
 }
 
 /** A postgres:// URL; the message never repeats the value, which may hold a password. */
-function databaseUrl(v: string | undefined): string | undefined {
+function databaseUrl(v: string | undefined, name = 'DATABASE_URL'): string | undefined {
   if (v === undefined) return undefined;
   let url: URL | undefined;
   try {
@@ -175,7 +185,7 @@ function databaseUrl(v: string | undefined): string | undefined {
   }
   if (!url || !/^postgres(ql)?:$/.test(url.protocol)) {
     const got = url ? `a ${url.protocol.slice(0, -1)}: URL` : 'a value that is not a URL';
-    throw new Error(`DATABASE_URL must be a postgres://user:password@host:5432/database URL, got ${got}`);
+    throw new Error(`${name} must be a postgres://user:password@host:5432/database URL, got ${got}`);
   }
   return v;
 }

@@ -18,10 +18,21 @@ export interface FigureResult {
   readonly ratioSummary?: Summary;
   readonly target?: Target & { readonly text: string };
   readonly met?: boolean;
+  /**
+   * CPU the benchmark process used per run, in cores (CPU time / wall time): the load generator and the
+   * baseline clients all run in it, so a value near the machine's cores means the row measures the generator.
+   */
+  readonly generatorCpu?: Summary;
 }
 
 /** Builds a figure's result from its per-run measurements. */
-export function figureResult(bench: string, spec: FigureSpec, values: number[], baselines: (number | undefined)[]): FigureResult {
+export function figureResult(
+  bench: string,
+  spec: FigureSpec,
+  values: number[],
+  baselines: (number | undefined)[],
+  generatorCpu: readonly number[] = [],
+): FigureResult {
   const summary = summarize(values);
   const base = baselines.filter((b): b is number => b !== undefined);
   const ratios = base.length === values.length ? values.map((v, i) => v / base[i]!) : [];
@@ -47,6 +58,7 @@ export function figureResult(bench: string, spec: FigureSpec, values: number[], 
     ratioSummary: ratios.length ? summarize(ratios) : undefined,
     target,
     met,
+    generatorCpu: generatorCpu.length ? summarize(generatorCpu) : undefined,
   };
 }
 
@@ -70,12 +82,13 @@ function cell(s: Summary, unit: string): string {
 
 /** The results table: figure, attestd median ± half its spread, baseline likewise, ratio, target and verdict. */
 export function formatTable(figures: readonly FigureResult[]): string {
-  const header = ['figure', 'attestd (median ±½ range)', 'baseline (same run)', 'ratio', 'target', ''];
+  const header = ['figure', 'attestd (median ±½ range)', 'baseline (same run)', 'ratio', 'generator CPU', 'target', ''];
   const rows = figures.map((f) => [
     `${f.id}  ${f.label}`,
     cell(f.summary, f.unit),
     f.baseline ? `${cell(f.baseline.summary, f.unit)}  ${f.baseline.label}` : '—',
     f.ratio !== undefined ? `${f.ratio.toFixed(2)}×` : '—',
+    f.generatorCpu ? `${f.generatorCpu.median.toFixed(2)} cores` : '—',
     f.target?.text ?? '—',
     f.met === undefined ? '' : f.met ? 'met' : 'MISSED',
   ]);

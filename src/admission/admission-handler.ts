@@ -31,6 +31,8 @@ export const notAttested = (image: string): string => `image ${image} is not att
 
 /** Turns one AdmissionReview into its answer: reads the workload, asks the verifier, words the verdict. */
 export class AdmissionHandler {
+  private served = 0;
+
   constructor(
     private readonly verifier: ImageVerifier,
     private readonly options: AdmissionHandlerOptions,
@@ -44,8 +46,14 @@ export class AdmissionHandler {
     const started = performance.now();
     const response = await this.decide(request, apiServerTimeoutMs);
     this.metrics?.observe(outcomeOf(response), (performance.now() - started) / 1000);
+    if (response.auditAnnotations?.decision) this.served++;
     if (!response.allowed) this.logDenial(request, response);
     return { apiVersion: ADMISSION_API_VERSION, kind: ADMISSION_KIND, response };
+  }
+
+  /** Reviews answered with a recorded decision since the adapter started (what it reports in with). */
+  get decisionsServed(): number {
+    return this.served;
   }
 
   /** One log line per denied review: who asked for what, why, and the decision it is recorded as. */

@@ -11,6 +11,8 @@ import { startWebhookServer } from './webhook-server';
 
 /** How often --tls-cert/--tls-key are checked for a change when the caller does not say (TLS_RELOAD_INTERVAL_MS). */
 const DEFAULT_RELOAD_INTERVAL_MS = 5000;
+/** How often an adapter reports in to attestd besides its readiness probes. */
+const REPORT_INTERVAL_MS = 30_000;
 
 /** A running admission webhook. */
 export interface RunningWebhook {
@@ -35,7 +37,7 @@ export function checkAdmissionConfig(config: AdmissionConfig): void {
 /** Starts the webhook on host:port over `verifier` (in-process or remote): TLS, handler, metrics, server. */
 export async function startAdmissionWebhook(
   config: AdmissionConfig,
-  listen: { host: string; port: number; tlsReloadIntervalMs?: number },
+  listen: { host: string; port: number; tlsReloadIntervalMs?: number; reportIntervalMs?: number },
   verifier: ImageVerifier,
   logger: Logger,
 ): Promise<RunningWebhook> {
@@ -51,7 +53,7 @@ export async function startAdmissionWebhook(
     bodyLimitBytes: config.bodyLimitBytes,
     handler,
     metrics,
-    upstream: () => verifier.probe(),
+    upstream: () => verifier.reportIn(handler.decisionsServed),
     logger,
   });
   // Certificates from files follow them (cert-manager rotates them); a generated one lives as long as the process.
@@ -83,7 +85,10 @@ export async function startAdmissionWebhook(
     },
     'admission webhook serving POST /validate',
   );
-  void verifier.probe().then((upstream) => {
+  // Reports in at start, with every readiness probe and every REPORT_INTERVAL_MS, so attestd shows it serving.
+  const reporter = setInterval(() => void verifier.reportIn(handler.decisionsServed), listen.reportIntervalMs ?? REPORT_INTERVAL_MS);
+  reporter.unref();
+  void verifier.reportIn(handler.decisionsServed).then((upstream) => {
     if (upstream?.code === 'MISCONFIGURED')
       logger.error({ attestd: upstream.message }, 'admission adapter NOT READY: every review is denied');
     else if (upstream)
@@ -95,6 +100,7 @@ export async function startAdmissionWebhook(
     caBundle: tls.caBundle,
     generatedCert: tls.generated,
     stop: async (graceMs) => {
+      clearInterval(reporter);
       reloader?.stop();
       await server.stop(graceMs);
       verifier.close();

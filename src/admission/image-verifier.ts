@@ -15,10 +15,11 @@ export interface ImageVerifier {
   /** Per-image verdicts; rejects with VerifierError when no verdict can be had. `signal` fires at the deadline. */
   verify(request: VerifyRequest, signal: AbortSignal): Promise<VerifyOutput>;
   /**
-   * Undefined when attestd answers and accepts the adapter's settings, else why not. A `MISCONFIGURED` error
-   * (no such project, cluster not registered) makes the adapter not ready; anything else is reported in /readyz's body.
+   * Reports in to attestd for the adapter's cluster (`decisionsServed` so far) and learns whether its settings are
+   * right: undefined when attestd accepts them, else why not. A `MISCONFIGURED` error (no such project, cluster not
+   * registered) makes the adapter not ready; anything else is reported in /readyz's body.
    */
-  probe(): Promise<VerifierError | undefined>;
+  reportIn(decisionsServed: number): Promise<VerifierError | undefined>;
   /** Releases connections. */
   close(): void;
 }

@@ -1,4 +1,7 @@
+import os from 'node:os';
 import { ApiError } from '../domain/api-error';
+import type { ClusterReportService } from '../policies/cluster-report-service';
+import { adapterVersion } from './adapter-version';
 import type { RequestContext } from '../domain/request-context';
 import type { VerifyOutput } from '../verification/verdict';
 import type { VerificationService } from '../verification/verification-service';
@@ -14,6 +17,7 @@ export class InProcessVerifier implements ImageVerifier {
 
   constructor(
     private readonly verification: VerificationService,
+    private readonly reports: ClusterReportService,
     private readonly project: string,
     private readonly cluster: string,
   ) {
@@ -33,14 +37,14 @@ export class InProcessVerifier implements ImageVerifier {
     }
   }
 
-  /** As the remote adapter's probe: a check with no images proves the project (INVALID_ARGUMENT) without recording a decision. */
-  async probe(): Promise<VerifierError | undefined> {
-    const input = { cluster: this.cluster, namespace: 'default', images: [], breakglass: false, review: {}, source: 'admission' as const };
+  /** As the remote adapter does, through the service: proves project and cluster and records the report. */
+  async reportIn(decisionsServed: number): Promise<VerifierError | undefined> {
+    const input = { adapter: os.hostname(), version: adapterVersion(), mode: 'in-process', decisionsServed };
     try {
-      await this.verification.verify(this.context('admission-probe'), this.parent, input);
+      await this.reports.reportIn(this.context('admission-report'), `${this.parent}/clusters/${this.cluster}`, input);
       return undefined;
     } catch (err) {
-      return err instanceof ApiError && err.code === 'INVALID_ARGUMENT' ? undefined : this.toVerifierError(err);
+      return this.toVerifierError(err);
     }
   }
 

@@ -1,5 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
+import os from 'node:os';
+import { adapterVersion } from './adapter-version';
 import type { VerifyOutput } from '../verification/verdict';
 import { VerifierError, misconfigured, type ImageVerifier, type VerifyRequest } from './image-verifier';
 
@@ -17,6 +19,8 @@ export interface RemoteVerifierOptions {
   readonly ca?: string | undefined;
   /** Allows an http:// server (--insecure-server): the token and the verdicts then cross the network in the clear. */
   readonly insecureServer?: boolean | undefined;
+  /** How the adapter names itself when it reports in (default: the host name, the pod's name in Kubernetes). */
+  readonly adapter?: string;
 }
 
 /**
@@ -26,6 +30,7 @@ export interface RemoteVerifierOptions {
  */
 export class RemoteVerifier implements ImageVerifier {
   readonly describe: string;
+  private readonly adapter: string;
   private readonly base: URL;
   private readonly agent: http.Agent;
   private readonly transport: typeof http | typeof https;
@@ -46,6 +51,7 @@ export class RemoteVerifier implements ImageVerifier {
       throw new Error(`--ca-file verifies attestd's TLS certificate, but --server ${this.base.origin} is plain HTTP: use https://`);
     }
     this.describe = `attestd at ${this.base.origin}`;
+    this.adapter = options.adapter ?? os.hostname();
     this.transport = this.base.protocol === 'https:' ? https : http;
     const agentOptions = { keepAlive: true, keepAliveMsecs: 15_000, maxSockets: 256, maxFreeSockets: 64, scheduling: 'lifo' as const };
     this.agent =
@@ -68,14 +74,14 @@ export class RemoteVerifier implements ImageVerifier {
     throw this.statusError(status, json);
   }
 
-  async probe(): Promise<VerifierError | undefined> {
+  async reportIn(decisionsServed: number): Promise<VerifierError | undefined> {
     try {
-      // An empty image list passes authentication, the permission check and the project's existence, then fails
-      // validation (400): it proves token, role and project without recording a decision.
-      const body = JSON.stringify({ cluster: this.options.cluster, namespace: 'default', images: [] });
-      const path = `/v1/projects/${encodeURIComponent(this.options.project)}:verifyImages`;
+      // Proves token, role, project and cluster without recording a decision, and tells attestd the adapter is serving.
+      const { project, cluster } = this.options;
+      const body = JSON.stringify({ adapter: this.adapter, version: adapterVersion(), mode: 'remote', decisionsServed });
+      const path = `/v1/projects/${encodeURIComponent(project)}/clusters/${encodeURIComponent(cluster)}:reportIn`;
       const { status, json } = await this.call('POST', path, body, AbortSignal.timeout(3000));
-      return status === 400 ? undefined : this.statusError(status, json);
+      return status === 200 ? undefined : this.statusError(status, json);
     } catch (err) {
       return err instanceof VerifierError ? err : new VerifierError((err as Error).message, 'FAILED');
     }

@@ -1,4 +1,5 @@
 import { auditHandlers } from '../transport/audit-handlers';
+import { clusterHandlers } from '../transport/cluster-handlers';
 import { grafeasHandlers } from '../transport/grafeas-handlers';
 import { hookHandlers } from '../transport/hook-handlers';
 import { importRuleHandlers } from '../transport/import-rule-handlers';
@@ -19,7 +20,7 @@ export function apiHandlers(services: AppServices): ServiceHandlers[] {
     keyHandlers(services.keys),
     witnessHandlers(services.witnesses, services.attest),
     resourceHandlers(services.policies),
-    resourceHandlers(services.clusters),
+    clusterHandlers(services.clusters, services.clusterReports),
     resourceHandlers(services.signingRules),
     importRuleHandlers(services.importRules, services.imageImports),
     hookHandlers(services.hooks),

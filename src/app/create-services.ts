@@ -21,6 +21,7 @@ import { loadMasterKey } from '../kms/master-key';
 import type { Logger } from '../logger';
 import { Metrics } from '../metrics';
 import { CLUSTER_KIND } from '../policies/cluster-kind';
+import { ClusterReportService } from '../policies/cluster-report-service';
 import { POLICY_KIND } from '../policies/policy-kind';
 import { ProjectService } from '../projects/project-service';
 import { HookMetrics } from '../registry/hook-metrics';
@@ -73,6 +74,8 @@ export interface AppServices {
   readonly attest: AttestService;
   readonly policies: ResourceService<PolicySpec>;
   readonly clusters: ResourceService<ClusterSpec>;
+  /** Admission adapters' reports per cluster. */
+  readonly clusterReports: ClusterReportService;
   readonly signingRules: ResourceService<SigningRuleSpec>;
   readonly importRules: ResourceService<ImportRuleSpec>;
   readonly hooks: HookService;
@@ -119,6 +122,7 @@ export function createServices(stores: ServiceStores, config: Config, logger: Lo
   const keys = new KeyService(uow, access, clock, changes, keyProvider, () => hookWorker.wake());
   const witnesses = new WitnessService(uow, access, clock, changes, keys);
   const attest = new AttestService(uow, access, clock, changes, keys, witnesses);
+  const clusters = new ResourceService(CLUSTER_KIND, uow, access, clock, changes);
   const decisionRecorder = new DecisionRecorder(uow, audit, logger);
   const hookMetrics = new HookMetrics(metrics);
   const hookWorker = new HookWorker(uow, attest, clock, logger, hookMetrics);
@@ -139,7 +143,8 @@ export function createServices(stores: ServiceStores, config: Config, logger: Lo
     witnesses,
     attest,
     policies: new ResourceService(POLICY_KIND, uow, access, clock, changes),
-    clusters: new ResourceService(CLUSTER_KIND, uow, access, clock, changes),
+    clusters,
+    clusterReports: new ClusterReportService(uow, access, clock, clusters),
     signingRules: new ResourceService(SIGNING_RULE_KIND, uow, access, clock, changes),
     importRules: new ResourceService(IMPORT_RULE_KIND, uow, access, clock, changes),
     hooks: new HookService(

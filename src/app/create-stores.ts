@@ -51,11 +51,13 @@ export interface StoreOptions {
 /** Connects the configured database (or starts the embedded one), migrates, and builds the unit of work. */
 export async function createStores(config: Config, logger: Logger, options: StoreOptions = {}): Promise<AppStores> {
   const { knex, url, embedded } = await connectDatabase(config, logger);
+  // LISTEN and session advisory locks need a session of their own, which a transaction pooler does not give.
+  const directUrl = embedded ? url : (config.databaseDirectUrl ?? url);
   // A database that refuses connections is waited for (e.g. under docker compose), but only this long.
   const deadline = Date.now() + config.databaseWaitSeconds * 1000;
   try {
     const migrate = options.migrate ?? config.migrateOnStart;
-    const applied = migrate ? await withRetry(() => migrateLatest(knex), logger, deadline) : [];
+    const applied = migrate ? await withRetry(() => migrateLatest(knex, { lockUrl: directUrl }), logger, deadline) : [];
     if (!migrate) await checkMigrated(knex, logger, deadline);
     const key =
       options.pageTokens === 'ephemeral'
@@ -67,7 +69,7 @@ export async function createStores(config: Config, logger: Logger, options: Stor
       feed.bump(committed.touched);
       for (const listener of listeners) listener(committed);
     });
-    const listener = new ChangeListener(url, feed, logger);
+    const listener = new ChangeListener(directUrl, feed, logger);
     return {
       uow,
       feed,

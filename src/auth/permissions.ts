@@ -38,6 +38,7 @@ export type Permission =
   | 'clusters.create'
   | 'clusters.update'
   | 'clusters.delete'
+  | 'clusters.report'
   | 'signingRules.get'
   | 'signingRules.list'
   | 'signingRules.create'
@@ -97,5 +98,5 @@ export const ROLE_PERMISSIONS: Readonly<Record<Exclude<Role, 'admin'>, ReadonlyS
     'images.import',
     'hookEvents.retry',
   ]),
-  admission: new Set<Permission>([...READS, 'images.verify']),
+  admission: new Set<Permission>([...READS, 'images.verify', 'clusters.report']),
 };

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
+import pg from 'pg';
 import type { Logger } from '../logger';
 
 /** Connection pool settings: fail fast (UNAVAILABLE) when Postgres is away, recover by reconnecting. */
@@ -52,10 +53,29 @@ export function openDatabase(options: DatabaseOptions): Knex {
 /** Where the compiled migrations live (dist/migrations next to dist/src). */
 export const MIGRATIONS_DIR = path.join(__dirname, '..', '..', 'migrations');
 
-/** Applies every pending migration; safe to run from several processes at once (knex takes a lock). */
-export async function migrateLatest(knex: Knex): Promise<string[]> {
-  const [, applied] = (await knex.migrate.latest({ directory: MIGRATIONS_DIR, loadExtensions: ['.js'] })) as [number, string[]];
-  return applied;
+/** The session advisory lock (pg_advisory_lock key) that serializes migrations across processes. */
+const MIGRATION_LOCK_KEY = 0x61747465; // "atte"
+
+/**
+ * Applies every pending migration. With `lockUrl` (a direct connection, never a transaction pooler: the lock
+ * belongs to a session) processes starting at once take turns under a session advisory lock: knex's own lock
+ * makes the loser fail ("Migration table is already locked"), and two first starts race creating its tables.
+ */
+export async function migrateLatest(knex: Knex, options: { lockUrl?: string } = {}): Promise<string[]> {
+  const migrate = async (): Promise<string[]> => {
+    const [, applied] = (await knex.migrate.latest({ directory: MIGRATIONS_DIR, loadExtensions: ['.js'] })) as [number, string[]];
+    return applied;
+  };
+  if (options.lockUrl === undefined) return migrate();
+  const lock = new pg.Client({ connectionString: options.lockUrl, connectionTimeoutMillis: 2000, application_name: 'attestd migrate' });
+  lock.on('error', () => undefined); // a lost lock connection surfaces as the next query's error
+  await lock.connect();
+  try {
+    await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    return await migrate();
+  } finally {
+    await lock.end().catch(() => undefined); // ending the session releases the lock
+  }
 }
 
 /** The migrations shipped with this build that are applied and pending, by file name. */

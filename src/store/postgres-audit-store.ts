@@ -169,6 +169,18 @@ export class PostgresAuditStore implements AuditStore {
     if (result.rowCount !== chained.length) throw new Error(`audit events of ${projectId} changed while being chained`);
   }
 
+  async changeStamp(projectId: string): Promise<number | undefined> {
+    // One statement, one snapshot: an event is either still pending or already chained in it.
+    const row: { seq: string | null; pending: boolean } = (
+      await this.db.raw(
+        `SELECT (SELECT max(seq) FROM audit_events WHERE project_id = ? AND kind = 'change') AS seq,
+                EXISTS (SELECT 1 FROM audit_pending WHERE project_id = ? AND kind = 'change') AS pending`,
+        [projectId, projectId],
+      )
+    ).rows[0];
+    return row.pending ? undefined : Number(row.seq ?? 0);
+  }
+
   async pendingProjects(): Promise<string[]> {
     const rows: { project_id: string }[] = (await this.db.raw('SELECT DISTINCT project_id FROM audit_pending')).rows;
     return rows.map((r) => r.project_id);

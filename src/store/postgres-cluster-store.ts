@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { DEFAULT_EXEMPT_NAMESPACES, type ClusterSpec } from '../domain/resources/cluster-spec';
+import { DEFAULT_EXEMPT_NAMESPACES, type AdapterReport, type ClusterSpec } from '../domain/resources/cluster-spec';
 import type { ResourceName } from '../domain/resources/resource-record';
 import type { ClusterStore } from '../domain/stores/cluster-store';
 import type { PageTokens } from './page-token';
@@ -44,4 +44,48 @@ export class PostgresClusterStore extends PostgresResourceStore<ClusterSpec> imp
       .limit(limit);
     return rows.map((r) => r.cluster_id);
   }
+
+  async reportIn(r: AdapterReport): Promise<void> {
+    await this.db('cluster_adapters')
+      .insert({
+        project_id: r.projectId,
+        cluster_id: r.clusterId,
+        adapter: r.adapter,
+        version: r.version,
+        mode: r.mode,
+        first_seen: r.firstSeen,
+        last_seen: r.lastSeen,
+        decisions_served: r.decisionsServed,
+      })
+      .onConflict(['project_id', 'cluster_id', 'adapter'])
+      .merge(['version', 'mode', 'last_seen', 'decisions_served']);
+  }
+
+  async adapters(c: ResourceName, limit: number): Promise<AdapterReport[]> {
+    const rows: AdapterRow[] = await this.db('cluster_adapters')
+      .where({ project_id: c.projectId, cluster_id: c.id })
+      .orderBy([{ column: 'last_seen', order: 'desc' }, 'adapter'])
+      .limit(limit);
+    return rows.map((row) => ({
+      projectId: row.project_id,
+      clusterId: row.cluster_id,
+      adapter: row.adapter,
+      version: row.version,
+      mode: row.mode === 'in-process' ? 'in-process' : 'remote',
+      firstSeen: new Date(row.first_seen).toISOString(),
+      lastSeen: new Date(row.last_seen).toISOString(),
+      decisionsServed: Number(row.decisions_served),
+    }));
+  }
+}
+
+interface AdapterRow {
+  readonly project_id: string;
+  readonly cluster_id: string;
+  readonly adapter: string;
+  readonly version: string;
+  readonly mode: string;
+  readonly first_seen: Date | string;
+  readonly last_seen: Date | string;
+  readonly decisions_served: string | number;
 }

@@ -35,7 +35,8 @@ export interface VerificationOptions {
 /**
  * Decides whether images may run in a cluster's namespace under the project's enabled policies.
  * Signatures are verified over the exact stored bytes whenever a verdict is computed; verdicts are cached
- * per project generation, which moves with every committed change, so a change applies to the next call.
+ * per project generation and stored change stamp, which move with every committed change (on any replica), so a
+ * change applies to the next call.
  */
 export class VerificationService {
   private readonly verdicts = new VerdictCache<ImageResult>(60_000, 5_000, 100_000);
@@ -64,9 +65,12 @@ export class VerificationService {
     }
     if (input.images.length > MAX_IMAGES)
       throw invalidArgument(`images lists ${input.images.length} images; at most ${MAX_IMAGES} per call`);
-    const useCache = this.options.cache && this.options.feedTrusted();
+    // The feed moves at once for this process's commits and soon for other replicas'; the stored change stamp
+    // closes that gap, so a change any replica answered applies to the very next review here (ADR 0045).
+    const stamp = this.options.cache && this.options.feedTrusted() ? await this.uow.stores.audit.changeStamp(projectId) : undefined;
+    const useCache = stamp !== undefined;
     const generation = this.feed.generation(projectId);
-    const scope = `${projectId}|${input.cluster}|${input.namespace}|${generation}`;
+    const scope = `${projectId}|${input.cluster}|${input.namespace}|${generation}|${stamp}`;
 
     const policies = useCache
       ? await this.policyCache.get(

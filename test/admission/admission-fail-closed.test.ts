@@ -189,6 +189,53 @@ describe('admission fails closed on a misconfigured project (real AdmissionRevie
     );
   });
 
+  it('each adapter reports in: GET the cluster shows adapter, version, mode, last seen and decisions served', async () => {
+    const verifier = new RemoteVerifier({
+      server: server.baseUrl,
+      project: 'p1',
+      cluster: 'c1',
+      token: testToken({ p1: ['admission'] }, 'admission-webhook'),
+      insecureServer: true,
+      adapter: 'adapter-pod-1',
+    });
+    const hook = await startAdmissionWebhook(
+      admissionSettings(),
+      { host: '127.0.0.1', port: 0, reportIntervalMs: 200 },
+      verifier,
+      capturingLogger().logger,
+    );
+    hooks.push(hook);
+    const client = connect(hook);
+    for (const image of ['alpine:3.11', 'busybox:1']) expect((await client.review(deploymentReview([image]))).allowed).to.equal(false);
+    const shown = await eventually(
+      async () => ((await rest.call('GET', '/v1/projects/p1/clusters/c1')).adapters ?? []) as LooseJson[],
+      (all: LooseJson[]) => all.some((a) => a.adapter === 'adapter-pod-1' && a.decisionsServed === '2'),
+    );
+    const remote = shown.find((a) => a.adapter === 'adapter-pod-1')!;
+    expect(remote).to.include({ mode: 'remote', version: '0.1.0', decisionsServed: '2' });
+    expect(Date.parse(remote.lastSeen)).to.be.at.least(Date.parse(remote.firstSeen));
+    // The in-process adapter of `serve --admission` reports in too (its /readyz is one report).
+    const inProcess = await startAttestd({ admission: admissionSettings() });
+    try {
+      const other = new Rest(inProcess.baseUrl);
+      await scenario(other);
+      expect((await connect(inProcess.admission!).send('GET', '/readyz')).status).to.equal(200);
+      const adapters = (await other.call('GET', '/v1/projects/p1/clusters/c1')).adapters as LooseJson[];
+      expect(adapters.map((a) => a.mode)).to.deep.equal(['in-process']);
+      const listed = (await other.call('GET', '/v1/projects/p1/clusters')).clusters as LooseJson[];
+      expect(listed.map((c) => c.name)).to.deep.equal(['projects/p1/clusters/c1']);
+    } finally {
+      await inProcess.stop();
+    }
+    // A viewer cannot report in for a cluster.
+    const res = await fetch(`${server.baseUrl}/v1/projects/p1/clusters/c1:reportIn`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${testToken({ p1: ['viewer'] }, 'v')}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ adapter: 'x', version: '1', mode: 'remote', decisionsServed: '0' }),
+    });
+    expect(res.status).to.equal(403);
+  });
+
   it('becomes ready, and checks images, once the project exists', async () => {
     await rest.post('/v1/projects', { name: 'projects/dmeo' });
     await rest.post('/v1/projects/dmeo/clusters?clusterId=c1', {});

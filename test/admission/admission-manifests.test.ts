@@ -213,7 +213,7 @@ describe('deploy/kubernetes manifests', function () {
     const verifier: ImageVerifier = {
       describe: 'none',
       verify: () => Promise.reject(new Error('unused')),
-      probe: () => Promise.resolve(undefined),
+      reportIn: () => Promise.resolve(undefined),
       close: () => undefined,
     };
     const webhook = await startAdmissionWebhook(

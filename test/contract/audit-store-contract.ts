@@ -148,5 +148,24 @@ export function auditStoreContract(backend: StoreBackend): void {
       expect(seen.pending).to.equal(1);
       expect((await audit().chainSlice('a1', 5, 10)).map((e) => e.method)).to.deep.equal(['late']);
     });
+
+    it('stamps where recorded changes stand: undefined while one is pending, the newest chained change after', async () => {
+      const stamp = (p: string) => audit().changeStamp(p);
+      expect(await stamp('s1')).to.equal(0);
+      await audit().appendMany([event('s1', 'c1', 1)]);
+      expect(await stamp('s1')).to.equal(undefined);
+      await uow().transaction((s) => s.audit.sequence('s1', 10));
+      expect(await stamp('s1')).to.equal(1);
+      // Decisions and security events are not changes: the stamp stays.
+      await audit().appendMany([event('s1', 'refused', 2, 'security')]);
+      expect(await stamp('s1')).to.equal(1);
+      await uow().transaction((s) => s.audit.sequence('s1', 10));
+      await uow().transaction((s) => s.audit.appendChained([event('s1', 'd1', 3, 'decision')]));
+      expect(await stamp('s1')).to.equal(1);
+      await audit().appendMany([event('s1', 'c2', 4)]);
+      expect(await stamp('s1')).to.equal(undefined);
+      await uow().transaction((s) => s.audit.sequence('s1', 10));
+      expect(await stamp('s1')).to.equal(4);
+    });
   });
 }

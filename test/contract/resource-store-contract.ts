@@ -148,6 +148,24 @@ export function resourceStoreContract(backend: ResourceContractBackend): void {
       expect(await refusal(s().policies.insert(policy('r1', 'p-nowhere', { cluster: 'ghost' })))).to.equal('FAILED_PRECONDITION');
       expect(await s().policies.get({ projectId: 'r1', id: 'p-nowhere' })).to.equal(undefined);
       expect(await s().clusters.insert(cluster('r1', 'c-tmp'))).to.equal(true);
+      const report = {
+        projectId: 'r1',
+        clusterId: 'c-tmp',
+        version: '1.0',
+        mode: 'remote' as const,
+        firstSeen: T0,
+        lastSeen: T0,
+        decisionsServed: 0,
+      };
+      await s().clusters.reportIn({ ...report, adapter: 'pod-a' });
+      await s().clusters.reportIn({ ...report, adapter: 'pod-b', lastSeen: T1, decisionsServed: 5 });
+      await s().clusters.reportIn({ ...report, adapter: 'pod-a', version: '1.1', firstSeen: T1, lastSeen: T1, decisionsServed: 7 });
+      expect(await s().clusters.adapters({ projectId: 'r1', id: 'c-tmp' }, 10)).to.deep.equal([
+        { ...report, adapter: 'pod-a', version: '1.1', firstSeen: T0, lastSeen: T1, decisionsServed: 7 },
+        { ...report, adapter: 'pod-b', lastSeen: T1, decisionsServed: 5 },
+      ]);
+      expect(await s().clusters.adapters({ projectId: 'r1', id: 'c-tmp' }, 1)).to.have.length(1);
+      expect(await refusal(s().clusters.reportIn({ ...report, clusterId: 'ghost', adapter: 'pod-a' }))).to.equal('FAILED_PRECONDITION');
       expect(await s().policies.insert(policy('r1', 'p-tmp', { cluster: 'c-tmp' }))).to.equal(true);
       expect(await s().clusters.users({ projectId: 'r1', id: 'c-tmp' })).to.deep.equal(['projects/r1/policies/p-tmp']);
       expect(await refusal(s().clusters.delete({ projectId: 'r1', id: 'c-tmp' }))).to.equal('FAILED_PRECONDITION');
@@ -155,6 +173,7 @@ export function resourceStoreContract(backend: ResourceContractBackend): void {
       expect(await s().clusters.users({ projectId: 'r1', id: 'c-tmp' })).to.deep.equal([]);
       expect(await s().clusters.delete({ projectId: 'r1', id: 'c-tmp' })).to.equal(true);
       expect(await s().clusters.get({ projectId: 'r1', id: 'c-tmp' })).to.equal(undefined);
+      expect(await s().clusters.adapters({ projectId: 'r1', id: 'c-tmp' }, 10), 'reports go with their cluster').to.deep.equal([]);
     });
     after(async () => db?.close());
 

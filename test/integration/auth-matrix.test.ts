@@ -34,6 +34,7 @@ const KEY = 'projects/{p}/keys/k1';
 const WIT = 'projects/{p}/witnesses/w1';
 const POL = 'projects/{p}/policies/p1';
 const CLU = 'projects/{p}/clusters/c1';
+const REPORT = { adapter: 'pod-1', version: '0.1.0', mode: 'remote', decisionsServed: '3' };
 const RULE = 'projects/{p}/signingRules/r1';
 const IRULE = 'projects/{p}/importRules/r1';
 const IMPORT_RULE = { registry: '127.0.0.1:5000', namespace: 'ns', witnesses: [WIT], plainHttp: true, enabled: true };
@@ -152,6 +153,7 @@ const ENDPOINTS: readonly Endpoint[] = [
   ep('ListClusters', CL, ['GET', '/v1/projects/{p}/clusters'], { parent: 'projects/{p}' }, READERS),
   ep('UpdateCluster', CL, ['PATCH', `/v1/${CLU}`, { description: 'e' }], { name: CLU, cluster: { description: 'e' } }, ADMINS),
   ep('DeleteCluster', CL, ['DELETE', `/v1/${CLU}`], { name: CLU }, ADMINS),
+  ep('ReportIn', CL, ['POST', `/v1/${CLU}:reportIn`, REPORT], { name: CLU, ...REPORT }, ADMISSION),
   ep('VerifyImages', V, ['POST', '/v1/projects/{p}:verifyImages', VERIFY], { parent: 'projects/{p}', ...VERIFY }, ADMISSION),
   ep('ListDecisions', V, ['GET', '/v1/projects/{p}/decisions'], { parent: 'projects/{p}' }, READERS),
   ep(

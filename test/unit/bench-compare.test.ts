@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { compareReports, formatComparison, readReport } from '../../bench/lib/compare';
-import { figureResult, type RunReport } from '../../bench/lib/report';
+import { figureResult, formatTable, type RunReport } from '../../bench/lib/report';
 
 const WRITE = { id: 'write.rest', label: 'CreateOccurrence REST', unit: 'occ/s', baselineLabel: 'pg INSERT', target: { ratioMin: 0.6 } };
 const P99 = { id: 'list.p99', label: 'ListOccurrences p99', unit: 'ms', baselineLabel: 'pg SELECT', target: { ratioMax: 2 } };
@@ -66,6 +66,13 @@ describe('bench --compare', () => {
     const line = text.split('\n').find((l) => l.startsWith('write.rest'))!;
     expect(line).to.match(/0\.27× \[0\.25–0\.30\] n=3\s+0\.65× \[0\.60–0\.70\] n=3\s+2\.41×\s+better/);
     expect(text.split('\n').find((l) => l.startsWith('list.p99'))).to.include('~ ranges overlap');
+  });
+
+  it('prints the generator’s CPU use beside each figure of a run', () => {
+    const table = formatTable([figureResult('w', WRITE, [250, 300], [1000, 1000], [0.8, 1.1]), figureResult('m', RSS, [200], [])]);
+    expect(table.split('\n')[0]).to.include('generator CPU');
+    expect(table.split('\n').find((l) => l.startsWith('write.rest'))).to.match(/0\.28×\s+0\.95 cores/);
+    expect(table.split('\n').find((l) => l.startsWith('memory.rss'))).to.match(/—\s+—/);
   });
 
   it('reads result files and refuses what is not one', () => {

@@ -22,3 +22,16 @@ export interface ClusterSpec {
 
 /** A registered cluster. */
 export type ClusterRecord = ResourceRecord<ClusterSpec>;
+
+/** What an admission adapter serving a cluster last reported (not part of the spec: a heartbeat, not a change). */
+export interface AdapterReport {
+  readonly projectId: string;
+  readonly clusterId: string;
+  /** The adapter's host name (the pod's name in Kubernetes). */
+  readonly adapter: string;
+  readonly version: string;
+  readonly mode: 'in-process' | 'remote';
+  readonly firstSeen: string;
+  readonly lastSeen: string;
+  readonly decisionsServed: number;
+}

@@ -33,6 +33,13 @@ export interface AuditStore {
    * background writers that batch already (decisions), not for request paths (they would serialize).
    */
   appendChained(events: readonly NewAuditEvent[]): Promise<void>;
+  /**
+   * Where the project's recorded changes stand: the seq of its newest chained change event, or undefined while
+   * a committed change is not chained yet. Every committed change moves it (its event is pending, then chained
+   * past the old stamp), so a cache keyed on it cannot serve a verdict from before a change another replica
+   * answered (ADR 0045).
+   */
+  changeStamp(projectId: string): Promise<number | undefined>;
   /** Projects with events not yet chained. */
   pendingProjects(): Promise<string[]>;
   /** How many events are not yet chained (of one project, or of all). */

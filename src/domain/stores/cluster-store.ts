@@ -1,4 +1,4 @@
-import type { ClusterSpec } from '../resources/cluster-spec';
+import type { AdapterReport, ClusterSpec } from '../resources/cluster-spec';
 import type { ResourceName } from '../resources/resource-record';
 import type { ResourceStore } from './resource-store';
 
@@ -8,4 +8,8 @@ export interface ClusterStore extends ResourceStore<ClusterSpec> {
   users(cluster: ResourceName): Promise<string[]>;
   /** Ids of the project's registered clusters, sorted (at most `limit`). */
   ids(projectId: string, limit: number): Promise<string[]>;
+  /** Records an adapter's report (its first report sets firstSeen; later ones the rest); the cluster must exist. */
+  reportIn(report: AdapterReport): Promise<void>;
+  /** The adapters that reported in for the cluster, most recently seen first (at most `limit`). */
+  adapters(cluster: ResourceName, limit: number): Promise<AdapterReport[]>;
 }

@@ -74,6 +74,15 @@ export class MemoryAuditStore implements AuditStore {
     }
   }
 
+  async changeStamp(projectId: string): Promise<number | undefined> {
+    const pending = this.tables
+      .table(AUDIT_PENDING)
+      .rows()
+      .some((e) => e.projectId === projectId && e.kind === 'change');
+    if (pending) return undefined;
+    return this.events(projectId).reduce((seq, e) => (e.kind === 'change' ? e.seq : seq), 0);
+  }
+
   async pendingProjects(): Promise<string[]> {
     return [
       ...new Set(

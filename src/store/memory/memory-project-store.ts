@@ -3,6 +3,7 @@ import type { PageTokens } from '../page-token';
 import { refuseIfReferenced } from './memory-storage-error';
 import { memoryPage } from './memory-page';
 import {
+  CLUSTER_ADAPTERS,
   CLUSTERS,
   DECISIONS,
   HOOK_EVENTS,
@@ -28,6 +29,7 @@ const CONTENTS: readonly TableName<{ readonly projectId: string }>[] = [
   HOOK_RECEIPTS,
   DECISIONS,
   POLICIES,
+  CLUSTER_ADAPTERS,
   CLUSTERS,
   SIGNING_RULES,
   IMPORT_RULES,

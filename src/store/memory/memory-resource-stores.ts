@@ -1,4 +1,4 @@
-import type { ClusterSpec } from '../../domain/resources/cluster-spec';
+import type { AdapterReport, ClusterSpec } from '../../domain/resources/cluster-spec';
 import { policyWitnesses, type PolicyRecord, type PolicySpec } from '../../domain/resources/policy-spec';
 import type { ResourceName } from '../../domain/resources/resource-record';
 import type { SigningRuleRecord, SigningRuleSpec } from '../../domain/resources/signing-rule-spec';
@@ -11,7 +11,8 @@ import type { SigningRuleStore } from '../../domain/stores/signing-rule-store';
 import type { Stores } from '../../domain/stores/unit-of-work';
 import type { WitnessStore } from '../../domain/stores/witness-store';
 import type { PageTokens } from '../page-token';
-import { refuseIfReferenced } from './memory-storage-error';
+import { refuseIfReferenced, requireParent } from './memory-storage-error';
+import { checkText, thaw, timestamp } from './stored-values';
 import { MemoryResourceStore, resourceTable, type MemoryReference } from './memory-resource-store';
 import { rowKey, tableName, type Tables } from './memory-tables';
 
@@ -21,6 +22,8 @@ export const WITNESS_ROWS = resourceTable<WitnessSpec>('witnesses');
 export const POLICY_ROWS = resourceTable<PolicySpec>('policies');
 /** Table clusters. */
 export const CLUSTER_ROWS = resourceTable<ClusterSpec>('clusters');
+/** Table cluster_adapters (its rows go with their cluster, as ON DELETE CASCADE does). */
+export const CLUSTER_ADAPTER_ROWS = tableName<AdapterReport>('cluster_adapters', (r) => [r.projectId, r.clusterId, r.adapter]);
 /** Table signing_rules. */
 export const SIGNING_RULE_ROWS = resourceTable<SigningRuleSpec>('signing_rules');
 /** Table import_rules (the Postgres join table import_rule_witnesses is the spec's witness list here). */
@@ -105,6 +108,12 @@ class MemorySigningRuleStore extends MemoryResourceStore<SigningRuleSpec> implem
   }
 }
 
+/** A report's cluster must exist (the Postgres foreign key). */
+function requireCluster(tables: Tables, r: AdapterReport): void {
+  const present = tables.table(CLUSTER_ROWS).get(rowKey(r.projectId, r.clusterId)) !== undefined;
+  requireParent(present, `cluster projects/${r.projectId}/clusters/${r.clusterId}`);
+}
+
 /** Registered clusters in memory: one a policy names cannot be deleted. */
 class MemoryClusterStore extends MemoryResourceStore<ClusterSpec> implements ClusterStore {
   constructor(tables: Tables, tokens: PageTokens) {
@@ -126,8 +135,34 @@ class MemoryClusterStore extends MemoryResourceStore<ClusterSpec> implements Clu
       .slice(0, limit);
   }
 
+  async reportIn(r: AdapterReport): Promise<void> {
+    requireCluster(this.tables, r);
+    checkText(r);
+    const rows = this.tables.table(CLUSTER_ADAPTER_ROWS);
+    const before = rows.get(rowKey(r.projectId, r.clusterId, r.adapter));
+    rows.put(
+      Object.freeze({
+        ...r,
+        firstSeen: timestamp(before?.firstSeen ?? r.firstSeen),
+        lastSeen: timestamp(r.lastSeen),
+      }),
+    );
+  }
+
+  async adapters(c: ResourceName, limit: number): Promise<AdapterReport[]> {
+    return this.tables
+      .table(CLUSTER_ADAPTER_ROWS)
+      .rows()
+      .filter((r) => r.projectId === c.projectId && r.clusterId === c.id)
+      .sort((a, b) => (a.lastSeen === b.lastSeen ? (a.adapter < b.adapter ? -1 : 1) : a.lastSeen > b.lastSeen ? -1 : 1))
+      .slice(0, limit)
+      .map((r) => thaw(r));
+  }
+
   override async delete(c: ResourceName): Promise<boolean> {
     refuseIfReferenced((await this.users(c)).length > 0, `cluster projects/${c.projectId}/clusters/${c.id}`);
+    const reports = this.tables.table(CLUSTER_ADAPTER_ROWS);
+    for (const r of reports.rows()) if (r.projectId === c.projectId && r.clusterId === c.id) reports.delete(reports.keyOf(r));
     return super.delete(c);
   }
 }

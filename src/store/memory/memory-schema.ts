@@ -61,6 +61,7 @@ export const HOOK_EVENTS = tableName<HookEventRow>('hook_events', (r) => [r.proj
 
 // Revisioned project resources: the resource kit's tables (memory-resource-stores.ts).
 export {
+  CLUSTER_ADAPTER_ROWS as CLUSTER_ADAPTERS,
   CLUSTER_ROWS as CLUSTERS,
   IMPORT_RULE_ROWS as IMPORT_RULES,
   POLICY_ROWS as POLICIES,
