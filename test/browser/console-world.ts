@@ -45,4 +45,11 @@ export async function seedConsoleWorld(server: TestServer): Promise<void> {
   await call('POST', `${p}:verifyImages`, { cluster: 'c1', namespace: 'prod', images: [ATTESTED] });
   await call('POST', `${p}:verifyImages`, { cluster: 'c1', namespace: 'prod', images: [UNSIGNED, HOSTILE] });
   await call('POST', `${p}/hooks/generic`, { images: [ATTESTED, HOSTILE] });
+  // Decisions are written by a buffer shortly after the answer: the pages are opened once both are stored.
+  for (let tries = 0; ; tries++) {
+    const listed = (await call('GET', `${p}/decisions`)).decisions;
+    if (Array.isArray(listed) && listed.length >= 2) break;
+    if (tries >= 100) throw new Error(`the two decisions were not recorded: ${JSON.stringify(listed)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

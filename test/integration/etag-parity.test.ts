@@ -124,6 +124,7 @@ describe('etags over REST and gRPC', function () {
       await api.must('POST', '/v1/projects', { name: `projects/${p}` });
       await api.must('POST', `/v1/projects/${p}/keys?keyId=k`, { keySpec: 'EC_P256' });
       await api.must('POST', `/v1/projects/${p}/witnesses?witnessId=w1`, { key: `projects/${p}/keys/k` });
+      await api.must('POST', `/v1/projects/${p}/clusters?clusterId=c1`, {});
     }
   });
   after(async () => {
