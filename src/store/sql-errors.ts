@@ -18,7 +18,9 @@ export function fromDatabaseError(err: unknown): ApiError | undefined {
     code === '57P03' || // cannot_connect_now (starting up / shutting down)
     code === '53300' || // too_many_connections
     e.name === 'KnexTimeoutError' ||
-    /Connection terminated|Timeout acquiring a connection|connection timeout|timeout expired|Client has encountered a connection error/i.test(message)
+    /Connection terminated|Timeout acquiring a connection|connection timeout|timeout expired|Client has encountered a connection error/i.test(
+      message,
+    )
   ) {
     return new ApiError('UNAVAILABLE', 'the database is unavailable; retry shortly');
   }
