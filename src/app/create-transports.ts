@@ -131,7 +131,12 @@ export function createTransports(
         const asked = options.admission;
         if (asked) {
           const verifier = new InProcessVerifier(services.verification, services.clusterReports, asked.project, asked.cluster);
-          const listenOn = { host: config.host, port: config.admissionPort, tlsReloadIntervalMs: config.tlsReloadIntervalMs };
+          const listenOn = {
+            host: config.host,
+            port: config.admissionPort,
+            tlsReloadIntervalMs: config.tlsReloadIntervalMs,
+            registryAuthFile: config.registryAuthFile,
+          };
           admission = await startAdmissionWebhook(asked, listenOn, verifier, logger);
         }
         reloader?.start();
