@@ -125,7 +125,10 @@ export function createServices(stores: ServiceStores, config: Config, logger: Lo
   const witnesses = new WitnessService(uow, access, clock, changes, keys);
   const attest = new AttestService(uow, access, clock, changes, keys, witnesses);
   const clusters = new ResourceService(CLUSTER_KIND, uow, access, clock, changes);
-  const decisionRecorder = new DecisionRecorder(uow, audit, logger);
+  const decisionRecorder = new DecisionRecorder(uow, audit, logger, {
+    dropped: metrics.counter('attestd_decisions_dropped_total', 'Decisions that could not be recorded (their reviews failed closed)'),
+  });
+  metrics.gauge('attestd_decisions_buffered', 'Decisions waiting to be written to the database', () => decisionRecorder.pending);
   const hookMetrics = new HookMetrics(metrics);
   const hookWorker = new HookWorker(uow, attest, clock, logger, hookMetrics);
   const importer = new SignatureImporter(

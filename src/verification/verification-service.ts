@@ -1,5 +1,5 @@
 import type { Access } from '../auth/access';
-import { invalidArgument, notFound } from '../domain/api-error';
+import { ApiError, invalidArgument, notFound } from '../domain/api-error';
 import type { Clock } from '../domain/clock';
 import { canonicalString, parseImageReference, type ImageReference } from '../domain/image-reference';
 import { parseNoteName, parseProjectName } from '../domain/names';
@@ -67,6 +67,26 @@ export class VerificationService {
     }
     if (input.images.length > MAX_IMAGES)
       throw invalidArgument(`images lists ${input.images.length} images; at most ${MAX_IMAGES} per call`);
+    let results: ImageResult[];
+    try {
+      results = await this.verdictsFor(projectId, input);
+    } catch (err) {
+      // A review is answered even while the database is away, so it is recorded too: denied, saying why.
+      if (input.source !== 'admission' || !this.isUnavailable(err)) throw err;
+      results = input.images.map((image) => databaseUnavailable(image));
+    }
+    const decision = this.decisions.record(ctx, projectId, input, results, this.clock.now());
+    if (decision === undefined) {
+      throw new ApiError(
+        'UNAVAILABLE',
+        'the decision could not be recorded (the decision buffer is full: the database is not keeping up); retry shortly',
+      );
+    }
+    return { results, allowed: results.every((r) => r.allowed), decision };
+  }
+
+  /** The verdict on every image of the input, in order. */
+  private async verdictsFor(projectId: string, input: VerifyInput): Promise<ImageResult[]> {
     // The feed moves at once for this process's commits and soon for other replicas'; the stored change stamp
     // closes that gap, so a change any replica answered applies to the very next review here (ADR 0045).
     const stamp = this.options.cache && this.options.feedTrusted() ? await this.uow.stores.audit.changeStamp(projectId) : undefined;
@@ -122,8 +142,16 @@ export class VerificationService {
         results.push({ ...verdict, image });
       }
     }
-    const decision = this.decisions.record(ctx, projectId, input, results, this.clock.now());
-    return { results, allowed: results.every((r) => r.allowed), decision };
+    return results;
+  }
+
+  /** An error as the API would answer it (a database error classified), or undefined for a bug. */
+  asApiError(err: unknown): ApiError | undefined {
+    return err instanceof ApiError ? err : this.uow.classifyError(err);
+  }
+
+  private isUnavailable(err: unknown): boolean {
+    return this.asApiError(err)?.code === 'UNAVAILABLE';
   }
 
   /** NOT_FOUND unless the project exists and the cluster is registered in it (the message lists the registered ones). */
@@ -286,4 +314,17 @@ function parseOrError(image: string): ImageReference | Error {
   } catch (err) {
     return err as Error;
   }
+}
+
+/** The verdict while the database cannot be read: denied, and the sentence says why. */
+function databaseUnavailable(image: string): ImageResult {
+  return {
+    image,
+    allowed: false,
+    reason: 'DATABASE_UNAVAILABLE',
+    message: `image ${image} could not be verified because attestd could not read its database (the database is unavailable; retry shortly)`,
+    policies: [],
+    witnesses: [],
+    occurrences: [],
+  };
 }
