@@ -18,6 +18,8 @@ import type { ChangeFeed } from '../domain/change-feed';
 import type { DecisionRecorder } from './decision-recorder';
 import { evaluatePolicy, type PolicyOutcome, type WitnessEvidence } from './policy-evaluation';
 import { resourceUriSpellings } from './resource-uri-spellings';
+import { vexSuppressions } from './vex-suppression';
+import { vexProductUris } from '../domain/vulnerability/vex-product';
 import { VerdictCache } from './verdict-cache';
 import { MAX_IMAGE_FINDINGS, type ImageVulnerabilityData } from './vulnerability-evaluation';
 import type { ImageResult, VerifyInput, VerifyOutput } from './verdict';
@@ -212,8 +214,9 @@ export class VerificationService {
   }
 
   /**
-   * The VULNERABILITY and DISCOVERY occurrences of each image in the policies' project: one indexed query per
-   * image, however many findings it has (at most MAX_IMAGE_FINDINGS are read; more denies the image).
+   * The VULNERABILITY and DISCOVERY occurrences of each image in the policies' project and the VEX statements about
+   * it or its repository: two indexed queries per image, however many findings it has (at most MAX_IMAGE_FINDINGS
+   * of each are read; more denies the image).
    */
   private async findings(
     stores: Stores,
@@ -228,8 +231,15 @@ export class VerificationService {
           resourceUriSpellings(ref),
           MAX_IMAGE_FINDINGS + 1,
         );
-        const truncated = found.length > MAX_IMAGE_FINDINGS;
-        return [ref, { occurrences: truncated ? found.slice(0, MAX_IMAGE_FINDINGS) : found, truncated }] as const;
+        const products = vexProductUris(ref);
+        const statements = await stores.grafeas.assessmentNotes(projectId, [products.image, products.repository], MAX_IMAGE_FINDINGS + 1);
+        const truncated = found.length > MAX_IMAGE_FINDINGS || statements.length > MAX_IMAGE_FINDINGS;
+        const data: ImageVulnerabilityData = {
+          occurrences: truncated ? found.slice(0, MAX_IMAGE_FINDINGS) : found,
+          truncated,
+          suppressed: vexSuppressions(statements, products.image),
+        };
+        return [ref, data] as const;
       }),
     );
     return new Map(read);
