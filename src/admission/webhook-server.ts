@@ -2,6 +2,7 @@ import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConnectionDrain } from '../connection-drain';
+import { decodeUtf8 } from '../domain/strict-utf8';
 import type { Logger } from '../logger';
 import { BadReviewError } from './admission-review';
 import type { AdmissionHandler } from './admission-handler';
@@ -33,7 +34,7 @@ export interface WebhookServer {
   stop(graceMs?: number): Promise<void>;
 }
 
-/** Serves POST /validate, GET /healthz, /readyz, /metrics on bare node:https (the admission path must be fast). */
+/** Serves POST /validate, GET /healthz, /readyz, /upstreamz, /metrics on bare node:https (the admission path must be fast). */
 export async function startWebhookServer(options: WebhookServerOptions): Promise<WebhookServer> {
   const server = https.createServer({ cert: options.cert, key: options.key }, (req, res) => {
     route(options, req, res).catch((err) => {
@@ -76,7 +77,7 @@ async function route(options: WebhookServerOptions, req: IncomingMessage, res: S
       );
     return validate(options, req, res, q < 0 ? '' : url.slice(q + 1));
   }
-  if (path !== '/healthz' && path !== '/readyz' && path !== '/metrics') {
+  if (path !== '/healthz' && path !== '/readyz' && path !== '/upstreamz' && path !== '/metrics') {
     return sendJson(res, 404, { error: { code: 404, message: `no route ${path.slice(0, 100)}: the webhook serves POST /validate` } });
   }
   if (req.method !== 'GET' && req.method !== 'HEAD')
@@ -88,6 +89,12 @@ async function route(options: WebhookServerOptions, req: IncomingMessage, res: S
       const upstream = await options.upstream();
       if (upstream?.code === 'MISCONFIGURED') return sendText(res, 503, `not ready: ${upstream.message}\n`);
       return sendText(res, 200, upstream ? `ok (attestd: ${upstream.message})\n` : 'ok\n');
+    }
+    case '/upstreamz': {
+      // Whether attestd can answer right now (its database included): for monitoring, not for a probe that
+      // restarts the adapter, since a restarted adapter could do no better (ADR 0055).
+      const upstream = await options.upstream();
+      return upstream ? sendText(res, 503, `attestd cannot answer: ${upstream.message}\n`) : sendText(res, 200, 'ok\n');
     }
     case '/metrics':
       return sendText(res, 200, await options.metrics.registry.metrics(), options.metrics.registry.contentType);
@@ -113,7 +120,7 @@ async function validate(options: WebhookServerOptions, req: IncomingMessage, res
   if (over) return tooLarge(options, req, res);
   let body: unknown;
   try {
-    body = JSON.parse((chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8'));
+    body = JSON.parse(decodeUtf8(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), 'the body'));
   } catch (err) {
     options.metrics.badRequests.inc({ status: '400' });
     return sendJson(res, 400, {

@@ -130,7 +130,7 @@ export function createTransports(
         const grpcPort = await bindGrpc(grpcSrv, config.host, config.grpcPort, grpcServerCredentials(reloader));
         const asked = options.admission;
         if (asked) {
-          const verifier = new InProcessVerifier(services.verification, services.clusterReports, asked.project, asked.cluster);
+          const verifier = new InProcessVerifier(services.verification, services.clusterReports, asked.project, asked.cluster, logger);
           const listenOn = { host: config.host, port: config.admissionPort, tlsReloadIntervalMs: config.tlsReloadIntervalMs };
           admission = await startAdmissionWebhook(asked, listenOn, verifier, logger);
         }

@@ -2,7 +2,11 @@ import { expect } from 'chai';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { GRAFEAS_PROTO_FILES, PROTO_INCLUDE_DIRS } from '../../src/proto/proto-root';
+import { loadAdmissionConfig } from '../../src/config';
+import type { RunningWebhook } from '../../src/admission/admission-webhook';
 import { startTestServer, testToken, type TestServer } from '../support/test-server';
+import { WebhookClient, startRemoteWebhook } from '../admission/admission-harness';
+import { deploymentReview } from '../admission/admission-fixtures';
 import { restCall, type RestReply } from '../support/rest-call';
 import type { ClientMethod } from '../support/grpc-clients';
 import { debianPostgresBin, PrivateCluster } from '../support/private-cluster';
@@ -15,6 +19,7 @@ import { debianPostgresBin, PrivateCluster } from '../support/private-cluster';
 
 const PROJECT = 'fault';
 const NOTE = `projects/${PROJECT}/notes/n`;
+const UNSIGNED = `127.0.0.1:5000/team/app@sha256:${'c'.repeat(64)}`;
 const FAIL_FAST_MS = 10_000;
 const RECOVERY_MS = 60_000;
 
@@ -79,6 +84,13 @@ describe('attestd when its PostgreSQL goes away and comes back', function () {
   let server: TestServer | undefined;
   let client: (grpc.Client & Record<string, ClientMethod>) | undefined;
   const acknowledged = new Set<string>();
+  // Both admission adapters: in-process (serve --admission) and stand-alone (attestd admission --server …).
+  const admission = loadAdmissionConfig({ ADMISSION_PROJECT: PROJECT, ADMISSION_CLUSTER: 'c1', ADMISSION_DEADLINE_MS: '5000' }, {});
+  let remote: RunningWebhook | undefined;
+  let inProcessClient: WebhookClient | undefined;
+  let remoteClient: WebhookClient | undefined;
+  /** The uids of the reviews answered while the database was down: each must become a recorded decision. */
+  const outageReviews: string[] = [];
 
   before(async function () {
     const bin = debianPostgresBin();
@@ -91,11 +103,17 @@ describe('attestd when its PostgreSQL goes away and comes back', function () {
     }
     cluster = await PrivateCluster.create(bin);
     await cluster.start();
-    server = await startTestServer({ databaseUrl: cluster.url });
+    server = await startTestServer({ databaseUrl: cluster.url, admission });
     client = grafeasClient(server.grpcAddress);
+    inProcessClient = new WebhookClient(server.admission!);
+    remote = await startRemoteWebhook(server.baseUrl, admission, testToken({ [PROJECT]: ['admission'] }, 'admission-webhook'));
+    remoteClient = new WebhookClient(remote);
   });
 
   after(async () => {
+    inProcessClient?.close();
+    remoteClient?.close();
+    await remote?.stop(0);
     client?.close();
     await server?.stop().catch(() => undefined);
     await cluster?.destroy();
@@ -117,6 +135,17 @@ describe('attestd when its PostgreSQL goes away and comes back', function () {
     expect(batch.status, JSON.stringify(batch.body)).to.equal(200);
     for (const o of batch.body.occurrences) acknowledged.add(o.name);
     expect(acknowledged.size).to.equal(105);
+    // A cluster and a policy for the admission adapters: an unsigned image is denied as not attested.
+    expect((await call(s, 'POST', `/v1/projects/${PROJECT}/keys?keyId=k`, { keySpec: 'EC_P256' })).status).to.equal(200);
+    expect((await call(s, 'POST', `/v1/projects/${PROJECT}/witnesses?witnessId=w`, { key: `projects/${PROJECT}/keys/k` })).status).to.equal(
+      200,
+    );
+    expect((await call(s, 'POST', `/v1/projects/${PROJECT}/clusters?clusterId=c1`, {})).status).to.equal(200);
+    const policy = { witnesses: [`projects/${PROJECT}/witnesses/w`], cluster: 'c1', namespaces: ['default'], enabled: true };
+    expect((await call(s, 'POST', `/v1/projects/${PROJECT}/policies?policyId=gate`, policy)).status).to.equal(200);
+    const denied = await inProcessClient!.review(deploymentReview([UNSIGNED]));
+    expect(denied.status.message).to.equal(`image ${UNSIGNED} is not attested`);
+    expect((await remoteClient!.send('GET', '/upstreamz')).status).to.equal(200);
     expect((await call(s, 'GET', '/readyz')).status).to.equal(200);
     expect((await grpcCall(client!, 'listNotes', { parent: `projects/${PROJECT}` })).code).to.equal(grpc.status.OK);
   });
@@ -164,6 +193,26 @@ describe('attestd when its PostgreSQL goes away and comes back', function () {
     expect(created.ms).to.be.below(FAIL_FAST_MS);
   });
 
+  it('denies reviews while the database is stopped, through both adapters, saying why, and records them later', async () => {
+    for (const webhook of [inProcessClient!, remoteClient!]) {
+      const review = deploymentReview([UNSIGNED]);
+      const answer = await webhook.review(review);
+      expect(answer.allowed).to.equal(false);
+      expect(answer.status.message).to.equal(
+        `image ${UNSIGNED} could not be verified because attestd could not read its database (the database is unavailable; retry shortly)`,
+      );
+      expect(answer.auditAnnotations.decision, 'the denial names the decision it will be recorded as').to.match(
+        /^projects\/fault\/decisions\//,
+      );
+      outageReviews.push(review.request.uid);
+    }
+    // The stand-alone adapter stays ready (a restart could not help) and says what is wrong at /upstreamz.
+    expect((await remoteClient!.send('GET', '/readyz')).status).to.equal(200);
+    const upstream = await remoteClient!.send('GET', '/upstreamz');
+    expect(upstream.status).to.equal(503);
+    expect(upstream.text).to.match(/^attestd cannot answer: .*database/);
+  });
+
   it('recovers by itself when the database is back, with every acknowledged row kept', async () => {
     const s = server!;
     await cluster!.start();
@@ -188,5 +237,20 @@ describe('attestd when its PostgreSQL goes away and comes back', function () {
     const missing = [...acknowledged].filter((name) => !stored.has(name));
     expect(missing, 'acknowledged occurrences missing after the restart').to.deep.equal([]);
     expect(stored.size, 'nothing refused while the database was down was written').to.equal(acknowledged.size);
+  });
+
+  it('records the reviews denied during the outage once the database is back', async () => {
+    const s = server!;
+    const deadline = Date.now() + RECOVERY_MS;
+    for (;;) {
+      const listed = await call(s, 'GET', `/v1/projects/${PROJECT}/decisions?pageSize=100`);
+      const uids = new Set((listed.body.decisions ?? []).map((d: { review?: { uid?: string } }) => d.review?.uid));
+      const missing = outageReviews.filter((uid) => !uids.has(uid));
+      if (missing.length === 0) break;
+      if (Date.now() > deadline) throw new Error(`decisions never recorded for reviews ${missing.join(', ')}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(outageReviews).to.have.length(2);
+    expect((await remoteClient!.send('GET', '/upstreamz')).status).to.equal(200);
   });
 });
