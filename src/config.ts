@@ -50,7 +50,7 @@ export interface Config {
   readonly rateLimitBurst: number;
   /** The project holding the notes of imported vulnerabilities; unset: each importing project holds its own (VULNERABILITY_NOTES_PROJECT). */
   readonly vulnerabilityNotesProject: string | undefined;
-  /** A `.dockerconfigjson`-style file with the credentials import rules read registries with (REGISTRY_AUTH_FILE; unset: anonymous). */
+  /** A `.dockerconfigjson`-style file with the credentials import rules and the mutating webhook read registries with (REGISTRY_AUTH_FILE; unset: anonymous). */
   readonly registryAuthFile: string | undefined;
   /** Serve the read-only auditor console at /console/ on the REST port (CONSOLE, default true). */
   readonly console: boolean;
