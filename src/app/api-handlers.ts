@@ -9,6 +9,7 @@ import type { ServiceHandlers } from '../transport/rpc-handler';
 import { resourceHandlers } from '../transport/resource-handlers';
 import { scanHandlers } from '../transport/scan-handlers';
 import { verificationHandlers } from '../transport/verification-handlers';
+import { tokenHandlers } from '../transport/token-handlers';
 import { witnessHandlers } from '../transport/witness-handlers';
 import type { AppServices } from './create-services';
 
@@ -27,5 +28,6 @@ export function apiHandlers(services: AppServices): ServiceHandlers[] {
     scanHandlers(services.scans),
     verificationHandlers(services.verification, services.decisions),
     auditHandlers(services.audit),
+    tokenHandlers(services.tokens),
   ];
 }
