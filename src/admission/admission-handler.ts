@@ -193,7 +193,12 @@ function answer(uid: string, output: VerifyOutput, breakglass: boolean): Admissi
 function denialSentence(r: ImageResult): string {
   const findings = (r.vulnerabilities ?? []).map((v) => v.message);
   const vulnerabilityOnly = (VULNERABILITY_REASONS as readonly string[]).includes(r.reason);
-  const attestation = r.reason === 'REQUIREMENT_NOT_MET' ? [r.message] : vulnerabilityOnly && findings.length ? [] : [notAttested(r.image)];
+  const attestation =
+    r.reason === 'REQUIREMENT_NOT_MET' || r.reason === 'DATABASE_UNAVAILABLE'
+      ? [r.message]
+      : vulnerabilityOnly && findings.length
+        ? []
+        : [notAttested(r.image)];
   return [...attestation, ...findings].join('; ');
 }
 

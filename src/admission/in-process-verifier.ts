@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { ApiError } from '../domain/api-error';
+import type { Logger } from '../logger';
 import type { ClusterReportService } from '../policies/cluster-report-service';
 import { adapterVersion } from './adapter-version';
 import type { RequestContext } from '../domain/request-context';
@@ -20,6 +20,7 @@ export class InProcessVerifier implements ImageVerifier {
     private readonly reports: ClusterReportService,
     private readonly project: string,
     private readonly cluster: string,
+    private readonly logger: Logger,
   ) {
     this.parent = `projects/${project}`;
   }
@@ -56,12 +57,15 @@ export class InProcessVerifier implements ImageVerifier {
 
   private toVerifierError(err: unknown): VerifierError {
     if (err instanceof VerifierError) return err;
-    if (err instanceof ApiError) {
-      if (err.code === 'UNAVAILABLE') return new VerifierError(`attestd is unavailable: ${err.message}`, 'UNREACHABLE');
-      const wrongSetting = err.code === 'NOT_FOUND' ? misconfigured(err.message, this.project, this.cluster) : undefined;
+    const api = this.verification.asApiError(err);
+    if (api) {
+      if (api.code === 'UNAVAILABLE') return new VerifierError(`attestd is unavailable: ${api.message}`, 'UNREACHABLE');
+      const wrongSetting = api.code === 'NOT_FOUND' ? misconfigured(api.message, this.project, this.cluster) : undefined;
       if (wrongSetting) return wrongSetting;
-      return new VerifierError(`attestd refused the check (${err.code}: ${err.message})`, 'REJECTED');
+      return new VerifierError(`attestd refused the check (${api.code}: ${api.message})`, 'REJECTED');
     }
+    // A bug, not a verdict: its cause goes to the log (the denial the user reads says where to look).
+    this.logger.error({ err, project: this.project, cluster: this.cluster }, 'admission check failed unexpectedly');
     return new VerifierError("attestd failed while checking the images (internal error; see attestd's log)", 'FAILED');
   }
 }

@@ -8,6 +8,7 @@ import { projectHandlers } from '../transport/project-handlers';
 import type { ServiceHandlers } from '../transport/rpc-handler';
 import { resourceHandlers } from '../transport/resource-handlers';
 import { scanHandlers } from '../transport/scan-handlers';
+import { vexHandlers } from '../transport/vex-handlers';
 import { verificationHandlers } from '../transport/verification-handlers';
 import { tokenHandlers } from '../transport/token-handlers';
 import { witnessHandlers } from '../transport/witness-handlers';
@@ -26,6 +27,7 @@ export function apiHandlers(services: AppServices): ServiceHandlers[] {
     importRuleHandlers(services.importRules, services.imageImports),
     hookHandlers(services.hooks),
     scanHandlers(services.scans),
+    vexHandlers(services.vex),
     verificationHandlers(services.verification, services.decisions),
     auditHandlers(services.audit),
     tokenHandlers(services.tokens),

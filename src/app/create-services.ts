@@ -17,6 +17,7 @@ import type { ImportRuleSpec } from '../domain/resources/import-rule-spec';
 import { NoteService } from '../grafeas/note-service';
 import { OccurrenceService } from '../grafeas/occurrence-service';
 import { ScanImportService } from '../grafeas/scan-import-service';
+import { VexImportService } from '../grafeas/vex-import-service';
 import { KeyService } from '../kms/key-service';
 import type { KeyProvider } from '../kms/key-provider';
 import { LocalKeyProvider } from '../kms/local-key-provider';
@@ -71,6 +72,7 @@ export interface AppServices {
   readonly notes: NoteService;
   readonly occurrences: OccurrenceService;
   readonly scans: ScanImportService;
+  readonly vex: VexImportService;
   readonly projects: ProjectService;
   readonly keys: KeyService;
   readonly witnesses: WitnessService;
@@ -132,7 +134,10 @@ export function createServices(stores: ServiceStores, config: Config, logger: Lo
   const witnesses = new WitnessService(uow, access, clock, changes, keys);
   const attest = new AttestService(uow, access, clock, changes, keys, witnesses);
   const clusters = new ResourceService(CLUSTER_KIND, uow, access, clock, changes);
-  const decisionRecorder = new DecisionRecorder(uow, audit, logger);
+  const decisionRecorder = new DecisionRecorder(uow, audit, logger, {
+    dropped: metrics.counter('attestd_decisions_dropped_total', 'Decisions that could not be recorded (their reviews failed closed)'),
+  });
+  metrics.gauge('attestd_decisions_buffered', 'Decisions waiting to be written to the database', () => decisionRecorder.pending);
   const hookMetrics = new HookMetrics(metrics);
   const hookWorker = new HookWorker(uow, attest, clock, logger, hookMetrics);
   const importer = new SignatureImporter(
@@ -148,6 +153,7 @@ export function createServices(stores: ServiceStores, config: Config, logger: Lo
     notes: new NoteService(uow, access, clock, changes),
     occurrences: new OccurrenceService(uow, access, clock, changes),
     scans: new ScanImportService(uow, access, clock, changes, config.vulnerabilityNotesProject),
+    vex: new VexImportService(uow, access, clock, changes),
     projects: new ProjectService(uow, access, clock, changes),
     keys,
     witnesses,

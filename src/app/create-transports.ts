@@ -132,8 +132,13 @@ export function createTransports(
         const grpcPort = await bindGrpc(grpcSrv, config.host, config.grpcPort, grpcServerCredentials(reloader));
         const asked = options.admission;
         if (asked) {
-          const verifier = new InProcessVerifier(services.verification, services.clusterReports, asked.project, asked.cluster);
-          const listenOn = { host: config.host, port: config.admissionPort, tlsReloadIntervalMs: config.tlsReloadIntervalMs };
+          const verifier = new InProcessVerifier(services.verification, services.clusterReports, asked.project, asked.cluster, logger);
+          const listenOn = {
+            host: config.host,
+            port: config.admissionPort,
+            tlsReloadIntervalMs: config.tlsReloadIntervalMs,
+            registryAuthFile: config.registryAuthFile,
+          };
           admission = await startAdmissionWebhook(asked, listenOn, verifier, logger);
         }
         reloader?.start();

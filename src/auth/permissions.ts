@@ -15,6 +15,7 @@ export type Permission =
   | 'occurrences.update'
   | 'occurrences.delete'
   | 'scans.import'
+  | 'vex.import'
   | 'auditEvents.list'
   | 'keys.get'
   | 'keys.list'
@@ -96,6 +97,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<Exclude<Role, 'admin'>, ReadonlyS
     'occurrences.update',
     'occurrences.delete',
     'scans.import',
+    'vex.import',
     'witnesses.attest',
     'hooks.post',
     'images.import',

@@ -17,6 +17,7 @@ import { projectsCommand } from './projects-command';
 import { reviewCommand } from './review-command';
 import { rulesCommand } from './rules-command';
 import { scanCommand } from './scan-command';
+import { vexCommand } from './vex-command';
 import { tokenCommand } from './token-command';
 import { verifyCommand } from './verify-command';
 import { witnessesCommand } from './witnesses-command';
@@ -43,6 +44,7 @@ commands:
   attest     attest IMAGE --witness W: sign an image by digest and store the attestation
   import     import IMAGE: read the image's cosign signatures from its registry and record what its import rules' witnesses verify
   scan       scan import IMAGE REPORT.json: import a Trivy or Grype JSON report as vulnerability occurrences
+  vex        vex import|list|delete: OpenVEX statements that suppress findings (not_affected, fixed)
   verify     verify IMAGE (--witness W | --namespace N --cluster C): exit 0 when verified/allowed, 1 with the reason
   review     review FILE --namespace N: send kubectl objects to the admission webhook and print what kubectl would
 
@@ -71,6 +73,7 @@ const COMMANDS: Readonly<Record<string, (rest: readonly string[]) => Promise<num
   attest: (rest) => attestCommand([...rest]),
   import: (rest) => importCommand([...rest]),
   scan: (rest) => scanCommand([...rest]),
+  vex: (rest) => vexCommand([...rest]),
   verify: (rest) => verifyCommand([...rest]),
   review: (rest) => reviewCommand(rest),
 };

@@ -34,6 +34,14 @@ export class ApiError extends Error {
   }
 }
 
+/** A request body over a limit: RESOURCE_EXHAUSTED, answered over HTTP as 413 Payload Too Large. */
+export class PayloadTooLargeError extends ApiError {
+  readonly httpStatus = 413;
+  constructor(message: string) {
+    super('RESOURCE_EXHAUSTED', message);
+  }
+}
+
 /** Shorthand constructors, so call sites read as sentences. */
 export const invalidArgument = (message: string, violations?: FieldViolation[]): ApiError =>
   new ApiError('INVALID_ARGUMENT', message, violations);

@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { ApiError, invalidArgument } from '../domain/api-error';
+import { invalidArgument, PayloadTooLargeError } from '../domain/api-error';
 import { parseDigest, parseImageReference } from '../domain/image-reference';
 import type { JsonObject } from '../domain/message-types';
 
@@ -39,8 +39,7 @@ export interface RegistryEvent {
 /** Reads a hook payload into events; a payload of the wrong shape as a whole is INVALID_ARGUMENT. */
 export function parseHookPayload(source: HookSource, payload: JsonObject, registryParam: string): RegistryEvent[] {
   if (JSON.stringify(payload).length > MAX_PAYLOAD_CHARS) {
-    throw new ApiError(
-      'RESOURCE_EXHAUSTED',
+    throw new PayloadTooLargeError(
       `a ${source} hook payload may be at most ${MAX_PAYLOAD_CHARS} bytes of JSON; registries send one small envelope per event`,
     );
   }
@@ -57,10 +56,7 @@ export function parseHookPayload(source: HookSource, payload: JsonObject, regist
     }
   })();
   if (events.length > MAX_EVENTS_PER_PAYLOAD) {
-    throw new ApiError(
-      'RESOURCE_EXHAUSTED',
-      `a ${source} hook payload may carry at most ${MAX_EVENTS_PER_PAYLOAD} events, got ${events.length}`,
-    );
+    throw new PayloadTooLargeError(`a ${source} hook payload may carry at most ${MAX_EVENTS_PER_PAYLOAD} events, got ${events.length}`);
   }
   return events;
 }

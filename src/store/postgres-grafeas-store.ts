@@ -175,6 +175,19 @@ export class PostgresGrafeasStore implements GrafeasStore {
     return rows.map((r) => r.body);
   }
 
+  async assessmentNotes(projectId: string, productUris: readonly string[], limit: number): Promise<Note[]> {
+    if (productUris.length === 0) return [];
+    // notes_assessment_product: (project_id, product URI) over VULNERABILITY_ASSESSMENT notes.
+    const rows: { body: Note }[] = await this.db('notes')
+      .where('project_id', projectId)
+      .where('kind', 'VULNERABILITY_ASSESSMENT')
+      .whereRaw(`(body #>> '{vulnerabilityAssessment,product,genericUri}') = ANY(?)`, [[...productUris]])
+      .orderBy('note_id')
+      .limit(limit)
+      .select('body');
+    return rows.map((r) => r.body);
+  }
+
   async updateOccurrence(r: OccurrenceRecord): Promise<boolean> {
     const n = await this.db('occurrences')
       .where({ occurrence_id: r.occurrenceId, project_id: r.projectId })

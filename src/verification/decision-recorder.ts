@@ -1,4 +1,5 @@
 import { newId } from '../domain/new-id';
+import { storableJson, storableText } from '../domain/storable-text';
 import type { AuditRecorder } from '../audit/audit-recorder';
 import type { RequestContext } from '../domain/request-context';
 import type { Logger } from '../logger';
@@ -8,7 +9,13 @@ import type { ImageResult, VerifyInput } from './verdict';
 
 /** How often buffered decisions are written (the contract allows 5 s). */
 export const DECISION_FLUSH_MS = 1000;
-const MAX_BUFFER = 50000;
+/** Most decisions held while the database is away; past it, reviews fail closed rather than go unrecorded. */
+const MAX_BUFFERED_DECISIONS = 50000;
+
+/** What the recorder reports: decisions it had to give up on, and how many wait in its buffer. */
+export interface DecisionRecorderMetrics {
+  readonly dropped: () => void;
+}
 
 interface Pending {
   readonly record: DecisionRecord;
@@ -17,7 +24,9 @@ interface Pending {
 
 /**
  * Records every decision with its audit event. Decisions are buffered and written in batches about
- * once a second (one transaction per batch), so the admission path never waits on a write.
+ * once a second (one transaction per batch), so the admission path never waits on a write. While the database is
+ * away they stay buffered and are written when it returns; a full buffer refuses new decisions (record returns
+ * undefined) so that no review is answered with a decision that will never exist (ADR 0055).
  */
 export class DecisionRecorder {
   private buffer: Pending[] = [];
@@ -28,14 +37,21 @@ export class DecisionRecorder {
     private readonly uow: UnitOfWork,
     private readonly audit: AuditRecorder,
     private readonly logger: Logger,
+    private readonly metrics: DecisionRecorderMetrics = { dropped: () => undefined },
+    private readonly maxBuffered = MAX_BUFFERED_DECISIONS,
   ) {}
 
-  /** Queues a decision and returns its name. */
-  record(ctx: RequestContext, projectId: string, input: VerifyInput, results: readonly ImageResult[], time: string): string {
+  /** Decisions waiting to be written. */
+  get pending(): number {
+    return this.buffer.length;
+  }
+
+  /** Queues a decision and returns its name, or undefined when the buffer is full and it cannot be recorded. */
+  record(ctx: RequestContext, projectId: string, input: VerifyInput, results: readonly ImageResult[], time: string): string | undefined {
     const decisionId = newId();
     const name = `projects/${projectId}/decisions/${decisionId}`;
     const allowed = results.every((r) => r.allowed);
-    const body = {
+    const body = storableJson({
       name,
       time,
       cluster: input.cluster,
@@ -46,10 +62,14 @@ export class DecisionRecorder {
       ...(input.review ? { review: input.review } : {}),
       breakglass: input.breakglass,
       results,
-    };
-    if (this.buffer.length >= MAX_BUFFER) {
-      this.logger.error({ dropped: name }, 'decision buffer full: the database is not keeping up; decision not recorded');
-      return name;
+    });
+    if (this.buffer.length >= this.maxBuffered) {
+      this.metrics.dropped();
+      this.logger.error(
+        { cluster: input.cluster, namespace: input.namespace },
+        'decision buffer full: the database is not keeping up; the review is refused rather than left unrecorded',
+      );
+      return undefined;
     }
     this.buffer.push({
       ctx,
@@ -61,7 +81,7 @@ export class DecisionRecorder {
         namespace: input.namespace,
         allowed,
         source: input.source,
-        objectKind: input.review?.kind ?? '',
+        objectKind: storableText(input.review?.kind ?? ''),
         actor: body.actor,
         body,
       },
@@ -92,9 +112,10 @@ export class DecisionRecorder {
       }
       // One bad decision (e.g. its project was just deleted) must not hold back the others.
       for (const p of batch) {
-        await this.writeBatch([p]).catch((e: Error) =>
-          this.logger.error({ decision: p.record.body.name, err: e.message }, 'decision could not be recorded'),
-        );
+        await this.writeBatch([p]).catch((e: Error) => {
+          this.metrics.dropped();
+          this.logger.error({ decision: p.record.body.name, err: e.message }, 'decision could not be recorded');
+        });
       }
     }
   }

@@ -17,7 +17,8 @@ export type VerdictReason =
   | 'NOT_ENOUGH_WITNESSES'
   | VulnerabilityReason
   | 'WITHIN_LIMITS'
-  | 'REQUIREMENT_NOT_MET';
+  | 'REQUIREMENT_NOT_MET'
+  | 'DATABASE_UNAVAILABLE';
 
 /** How a witness's attestation of an image verified: the occurrence, the signed form and its statements' types. */
 export interface AttestationEvidence {

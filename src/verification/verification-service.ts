@@ -1,5 +1,5 @@
 import type { Access } from '../auth/access';
-import { invalidArgument, notFound } from '../domain/api-error';
+import { ApiError, invalidArgument, notFound } from '../domain/api-error';
 import type { Clock } from '../domain/clock';
 import { canonicalString, parseImageReference, type ImageReference } from '../domain/image-reference';
 import { parseNoteName, parseProjectName } from '../domain/names';
@@ -18,6 +18,8 @@ import type { ChangeFeed } from '../domain/change-feed';
 import type { DecisionRecorder } from './decision-recorder';
 import { evaluatePolicy, type PolicyOutcome, type WitnessEvidence } from './policy-evaluation';
 import { resourceUriSpellings } from './resource-uri-spellings';
+import { vexSuppressions } from './vex-suppression';
+import { vexProductUris } from '../domain/vulnerability/vex-product';
 import { VerdictCache } from './verdict-cache';
 import { MAX_IMAGE_FINDINGS, type ImageVulnerabilityData } from './vulnerability-evaluation';
 import type { ImageResult, VerifyInput, VerifyOutput } from './verdict';
@@ -65,6 +67,26 @@ export class VerificationService {
     }
     if (input.images.length > MAX_IMAGES)
       throw invalidArgument(`images lists ${input.images.length} images; at most ${MAX_IMAGES} per call`);
+    let results: ImageResult[];
+    try {
+      results = await this.verdictsFor(projectId, input);
+    } catch (err) {
+      // A review is answered even while the database is away, so it is recorded too: denied, saying why.
+      if (input.source !== 'admission' || !this.isUnavailable(err)) throw err;
+      results = input.images.map((image) => databaseUnavailable(image));
+    }
+    const decision = this.decisions.record(ctx, projectId, input, results, this.clock.now());
+    if (decision === undefined) {
+      throw new ApiError(
+        'UNAVAILABLE',
+        'the decision could not be recorded (the decision buffer is full: the database is not keeping up); retry shortly',
+      );
+    }
+    return { results, allowed: results.every((r) => r.allowed), decision };
+  }
+
+  /** The verdict on every image of the input, in order. */
+  private async verdictsFor(projectId: string, input: VerifyInput): Promise<ImageResult[]> {
     // The feed moves at once for this process's commits and soon for other replicas'; the stored change stamp
     // closes that gap, so a change any replica answered applies to the very next review here (ADR 0045).
     const stamp = this.options.cache && this.options.feedTrusted() ? await this.uow.stores.audit.changeStamp(projectId) : undefined;
@@ -120,8 +142,16 @@ export class VerificationService {
         results.push({ ...verdict, image });
       }
     }
-    const decision = this.decisions.record(ctx, projectId, input, results, this.clock.now());
-    return { results, allowed: results.every((r) => r.allowed), decision };
+    return results;
+  }
+
+  /** An error as the API would answer it (a database error classified), or undefined for a bug. */
+  asApiError(err: unknown): ApiError | undefined {
+    return err instanceof ApiError ? err : this.uow.classifyError(err);
+  }
+
+  private isUnavailable(err: unknown): boolean {
+    return this.asApiError(err)?.code === 'UNAVAILABLE';
   }
 
   /** NOT_FOUND unless the project exists and the cluster is registered in it (the message lists the registered ones). */
@@ -184,8 +214,9 @@ export class VerificationService {
   }
 
   /**
-   * The VULNERABILITY and DISCOVERY occurrences of each image in the policies' project: one indexed query per
-   * image, however many findings it has (at most MAX_IMAGE_FINDINGS are read; more denies the image).
+   * The VULNERABILITY and DISCOVERY occurrences of each image in the policies' project and the VEX statements about
+   * it or its repository: two indexed queries per image, however many findings it has (at most MAX_IMAGE_FINDINGS
+   * of each are read; more denies the image).
    */
   private async findings(
     stores: Stores,
@@ -200,8 +231,15 @@ export class VerificationService {
           resourceUriSpellings(ref),
           MAX_IMAGE_FINDINGS + 1,
         );
-        const truncated = found.length > MAX_IMAGE_FINDINGS;
-        return [ref, { occurrences: truncated ? found.slice(0, MAX_IMAGE_FINDINGS) : found, truncated }] as const;
+        const products = vexProductUris(ref);
+        const statements = await stores.grafeas.assessmentNotes(projectId, [products.image, products.repository], MAX_IMAGE_FINDINGS + 1);
+        const truncated = found.length > MAX_IMAGE_FINDINGS || statements.length > MAX_IMAGE_FINDINGS;
+        const data: ImageVulnerabilityData = {
+          occurrences: truncated ? found.slice(0, MAX_IMAGE_FINDINGS) : found,
+          truncated,
+          suppressed: vexSuppressions(statements, products.image),
+        };
+        return [ref, data] as const;
       }),
     );
     return new Map(read);
@@ -276,4 +314,17 @@ function parseOrError(image: string): ImageReference | Error {
   } catch (err) {
     return err as Error;
   }
+}
+
+/** The verdict while the database cannot be read: denied, and the sentence says why. */
+function databaseUnavailable(image: string): ImageResult {
+  return {
+    image,
+    allowed: false,
+    reason: 'DATABASE_UNAVAILABLE',
+    message: `image ${image} could not be verified because attestd could not read its database (the database is unavailable; retry shortly)`,
+    policies: [],
+    witnesses: [],
+    occurrences: [],
+  };
 }

@@ -41,6 +41,38 @@ describe('admission: bad input (400/413 or a denial, never an accidental admit)'
       want: /request.uid is missing/,
     },
   ];
+  it('400 for a body that is not valid UTF-8', async () => {
+    const text = JSON.stringify(review);
+    const at = text.indexOf('"uid"');
+    const body = Buffer.concat([Buffer.from(text.slice(0, at)), Buffer.from([0xff]), Buffer.from(text.slice(at))]);
+    const r = await client.send('POST', '/validate', body);
+    expect(r.status).to.equal(400);
+    expect(r.body.error.message).to.include(`the body is not valid UTF-8 (first invalid byte at offset ${at})`);
+  });
+
+  it('records decisions about image names holding a NUL or a lone surrogate, the characters shown as escapes', async () => {
+    const rest = new Rest(server.baseUrl);
+    for (const [image, shown] of [
+      ['alpine\u0000evil:3.11', 'alpine\\u0000evil:3.11'],
+      ['alpine\ud800:3.11', 'alpine\\ud800:3.11'],
+    ] as const) {
+      const r = structuredClone(review);
+      r.request.object.spec.template.spec.containers[0].image = image;
+      const answer = await client.review(r);
+      expect(answer.allowed).to.equal(false);
+      const name = String(answer.auditAnnotations.decision);
+      expect(name).to.match(/^projects\/p1\/decisions\//);
+      let stored: LooseJson;
+      for (let tries = 0; tries < 100 && !stored; tries++) {
+        const listed = await rest.call('GET', `/v1/projects/p1/decisions?pageSize=100`);
+        stored = (listed.decisions ?? []).find((d: LooseJson) => d.name === name);
+        if (!stored) await new Promise((res) => setTimeout(res, 100));
+      }
+      expect(stored, `decision ${name} was stored`).to.not.equal(undefined);
+      expect(stored.results[0].image).to.equal(shown);
+    }
+  });
+
   for (const c of badBodies) {
     it(`400 for ${c.desc}`, async () => {
       const r = await client.send('POST', '/validate', c.body);

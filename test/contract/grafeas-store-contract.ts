@@ -174,6 +174,30 @@ export function grafeasStoreContract(backend: StoreBackend): void {
       expect(await grafeas().imageOccurrences('p1', ['VULNERABILITY'], [], 100)).to.deep.equal([]);
     });
 
+    it('finds VULNERABILITY_ASSESSMENT notes by product URI, in note id order, limited, in the project only', async () => {
+      const vex = (projectId: string, noteId: string, uri: string, kind = 'VULNERABILITY_ASSESSMENT') => {
+        const n = note(projectId, noteId, kind);
+        const body = {
+          name: n.body.name,
+          kind,
+          vulnerabilityAssessment: { product: { genericUri: uri }, assessment: { vulnerabilityId: 'CVE-1' } },
+        };
+        return { ...n, body };
+      };
+      await grafeas().insertNotes([
+        vex('p1', 'vex-c', 'https://r/app@sha256:1'),
+        vex('p1', 'vex-a', 'https://r/app'),
+        vex('p1', 'vex-b', 'https://r/app@sha256:2'),
+        vex('p1', 'vex-other-kind', 'https://r/app', 'VULNERABILITY'),
+      ]);
+      await grafeas().insertNotes([vex('p2', 'vex-p2', 'https://r/app')]);
+      const found = await grafeas().assessmentNotes('p1', ['https://r/app@sha256:1', 'https://r/app'], 100);
+      expect(found.map((n) => n.name)).to.deep.equal(['projects/p1/notes/vex-a', 'projects/p1/notes/vex-c']);
+      expect(await grafeas().assessmentNotes('p1', ['https://r/app@sha256:1', 'https://r/app'], 1)).to.have.length(1);
+      expect(await grafeas().assessmentNotes('p1', [], 100)).to.deep.equal([]);
+      expect(await grafeas().assessmentNotes('p2', ['https://r/app@sha256:1'], 100)).to.deep.equal([]);
+    });
+
     it('refuses an occurrence of a note that does not exist, and a duplicate occurrence id', async () => {
       const missing = await rejection(grafeas().insertOccurrences([occurrence('p1', note('p1', 'ghost'), 'https://r/g')]));
       expect(uow().classifyError(missing)?.code).to.equal('FAILED_PRECONDITION');

@@ -30,6 +30,7 @@ const SR = 'attestd.v1.SigningRules';
 const IR = 'attestd.v1.ImportRules';
 const H = 'attestd.v1.Hooks';
 const S = 'attestd.v1.Scans';
+const VX = 'attestd.v1.Vex';
 const KEY = 'projects/{p}/keys/k1';
 const WIT = 'projects/{p}/witnesses/w1';
 const POL = 'projects/{p}/policies/p1';
@@ -46,6 +47,10 @@ const POLICY = { witnesses: [WIT], cluster: 'c1', namespaces: ['default'] };
 const VERIFY = { cluster: 'c1', namespace: 'default', images: ['r.example.com/a@sha256:' + '0'.repeat(64)] };
 const IMAGE = { image: 'r.example.com/a@sha256:' + '0'.repeat(64) };
 const SCAN = { ...IMAGE, report: { matches: [] } };
+const VEX = {
+  '@context': 'https://openvex.dev/ns/v0.2.0',
+  statements: [{ vulnerability: { name: 'CVE-1' }, products: [{ '@id': 'r.example.com/a' }], status: 'fixed' }],
+};
 const OCC = 'projects/{p}/occurrences/00000000-0000-4000-8000-000000000000';
 const HOOK_EVENT = 'projects/{p}/hookEvents/00000000-0000-4000-8000-000000000000';
 const NOTE = { attestation: { hint: { humanReadableName: 'x' } } };
@@ -131,6 +136,7 @@ const ENDPOINTS: readonly Endpoint[] = [
   ep('DeleteWitness', W, ['DELETE', `/v1/${WIT}`], { name: WIT }, ADMINS),
   ep('Attest', W, ['POST', `/v1/${WIT}:attest`, IMAGE], { name: WIT, ...IMAGE }, ATTESTORS),
   ep('ImportScan', S, ['POST', '/v1/projects/{p}/scans', SCAN], { parent: 'projects/{p}', ...SCAN }, ATTESTORS),
+  ep('ImportVex', VX, ['POST', '/v1/projects/{p}/vex', VEX], { parent: 'projects/{p}', document: VEX }, ATTESTORS),
   ep(
     'CreatePolicy',
     PO,
@@ -232,7 +238,7 @@ describe('authorization: role × endpoint matrix over REST and gRPC', function (
   it('covers every RPC the server serves', () => {
     const served = new Set<string>();
     for (const [name, client] of clients) {
-      if (![G, P, A, K, W, PO, CL, V, SR, IR, H, S].includes(name)) continue;
+      if (![G, P, A, K, W, PO, CL, V, SR, IR, H, S, VX].includes(name)) continue;
       for (const m of Object.keys((client.constructor as unknown as { service: object }).service)) served.add(`${name}/${m}`);
     }
     expect(new Set(ENDPOINTS.map((e) => `${e.service}/${e.rpc}`))).to.deep.equal(served);

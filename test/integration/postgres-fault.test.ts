@@ -1,16 +1,15 @@
 import { expect } from 'chai';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { execFile } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as net from 'node:net';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { GRAFEAS_PROTO_FILES, PROTO_INCLUDE_DIRS } from '../../src/proto/proto-root';
+import { loadAdmissionConfig } from '../../src/config';
+import type { RunningWebhook } from '../../src/admission/admission-webhook';
 import { startTestServer, testToken, type TestServer } from '../support/test-server';
+import { WebhookClient, startRemoteWebhook } from '../admission/admission-harness';
+import { deploymentReview } from '../admission/admission-fixtures';
 import { restCall, type RestReply } from '../support/rest-call';
 import type { ClientMethod } from '../support/grpc-clients';
+import { debianPostgresBin, PrivateCluster } from '../support/private-cluster';
 
 // Fault test: a private PostgreSQL cluster made for this test (Debian's initdb and pg_ctl, as the
 // postgres user when we are root), stopped and restarted under a running attestd. While it is down
@@ -18,115 +17,11 @@ import type { ClientMethod } from '../support/grpc-clients';
 // server recovers by itself and nothing it acknowledged is lost. The machine's shared server is
 // never touched.
 
-const run = promisify(execFile);
-const isRoot = process.getuid?.() === 0;
 const PROJECT = 'fault';
 const NOTE = `projects/${PROJECT}/notes/n`;
+const UNSIGNED = `127.0.0.1:5000/team/app@sha256:${'c'.repeat(64)}`;
 const FAIL_FAST_MS = 10_000;
 const RECOVERY_MS = 60_000;
-
-/** The bin directory of the newest Debian PostgreSQL package that has initdb and pg_ctl. */
-function debianPostgresBin(): string | undefined {
-  const root = '/usr/lib/postgresql';
-  let versions: string[];
-  try {
-    versions = fs.readdirSync(root).filter((v) => /^\d+$/.test(v));
-  } catch {
-    return undefined;
-  }
-  versions.sort((a, b) => Number(b) - Number(a));
-  for (const v of versions) {
-    const bin = path.join(root, v, 'bin');
-    if (['initdb', 'pg_ctl', 'postgres'].every((p) => fs.existsSync(path.join(bin, p)))) return bin;
-  }
-  return undefined;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen({ host: '127.0.0.1', port: 0 }, () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** A throwaway cluster in a temp directory, trust auth, listening on 127.0.0.1:port only. */
-class PrivateCluster {
-  readonly dataDir: string;
-  readonly logFile: string;
-  constructor(
-    readonly bin: string,
-    readonly baseDir: string,
-    readonly port: number,
-  ) {
-    this.dataDir = path.join(baseDir, 'pg');
-    this.logFile = path.join(baseDir, 'postgres.log');
-  }
-
-  get url(): string {
-    return `postgres://postgres@127.0.0.1:${this.port}/postgres`;
-  }
-
-  static async create(bin: string): Promise<PrivateCluster> {
-    const baseDir = fs.mkdtempSync(path.join(os.tmpdir(), 'attestd-fault-'));
-    fs.chmodSync(baseDir, 0o755); // the postgres user must be able to enter it when we are root
-    const cluster = new PrivateCluster(bin, baseDir, await freePort());
-    if (isRoot) {
-      const { stdout } = await run('id', ['-u', 'postgres']);
-      const { stdout: gid } = await run('id', ['-g', 'postgres']);
-      fs.chownSync(baseDir, Number(stdout.trim()), Number(gid.trim()));
-    }
-    await cluster.tool('initdb', [
-      `--pgdata=${cluster.dataDir}`,
-      '--username=postgres',
-      '--auth=trust',
-      '--encoding=UTF8',
-      '--locale=C',
-      '--no-instructions',
-      '--no-sync',
-    ]);
-    return cluster;
-  }
-
-  /** Runs a PostgreSQL program, as the postgres user when we are root. */
-  async tool(program: string, args: string[]): Promise<string> {
-    const exe = path.join(this.bin, program);
-    const [cmd, argv] = isRoot ? ['runuser', ['-u', 'postgres', '--', exe, ...args]] : [exe, args];
-    try {
-      const { stdout } = await run(cmd, argv, { cwd: this.baseDir, timeout: 120_000 });
-      return stdout;
-    } catch (err) {
-      const e = err as { stderr?: string; stdout?: string; message: string };
-      throw new Error(`${program} ${args.join(' ')} failed: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}${this.log()}`);
-    }
-  }
-
-  start(): Promise<string> {
-    const options = `-p ${this.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=on`;
-    return this.tool('pg_ctl', ['start', '-D', this.dataDir, '-w', '-t', '60', '-l', this.logFile, '-o', options]);
-  }
-
-  stop(mode: 'fast' | 'immediate' = 'fast'): Promise<string> {
-    return this.tool('pg_ctl', ['stop', '-D', this.dataDir, '-m', mode, '-w', '-t', '60']);
-  }
-
-  /** Stops it if it runs (whatever state the test left it in) and removes every file. */
-  async destroy(): Promise<void> {
-    if (fs.existsSync(path.join(this.dataDir, 'postmaster.pid'))) await this.stop('immediate').catch(() => undefined);
-    fs.rmSync(this.baseDir, { recursive: true, force: true });
-  }
-
-  private log(): string {
-    try {
-      return `\n--- postgres log ---\n${fs.readFileSync(this.logFile, 'utf8').slice(-3000)}`;
-    } catch {
-      return '';
-    }
-  }
-}
 
 function call(server: TestServer, method: string, urlPath: string, body?: unknown): Promise<RestReply> {
   return restCall(server.baseUrl, testToken(), method, urlPath, body);
@@ -189,6 +84,13 @@ describe('attestd when its PostgreSQL goes away and comes back', function () {
   let server: TestServer | undefined;
   let client: (grpc.Client & Record<string, ClientMethod>) | undefined;
   const acknowledged = new Set<string>();
+  // Both admission adapters: in-process (serve --admission) and stand-alone (attestd admission --server …).
+  const admission = loadAdmissionConfig({ ADMISSION_PROJECT: PROJECT, ADMISSION_CLUSTER: 'c1', ADMISSION_DEADLINE_MS: '5000' }, {});
+  let remote: RunningWebhook | undefined;
+  let inProcessClient: WebhookClient | undefined;
+  let remoteClient: WebhookClient | undefined;
+  /** The uids of the reviews answered while the database was down: each must become a recorded decision. */
+  const outageReviews: string[] = [];
 
   before(async function () {
     const bin = debianPostgresBin();
@@ -201,11 +103,17 @@ describe('attestd when its PostgreSQL goes away and comes back', function () {
     }
     cluster = await PrivateCluster.create(bin);
     await cluster.start();
-    server = await startTestServer({ databaseUrl: cluster.url });
+    server = await startTestServer({ databaseUrl: cluster.url, admission });
     client = grafeasClient(server.grpcAddress);
+    inProcessClient = new WebhookClient(server.admission!);
+    remote = await startRemoteWebhook(server.baseUrl, admission, testToken({ [PROJECT]: ['admission'] }, 'admission-webhook'));
+    remoteClient = new WebhookClient(remote);
   });
 
   after(async () => {
+    inProcessClient?.close();
+    remoteClient?.close();
+    await remote?.stop(0);
     client?.close();
     await server?.stop().catch(() => undefined);
     await cluster?.destroy();
@@ -227,6 +135,17 @@ describe('attestd when its PostgreSQL goes away and comes back', function () {
     expect(batch.status, JSON.stringify(batch.body)).to.equal(200);
     for (const o of batch.body.occurrences) acknowledged.add(o.name);
     expect(acknowledged.size).to.equal(105);
+    // A cluster and a policy for the admission adapters: an unsigned image is denied as not attested.
+    expect((await call(s, 'POST', `/v1/projects/${PROJECT}/keys?keyId=k`, { keySpec: 'EC_P256' })).status).to.equal(200);
+    expect((await call(s, 'POST', `/v1/projects/${PROJECT}/witnesses?witnessId=w`, { key: `projects/${PROJECT}/keys/k` })).status).to.equal(
+      200,
+    );
+    expect((await call(s, 'POST', `/v1/projects/${PROJECT}/clusters?clusterId=c1`, {})).status).to.equal(200);
+    const policy = { witnesses: [`projects/${PROJECT}/witnesses/w`], cluster: 'c1', namespaces: ['default'], enabled: true };
+    expect((await call(s, 'POST', `/v1/projects/${PROJECT}/policies?policyId=gate`, policy)).status).to.equal(200);
+    const denied = await inProcessClient!.review(deploymentReview([UNSIGNED]));
+    expect(denied.status.message).to.equal(`image ${UNSIGNED} is not attested`);
+    expect((await remoteClient!.send('GET', '/upstreamz')).status).to.equal(200);
     expect((await call(s, 'GET', '/readyz')).status).to.equal(200);
     expect((await grpcCall(client!, 'listNotes', { parent: `projects/${PROJECT}` })).code).to.equal(grpc.status.OK);
   });
@@ -274,6 +193,26 @@ describe('attestd when its PostgreSQL goes away and comes back', function () {
     expect(created.ms).to.be.below(FAIL_FAST_MS);
   });
 
+  it('denies reviews while the database is stopped, through both adapters, saying why, and records them later', async () => {
+    for (const webhook of [inProcessClient!, remoteClient!]) {
+      const review = deploymentReview([UNSIGNED]);
+      const answer = await webhook.review(review);
+      expect(answer.allowed).to.equal(false);
+      expect(answer.status.message).to.equal(
+        `image ${UNSIGNED} could not be verified because attestd could not read its database (the database is unavailable; retry shortly)`,
+      );
+      expect(answer.auditAnnotations.decision, 'the denial names the decision it will be recorded as').to.match(
+        /^projects\/fault\/decisions\//,
+      );
+      outageReviews.push(review.request.uid);
+    }
+    // The stand-alone adapter stays ready (a restart could not help) and says what is wrong at /upstreamz.
+    expect((await remoteClient!.send('GET', '/readyz')).status).to.equal(200);
+    const upstream = await remoteClient!.send('GET', '/upstreamz');
+    expect(upstream.status).to.equal(503);
+    expect(upstream.text).to.match(/^attestd cannot answer: .*database/);
+  });
+
   it('recovers by itself when the database is back, with every acknowledged row kept', async () => {
     const s = server!;
     await cluster!.start();
@@ -298,5 +237,20 @@ describe('attestd when its PostgreSQL goes away and comes back', function () {
     const missing = [...acknowledged].filter((name) => !stored.has(name));
     expect(missing, 'acknowledged occurrences missing after the restart').to.deep.equal([]);
     expect(stored.size, 'nothing refused while the database was down was written').to.equal(acknowledged.size);
+  });
+
+  it('records the reviews denied during the outage once the database is back', async () => {
+    const s = server!;
+    const deadline = Date.now() + RECOVERY_MS;
+    for (;;) {
+      const listed = await call(s, 'GET', `/v1/projects/${PROJECT}/decisions?pageSize=100`);
+      const uids = new Set((listed.body.decisions ?? []).map((d: { review?: { uid?: string } }) => d.review?.uid));
+      const missing = outageReviews.filter((uid) => !uids.has(uid));
+      if (missing.length === 0) break;
+      if (Date.now() > deadline) throw new Error(`decisions never recorded for reviews ${missing.join(', ')}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(outageReviews).to.have.length(2);
+    expect((await remoteClient!.send('GET', '/upstreamz')).status).to.equal(200);
   });
 });

@@ -343,6 +343,24 @@ describe('transport hardening: TLS, client certificates, security headers, rate 
       expect(r.body).to.not.match(/\bat \S+ \(|node_modules|\.js:\d+|<html|<pre/i);
     });
 
+    it('invalid UTF-8 in a JSON body is refused with INVALID_ARGUMENT, never stored as U+FFFD', async () => {
+      const token = testToken({ '*': ['admin'] }, 'utf8-tester');
+      const body = Buffer.concat([Buffer.from('{"name": "projects/bad'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]);
+      const res = await fetch(`${server.baseUrl}/v1/projects`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body,
+      });
+      const text = await res.text();
+      expect(res.status, text).to.equal(400);
+      expect(JSON.parse(text).error).to.include({
+        status: 'INVALID_ARGUMENT',
+        message: 'the request body is not valid UTF-8 (first invalid byte at offset 23); send UTF-8 text',
+      });
+      const listed = await fetch(`${server.baseUrl}/v1/projects`, { headers: { authorization: `Bearer ${token}` } });
+      expect(await listed.text()).to.not.include('\ufffd');
+    });
+
     it('bad JSON answers a Google-shaped 400 without a stack trace', async () => {
       const token = testToken({ '*': ['admin'] }, 'json-tester');
       const res = await fetch(`${server.baseUrl}/v1/projects`, {

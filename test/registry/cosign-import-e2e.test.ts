@@ -214,8 +214,8 @@ describe('cosign import end to end: docker-registry → hook → import → Admi
       bundleType,
       bundle,
     );
-    const done = await poll('the referrer to be imported', 60_000, async () =>
-      (await events(`image = "${registry!.host}/team/v3@${referrer.digest}"`)).find((e) => e.status !== 'PENDING'),
+    const done = await poll('the referrer push to be imported (pulls are reported too)', 60_000, async () =>
+      (await events(`image = "${registry!.host}/team/v3@${referrer.digest}"`)).find((e) => e.action === 'push' && e.status !== 'PENDING'),
     );
     expect(done, JSON.stringify(done)).to.deep.include({ status: 'IMPORTED', tag: '', importRule: `projects/${P}/importRules/team` });
     const occurrence = await rest.call('GET', `/v1/${done.occurrence}`);

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import jwt from 'jsonwebtoken';
-import { loadConfig } from '../../src/config';
+import { loadConfig, type AdmissionConfig } from '../../src/config';
 import { silentLogger } from '../../src/logger';
 import { startServer, type RunningServer } from '../../src/main';
 import { defaultBackend, type TestBackend } from './test-database';
@@ -25,7 +25,7 @@ export interface TestServer extends RunningServer {
 
 /** Starts attestd on a new scratch database of `backend` (default: the real Postgres when configured). */
 export async function startTestServer(
-  options: { backend?: TestBackend; env?: Record<string, string>; databaseUrl?: string } = {},
+  options: { backend?: TestBackend; env?: Record<string, string>; databaseUrl?: string; admission?: AdmissionConfig } = {},
 ): Promise<TestServer> {
   const databaseUrl = options.databaseUrl ?? (await (options.backend ?? defaultBackend()).createDatabase());
   // A private DATA_DIR (master key, audit anchors) unless the test brings its own; removed on stop.
@@ -39,9 +39,10 @@ export async function startTestServer(
     LOG_LEVEL: 'silent',
     SHUTDOWN_GRACE_MS: '2000',
     JWT_SECRET: TEST_JWT_SECRET,
+    ADMISSION_PORT: '0',
     ...options.env,
   });
-  const server = await startServer(config, silentLogger());
+  const server = await startServer(config, silentLogger(), { admission: options.admission });
   return {
     ...server,
     stop: async () => {

@@ -54,6 +54,11 @@ export interface GrafeasStore {
   findOccurrences(notes: readonly NoteName[], resourceUris: readonly string[]): Promise<Occurrence[]>;
   /** A project's occurrences of the given kinds on any of `resourceUris`, in id order, at most `limit`, in one indexed query. */
   imageOccurrences(projectId: string, kinds: readonly string[], resourceUris: readonly string[], limit: number): Promise<Occurrence[]>;
+  /**
+   * A project's VULNERABILITY_ASSESSMENT notes (VEX statements) whose `vulnerabilityAssessment.product.genericUri`
+   * is one of `productUris`, in note id order, at most `limit`, in one indexed query.
+   */
+  assessmentNotes(projectId: string, productUris: readonly string[], limit: number): Promise<Note[]>;
   updateOccurrence(record: OccurrenceRecord): Promise<boolean>;
   deleteOccurrence(name: OccurrenceName): Promise<boolean>;
 }

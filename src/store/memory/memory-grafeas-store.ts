@@ -189,6 +189,19 @@ export class MemoryGrafeasStore implements GrafeasStore {
       .map((o) => thaw(o.body));
   }
 
+  async assessmentNotes(projectId: string, productUris: readonly string[], limit: number): Promise<Note[]> {
+    const uris = new Set(productUris);
+    const productUri = (body: Note): unknown =>
+      ((body.vulnerabilityAssessment as Note | undefined)?.product as Note | undefined)?.genericUri;
+    return this.tables
+      .table(NOTES)
+      .rows()
+      .filter((n) => n.projectId === projectId && n.kind === 'VULNERABILITY_ASSESSMENT' && uris.has(productUri(n.body) as string))
+      .sort((a, b) => (a.noteId < b.noteId ? -1 : a.noteId > b.noteId ? 1 : 0))
+      .slice(0, limit)
+      .map((n) => thaw(n.body));
+  }
+
   async updateOccurrence(r: OccurrenceRecord): Promise<boolean> {
     const occurrences = this.tables.table(OCCURRENCES);
     const current = occurrences.get(rowKey(r.occurrenceId));

@@ -1,7 +1,8 @@
 import crypto from 'node:crypto';
 import express, { type Request, type Response } from 'express';
 import type protobuf from 'protobufjs';
-import { ApiError, invalidArgument } from '../../domain/api-error';
+import { type ApiError, invalidArgument, PayloadTooLargeError } from '../../domain/api-error';
+import { decodeUtf8 } from '../../domain/strict-utf8';
 import type { JsonObject } from '../../domain/message-types';
 import type { RequestContext } from '../../domain/request-context';
 import type { Logger } from '../../logger';
@@ -109,7 +110,7 @@ function queryValue(type: protobuf.Type, key: string, value: string): unknown {
 }
 
 function parseBody(req: Request): unknown {
-  const raw = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
+  const raw = Buffer.isBuffer(req.body) ? decodeUtf8(req.body, 'the request body') : '';
   if (raw.trim() === '' || raw.trim() === '""') return undefined;
   try {
     return JSON.parse(raw);
@@ -137,16 +138,14 @@ export function errorMiddleware(logger: Logger, classifyError: ErrorClassifier) 
     const requestId = String(res.locals.requestId ?? crypto.randomUUID());
     const status = (err as { status?: number; statusCode?: number })?.status ?? (err as { statusCode?: number })?.statusCode;
     let apiError: ApiError;
-    let httpStatus: number | undefined;
     if (status === 413) {
-      apiError = new ApiError('RESOURCE_EXHAUSTED', 'the request body is larger than the 16 MiB limit');
-      httpStatus = 413;
+      apiError = new PayloadTooLargeError('the request body is larger than the 16 MiB limit');
     } else if (status && status >= 400 && status < 500) {
       apiError = invalidArgument(`the request could not be read: ${(err as Error).message ?? 'malformed request'}`);
     } else {
       apiError = toApiError(err, logger, requestId, classifyError);
     }
-    const { status: code, body } = googleError(apiError, requestId, httpStatus);
+    const { status: code, body } = googleError(apiError, requestId);
     if (!res.headersSent) res.status(code).json(body);
   };
 }

@@ -1,0 +1,23 @@
+/**
+ * Text Postgres can store as written: a NUL character (which no text or jsonb value may hold) and a lone UTF-16
+ * surrogate (which is not Unicode at all) become the visible escapes `\u0000` and `\ud800`. Everything else,
+ * other control characters included, is kept.
+ */
+export function storableText(s: string): string {
+  // eslint-disable-next-line no-control-regex -- NUL is exactly what is looked for
+  return s.replace(/\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, (c) =>
+    c === '\u0000' ? '\\u0000' : `\\u${c.charCodeAt(0).toString(16)}`,
+  );
+}
+
+/** A JSON value with storableText applied to every string in it, keys included. */
+export function storableJson<T>(value: T): T {
+  if (typeof value === 'string') return storableText(value) as T;
+  if (Array.isArray(value)) return value.map(storableJson) as T;
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[storableText(k)] = storableJson(v);
+    return out as T;
+  }
+  return value;
+}

@@ -1,0 +1,72 @@
+import { expect } from 'chai';
+import { AuditRecorder } from '../../src/audit/audit-recorder';
+import { ApiError } from '../../src/domain/api-error';
+import type { UnitOfWork } from '../../src/domain/stores/unit-of-work';
+import { silentLogger } from '../../src/logger';
+import { MemoryUnitOfWork } from '../../src/store/memory/memory-unit-of-work';
+import { DecisionRecorder } from '../../src/verification/decision-recorder';
+import type { ImageResult, VerifyInput } from '../../src/verification/verdict';
+
+const T0 = '2026-01-01T00:00:00.000Z';
+const ctx = { requestId: 'r', principal: { subject: 'admission-webhook', roles: { p: ['admission'] } }, transport: 'internal' as const };
+const input: VerifyInput = { cluster: 'c1', namespace: 'default', images: ['a'], breakglass: false, source: 'admission' };
+const result = (image: string): ImageResult => ({
+  image,
+  allowed: false,
+  reason: 'NOT_ATTESTED',
+  message: `image ${image} is not attested`,
+  policies: [],
+  witnesses: [],
+  occurrences: [],
+});
+
+/** A memory unit of work whose database can be taken away: every transaction then fails as unavailable. */
+function switchableDatabase(): { uow: UnitOfWork; memory: MemoryUnitOfWork; setDown(down: boolean): void } {
+  const memory = new MemoryUnitOfWork();
+  let down = false;
+  const uow: UnitOfWork = {
+    stores: memory.stores,
+    transaction: (work) => (down ? Promise.reject(new ApiError('UNAVAILABLE', 'the database is unavailable')) : memory.transaction(work)),
+    classifyError: (err) => (err instanceof ApiError ? err : memory.classifyError(err)),
+  };
+  return { uow, memory, setDown: (d) => (down = d) };
+}
+
+async function storedNames(memory: MemoryUnitOfWork): Promise<string[]> {
+  const page = await memory.stores.decisions.list('p', { filter: undefined, filterText: '', pageSize: 1000, pageToken: undefined });
+  return page.items.map((d) => String(d.name));
+}
+
+describe('decision recorder', () => {
+  it('keeps decisions while the database is away and writes them when it returns; a full buffer refuses, counted', async () => {
+    const db = switchableDatabase();
+    await db.memory.stores.projects.insert({ projectId: 'p', createTime: T0 });
+    let dropped = 0;
+    const recorder = new DecisionRecorder(db.uow, new AuditRecorder({ now: () => T0 }), silentLogger(), { dropped: () => dropped++ }, 3);
+    db.setDown(true);
+    const names = [0, 1, 2].map((i) => recorder.record(ctx, 'p', input, [result(`img${i}`)], T0));
+    expect(names.every((n) => typeof n === 'string')).to.equal(true);
+    await recorder.flush();
+    expect(recorder.pending, 'kept for later, not dropped').to.equal(3);
+    expect(recorder.record(ctx, 'p', input, [result('img3')], T0), 'no name for a decision that cannot be kept').to.equal(undefined);
+    expect(dropped).to.equal(1);
+
+    db.setDown(false);
+    await recorder.flush();
+    expect(recorder.pending).to.equal(0);
+    expect((await storedNames(db.memory)).sort()).to.deep.equal([...names].sort());
+    expect(recorder.record(ctx, 'p', input, [result('img4')], T0), 'room again once written').to.be.a('string');
+    await recorder.flush();
+  });
+
+  it('stores an image name holding a NUL or a lone surrogate with the character escaped', async () => {
+    const db = switchableDatabase();
+    await db.memory.stores.projects.insert({ projectId: 'p', createTime: T0 });
+    const recorder = new DecisionRecorder(db.uow, new AuditRecorder({ now: () => T0 }), silentLogger());
+    const name = recorder.record(ctx, 'p', input, [result('a\u0000b\udc00c')], T0);
+    await recorder.flush();
+    const page = await db.memory.stores.decisions.list('p', { filter: undefined, filterText: '', pageSize: 10, pageToken: undefined });
+    const stored = page.items.find((d) => d.name === name) as { results: ImageResult[] } | undefined;
+    expect(stored?.results[0]?.image).to.equal('a\\u0000b\\udc00c');
+  });
+});
