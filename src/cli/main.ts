@@ -32,7 +32,7 @@ commands:
              pinning image tags to digests)
   migrate    apply database migrations and exit
   audit      audit verify [--project P]: check the audit hash chains and their anchors
-  token      token create --sub S --role R [--project P] [--ttl 24h]: mint a bearer token
+  token      token create --sub S --role R [--project P] [--ttl 24h]: mint a bearer token; token list|revoke JTI
   projects   projects create|list|get|delete: manage projects (REST client: --server URL, --token T or ATTESTD_TOKEN)
   keys       keys create|list|get|public-key|rotate|disable|enable: signing keys of a project (--project P or ATTESTD_PROJECT)
   witnesses  witnesses create|list|get|delete: signing authorities and their ATTESTATION notes
