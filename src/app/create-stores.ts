@@ -126,7 +126,9 @@ async function connectDatabase(config: Config, logger: Logger): Promise<{ knex: 
     embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, logger });
     url = embedded.url;
   }
-  return { knex: openDatabase({ url, poolMax: config.databasePoolMax, logger }), url, embedded };
+  // A direct URL other than DATABASE_URL says DATABASE_URL is a transaction pooler (pgbouncer).
+  const pooled = !embedded && config.databaseDirectUrl !== undefined && config.databaseDirectUrl !== url;
+  return { knex: openDatabase({ url, poolMax: config.databasePoolMax, logger, pooled }), url, embedded };
 }
 
 /** Retries start-up work while the database is still coming up, until `deadline` (epoch ms): UNAVAILABLE only. */

@@ -2,12 +2,18 @@ import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import type { Logger } from '../logger';
+import { refuseUnreplicatedCommits } from './unreplicated-commit';
 
 /** Connection pool settings: fail fast (UNAVAILABLE) when Postgres is away, recover by reconnecting. */
 export interface DatabaseOptions {
   readonly url: string;
   readonly poolMax: number;
   readonly acquireTimeoutMs?: number;
+  /**
+   * `url` is a transaction pooler (pgbouncer): no session settings in the startup packet, which pgbouncer
+   * refuses ("unsupported startup parameter"); the statement timeout is then the server's (ALTER ROLE … SET).
+   */
+  readonly pooled?: boolean;
   /** Where knex's own warnings go (otherwise it prints them to the console, outside the JSON logs). */
   readonly logger?: Logger;
 }
@@ -35,10 +41,17 @@ export function openDatabase(options: DatabaseOptions): Knex {
       application_name: 'attestd',
       // A server that hangs instead of refusing must not hold requests forever: Postgres cancels
       // statements after this long, and the client gives up on a silent connection a bit later.
-      statement_timeout: STATEMENT_TIMEOUT_MS,
+      ...(options.pooled ? {} : { statement_timeout: STATEMENT_TIMEOUT_MS }),
       query_timeout: STATEMENT_TIMEOUT_MS + 5000,
     },
     pool: {
+      // A commit Postgres reports with a cancelled synchronous-replication wait is not acknowledged (ADR 0062).
+      afterCreate: (conn: pg.Client, done: (err: Error | null, conn: pg.Client) => void) => {
+        refuseUnreplicatedCommits(conn, (notice) =>
+          logger?.warn({ notice }, 'a commit was not confirmed by a synchronous standby; the request answers UNAVAILABLE'),
+        );
+        done(null, conn);
+      },
       min: 0,
       max: options.poolMax,
       idleTimeoutMillis: 30000,

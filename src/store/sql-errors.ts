@@ -1,4 +1,5 @@
 import { ApiError } from '../domain/api-error';
+import { UnreplicatedCommitError } from './unreplicated-commit';
 
 // The one place that knows SQLSTATE codes and driver error shapes.
 
@@ -7,9 +8,17 @@ const CONNECTION_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'E
 /** Maps a database/driver error to an ApiError a client can act on, or undefined when it is a real bug. */
 export function fromDatabaseError(err: unknown): ApiError | undefined {
   if (!err || typeof err !== 'object') return undefined;
+  if (err instanceof UnreplicatedCommitError) {
+    return new ApiError(
+      'UNAVAILABLE',
+      'the database could not confirm that this write reached a synchronous standby; its outcome is unknown: read it back before retrying',
+    );
+  }
   const e = err as { code?: unknown; name?: unknown; message?: unknown };
   const code = typeof e.code === 'string' ? e.code : '';
   const message = typeof e.message === 'string' ? e.message : '';
+  // A pooler refusing a session setting (08P01) is a configuration to fix, not an outage to wait out.
+  if (/unsupported startup parameter/i.test(message)) return undefined;
   if (
     CONNECTION_ERRNOS.has(code) ||
     code.startsWith('08') || // connection exception
@@ -50,7 +59,11 @@ export function databaseStartError(err: unknown, url: string, waitSeconds: numbe
   const reason = (typeof e.message === 'string' && e.message ? e.message : String(err)).replace(/\s+/g, ' ');
   let message: string;
   if (code === '28P01' || code === '28000') message = `DATABASE_URL: ${where} refused the login: ${reason}; fix the user or password`;
-  else if (code === '3D000') message = `DATABASE_URL: ${reason} on ${where}; create it or fix the database name`;
+  else if (/unsupported startup parameter/i.test(reason)) {
+    message =
+      `DATABASE_URL: ${where} refused a session setting (${reason}): it is a transaction pooler; ` +
+      'set DATABASE_DIRECT_URL to a direct connection to Postgres';
+  } else if (code === '3D000') message = `DATABASE_URL: ${reason} on ${where}; create it or fix the database name`;
   else if (fromDatabaseError(err)?.code === 'UNAVAILABLE') {
     message = `DATABASE_URL: ${where} did not accept connections within ${waitSeconds} s (DATABASE_WAIT_SECONDS): ${reason}`;
   } else if (code) message = `DATABASE_URL: ${where}: ${reason}`;

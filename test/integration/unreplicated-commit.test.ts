@@ -1,0 +1,77 @@
+import { expect } from 'chai';
+import pg from 'pg';
+import { debianPostgresBin, PrivateCluster } from '../support/private-cluster';
+import { restCall } from '../support/rest-call';
+import { startTestServer, type TestServer } from '../support/test-server';
+
+// A commit whose wait for the synchronous standby is cancelled: Postgres answers success (COMMIT) with a
+// WARNING "canceling wait for synchronous replication", although no standby has the row and a failover
+// would lose it. A private cluster whose synchronous standby never comes makes every commit wait; the test
+// cancels that wait as a client-side timeout or an operator would, and the write must answer UNAVAILABLE.
+
+const P = 'syncrep';
+const OCCURRENCE = {
+  noteName: `projects/${P}/notes/n`,
+  resourceUri: `https://r/syncrep@sha256:${'a'.repeat(64)}`,
+  attestation: { serializedPayload: 'aGk=', signatures: [{ signature: 'c2ln', publicKeyId: 'k' }] },
+};
+
+describe('a commit no synchronous standby confirmed', function () {
+  this.timeout(180_000);
+  let cluster: PrivateCluster | undefined;
+  let server: TestServer | undefined;
+  let admin: pg.Client | undefined;
+
+  const sql = async <T>(text: string, values: unknown[] = []): Promise<T[]> => (await admin!.query(text, values)).rows as T[];
+  const requireSyncStandby = async (names: string) => {
+    await sql(`ALTER SYSTEM SET synchronous_standby_names = '${names}'`);
+    await sql('SELECT pg_reload_conf()');
+  };
+
+  before(async function () {
+    const bin = debianPostgresBin();
+    if (!bin) {
+      if (process.env.CI === 'true') throw new Error('no Debian PostgreSQL binaries (initdb, pg_ctl) under /usr/lib/postgresql');
+      console.warn('\n*** SKIPPING the unreplicated-commit test: no Debian PostgreSQL binaries ***\n');
+      this.skip();
+    }
+    cluster = await PrivateCluster.create(bin);
+    await cluster.start();
+    admin = new pg.Client({ connectionString: cluster.url });
+    await admin.connect();
+    server = await startTestServer({ databaseUrl: cluster.url });
+    const call = (p: string, body: unknown) => restCall(server!.baseUrl, server!.adminToken, 'POST', p, body);
+    expect((await call('/v1/projects', { name: `projects/${P}` })).status).to.equal(200);
+    expect((await call(`/v1/projects/${P}/notes?noteId=n`, { attestation: { hint: { humanReadableName: 'n' } } })).status).to.equal(200);
+  });
+
+  after(async () => {
+    // Release every commit still waiting, so the server stops cleanly.
+    if (admin) await requireSyncStandby('').catch(() => undefined);
+    await server?.stop();
+    await admin?.end().catch(() => undefined);
+    await cluster?.destroy();
+  });
+
+  it('answers UNAVAILABLE although Postgres reported success, and says the outcome is unknown', async () => {
+    await requireSyncStandby('nobody');
+    const reply = restCall(server!.baseUrl, server!.adminToken, 'POST', `/v1/projects/${P}/occurrences`, OCCURRENCE, { timeoutMs: 60_000 });
+    // Wait until the write's commit waits for the standby, then cancel that wait.
+    let cancelled = 0;
+    for (let i = 0; cancelled === 0; i++) {
+      if (i > 300) throw new Error('no commit ever waited for the synchronous standby');
+      await new Promise((r) => setTimeout(r, 100));
+      const waiting = await sql<{ pid: number; query: string }>(
+        "SELECT pid, query FROM pg_stat_activity WHERE wait_event = 'SyncRep' AND application_name = 'attestd' AND query = 'COMMIT;'",
+      );
+      for (const w of waiting) cancelled += (await sql<{ ok: boolean }>('SELECT pg_cancel_backend($1) AS ok', [w.pid]))[0]?.ok ? 1 : 0;
+    }
+    const r = await reply;
+    expect(r.status, JSON.stringify(r.body)).to.equal(503);
+    expect(r.body.error).to.include({ code: 503, status: 'UNAVAILABLE' });
+    expect(r.body.error.message).to.match(/could not confirm that this write reached a synchronous standby; its outcome is unknown/);
+    // Postgres did commit it locally (what it answered as success): attestd refused to acknowledge it.
+    const rows = await sql<{ n: string }>('SELECT count(*) AS n FROM occurrences WHERE resource_uri = $1', [OCCURRENCE.resourceUri]);
+    expect(Number(rows[0]?.n)).to.equal(1);
+  });
+});
