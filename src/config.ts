@@ -50,7 +50,7 @@ export interface Config {
   readonly rateLimitBurst: number;
   /** The project holding the notes of imported vulnerabilities; unset: each importing project holds its own (VULNERABILITY_NOTES_PROJECT). */
   readonly vulnerabilityNotesProject: string | undefined;
-  /** A `.dockerconfigjson`-style file with the credentials import rules read registries with (REGISTRY_AUTH_FILE; unset: anonymous). */
+  /** A `.dockerconfigjson`-style file with the credentials import rules and the mutating webhook read registries with (REGISTRY_AUTH_FILE; unset: anonymous). */
   readonly registryAuthFile: string | undefined;
   /** Serve the read-only auditor console at /console/ on the REST port (CONSOLE, default true). */
   readonly console: boolean;
@@ -107,10 +107,13 @@ export const ADMISSION_VARIABLES = [
   ['BODY_LIMIT', 'ADMISSION_BODY_LIMIT'],
   ['CA_FILE', 'ADMISSION_CA_FILE'],
   ['INSECURE_SERVER', 'ADMISSION_INSECURE_SERVER'],
+  ['MUTATE', 'ADMISSION_MUTATE'],
+  ['PLAIN_HTTP_REGISTRIES', 'ADMISSION_PLAIN_HTTP_REGISTRIES'],
+  ['RESOLVE_TIMEOUT_MS', 'ADMISSION_RESOLVE_TIMEOUT_MS'],
 ] as const;
 
 /** The admission settings that are switches (`--insecure-server`), not values. */
-const ADMISSION_SWITCHES: readonly string[] = ['INSECURE_SERVER', 'ADMISSION_INSECURE_SERVER'];
+const ADMISSION_SWITCHES: readonly string[] = ['INSECURE_SERVER', 'ADMISSION_INSECURE_SERVER', 'MUTATE', 'ADMISSION_MUTATE'];
 type AdmissionVariable = (typeof ADMISSION_VARIABLES)[number];
 
 /** The flags of every command that reads the configuration: one per variable, taking a value. */
@@ -250,6 +253,12 @@ export interface AdmissionConfig {
   readonly caFile: string | undefined;
   /** Allow an http:// --server: --insecure-server / ADMISSION_INSECURE_SERVER (default false: refused). */
   readonly insecureServer: boolean;
+  /** Serve the mutating webhook (POST /mutate, tags pinned to digests): --mutate / ADMISSION_MUTATE (default false). */
+  readonly mutate: boolean;
+  /** Registry hosts /mutate reaches over plain http: --plain-http-registries / ADMISSION_PLAIN_HTTP_REGISTRIES (comma-separated). */
+  readonly plainHttpRegistries: readonly string[];
+  /** Time /mutate gives the registries: ADMISSION_RESOLVE_TIMEOUT_MS (default 3000, below the webhook's 10 s). */
+  readonly resolveTimeoutMs: number;
 }
 
 /** Reads the admission settings; a contract flag (`--server`, `--project`, …) wins over its environment variable. */
@@ -270,5 +279,13 @@ export function loadAdmissionConfig(env: Env = process.env, flags: Env = {}): Ad
     bodyLimitBytes: int(get('BODY_LIMIT', 'ADMISSION_BODY_LIMIT'), 3 * 1024 * 1024, 'ADMISSION_BODY_LIMIT', 1024, 64 * 1024 * 1024),
     caFile: get('CA_FILE', 'ADMISSION_CA_FILE'),
     insecureServer: bool(get('INSECURE_SERVER', 'ADMISSION_INSECURE_SERVER'), false, 'ADMISSION_INSECURE_SERVER'),
+    mutate: bool(get('MUTATE', 'ADMISSION_MUTATE'), false, 'ADMISSION_MUTATE'),
+    plainHttpRegistries: Object.freeze(
+      (get('PLAIN_HTTP_REGISTRIES', 'ADMISSION_PLAIN_HTTP_REGISTRIES') ?? '')
+        .split(',')
+        .map((h) => h.trim())
+        .filter(Boolean),
+    ),
+    resolveTimeoutMs: int(get('RESOLVE_TIMEOUT_MS', 'ADMISSION_RESOLVE_TIMEOUT_MS'), 3000, 'ADMISSION_RESOLVE_TIMEOUT_MS', 100, 29000),
   });
 }

@@ -22,7 +22,12 @@ export async function admissionCommand(flags: Readonly<Record<string, string>>):
     });
     if (admission.insecureServer && verifier.describe.startsWith('attestd at http:'))
       logger.warn('--insecure-server: the token and the verdicts cross the network to attestd unencrypted');
-    const listenOn = { host: config.host, port: config.admissionPort, tlsReloadIntervalMs: config.tlsReloadIntervalMs };
+    const listenOn = {
+      host: config.host,
+      port: config.admissionPort,
+      tlsReloadIntervalMs: config.tlsReloadIntervalMs,
+      registryAuthFile: config.registryAuthFile,
+    };
     webhook = await startAdmissionWebhook(admission, listenOn, verifier, logger);
   } catch (err) {
     logger.fatal({ err: (err as Error).message }, 'admission adapter could not start');

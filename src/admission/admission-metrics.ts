@@ -17,8 +17,14 @@ export class AdmissionMetrics {
   });
   readonly badRequests = new client.Counter({
     name: 'attestd_admission_bad_requests_total',
-    help: 'Requests to /validate answered 400 or 413',
+    help: 'Requests to /validate or /mutate answered 400 or 413',
     labelNames: ['status'],
+    registers: [this.registry],
+  });
+  readonly tagResolutions = new client.Counter({
+    name: 'attestd_admission_tag_resolutions_total',
+    help: 'Images the mutating webhook looked at, by outcome (resolved, digest = already by digest, unresolved = left as written)',
+    labelNames: ['outcome'],
     registers: [this.registry],
   });
 

@@ -29,6 +29,9 @@ export interface AdmissionResponse {
   status?: { code: number; message: string };
   warnings?: string[];
   auditAnnotations?: Record<string, string>;
+  /** Mutating webhooks: a base64 RFC 6902 JSON Patch of the object. */
+  patchType?: 'JSONPatch';
+  patch?: string;
 }
 
 /** A whole AdmissionReview answer. */

@@ -6,6 +6,9 @@ import { AdmissionHandler } from './admission-handler';
 import { AdmissionMetrics } from './admission-metrics';
 import type { ImageVerifier } from './image-verifier';
 import { CertificateReloader } from '../certificate-reloader';
+import { registryClients } from '../registry/oci/registry-clients';
+import { MutationHandler } from './mutation-handler';
+import { TagResolver } from './tag-resolver';
 import { loadOrGenerateTls, readWebhookTls } from './tls-material';
 import { startWebhookServer } from './webhook-server';
 
@@ -37,7 +40,7 @@ export function checkAdmissionConfig(config: AdmissionConfig): void {
 /** Starts the webhook on host:port over `verifier` (in-process or remote): TLS, handler, metrics, server. */
 export async function startAdmissionWebhook(
   config: AdmissionConfig,
-  listen: { host: string; port: number; tlsReloadIntervalMs?: number; reportIntervalMs?: number },
+  listen: { host: string; port: number; tlsReloadIntervalMs?: number; reportIntervalMs?: number; registryAuthFile?: string },
   verifier: ImageVerifier,
   logger: Logger,
 ): Promise<RunningWebhook> {
@@ -45,6 +48,18 @@ export async function startAdmissionWebhook(
   const tls = await loadOrGenerateTls({ certFile: config.tlsCertFile, keyFile: config.tlsKeyFile });
   const metrics = new AdmissionMetrics();
   const handler = new AdmissionHandler(verifier, { deadlineMs: config.deadlineMs, failOpen: config.failOpen }, logger, metrics);
+  // The mutating webhook (ADR 0065): tags pinned to digests with REGISTRY_AUTH_FILE's credentials.
+  const mutator = config.mutate
+    ? new MutationHandler(
+        new TagResolver({
+          clients: registryClients(listen.registryAuthFile, config.resolveTimeoutMs),
+          plainHttpRegistries: config.plainHttpRegistries,
+        }),
+        { deadlineMs: config.resolveTimeoutMs },
+        logger,
+        metrics,
+      )
+    : undefined;
   const server = await startWebhookServer({
     host: listen.host,
     port: listen.port,
@@ -52,6 +67,7 @@ export async function startAdmissionWebhook(
     key: tls.key,
     bodyLimitBytes: config.bodyLimitBytes,
     handler,
+    mutator,
     metrics,
     upstream: () => verifier.reportIn(handler.decisionsServed),
     logger,
@@ -82,8 +98,10 @@ export async function startAdmissionWebhook(
       deadlineMs: config.deadlineMs,
       failOpen: config.failOpen,
       generatedCert: tls.generated,
+      mutate: config.mutate,
+      ...(config.mutate ? { registryAuthFile: listen.registryAuthFile ?? '(none: anonymous)' } : {}),
     },
-    'admission webhook serving POST /validate',
+    config.mutate ? 'admission webhook serving POST /validate and POST /mutate' : 'admission webhook serving POST /validate',
   );
   // Reports in at start, with every readiness probe and every REPORT_INTERVAL_MS, so attestd shows it serving.
   const reporter = setInterval(() => void verifier.reportIn(handler.decisionsServed), listen.reportIntervalMs ?? REPORT_INTERVAL_MS);

@@ -7,7 +7,9 @@ import type { Logger } from '../logger';
 import { BadReviewError } from './admission-review';
 import type { AdmissionHandler } from './admission-handler';
 import type { AdmissionMetrics } from './admission-metrics';
+import type { AdmissionReviewResponse } from './admission-review';
 import type { VerifierError } from './image-verifier';
+import type { MutationHandler } from './mutation-handler';
 
 export interface WebhookServerOptions {
   readonly host: string;
@@ -16,6 +18,8 @@ export interface WebhookServerOptions {
   readonly key: string;
   readonly bodyLimitBytes: number;
   readonly handler: AdmissionHandler;
+  /** The mutating webhook (POST /mutate), when turned on (--mutate / ADMISSION_MUTATE). */
+  readonly mutator?: MutationHandler;
   readonly metrics: AdmissionMetrics;
   /**
    * What attestd says about the adapter's settings (undefined = fine). A MISCONFIGURED answer (no such project,
@@ -34,7 +38,7 @@ export interface WebhookServer {
   stop(graceMs?: number): Promise<void>;
 }
 
-/** Serves POST /validate, GET /healthz, /readyz, /upstreamz, /metrics on bare node:https (the admission path must be fast). */
+/** Serves POST /validate (and /mutate when turned on), GET /healthz, /readyz, /upstreamz, /metrics on bare node:https. */
 export async function startWebhookServer(options: WebhookServerOptions): Promise<WebhookServer> {
   const server = https.createServer({ cert: options.cert, key: options.key }, (req, res) => {
     route(options, req, res).catch((err) => {
@@ -67,18 +71,30 @@ async function route(options: WebhookServerOptions, req: IncomingMessage, res: S
   const url = req.url ?? '/';
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
-  if (path === '/validate') {
+  if (path === '/validate' || path === '/mutate') {
     if (req.method !== 'POST')
       return sendJson(
         res,
         405,
-        { error: { code: 405, message: 'POST an admission.k8s.io/v1 AdmissionReview to /validate' } },
+        { error: { code: 405, message: `POST an admission.k8s.io/v1 AdmissionReview to ${path}` } },
         { allow: 'POST' },
       );
-    return validate(options, req, res, q < 0 ? '' : url.slice(q + 1));
+    const mutator = options.mutator;
+    if (path === '/mutate' && mutator === undefined) {
+      return sendJson(res, 404, {
+        error: { code: 404, message: 'the mutating webhook is off: start the adapter with --mutate (ADMISSION_MUTATE=true)' },
+      });
+    }
+    const answer =
+      path === '/mutate' && mutator
+        ? (body: unknown, timeout?: number) => mutator.review(body, timeout)
+        : (body: unknown, timeout?: number) => options.handler.review(body, timeout);
+    return review(options, req, res, q < 0 ? '' : url.slice(q + 1), answer);
   }
   if (path !== '/healthz' && path !== '/readyz' && path !== '/upstreamz' && path !== '/metrics') {
-    return sendJson(res, 404, { error: { code: 404, message: `no route ${path.slice(0, 100)}: the webhook serves POST /validate` } });
+    return sendJson(res, 404, {
+      error: { code: 404, message: `no route ${path.slice(0, 100)}: the webhook serves POST /validate and POST /mutate` },
+    });
   }
   if (req.method !== 'GET' && req.method !== 'HEAD')
     return sendJson(res, 405, { error: { code: 405, message: `${req.method} is not served here` } }, { allow: 'GET' });
@@ -101,7 +117,13 @@ async function route(options: WebhookServerOptions, req: IncomingMessage, res: S
   }
 }
 
-async function validate(options: WebhookServerOptions, req: IncomingMessage, res: ServerResponse, query: string): Promise<void> {
+async function review(
+  options: WebhookServerOptions,
+  req: IncomingMessage,
+  res: ServerResponse,
+  query: string,
+  answerOf: (body: unknown, apiServerTimeoutMs?: number) => Promise<AdmissionReviewResponse>,
+): Promise<void> {
   const limit = options.bodyLimitBytes;
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (declared > limit) return tooLarge(options, req, res);
@@ -128,7 +150,7 @@ async function validate(options: WebhookServerOptions, req: IncomingMessage, res
     });
   }
   try {
-    const answer = await options.handler.review(body, apiServerTimeout(query));
+    const answer = await answerOf(body, apiServerTimeout(query));
     return sendJson(res, 200, answer);
   } catch (err) {
     if (!(err instanceof BadReviewError)) throw err;

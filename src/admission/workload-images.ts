@@ -12,6 +12,18 @@ export type Workload =
   /** A workload the adapter cannot read: deny with this message, never admit by accident. */
   | { readonly type: 'malformed'; readonly message: string };
 
+/** One container's image and where it sits in the object, as a JSON Pointer (`/spec/template/spec/containers/0/image`). */
+export interface ContainerImage {
+  readonly list: (typeof CONTAINER_LISTS)[number];
+  readonly pointer: string;
+  readonly image: string;
+}
+
+/** The containers of a review's object, in order (what {@link workloadOf} and the mutating webhook both read). */
+export type WorkloadContainers =
+  | { readonly type: 'containers'; readonly containers: readonly ContainerImage[]; readonly breakglass: boolean }
+  | Exclude<Workload, { type: 'images' }>;
+
 /** Where each kind keeps its pod template: the path from the object to the object holding `spec`. */
 const TEMPLATE_PATHS: Readonly<Record<string, readonly string[]>> = {
   '/Pod': [],
@@ -32,6 +44,15 @@ const CONTAINER_LISTS = ['initContainers', 'containers', 'ephemeralContainers'] 
 
 /** The images a review's object would run, chosen by `request.kind` (never by the object's own claims). */
 export function workloadOf(request: AdmissionRequest): Workload {
+  const walked = workloadContainers(request);
+  if (walked.type !== 'containers') return walked;
+  const images: string[] = [];
+  for (const c of walked.containers) if (!images.includes(c.image)) images.push(c.image);
+  return { type: 'images', images, breakglass: walked.breakglass };
+}
+
+/** Every container of a review's object with its image and JSON Pointer, chosen by `request.kind`. */
+export function workloadContainers(request: AdmissionRequest): WorkloadContainers {
   if (request.operation === 'DELETE' || request.operation === 'CONNECT') return { type: 'skip' };
   const gvk = request.kind;
   const path = TEMPLATE_PATHS[`${gvk.group}/${gvk.kind}`];
@@ -53,21 +74,21 @@ export function workloadOf(request: AdmissionRequest): Workload {
   const where = path.length ? `${path.join('.')}.spec` : 'spec';
   const spec = (holder as Record<string, unknown>).spec;
   if (!isObject(spec)) return { type: 'malformed', message: `${gvk.kind} has no pod spec at ${where}` };
-  const images: string[] = [];
+  const containers: ContainerImage[] = [];
   for (const list of CONTAINER_LISTS) {
-    const containers = spec[list];
-    if (containers === undefined || containers === null) continue;
-    if (!Array.isArray(containers)) return { type: 'malformed', message: `${where}.${list} must be a list` };
-    for (const [i, c] of containers.entries()) {
+    const entries = spec[list];
+    if (entries === undefined || entries === null) continue;
+    if (!Array.isArray(entries)) return { type: 'malformed', message: `${where}.${list} must be a list` };
+    for (const [i, c] of entries.entries()) {
       const image = isObject(c) ? c.image : undefined;
       if (typeof image !== 'string' || image.trim() === '') {
         return { type: 'malformed', message: `${where}.${list}[${i}] has no image` };
       }
-      if (!images.includes(image)) images.push(image);
+      containers.push({ list, pointer: `/${[...path, 'spec', list, String(i), 'image'].join('/')}`, image });
     }
   }
-  if (images.length === 0) return { type: 'malformed', message: `${gvk.kind} has no containers at ${where}` };
-  return { type: 'images', images, breakglass: breakglassRequested(object) || breakglassRequested(holder) };
+  if (containers.length === 0) return { type: 'malformed', message: `${gvk.kind} has no containers at ${where}` };
+  return { type: 'containers', containers, breakglass: breakglassRequested(object) || breakglassRequested(holder) };
 }
 
 function breakglassRequested(o: unknown): boolean {

@@ -10,6 +10,7 @@ import { resourceHandlers } from '../transport/resource-handlers';
 import { scanHandlers } from '../transport/scan-handlers';
 import { vexHandlers } from '../transport/vex-handlers';
 import { verificationHandlers } from '../transport/verification-handlers';
+import { tokenHandlers } from '../transport/token-handlers';
 import { witnessHandlers } from '../transport/witness-handlers';
 import type { AppServices } from './create-services';
 
@@ -29,5 +30,6 @@ export function apiHandlers(services: AppServices): ServiceHandlers[] {
     vexHandlers(services.vex),
     verificationHandlers(services.verification, services.decisions),
     auditHandlers(services.audit),
+    tokenHandlers(services.tokens),
   ];
 }

@@ -5,6 +5,9 @@ import { AuditSequencer } from '../audit/audit-sequencer';
 import { AuditService } from '../audit/audit-service';
 import { SecurityEventLog } from '../audit/security-event-log';
 import { Access } from '../auth/access';
+import { RevocationList } from '../auth/revocation-list';
+import { TokenService } from '../auth/token-service';
+import { TokenSightings } from '../auth/token-sightings';
 import type { Config } from '../config';
 import { systemClock, type Clock } from '../domain/clock';
 import type { ClusterSpec } from '../domain/resources/cluster-spec';
@@ -103,6 +106,12 @@ export interface AppServices {
   readonly imageImports: ImageImportService;
   /** Forgets ignored registry events past HOOK_EVENT_RETENTION_DAYS. */
   readonly hookRetention: HookRetention;
+  /** `attestd token list` / `revoke`. */
+  readonly tokens: TokenService;
+  /** The revoked jtis every request is checked against, reloaded from the database every few seconds. */
+  readonly revocations: RevocationList;
+  /** Records each token the first time this replica verifies it. */
+  readonly tokenSightings: TokenSightings;
 }
 
 /** Builds every service over the stores (never `new` a service elsewhere); nothing starts running here. */
@@ -139,6 +148,7 @@ export function createServices(stores: ServiceStores, config: Config, logger: Lo
     options.registryClients ?? registryClients(config.registryAuthFile),
   );
   const importWorker = new ImportWorker(uow, importer, clock, logger, hookMetrics);
+  const revocations = new RevocationList(uow, clock, logger);
   return {
     notes: new NoteService(uow, access, clock, changes),
     occurrences: new OccurrenceService(uow, access, clock, changes),
@@ -180,5 +190,8 @@ export function createServices(stores: ServiceStores, config: Config, logger: Lo
     importWorker,
     imageImports: new ImageImportService(uow, access, importer),
     hookRetention: new HookRetention(uow, clock, logger, config.hookEventRetentionDays),
+    tokens: new TokenService(uow, access, clock, changes, revocations),
+    revocations,
+    tokenSightings: new TokenSightings(uow, clock, logger),
   };
 }

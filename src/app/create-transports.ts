@@ -7,6 +7,7 @@ import { InProcessVerifier } from '../admission/in-process-verifier';
 import type { SecurityEventLog } from '../audit/security-event-log';
 import type { Authenticator } from '../auth/authenticator';
 import { JwtAuthenticator } from '../auth/jwt-authenticator';
+import { TokenLifecycleAuthenticator } from '../auth/token-lifecycle-authenticator';
 import { resolveJwtKey } from '../auth/token-secrets';
 import type { AdmissionConfig, Config } from '../config';
 import { projectOf } from '../domain/audit-event';
@@ -69,7 +70,8 @@ export function createTransports(
   const handlers = apiHandlers(services);
   const classifyError = (err: unknown) => stores.uow.classifyError(err);
   const onRefusal = securityRefusals(services.securityLog);
-  const { authenticator, rateLimiter, tls } = edge;
+  const { rateLimiter, tls } = edge;
+  const authenticator = new TokenLifecycleAuthenticator(edge.authenticator, services.revocations, services.tokenSightings);
   const metrics = services.metrics;
   stores.instrument(metrics);
   const requests = config.accessLog ? accessLog(logger) : undefined;
@@ -131,7 +133,12 @@ export function createTransports(
         const asked = options.admission;
         if (asked) {
           const verifier = new InProcessVerifier(services.verification, services.clusterReports, asked.project, asked.cluster, logger);
-          const listenOn = { host: config.host, port: config.admissionPort, tlsReloadIntervalMs: config.tlsReloadIntervalMs };
+          const listenOn = {
+            host: config.host,
+            port: config.admissionPort,
+            tlsReloadIntervalMs: config.tlsReloadIntervalMs,
+            registryAuthFile: config.registryAuthFile,
+          };
           admission = await startAdmissionWebhook(asked, listenOn, verifier, logger);
         }
         reloader?.start();

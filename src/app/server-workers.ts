@@ -10,7 +10,8 @@ import type { Worker } from './worker';
  * the server starts, see main.ts).
  */
 export function serverWorkers(stores: AppStores, services: AppServices): Worker[] {
-  const { anchors, sequencer, securityLog, decisionRecorder, hookWorker, importWorker, hookRetention } = services;
+  const { anchors, sequencer, securityLog, decisionRecorder, hookWorker, importWorker, hookRetention, revocations, tokenSightings } =
+    services;
   return [
     { name: 'audit anchors', start: () => anchors.start(), stop: () => anchors.stop() },
     { name: 'audit sequencer', start: () => sequencer.start(), stop: () => sequencer.stop() },
@@ -20,5 +21,7 @@ export function serverWorkers(stores: AppStores, services: AppServices): Worker[
     { name: 'hook worker', start: () => hookWorker.start(), stop: () => hookWorker.stop() },
     { name: 'import worker', start: () => importWorker.start(), stop: () => importWorker.stop() },
     { name: 'hook retention', start: () => hookRetention.start(), stop: () => hookRetention.stop() },
+    { name: 'token revocations', start: () => revocations.start(), stop: () => revocations.stop() },
+    { name: 'token sightings', start: () => tokenSightings.start(), stop: () => tokenSightings.stop() },
   ];
 }

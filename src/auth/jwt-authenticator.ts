@@ -9,6 +9,8 @@ import { ROLES } from './permissions';
 export const MAX_AUTHORIZATION_BYTES = 8 * 1024;
 /** Shortest accepted HMAC secret, in UTF-8 bytes (RFC 7518 §3.2: at least the hash size). */
 export const MIN_SECRET_BYTES = 32;
+/** Longest accepted `jti` (attestd mints UUIDs). */
+export const MAX_JTI_LENGTH = 128;
 /** Clock skew tolerated on exp and nbf. */
 export const CLOCK_TOLERANCE_SECONDS = 30;
 
@@ -75,7 +77,15 @@ export class JwtAuthenticator implements Authenticator {
     if (typeof payload.sub !== 'string' || payload.sub === '' || payload.sub.length > 256) {
       throw unauthenticated('the bearer token needs a "sub" claim: a non-empty string of at most 256 characters');
     }
-    return { subject: payload.sub, roles: parseRoles((payload as { roles?: unknown }).roles) };
+    const roles = parseRoles((payload as { roles?: unknown }).roles);
+    const { jti } = payload;
+    if (jti === undefined) return { subject: payload.sub, roles };
+    if (typeof jti !== 'string' || jti === '' || jti.length > MAX_JTI_LENGTH) {
+      throw unauthenticated(`the bearer token's "jti" claim must be a non-empty string of at most ${MAX_JTI_LENGTH} characters`);
+    }
+    const iso = (seconds: number): string => new Date(seconds * 1000).toISOString();
+    const issueTime = typeof payload.iat === 'number' ? iso(payload.iat) : undefined;
+    return { subject: payload.sub, roles, token: { id: jti, issueTime, expireTime: iso(payload.exp) } };
   }
 
   private explain(err: unknown): ApiError {

@@ -55,7 +55,10 @@ export type Permission =
   | 'decisions.list'
   | 'hooks.post'
   | 'hookEvents.list'
-  | 'hookEvents.retry';
+  | 'hookEvents.retry'
+  | 'tokens.get'
+  | 'tokens.list'
+  | 'tokens.revoke';
 
 export type Role = 'viewer' | 'attestor' | 'admission' | 'admin';
 export const ROLES: readonly Role[] = ['viewer', 'attestor', 'admission', 'admin'];

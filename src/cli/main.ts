@@ -28,10 +28,11 @@ commands:
   serve      run the REST and gRPC metadata service (embedded database unless DATABASE_URL is set);
              --admission also serves the admission webhook in-process (--project, --cluster, --tls-cert, --tls-key)
   admission  the admission webhook alone, asking attestd at --server https://… (--ca-file, --token, --project, --cluster,
-             --tls-cert, --tls-key; an http:// server needs --insecure-server)
+             --tls-cert, --tls-key; an http:// server needs --insecure-server; --mutate also serves POST /mutate,
+             pinning image tags to digests)
   migrate    apply database migrations and exit
   audit      audit verify [--project P]: check the audit hash chains and their anchors
-  token      token create --sub S --role R [--project P] [--ttl 24h]: mint a bearer token
+  token      token create --sub S --role R [--project P] [--ttl 24h]: mint a bearer token; token list|revoke JTI
   projects   projects create|list|get|delete: manage projects (REST client: --server URL, --token T or ATTESTD_TOKEN)
   keys       keys create|list|get|public-key|rotate|disable|enable: signing keys of a project (--project P or ATTESTD_PROJECT)
   witnesses  witnesses create|list|get|delete: signing authorities and their ATTESTATION notes

@@ -3,15 +3,27 @@ import { mintToken, parseTtl, signingSecret } from '../auth/token-secrets';
 import { CONFIG_FLAGS, loadConfig } from '../config';
 import type { FlagValues } from '../flags';
 import { commandFlags } from './command-flags';
+import { runGroup } from './command-table';
+import { TOKEN_LIFECYCLE } from './token-lifecycle-commands';
 
 const USAGE = `usage: attestd token create --sub SUBJECT --role ROLE [--role ROLE...] [--project PROJECT] [--ttl 24h]
+       attestd token list|get JTI|revoke JTI [--server URL] [--token T]
 
-Prints a signed token. ROLE is one of ${ROLES.join(', ')}; --project defaults to * (every project);
---ttl is 90s, 30m, 24h or 7d (default 24h). Signs with JWT_SECRET, else DATA_DIR/jwt.secret.`;
+create prints a signed token. ROLE is one of ${ROLES.join(', ')}; --project defaults to * (every project);
+--ttl is 90s, 30m, 24h or 7d (default 24h). Signs with JWT_SECRET, else DATA_DIR/jwt.secret. Every token
+has a jti; attestd records it (never the token) the first time it is used.
+
+list, get and revoke ask a running attestd (admin role on *): a revoked token is refused by every replica
+within seconds.`;
 
 /** `attestd token create`: mints an HS256 token with the server's secret; returns the exit code. */
-export function tokenCommand(argv: readonly string[], out = process.stdout, err = process.stderr): Promise<number> {
+export function tokenCommand(
+  argv: readonly string[],
+  out: NodeJS.WritableStream = process.stdout,
+  err: NodeJS.WritableStream = process.stderr,
+): Promise<number> {
   const [sub, ...rest] = argv;
+  if (sub === 'list' || sub === 'get' || sub === 'revoke') return runGroup(TOKEN_LIFECYCLE, argv, { out, err, env: process.env });
   if (sub !== 'create') {
     const help = sub === 'help' || sub === '--help' || sub === '-h';
     (sub === undefined || help ? out : err).write(`${USAGE}\n`);

@@ -46,8 +46,10 @@ its digests (registry/ns/app). The token needs the attestor or admin role.`,
       async run(inv: Invocation) {
         const document = readDocument(inv.args[0]!);
         const result = await inv.client().post(v1Path(`projects/${inv.project()}`, '/vex'), document);
+        const n = Number(result.statements ?? 0);
+        const suppressing = Number(result.suppressing ?? 0);
         inv.print(result, () => [
-          `imported ${Number(result.statements ?? 0)} VEX statements (${Number(result.suppressing ?? 0)} suppress findings)`,
+          `imported ${n} VEX statement${n === 1 ? '' : 's'}; ${suppressing} suppress${suppressing === 1 ? 'es' : ''} findings`,
           ...((result.notes ?? []) as string[]),
         ]);
         return 0;

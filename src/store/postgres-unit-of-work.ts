@@ -14,6 +14,7 @@ import { PostgresProjectStore } from './postgres-project-store';
 import { PostgresHookStore } from './postgres-hook-store';
 import { PostgresSigningRuleStore } from './postgres-signing-rule-store';
 import { PostgresImportRuleStore } from './postgres-import-rule-store';
+import { PostgresTokenStore } from './postgres-token-store';
 
 /** The Postgres NOTIFY channel on which committed changes are announced (payload: project ids, comma-separated). */
 export const CHANGE_CHANNEL = 'attestd_changes';
@@ -69,6 +70,7 @@ export class PostgresUnitOfWork implements UnitOfWork {
       signingRules: new PostgresSigningRuleStore(db, this.tokens),
       importRules: new PostgresImportRuleStore(db, this.tokens),
       hooks: new PostgresHookStore(db, this.tokens),
+      tokens: new PostgresTokenStore(db, this.tokens),
     };
   }
 }

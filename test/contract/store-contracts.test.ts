@@ -6,6 +6,7 @@ import { grafeasStoreContract } from './grafeas-store-contract';
 import { hookStoreContract } from './hook-store-contract';
 import { keyStoreContract } from './key-store-contract';
 import { projectStoreContract } from './project-store-contract';
+import { tokenStoreContract } from './token-store-contract';
 import { unitOfWorkContract } from './unit-of-work-contract';
 
 /** Every store contract; a new store adds its suite here. */
@@ -18,6 +19,7 @@ const CONTRACTS: readonly ((backend: StoreBackend) => void)[] = [
   decisionStoreContract,
   hookStoreContract,
   resourceStoreContract,
+  tokenStoreContract,
 ];
 
 // Each contract against each backend (STORE_BACKENDS narrows them: the unit suite runs memory only).

@@ -9,6 +9,7 @@ import type { KeyStore } from './key-store';
 import type { PolicyStore } from './policy-store';
 import type { ProjectStore } from './project-store';
 import type { SigningRuleStore } from './signing-rule-store';
+import type { TokenStore } from './token-store';
 import type { WitnessStore } from './witness-store';
 
 /** Every store, bound to one connection or transaction. */
@@ -24,6 +25,8 @@ export interface Stores {
   readonly signingRules: SigningRuleStore;
   readonly importRules: ImportRuleStore;
   readonly hooks: HookStore;
+  /** Tokens seen and revoked (global, not per project). */
+  readonly tokens: TokenStore;
   /** Projects changed by this transaction; local caches hear of them once it commits. */
   readonly touched: Set<string>;
   /** Projects this transaction wrote audit events for; the sequencer chains them once it commits. */

@@ -5,6 +5,7 @@ import type { NoteRecord, OccurrenceRecord } from '../../domain/stores/grafeas-s
 import type { HookEventRow, SigningJob } from '../../domain/stores/hook-store';
 import type { KeyRecord, SigningMaterial } from '../../domain/stores/key-store';
 import type { ProjectRecord } from '../../domain/stores/project-store';
+import type { TokenRecord } from '../../domain/stores/token-store';
 import { tableName } from './memory-tables';
 
 // The memory backend's tables: one per Postgres table (migrations/), with the same primary keys.
@@ -56,6 +57,8 @@ export const AUDIT_HEADS = tableName<ChainHead>('audit_chain_heads', (r) => [r.p
 export const HOOK_RECEIPTS = tableName<HookReceiptRow>('hook_receipts', (r) => [r.projectId, r.source, r.eventId]);
 /** Table hook_signings. */
 export const HOOK_SIGNINGS = tableName<SigningRow>('hook_signings', (r) => [r.signingId]);
+/** Table tokens. */
+export const TOKENS = tableName<TokenRecord>('tokens', (r) => [r.jti]);
 /** Table hook_events. */
 export const HOOK_EVENTS = tableName<HookEventRow>('hook_events', (r) => [r.projectId, r.hookEventId]);
 

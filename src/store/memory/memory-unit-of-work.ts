@@ -10,6 +10,7 @@ import { MemoryHookStore } from './memory-hook-store';
 import { MemoryKeyStore } from './memory-key-store';
 import { memoryResourceStores } from './memory-resource-stores';
 import { MemoryProjectStore } from './memory-project-store';
+import { MemoryTokenStore } from './memory-token-store';
 import { classifyMemoryError } from './memory-storage-error';
 import { CommittedTables, TransactionTables, type Tables } from './memory-tables';
 
@@ -106,6 +107,7 @@ export class MemoryUnitOfWork implements UnitOfWork {
       keys: new MemoryKeyStore(tables, tokens),
       decisions: new MemoryDecisionStore(tables, tokens),
       hooks: new MemoryHookStore(tables, tokens),
+      tokens: new MemoryTokenStore(tables, tokens),
       ...memoryResourceStores(tables, tokens),
     };
   }

@@ -1,0 +1,29 @@
+import { ApiError } from '../domain/api-error';
+import type { Principal } from '../domain/request-context';
+import type { Authenticator } from './authenticator';
+import type { RevocationList } from './revocation-list';
+import type { TokenSightings } from './token-sightings';
+
+/** Wraps the token verifier: a revoked jti is refused (401), and every other token is recorded the first time it is seen. */
+export class TokenLifecycleAuthenticator implements Authenticator {
+  constructor(
+    private readonly inner: Authenticator,
+    private readonly revocations: RevocationList,
+    private readonly sightings: TokenSightings,
+  ) {}
+
+  authenticate(authorization: string | undefined): Principal | undefined {
+    const principal = this.inner.authenticate(authorization);
+    const token = principal?.token;
+    if (!principal || !token) return principal;
+    const revoked = this.revocations.revokedAt(token.id);
+    if (revoked !== undefined) {
+      throw new ApiError(
+        'UNAUTHENTICATED',
+        `the bearer token (jti ${token.id}) was revoked at ${revoked}; ask an admin for a new one (attestd token create)`,
+      );
+    }
+    this.sightings.note(principal);
+    return principal;
+  }
+}
