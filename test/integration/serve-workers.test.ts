@@ -7,6 +7,7 @@ import { AttestdProcess } from '../support/attestd-process';
 import { digest } from '../support/api-client';
 import { realPostgres } from '../support/test-database';
 import { testToken } from '../support/test-server';
+import type { LooseJson } from '../support/loose-json';
 import { availableCores } from '../../src/app/available-cores';
 
 // `attestd serve --workers 2`: two processes on the same ports (node:cluster), one set of background jobs.
@@ -29,7 +30,7 @@ function childrenOf(pid: number): number[] {
   }
 }
 
-async function until<T>(what: string, read: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
+async function until<T>(what: string, read: () => T | undefined | Promise<T | undefined>, ms = 60_000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const v = await read();
@@ -46,7 +47,7 @@ describe('attestd serve --workers 2', function () {
   let dataDir = '';
   const token = testToken();
 
-  const call = async (method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> => {
+  const call = async (method: string, path: string, body?: unknown): Promise<{ status: number; json: LooseJson }> => {
     // A new connection per call, so that the primary hands calls to either worker.
     const res = await fetch(base + path, {
       method,
@@ -56,7 +57,7 @@ describe('attestd serve --workers 2', function () {
     const text = await res.text();
     return { status: res.status, json: text ? JSON.parse(text) : undefined };
   };
-  const must = async (method: string, path: string, body?: unknown): Promise<any> => {
+  const must = async (method: string, path: string, body?: unknown): Promise<LooseJson> => {
     const r = await call(method, path, body);
     expect(r.status, `${method} ${path}: ${JSON.stringify(r.json)}`).to.equal(200);
     return r.json;
@@ -72,7 +73,7 @@ describe('attestd serve --workers 2', function () {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'attestd-workers-'));
     attestd = new AttestdProcess({ DATABASE_URL: await backend.createDatabase(), DATA_DIR: dataDir, WORKERS: '2', LOG_LEVEL: 'info' });
     base = await attestd.baseUrl();
-    await until('both workers to serve', async () => (attestd!.log().includes('attestd serving with every worker') ? true : undefined));
+    await until('both workers to serve', () => (attestd!.log().includes('attestd serving with every worker') ? true : undefined));
   });
   after(async () => {
     await attestd?.kill9();
@@ -127,14 +128,12 @@ describe('attestd serve --workers 2', function () {
       if (res?.status === 200) served++;
     }
     expect(served).to.be.at.least(8);
-    const replaced = await until('a new worker', async () => {
+    const replaced = await until('a new worker', () => {
       const now = childrenOf(attestd!.child.pid!);
       return now.length === 2 && !now.includes(victim!) ? now : undefined;
     });
     expect(replaced).to.have.length(2);
-    await until('the new worker to serve', async () =>
-      (attestd!.log().match(/"msg":"attestd serving"/g) ?? []).length >= 3 ? true : undefined,
-    );
+    await until('the new worker to serve', () => ((attestd!.log().match(/"msg":"attestd serving"/g) ?? []).length >= 3 ? true : undefined));
     expect(attestd!.log()).to.include('attestd worker died; starting it again');
     for (let i = 0; i < 10; i++) expect((await call('GET', `/v1/projects/${P}`)).status).to.equal(200);
   });
