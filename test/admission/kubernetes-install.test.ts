@@ -6,8 +6,8 @@ import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { LooseJson } from '../support/loose-json';
 
-// The kustomize install (deploy/kubernetes as the base, deploy/overlays/{demo,ha}, the cert-manager component and
-// make-webhook-cert.sh's kustomization) rendered with kubectl, every object validated offline against the
+// The kustomize install (deploy/kubernetes as the base, deploy/overlays/{demo,ha}, the cert-manager, opt-in and
+// tag-resolution components and make-webhook-cert.sh's kustomization) rendered with kubectl, every object validated offline against the
 // Kubernetes OpenAPI schemas that kubernetes-models ships (cert-manager's from @kubernetes-models/cert-manager).
 
 const ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../../..' : '../..');
@@ -67,6 +67,21 @@ describe('the Kubernetes install (kustomize)', function () {
     installs.base = render(BASE);
     installs.demo = render(path.join(ROOT, 'deploy/overlays/demo'));
     installs.ha = render(path.join(ROOT, 'deploy/overlays/ha'));
+    // The optional components on top of the base: webhook mode OPT_IN, tag resolution, and both.
+    const withComponents = (name: string, components: string[]): LooseJson[] => {
+      const dir = path.join(tmp, name);
+      fs.mkdirSync(dir);
+      const rel = (p: string): string => path.relative(dir, path.join(BASE, p)) || '.';
+      fs.writeFileSync(
+        path.join(dir, 'kustomization.yaml'),
+        `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ${rel('')}\n` +
+          `components:\n${components.map((c) => `  - ${rel(`components/${c}`)}\n`).join('')}`,
+      );
+      return render(dir);
+    };
+    installs.optIn = withComponents('opt-in', ['opt-in']);
+    installs.tagResolution = withComponents('tag-resolution', ['tag-resolution', 'cert-manager']);
+    installs.both = withComponents('both', ['tag-resolution', 'opt-in', 'cert-manager']);
     // Without cert-manager: the script's certificates and caBundle on top of the base.
     const generated = path.join(tmp, 'generated');
     execFileSync(path.join(BASE, 'make-webhook-cert.sh'), [generated], { stdio: 'pipe' });
@@ -163,6 +178,55 @@ describe('the Kubernetes install (kustomize)', function () {
       'replicationcontrollers',
       'podtemplates',
     ]);
+  });
+
+  it('webhook modes: OPT_OUT (the base) exempts namespaces, components/opt-in covers only attestd.io/enforce: "true"', () => {
+    const webhooksOf = (install: string): LooseJson[] =>
+      installs[install]!.filter((o) => o.kind.endsWith('WebhookConfiguration')).flatMap((o) => o.webhooks);
+    for (const w of webhooksOf('base')) {
+      expect(w.namespaceSelector.matchLabels, w.name).to.equal(undefined);
+      expect(w.namespaceSelector.matchExpressions).to.deep.include({ key: 'kritis-validation', operator: 'NotIn', values: ['disabled'] });
+    }
+    for (const install of ['optIn', 'both']) {
+      const webhooks = webhooksOf(install);
+      expect(webhooks.length, install).to.equal(install === 'both' ? 3 : 2);
+      for (const w of webhooks) {
+        expect(w.namespaceSelector.matchLabels, `${install} ${w.name}`).to.deep.equal({ 'attestd.io/enforce': 'true' });
+        expect(w.namespaceSelector.matchExpressions).to.deep.equal([
+          { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['kube-system', 'attestd'] },
+        ]);
+        if (w.clientConfig.service.path === '/validate') expect(w.failurePolicy).to.equal('Fail');
+      }
+    }
+  });
+
+  it('components/tag-resolution: a mutating webhook on /mutate that never blocks, the adapter with ADMISSION_MUTATE and registry credentials', () => {
+    for (const install of ['tagResolution', 'both']) {
+      const objects = installs[install]!;
+      const mutating = objects.filter((o) => o.kind === 'MutatingWebhookConfiguration');
+      expect(mutating, install).to.have.length(1);
+      const config = mutating[0];
+      expect(config.metadata.annotations['cert-manager.io/inject-ca-from']).to.equal('attestd/attestd-admission');
+      const w = config.webhooks[0];
+      expect(w).to.deep.include({ failurePolicy: 'Ignore', sideEffects: 'None', admissionReviewVersions: ['v1'] });
+      expect(w.clientConfig.service).to.deep.include({ name: 'attestd-admission', namespace: 'attestd', path: '/mutate' });
+      const adapter = named(objects, 'Deployment', 'attestd-admission').spec.template.spec;
+      const env = Object.fromEntries(adapter.containers[0].env.map((e: LooseJson) => [e.name, e.value]));
+      expect(env).to.include({ ADMISSION_MUTATE: 'true', REGISTRY_AUTH_FILE: '/registry-auth/.dockerconfigjson' });
+      expect(w.timeoutSeconds * 1000).to.be.greaterThan(Number(env.ADMISSION_RESOLVE_TIMEOUT_MS));
+      expect(adapter.containers[0].volumeMounts).to.deep.include({ name: 'registry-auth', mountPath: '/registry-auth', readOnly: true });
+      expect(adapter.volumes).to.deep.include({ name: 'registry-auth', secret: { secretName: 'attestd-registry-auth' } });
+      expect(named(objects, 'NetworkPolicy', 'attestd-admission').spec.egress).to.deep.include({ ports: [{ port: 443, protocol: 'TCP' }] });
+      // Pods only at CREATE (an UPDATE that rewrote a running pod's image would restart it); every kind the validating
+      // webhooks check.
+      const pods = w.rules.find((r: LooseJson) => r.resources.includes('pods'));
+      expect(pods.operations).to.deep.equal(['CREATE']);
+      const validating = objects
+        .filter((o) => o.kind === 'ValidatingWebhookConfiguration')
+        .flatMap((o) => o.webhooks.flatMap((x: LooseJson) => x.rules.flatMap((r: LooseJson) => r.resources)));
+      expect(w.rules.flatMap((r: LooseJson) => r.resources)).to.have.members(validating);
+    }
+    expect(installs.base!.filter((o) => o.kind === 'MutatingWebhookConfiguration')).to.deep.equal([]);
   });
 
   it('webhook TLS both ways: cert-manager injects the CA, the script sets caBundle and the Secrets', () => {
