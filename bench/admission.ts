@@ -1,7 +1,10 @@
 // Admission benchmark (issue 5): warm-cache and cold (VERDICT_CACHE=false) admission throughput and
 // p50/p99 for a 3-image pod, against a bare node:https server that JSON.parses the review and answers a
 // same-size response over the same TLS certificate with keep-alive, all in one run, printed as ratios.
-//   npm run build && node dist/bench/admission.js [--quick] [--duration S] [--occurrences N] [--only warm,cold,bare]
+// "vulns" is cold admission under a policy with a vulnerabilities block, with --findings (default 2,000)
+// VULNERABILITY occurrences stored per image (a Trivy scan import each) and a VEX statement per image.
+//   npm run build && node dist/bench/admission.js [--quick] [--duration S] [--occurrences N] [--findings N]
+//     [--only warm,cold,vulns,bare]
 // Needs a Postgres: BENCH_DATABASE_URL or TEST_DATABASE_URL (a scratch database is made and dropped).
 // Load comes from separate processes: autocannon for the max rate, bench/lib/paced-cli.ts for latency at half
 // of it. Not a test: it prints, it asserts nothing.
@@ -44,6 +47,7 @@ export async function measureAdmission(
   };
   const durationS = flag('--duration', quick ? 3 : 10);
   const occurrences = flag('--occurrences', quick ? 2_000 : 100_000);
+  const findings = flag('--findings', 2_000);
   const connections = 32;
   const url = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
   if (!url) throw new Error('set BENCH_DATABASE_URL or TEST_DATABASE_URL to a Postgres server (postgres://…/db)');
@@ -52,10 +56,10 @@ export async function measureAdmission(
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'attestd-bench-admission-'));
   const servers: RunningServer[] = [];
   try {
-    const start = async (cache: boolean): Promise<RunningServer> => {
+    const start = async (cache: boolean, vulns = false): Promise<RunningServer> => {
       const config = loadConfig({
         DATABASE_URL: await backend.createDatabase(),
-        DATA_DIR: path.join(tmp, cache ? 'warm' : 'cold'),
+        DATA_DIR: path.join(tmp, vulns ? 'vulns' : cache ? 'warm' : 'cold'),
         HOST: '127.0.0.1',
         HTTP_PORT: '0',
         GRPC_PORT: '0',
@@ -68,18 +72,20 @@ export async function measureAdmission(
         admission: loadAdmissionConfig({ ADMISSION_PROJECT: 'p1', ADMISSION_CLUSTER: 'c1' }),
       });
       servers.push(s);
-      await seed(`http://127.0.0.1:${s.httpPort}`, occurrences);
+      await seed(`http://127.0.0.1:${s.httpPort}`, occurrences, vulns ? findings : 0);
       return s;
     };
     console.log(
-      `admission bench: 3-image pod, ${occurrences} occurrences stored, ${connections} connections, ` +
+      `admission bench: 3-image pod, ${occurrences} occurrences stored (vulns: and ${findings} findings per image), ` +
+        `${connections} connections, ` +
         `${durationS} s phases${quick ? ' (quick)' : ''}`,
     );
     // --only warm,cold,bare: measure some targets only (profiling one path with node --cpu-prof).
-    const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1]!.split(',') : ['bare', 'warm', 'cold'];
+    const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1]!.split(',') : ['bare', 'warm', 'cold', 'vulns'];
     // The bare server mimics a real answer, captured from the first webhook started.
     const warm = only.includes('warm') || only.includes('bare') ? await start(true) : undefined;
     const cold = only.includes('cold') ? await start(false) : undefined;
+    const vulns = only.includes('vulns') ? await start(false, true) : undefined;
     const review = JSON.stringify(
       admissionReview(
         { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'bench', namespace: 'default' }, spec: podTemplate(IMAGES).spec },
@@ -90,8 +96,12 @@ export async function measureAdmission(
         },
       ),
     );
-    const answer = await once((warm ?? cold)!.admission!.port, review);
+    const answer = await once((warm ?? cold ?? vulns)!.admission!.port, review);
     if (!answer.includes('"allowed":true')) throw new Error(`the webhook did not admit the seeded pod: ${answer}`);
+    if (vulns) {
+      const judged = await once(vulns.admission!.port, review);
+      if (!judged.includes('"allowed":true')) throw new Error(`the webhook did not admit the scanned pod: ${judged}`);
+    }
     const bare = await bareServer(answer);
     const body = path.join(tmp, 'review.json');
     fs.writeFileSync(body, review);
@@ -100,6 +110,7 @@ export async function measureAdmission(
         ['bare https', bare.port],
         ['warm', warm?.admission?.port],
         ['cold', cold?.admission?.port],
+        ['vulns', vulns?.admission?.port],
       ] as [string, number | undefined][]
     ).filter((t): t is [string, number] => t[1] !== undefined && only.includes(t[0].split(' ')[0]!));
     const max: Record<string, Phase> = {};
@@ -117,10 +128,16 @@ export async function measureAdmission(
       `at half rate: p50 ${paced[n]!.p50.toFixed(2).padStart(6)} ms  p99 ${paced[n]!.p99.toFixed(2).padStart(6)} ms   ` +
       `errors ${max[n]!.errors + paced[n]!.errors}`;
     console.log(['', ...targets.map(([n]) => row(n)), ''].join('\n'));
-    if (targets.length < 3) return { max, paced };
-    const b = max['bare https']!.rps;
-    console.log(`warm / bare throughput: ${(max.warm!.rps / b).toFixed(2)}x (goal >= 0.5)`);
-    console.log(`cold / bare throughput: ${(max.cold!.rps / b).toFixed(2)}x`);
+    if (!(max['bare https'] && max.warm && max.cold)) return { max, paced };
+    const b = max['bare https'].rps;
+    console.log(`warm / bare throughput: ${(max.warm.rps / b).toFixed(2)}x (goal >= 0.5)`);
+    console.log(`cold / bare throughput: ${(max.cold.rps / b).toFixed(2)}x`);
+    if (max.vulns) {
+      console.log(
+        `cold with ${findings} findings per image / bare throughput: ${(max.vulns.rps / b).toFixed(2)}x; ` +
+          `p99 at half rate ${paced.vulns!.p99.toFixed(2)} ms (cold without: ${paced.cold!.p99.toFixed(2)} ms)`,
+      );
+    }
     console.log(
       `warm p99 at half rate: ${paced.warm!.p99.toFixed(2)} ms (goal <= 5); cold p99: ${paced.cold!.p99.toFixed(2)} ms (goal <= 25)`,
     );
@@ -136,8 +153,12 @@ export async function measureAdmission(
   }
 }
 
-/** Project p1, three witnesses' worth of policy on c1/default, the three images attested, and `n` unrelated occurrences. */
-async function seed(base: string, n: number): Promise<void> {
+/**
+ * Project p1, three witnesses' worth of policy on c1/default, the three images attested, and `n` unrelated
+ * occurrences; with `findings`, the policy has a vulnerabilities block and each image a scan of that many
+ * findings (all within its limits, so the pod is admitted after judging every one) and a VEX statement.
+ */
+async function seed(base: string, n: number, findings = 0): Promise<void> {
   const token = testToken();
   const call = async (method: string, p: string, body?: unknown): Promise<Record<string, unknown>> => {
     const res = await fetch(`${base}${p}`, {
@@ -157,7 +178,15 @@ async function seed(base: string, n: number): Promise<void> {
     cluster: 'c1',
     namespaces: ['default'],
     enabled: true,
+    ...(findings > 0 ? { vulnerabilities: { maximumSeverity: 'HIGH', requireScan: true } } : {}),
   });
+  for (const image of findings > 0 ? IMAGES : []) {
+    await call('POST', '/v1/projects/p1/scans', { image, report: trivyReport(image, findings) });
+    await call('POST', '/v1/projects/p1/vex', {
+      '@context': 'https://openvex.dev/ns/v0.2.0',
+      statements: [{ vulnerability: { name: 'CVE-2099-100000' }, products: [{ '@id': image }], status: 'fixed' }],
+    });
+  }
   let template: Record<string, unknown> = {};
   for (const image of IMAGES) template = await call('POST', '/v1/projects/p1/witnesses/w1:attest', { image });
   const occurrence = { noteName: template.noteName, resourceUri: '', attestation: template.attestation };
@@ -168,6 +197,34 @@ async function seed(base: string, n: number): Promise<void> {
     }));
     await call('POST', '/v1/projects/p1/occurrences:batchCreate', { occurrences });
   }
+}
+
+/** A Trivy report of `image` with `n` findings (HIGH with a fix, MEDIUM without; the first CRITICAL, which its VEX statement suppresses). */
+function trivyReport(image: string, n: number): Record<string, unknown> {
+  const vulnerability = (i: number): Record<string, unknown> => ({
+    VulnerabilityID: `CVE-2099-${100000 + i}`,
+    PkgName: `pkg${i % 50}`,
+    InstalledVersion: '1.0.0',
+    ...(i % 2 === 0 ? { FixedVersion: '1.0.1', Status: 'fixed' } : { Status: 'affected' }),
+    Severity: i === 0 ? 'CRITICAL' : i % 2 === 0 ? 'HIGH' : 'MEDIUM',
+    Title: `bench finding ${i}`,
+    PrimaryURL: `https://avd.aquasec.com/nvd/cve-2099-${100000 + i}`,
+  });
+  return {
+    SchemaVersion: 2,
+    CreatedAt: new Date().toISOString(),
+    ArtifactName: image,
+    ArtifactType: 'container_image',
+    Metadata: { RepoDigests: [image] },
+    Results: [
+      {
+        Target: `${image} (debian 12.5)`,
+        Class: 'os-pkgs',
+        Type: 'debian',
+        Vulnerabilities: Array.from({ length: n }, (_, i) => vulnerability(i)),
+      },
+    ],
+  };
 }
 
 /** One review over HTTPS, to capture the answer the bare server will mimic. */

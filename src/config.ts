@@ -54,6 +54,11 @@ export interface Config {
   readonly registryAuthFile: string | undefined;
   /** Serve the read-only auditor console at /console/ on the REST port (CONSOLE, default true). */
   readonly console: boolean;
+  /**
+   * How many serving processes `attestd serve` runs on its ports (WORKERS, --workers); undefined when not set:
+   * then the cores available with DATABASE_URL, one with the embedded database (ADR 0070).
+   */
+  readonly workers: number | undefined;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -91,6 +96,7 @@ export const CONFIG_VARIABLES = [
   'VULNERABILITY_NOTES_PROJECT',
   'REGISTRY_AUTH_FILE',
   'CONSOLE',
+  'WORKERS',
 ] as const;
 type ConfigVariable = (typeof CONFIG_VARIABLES)[number];
 
@@ -174,6 +180,7 @@ export function loadConfig(env: Env = process.env, flags: Env = {}): Config {
     vulnerabilityNotesProject: projectId(get('VULNERABILITY_NOTES_PROJECT'), 'VULNERABILITY_NOTES_PROJECT'),
     registryAuthFile: get('REGISTRY_AUTH_FILE'),
     console: bool(get('CONSOLE'), true, 'CONSOLE'),
+    workers: get('WORKERS') === undefined ? undefined : int(get('WORKERS'), 1, 'WORKERS', 1, 256),
   });
 }
 

@@ -22,7 +22,15 @@ export interface RunningServer {
 }
 
 /** The composition root: config → edge settings → stores → services → transports, then the workers in list order. */
-export async function startServer(config: Config, logger: Logger, options: { admission?: AdmissionConfig } = {}): Promise<RunningServer> {
+export async function startServer(
+  config: Config,
+  logger: Logger,
+  options: {
+    admission?: AdmissionConfig;
+    /** Run the background jobs (audit sequencer and anchors, hook and import workers, retention): one process of a group does. */
+    background?: boolean;
+  } = {},
+): Promise<RunningServer> {
   // Bad TLS files and token keys fail here, before the database starts, with a message naming the variable and file.
   const edge = loadEdgeSettings(config, logger);
   // So does a bad MASTER_KEY or MASTER_KEY_FILE (a missing one is generated in DATA_DIR).
@@ -41,7 +49,11 @@ export async function startServer(config: Config, logger: Logger, options: { adm
   }
   // Started in this order, stopped in reverse: the database first and last, the listeners last and first.
   const stop = await startWorkers(
-    [{ name: 'database', start: () => undefined, stop: () => stores.close() }, ...serverWorkers(stores, services), transports],
+    [
+      { name: 'database', start: () => undefined, stop: () => stores.close() },
+      ...serverWorkers(stores, services, { background: options.background ?? true }),
+      transports,
+    ],
     logger,
   );
   logger.info(

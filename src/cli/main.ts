@@ -4,6 +4,11 @@ import type { FlagValues } from '../flags';
 import { createLogger } from '../logger';
 import { createStores } from '../app/create-stores';
 import { startServer } from '../main';
+import cluster from 'node:cluster';
+import { loadEdgeSettings } from '../app/create-transports';
+import { loadMasterKey } from '../kms/master-key';
+import { leaveGroup, reportReady, runServeGroup, workerIndex } from './serve-group';
+import { serveWorkerCount } from './serve-worker-count';
 import { attestCommand } from './attest-command';
 import { auditCommand } from './audit-command';
 import { clustersCommand } from './clusters-command';
@@ -26,7 +31,8 @@ const USAGE = `usage: attestd <command> [flags]
 
 commands:
   serve      run the REST and gRPC metadata service (embedded database unless DATABASE_URL is set);
-             --admission also serves the admission webhook in-process (--project, --cluster, --tls-cert, --tls-key)
+             --admission also serves the admission webhook in-process (--project, --cluster, --tls-cert, --tls-key);
+             --workers N runs N processes on the same ports (default with DATABASE_URL: the cores available)
   admission  the admission webhook alone, asking attestd at --server https://… (--ca-file, --token, --project, --cluster,
              --tls-cert, --tls-key; an http:// server needs --insecure-server; --mutate also serves POST /mutate,
              pinning image tags to digests)
@@ -102,11 +108,28 @@ async function serve(flags: Readonly<Record<string, string>>, values: FlagValues
   }
   const config = loadConfig(process.env, flags);
   const logger = createLogger(config.logLevel);
+  if (cluster.isPrimary) {
+    let count: number;
+    try {
+      const admission = values.admission === true ? loadAdmissionConfig(process.env, flags) : undefined;
+      count = serveWorkerCount(config, admission);
+      // Secrets a first start makes in DATA_DIR (token key, master key) are made once, before any fork.
+      if (count > 1) {
+        loadEdgeSettings(config, logger);
+        loadMasterKey({ masterKey: config.masterKey, masterKeyFile: config.masterKeyFile, dataDir: config.dataDir, logger });
+      }
+    } catch (err) {
+      process.stderr.write(`attestd: ${(err as Error).message}\n`);
+      return 1;
+    }
+    if (count > 1) return runServeGroup(count, logger);
+  }
   let server;
   try {
     const admission = values.admission === true ? loadAdmissionConfig(process.env, flags) : undefined;
-    server = await startServer(config, logger, { admission });
-    if (server.admission) printCaBundle(server.admission);
+    server = await startServer(config, logger, { admission, background: workerIndex() === 0 });
+    if (server.admission && workerIndex() === 0) printCaBundle(server.admission);
+    reportReady();
   } catch (err) {
     logger.fatal({ err: (err as Error).message }, 'attestd could not start');
     process.stderr.write(`attestd: ${(err as Error).message}\n`);
@@ -124,6 +147,7 @@ async function serve(flags: Readonly<Record<string, string>>, values: FlagValues
     process.once('SIGTERM', () => onSignal('SIGTERM'));
     process.once('SIGINT', () => onSignal('SIGINT'));
   });
+  leaveGroup();
   return 0;
 }
 

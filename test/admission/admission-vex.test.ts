@@ -20,6 +20,26 @@ function trivyReport(ref: string): LooseJson {
   return report;
 }
 
+/** A Trivy report of `ref` with `n` findings, each HIGH with a fix, on packages pkg0…pkg49. */
+function manyFindings(ref: string, n: number): LooseJson {
+  const report = trivyReport(ref);
+  const row = report.Results[0].Vulnerabilities[0];
+  report.Results = [
+    {
+      ...report.Results[0],
+      Vulnerabilities: Array.from({ length: n }, (_, i) => ({
+        ...row,
+        VulnerabilityID: `CVE-2099-${100000 + i}`,
+        PkgName: `pkg${i % 50}`,
+        Severity: 'HIGH',
+        FixedVersion: '1.0.1',
+        Status: 'fixed',
+      })),
+    },
+  ];
+  return report;
+}
+
 /** An OpenVEX document with one statement about CVE-2099-0001 in `products`. */
 const vex = (products: string[], status = 'not_affected'): LooseJson => ({
   '@context': 'https://openvex.dev/ns/v0.2.0',
@@ -113,6 +133,27 @@ describe('admission: VEX statements suppress findings on real AdmissionReviews a
     // An affected statement about the image replaces its not_affected one: denied again, at once.
     await rest.post('/v1/projects/p1/vex', vex([app], 'affected'));
     expect((await review(app)).status.message).to.equal(expected);
+  });
+
+  it('an image with 2,000 findings is decided (by its findings, within the adapter deadline): every one listed, VEX applied', async () => {
+    const big = image('two-thousand');
+    const imported = await rest.post('/v1/projects/p1/scans', { image: big, report: manyFindings(big, 2000) });
+    expect(imported).to.include({ vulnerabilities: 2000 });
+    const denied = await review(big);
+    expect(denied.allowed).to.equal(false);
+    expect(denied.status.message).to.equal(
+      `image ${big} violates policy prod-vex: CVE-2099-100000 (HIGH, fixed in 1.0.1), CVE-2099-100001 (HIGH, fixed in 1.0.1) and 1998 more`,
+    );
+    const verified = await verify(big);
+    expect(verified).to.deep.include({ allowed: false, reason: 'VULNERABLE' });
+    expect(verified.vulnerabilities[0].violations).to.have.length(2000);
+    await rest.post('/v1/projects/p1/vex', {
+      '@context': 'https://openvex.dev/ns/v0.2.0',
+      statements: [{ vulnerability: { name: 'CVE-2099-100000' }, products: [{ '@id': REPO }], status: 'fixed' }],
+    });
+    expect((await review(big, remoteClient)).status.message).to.equal(
+      `image ${big} violates policy prod-vex: CVE-2099-100001 (HIGH, fixed in 1.0.1), CVE-2099-100002 (HIGH, fixed in 1.0.1) and 1997 more`,
+    );
   });
 
   it('bad documents answer INVALID_ARGUMENT naming the field over REST and gRPC, and write nothing', async () => {
