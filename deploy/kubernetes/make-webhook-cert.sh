@@ -7,6 +7,8 @@
 # attestd-server-tls (each with ca.crt), OUT_DIR/30-validating-webhooks.yaml (caBundle filled, for plain
 # `kubectl apply -f`) and OUT_DIR/kustomization.yaml on top of BASE (default: deploy/kubernetes; give an overlay
 # directory, e.g. BASE=deploy/kubernetes/overlays/ha, for one without the cert-manager component).
+# The caBundle patch covers the mutating webhook too: add components (opt-in, tag-resolution) to
+# OUT_DIR/kustomization.yaml.
 # Run it again to rotate: the adapter and attestd serve the new certificates without a restart once the Secrets
 # are updated. SERVICE / NAMESPACE / DAYS override the defaults (attestd-admission / attestd / 365).
 set -euo pipefail
@@ -81,7 +83,7 @@ resources:
 patches:
   - target:
       group: admissionregistration.k8s.io
-      kind: ValidatingWebhookConfiguration
+      kind: ValidatingWebhookConfiguration|MutatingWebhookConfiguration
     patch: |-
       - op: add
         path: /webhooks/0/clientConfig/caBundle

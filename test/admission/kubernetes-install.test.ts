@@ -86,6 +86,12 @@ describe('the Kubernetes install (kustomize)', function () {
     const generated = path.join(tmp, 'generated');
     execFileSync(path.join(BASE, 'make-webhook-cert.sh'), [generated], { stdio: 'pipe' });
     installs.script = render(generated);
+    // The script's kustomization with the optional components added, as the script's header says.
+    fs.appendFileSync(
+      path.join(generated, 'kustomization.yaml'),
+      `components:\n${['tag-resolution', 'opt-in'].map((c) => `  - ${path.relative(generated, path.join(BASE, 'components', c))}\n`).join('')}`,
+    );
+    installs.scriptWithComponents = render(generated);
   });
   after(() => {
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
@@ -242,6 +248,12 @@ describe('the Kubernetes install (kustomize)', function () {
     const ca = fs.readFileSync(path.join(tmp, 'generated', 'ca.crt'));
     for (const w of script.filter((o) => o.kind === 'ValidatingWebhookConfiguration')) {
       expect(Buffer.from(w.webhooks[0].clientConfig.caBundle, 'base64').equals(ca)).to.equal(true);
+    }
+    const withComponents = installs.scriptWithComponents!.filter((o) => o.kind.endsWith('WebhookConfiguration'));
+    expect(withComponents.map((o) => o.kind)).to.include('MutatingWebhookConfiguration');
+    for (const w of withComponents) {
+      expect(Buffer.from(w.webhooks[0].clientConfig.caBundle, 'base64').equals(ca), w.metadata.name).to.equal(true);
+      expect(w.webhooks[0].namespaceSelector.matchLabels).to.deep.equal({ 'attestd.io/enforce': 'true' });
     }
     for (const s of ['attestd-admission-tls', 'attestd-server-tls'])
       expect(named(script, 'Secret', s).data).to.have.keys('ca.crt', 'tls.crt', 'tls.key');
