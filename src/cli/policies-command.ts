@@ -1,4 +1,5 @@
-import type { Json } from './api-client';
+import { coverageWarning } from '../domain/webhook-coverage';
+import { v1Path, type Json } from './api-client';
 import { field, shortName, UsageError, type CommandGroup, type Invocation } from './command-table';
 import { groupCommand, memberOf, resourceCommandGroup } from './resource-command-group';
 
@@ -97,7 +98,26 @@ vulnerability limits (any of these adds a vulnerabilities block; docs/vulnerabil
     disable: 'disable a policy: it is ignored',
   },
   remove: { summary: 'delete a policy' },
+  afterWrite: warnUncovered,
 });
+
+/** Warns on stderr when the policy names namespaces its cluster's webhook, as declared, does not cover (ADR 0065). */
+async function warnUncovered(inv: Invocation, policy: Json): Promise<void> {
+  const name = typeof policy.name === 'string' ? policy.name : '';
+  const cluster = typeof policy.cluster === 'string' ? policy.cluster : '';
+  const project = name.split('/')[1];
+  if (!project || !cluster) return;
+  let declared: Json;
+  try {
+    declared = await inv.client().get(v1Path(`projects/${project}/clusters/${cluster}`));
+  } catch {
+    return; // the policy was written; coverage is advice, not worth failing the command for
+  }
+  const warning = coverageWarning(cluster, declared, (policy.namespaces as string[] | undefined) ?? []);
+  if (warning)
+    inv.io.err.write(`${inv.command}: warning: ${warning}
+`);
+}
 
 /** The vulnerabilities block the flags ask for; undefined when none of them is given (the server applies defaults). */
 function vulnerabilityFlags(inv: Invocation): Json | undefined {

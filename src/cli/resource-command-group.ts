@@ -30,6 +30,8 @@ export interface ResourceGroupSpec {
     /** The resource to POST, from the flags; `project` is the project of the new resource. */
     body(inv: Invocation, project: string): Json;
   };
+  /** Runs after a create, enable or disable answered (e.g. to warn on stderr about what the resource will not do). */
+  afterWrite?(inv: Invocation, resource: Json): Promise<void>;
   /** `enable` and `disable`, which PATCH `enabled`, with their summaries. */
   readonly toggle?: { readonly enable: string; readonly disable: string };
   readonly remove: {
@@ -59,6 +61,11 @@ export function resourceCommandGroup(spec: ResourceGroupSpec): CommandGroup {
     inv.print(resource, () => rows([resource]));
     return 0;
   };
+  const written = async (inv: Invocation, resource: Json): Promise<number> => {
+    const code = show(inv, resource);
+    await spec.afterWrite?.(inv, resource);
+    return code;
+  };
   const toggle = (enabled: boolean, summary: string): Subcommand => ({
     synopsis: `${enabled ? 'enable' : 'disable'} ${arg} [--etag E]`,
     summary,
@@ -67,7 +74,7 @@ export function resourceCommandGroup(spec: ResourceGroupSpec): CommandGroup {
     options: ETAG,
     inProject: true,
     run: async (inv) =>
-      show(
+      written(
         inv,
         await inv
           .client()
@@ -86,7 +93,7 @@ export function resourceCommandGroup(spec: ResourceGroupSpec): CommandGroup {
         const name = inv.resource(collection, inv.args[0]!);
         const project = name.split('/')[1]!;
         const body = spec.create.body(inv, project);
-        return show(
+        return written(
           inv,
           await inv.client().post(v1Path(`projects/${project}`, `/${collection}`), body, { [spec.idParam]: shortName(name) }),
         );

@@ -155,6 +155,7 @@ predicateType); a failure's reason also goes to stderr.`,
       }
     }
     inv.print(json, () => lines.map((l) => l.text));
+    for (const w of ((json as Json).warnings as string[] | undefined) ?? []) inv.io.err.write(`${inv.command}: warning: ${w}\n`);
     if (inv.output === 'json') for (const l of lines) if (!l.ok) inv.io.err.write(`${inv.command}: ${l.text}\n`);
     return lines.length > 0 && lines.every((l) => l.ok) ? 0 : 1;
   },

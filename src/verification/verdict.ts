@@ -104,4 +104,10 @@ export interface VerifyOutput {
   readonly results: readonly ImageResult[];
   readonly allowed: boolean;
   readonly decision: string;
+  /**
+   * `:verifyImages` calls (not admission reviews): whether the cluster's webhook, as declared, covers the namespace
+   * (COVERED / NOT_COVERED), and the warning when it does not (ADR 0065).
+   */
+  readonly webhookCoverage?: 'COVERED' | 'NOT_COVERED';
+  readonly warnings?: readonly string[];
 }

@@ -11,6 +11,7 @@ import { policyName } from '../policies/policy-kind';
 import type { Stores, UnitOfWork } from '../domain/stores/unit-of-work';
 import { projectNotFound } from '../domain/stores/require-project';
 import { knownClusters } from '../policies/cluster-kind';
+import { coverageWarning } from '../domain/webhook-coverage';
 import { parseResourceName } from '../resources/resource-names';
 import { WITNESS_NAMING, witnessName, witnessNoteName } from '../witnesses/witness-names';
 import type { WitnessService } from '../witnesses/witness-service';
@@ -82,7 +83,20 @@ export class VerificationService {
         'the decision could not be recorded (the decision buffer is full: the database is not keeping up); retry shortly',
       );
     }
-    return { results, allowed: results.every((r) => r.allowed), decision };
+    const output = { results, allowed: results.every((r) => r.allowed), decision };
+    return input.source === 'admission' ? output : { ...output, ...(await this.coverage(projectId, input.cluster, input.namespace)) };
+  }
+
+  /** Whether the cluster's declared webhook covers the namespace, with the warning when not (ADR 0065). */
+  private async coverage(
+    projectId: string,
+    clusterId: string,
+    namespace: string,
+  ): Promise<Pick<VerifyOutput, 'webhookCoverage' | 'warnings'>> {
+    const cluster = await this.uow.stores.clusters.get({ projectId, id: clusterId });
+    if (!cluster) return {};
+    const warning = coverageWarning(clusterId, cluster.spec, [namespace]);
+    return warning === undefined ? { webhookCoverage: 'COVERED' } : { webhookCoverage: 'NOT_COVERED', warnings: [warning] };
   }
 
   /** The verdict on every image of the input, in order. */

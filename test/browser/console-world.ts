@@ -34,6 +34,14 @@ export async function seedConsoleWorld(server: TestServer): Promise<void> {
     enabled: true,
     note: HOSTILE,
   });
+  // An opt-in cluster whose webhook covers only `shop`: a policy for `staging` there is never enforced (ADR 0065).
+  await call('POST', `${p}/clusters?clusterId=edge`, { webhookMode: 'OPT_IN', enforcedNamespaces: ['shop'] });
+  await call('POST', `${p}/policies?policyId=edge-gate`, {
+    witnesses: [`projects/${PROJECT}/witnesses/ci`],
+    cluster: 'edge',
+    namespaces: ['shop', 'staging'],
+    enabled: true,
+  });
   await call('POST', `${p}/signingRules?ruleId=team`, {
     registry: '127.0.0.1:5000',
     namespace: 'team',

@@ -103,6 +103,17 @@ describe('console in Chromium', function () {
     await expectInert();
   });
 
+  it("flags a policy for a namespace its cluster's webhook does not cover", async () => {
+    await page.goto(url('policies/edge-gate'));
+    await page.getByRole('heading', { name: 'Policy edge-gate' }).waitFor();
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.innerText()).to.include('namespace staging is not covered by the admission webhook of cluster edge (OPT_IN)');
+    await page.goto(url('policies/prod-gate'));
+    await page.getByRole('heading', { name: 'Policy prod-gate' }).waitFor();
+    expect(await page.getByRole('alert').count()).to.equal(0);
+  });
+
   it('shows the overview: decisions chart, deny reasons, hook backlog', async () => {
     await page.goto(url(''));
     await page.getByRole('heading', { name: 'Top deny reasons' }).waitFor();

@@ -1,3 +1,4 @@
+import { coverageWarning } from '../../../src/domain/webhook-coverage';
 import { api, arr, list, listAll, str, type Json } from '../api';
 import { h, leaf, link, table, when, type Child } from '../dom';
 import { quoted } from '../filter-text';
@@ -45,8 +46,10 @@ async function detail(project: string, kind: string, name: string): Promise<Chil
     kind === 'keys' ? api(`/v1/${name}/publicKey`).catch(() => undefined) : Promise.resolve(undefined),
   ]);
   const versions = kind === 'keys' ? await keyVersions(name, item) : null;
+  const coverage = kind === 'policies' ? await policyCoverage(project, item) : null;
   return [
     h('h1', {}, `${title(kind).replace(/s$/, '').replace(/ie$/, 'y')} ${leaf(name)}`),
+    coverage,
     fields(versions ? Object.fromEntries(Object.entries(item).filter(([k]) => k !== 'versions')) : item),
     versions,
     publicKey ? h('section', {}, h('h2', {}, 'Public key'), fields(publicKey)) : null,
@@ -57,6 +60,20 @@ async function detail(project: string, kind: string, name: string): Promise<Chil
       history.map((e) => [when(e.time), str(e.actor), str(e.method), h('code', {}, str(e.requestId))]),
     ),
   ];
+}
+
+/** A warning when the policy names namespaces its cluster's webhook, as declared, does not cover (ADR 0065). */
+async function policyCoverage(project: string, policy: Json): Promise<HTMLElement | null> {
+  const cluster = str(policy.cluster);
+  if (!cluster) return null;
+  const declared = await api(`/v1/projects/${encodeURIComponent(project)}/clusters/${encodeURIComponent(cluster)}`).catch(() => undefined);
+  if (!declared) return null;
+  const warning = coverageWarning(
+    cluster,
+    declared,
+    arr(policy.namespaces).map((n) => str(n)),
+  );
+  return warning ? h('p', { class: 'error', role: 'alert' }, `Not enforced: ${warning}`) : null;
 }
 
 /** A key's versions, newest first: algorithm, creation, which one signs, and each version's key id (its public part). */
