@@ -6,6 +6,7 @@ import { AuditService } from '../audit/audit-service';
 import { SecurityEventLog } from '../audit/security-event-log';
 import { Access } from '../auth/access';
 import { RevocationList } from '../auth/revocation-list';
+import { workerSiblings } from './worker-siblings';
 import { TokenService } from '../auth/token-service';
 import { TokenSightings } from '../auth/token-sightings';
 import type { Config } from '../config';
@@ -148,7 +149,7 @@ export function createServices(stores: ServiceStores, config: Config, logger: Lo
     options.registryClients ?? registryClients(config.registryAuthFile),
   );
   const importWorker = new ImportWorker(uow, importer, clock, logger, hookMetrics);
-  const revocations = new RevocationList(uow, clock, logger);
+  const revocations = new RevocationList(uow, clock, logger, workerSiblings());
   return {
     notes: new NoteService(uow, access, clock, changes),
     occurrences: new OccurrenceService(uow, access, clock, changes),

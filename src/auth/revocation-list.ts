@@ -1,7 +1,11 @@
 import type { Clock } from '../domain/clock';
+import { NO_SIBLINGS, type Siblings } from '../domain/siblings';
 import type { UnitOfWork } from '../domain/stores/unit-of-work';
 import type { Logger } from '../logger';
 import { CLOCK_TOLERANCE_SECONDS } from './jwt-authenticator';
+
+/** The topic on which a worker hands the revocations it commits to the other workers of its process group. */
+const REVOKED_TOPIC = 'token-revoked';
 
 /** How often each replica reloads the revocations: a token revoked on one replica is refused by all within this. */
 export const REVOCATION_REFRESH_MS = 2000;
@@ -24,16 +28,30 @@ export class RevocationList {
     private readonly uow: UnitOfWork,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    private readonly siblings: Siblings = NO_SIBLINGS,
     private readonly refreshMs = REVOCATION_REFRESH_MS,
-  ) {}
+  ) {
+    siblings.subscribe(REVOKED_TOPIC, (payload) => {
+      const { jti, time } = (payload ?? {}) as { jti?: unknown; time?: unknown };
+      if (typeof jti === 'string' && typeof time === 'string') this.remember(jti, time);
+    });
+  }
 
   /** When the jti was revoked, or undefined when it is not. */
   revokedAt(jti: string): string | undefined {
     return this.revoked.get(jti);
   }
 
-  /** Puts a revocation this replica just committed in force at once. */
-  add(jti: string, time: string): void {
+  /**
+   * Puts a revocation this process just committed in force at once, here and in the other workers of its group
+   * (resolves once they have it); other replicas have it within REVOCATION_REFRESH_MS.
+   */
+  async add(jti: string, time: string): Promise<void> {
+    this.remember(jti, time);
+    await this.siblings.publish(REVOKED_TOPIC, { jti, time });
+  }
+
+  private remember(jti: string, time: string): void {
     this.local.push({ jti, time, seq: ++this.seq });
     this.revoked.set(jti, time);
   }

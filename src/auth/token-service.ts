@@ -65,7 +65,7 @@ export class TokenService {
       await this.changes.record(stores, ctx, 'RevokeToken', `tokens/${jti}`);
       return r;
     });
-    this.revocations.add(jti, record.revokeTime ?? now);
+    await this.revocations.add(jti, record.revokeTime ?? now);
     return toView(record, Date.parse(now));
   }
 }

@@ -7,7 +7,7 @@ import { startServer } from '../main';
 import cluster from 'node:cluster';
 import { loadEdgeSettings } from '../app/create-transports';
 import { loadMasterKey } from '../kms/master-key';
-import { leaveGroup, reportReady, runServeGroup, workerIndex } from './serve-group';
+import { leaveGroup, reportReady, reportStartFailure, runServeGroup, workerIndex } from './serve-group';
 import { serveWorkerCount } from './serve-worker-count';
 import { attestCommand } from './attest-command';
 import { auditCommand } from './audit-command';
@@ -132,7 +132,7 @@ async function serve(flags: Readonly<Record<string, string>>, values: FlagValues
     reportReady();
   } catch (err) {
     logger.fatal({ err: (err as Error).message }, 'attestd could not start');
-    process.stderr.write(`attestd: ${(err as Error).message}\n`);
+    reportStartFailure((err as Error).message);
     return 1;
   }
   const running = server;

@@ -1,5 +1,6 @@
 import cluster, { type Worker as ClusterWorker } from 'node:cluster';
 import type { Logger } from '../logger';
+import { SiblingRelay } from './sibling-relay';
 
 /** The environment variable that tells a forked process its place in the group (0 runs the background jobs). */
 export const WORKER_INDEX_VARIABLE = 'ATTESTD_WORKER_INDEX';
@@ -12,7 +13,15 @@ interface ReadyMessage {
   readonly attestd: 'ready';
 }
 
+/** What a process that could not start tells the primary, which says it once for the whole group. */
+interface FailedMessage {
+  readonly attestd: 'failed';
+  readonly message: string;
+}
+
 const isReady = (m: unknown): m is ReadyMessage => (m as ReadyMessage | null)?.attestd === 'ready';
+const isFailed = (m: unknown): m is FailedMessage =>
+  (m as FailedMessage | null)?.attestd === 'failed' && typeof (m as FailedMessage).message === 'string';
 
 /** The primary died (killed, not stopped): a worker must not serve on without its supervisor. */
 const orphaned = (): never => process.exit(1);
@@ -22,6 +31,18 @@ export function reportReady(): void {
   if (!cluster.isWorker) return;
   process.send?.({ attestd: 'ready' } satisfies ReadyMessage);
   process.once('disconnect', orphaned);
+}
+
+/**
+ * Says why this process could not start: on stderr when it runs alone; in a worker of the group, to the primary
+ * (which prints the first such line once), after which the worker leaves the group so that it can exit.
+ */
+export function reportStartFailure(message: string): void {
+  if (!cluster.isWorker) {
+    process.stderr.write(`attestd: ${message}\n`);
+    return;
+  }
+  process.send?.({ attestd: 'failed', message } satisfies FailedMessage, () => process.disconnect?.());
 }
 
 /** In a worker of the group, once it has stopped: closes the channel to the primary so that the process can exit. */
@@ -47,23 +68,32 @@ export function runServeGroup(count: number, logger: Logger): Promise<number> {
     const served = new Set<number>();
     let stopping = false;
     let exitCode = 0;
+    let failure: string | undefined;
+    const relay = new SiblingRelay(workers);
 
     const fork = (index: number): void => {
       const worker = cluster.fork({ [WORKER_INDEX_VARIABLE]: String(index) });
       workers.set(index, worker);
       worker.on('message', (m: unknown) => {
+        if (relay.handle(index, m)) return;
+        if (isFailed(m)) {
+          if (failure === undefined) process.stderr.write(`attestd: ${m.message}\n`);
+          failure ??= m.message;
+          return;
+        }
         if (!isReady(m)) return;
         served.add(index);
         if (served.size === count) logger.info({ workers: count, pid: process.pid }, 'attestd serving with every worker');
       });
       worker.on('exit', (code, signal) => {
         workers.delete(index);
+        relay.gone(index);
         if (stopping) {
           if (workers.size === 0) resolve(exitCode);
           return;
         }
         if (!served.has(index)) {
-          // It never served: the settings are wrong (its own stderr said why), and so would be every fork.
+          // It never served: the settings are wrong (the primary printed why), and so would be every fork.
           exitCode = code || 1;
           stop();
           if (workers.size === 0) resolve(exitCode);

@@ -179,7 +179,8 @@ describe('token lifecycle: recorded on first use, revoked everywhere', function 
     before(async () => {
       const databaseUrl = await defaultBackend().createDatabase();
       dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attestd-revocation-'));
-      a = new ReplicaProcess({ DATABASE_URL: databaseUrl, DATA_DIR: path.join(dir, 'a') });
+      // Replica a serves with two workers: a revocation must reach the worker that did not make it at once.
+      a = new ReplicaProcess({ DATABASE_URL: databaseUrl, DATA_DIR: path.join(dir, 'a'), WORKERS: '2' });
       const first = await a.ready; // migrates the database before the second starts
       b = new ReplicaProcess({ DATABASE_URL: databaseUrl, DATA_DIR: path.join(dir, 'b') });
       ports = { a: first.httpPort, b: (await b.ready).httpPort };
@@ -195,7 +196,8 @@ describe('token lifecycle: recorded on first use, revoked everywhere', function 
       expect((await restCall(url(ports.b), token, 'GET', '/v1/projects')).status).to.equal(200);
       const r = await restCall(url(ports.a), testToken(), 'POST', `/v1/tokens/${jti}:revoke`, {});
       expect(r.status, JSON.stringify(r.body)).to.equal(200);
-      expect((await restCall(url(ports.a), token, 'GET', '/v1/projects')).status).to.equal(401);
+      // Connections go round-robin to a's workers: each of them refuses the token at once.
+      for (let i = 0; i < 4; i++) expect((await restCall(url(ports.a), token, 'GET', '/v1/projects')).status).to.equal(401);
       let last = await restCall(url(ports.b), token, 'GET', '/v1/projects');
       await until(async () => {
         last = await restCall(url(ports.b), token, 'GET', '/v1/projects');
