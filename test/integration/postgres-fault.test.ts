@@ -14,7 +14,9 @@ import { debianPostgresBin, PrivateCluster } from '../support/private-cluster';
 // Fault test: a private PostgreSQL cluster made for this test (Debian's initdb and pg_ctl, as the
 // postgres user when we are root), stopped and restarted under a running attestd. While it is down
 // requests fail fast with UNAVAILABLE on both transports and /readyz says 503; once it is back the
-// server recovers by itself and nothing it acknowledged is lost. The machine's shared server is
+// server recovers by itself and nothing it acknowledged is lost. Then it is frozen (SIGSTOP: it accepts
+// connections and answers nothing): every request answers UNAVAILABLE by its deadline (REQUEST_DEADLINE_MS,
+// the admission deadline), and once thawed nothing acknowledged is missing. The machine's shared server is
 // never touched.
 
 const PROJECT = 'fault';
@@ -22,6 +24,8 @@ const NOTE = `projects/${PROJECT}/notes/n`;
 const UNSIGNED = `127.0.0.1:5000/team/app@sha256:${'c'.repeat(64)}`;
 const FAIL_FAST_MS = 10_000;
 const RECOVERY_MS = 60_000;
+/** The server's REQUEST_DEADLINE_MS here (short, to keep the test quick). */
+const REQUEST_DEADLINE_MS = 3000;
 
 function call(server: TestServer, method: string, urlPath: string, body?: unknown): Promise<RestReply> {
   return restCall(server.baseUrl, testToken(), method, urlPath, body);
@@ -91,6 +95,9 @@ describe('attestd when its PostgreSQL goes away and comes back', function () {
   let remoteClient: WebhookClient | undefined;
   /** The uids of the reviews answered while the database was down: each must become a recorded decision. */
   const outageReviews: string[] = [];
+  /** The uids of the reviews answered while the database was frozen. */
+  const frozenReviews: string[] = [];
+  let frozen = false;
 
   before(async function () {
     const bin = debianPostgresBin();
@@ -103,7 +110,7 @@ describe('attestd when its PostgreSQL goes away and comes back', function () {
     }
     cluster = await PrivateCluster.create(bin);
     await cluster.start();
-    server = await startTestServer({ databaseUrl: cluster.url, admission });
+    server = await startTestServer({ databaseUrl: cluster.url, admission, env: { REQUEST_DEADLINE_MS: String(REQUEST_DEADLINE_MS) } });
     client = grafeasClient(server.grpcAddress);
     inProcessClient = new WebhookClient(server.admission!);
     remote = await startRemoteWebhook(server.baseUrl, admission, testToken({ [PROJECT]: ['admission'] }, 'admission-webhook'));
@@ -111,6 +118,7 @@ describe('attestd when its PostgreSQL goes away and comes back', function () {
   });
 
   after(async () => {
+    if (frozen) cluster?.signalAll('SIGCONT');
     inProcessClient?.close();
     remoteClient?.close();
     await remote?.stop(0);
@@ -252,5 +260,93 @@ describe('attestd when its PostgreSQL goes away and comes back', function () {
     }
     expect(outageReviews).to.have.length(2);
     expect((await remoteClient!.send('GET', '/upstreamz')).status).to.equal(200);
+  });
+  it('answers every request by its deadline while the database hangs (frozen, not down)', async () => {
+    const s = server!;
+    // Connections in the pool, as under load: statements go out on them and are never answered.
+    const warm = await Promise.all(Array.from({ length: 8 }, () => call(s, 'GET', `/v1/projects/${PROJECT}/notes`)));
+    expect(warm.map((r) => r.status)).to.deep.equal(Array(8).fill(200));
+    cluster!.signalAll('SIGSTOP');
+    frozen = true;
+
+    // A write on a pooled connection: its transaction never started, so it is refused and nothing is stored.
+    const write = await call(s, 'POST', `/v1/projects/${PROJECT}/occurrences`, occurrence(3000));
+    expect(write.status, JSON.stringify(write.body)).to.equal(503);
+    expect(write.body.error).to.include({ code: 503, status: 'UNAVAILABLE' });
+    expect(write.body.error.message).to.equal(
+      `the database did not answer within ${REQUEST_DEADLINE_MS} ms (REQUEST_DEADLINE_MS); retry shortly`,
+    );
+
+    // The rest at once, both transports and both admission adapters, each with an image never verified before
+    // (a cached verdict needs no database).
+    const fresh = (i: number) => `127.0.0.1:5000/team/app@sha256:${i.toString(16).padStart(64, 'e')}`;
+    const reviews = [deploymentReview([fresh(1)]), deploymentReview([fresh(2)])];
+    const [batch, created, inProcess, remoteAnswer, ready] = await Promise.all([
+      call(s, 'POST', `/v1/projects/${PROJECT}/occurrences:batchCreate`, { occurrences: [occurrence(3001), occurrence(3002)] }),
+      grpcCall(client!, 'createOccurrence', {
+        parent: `projects/${PROJECT}`,
+        occurrence: {
+          noteName: NOTE,
+          resourceUri: 'https://r/frozen@sha256:' + 'b'.repeat(64),
+          attestation: { serializedPayload: Buffer.from('hi'), signatures: [{ signature: Buffer.from('sig'), publicKeyId: 'k' }] },
+        },
+      }),
+      inProcessClient!.review(reviews[0]!),
+      remoteClient!.review(reviews[1]!),
+      call(s, 'GET', '/readyz'),
+    ]);
+    expect(batch.status, JSON.stringify(batch.body)).to.equal(503);
+    expect(batch.body.error.status).to.equal('UNAVAILABLE');
+    expect(batch.body.error.message).to.match(/database/);
+    expect(created.code, created.details).to.equal(grpc.status.UNAVAILABLE);
+    expect(created.details).to.match(/database/);
+    expect(ready.status).to.equal(503);
+    // Each adapter denies, saying the database did not answer (or could not be reached), as a decision recorded later.
+    for (const [answer, image] of [
+      [inProcess, fresh(1)],
+      [remoteAnswer, fresh(2)],
+    ] as const) {
+      expect(answer.allowed, JSON.stringify(answer)).to.equal(false);
+      expect(answer.status.message, JSON.stringify(answer)).to.match(
+        new RegExp(
+          `^image ${image.replace(/[.]/g, '\\.')} could not be verified because attestd could not read its database \\(the database`,
+        ),
+      );
+      expect(answer.auditAnnotations.decision).to.match(/^projects\/fault\/decisions\//);
+    }
+    frozenReviews.push(...reviews.map((r) => r.request.uid));
+  });
+
+  it('recovers when the database thaws, with every acknowledged write kept and the frozen reviews recorded', async () => {
+    const s = server!;
+    cluster!.signalAll('SIGCONT');
+    frozen = false;
+    const deadline = Date.now() + RECOVERY_MS;
+    for (let i = 4000; ; i++) {
+      const reply = await call(s, 'POST', `/v1/projects/${PROJECT}/occurrences`, occurrence(i));
+      if (reply.status === 200) {
+        acknowledged.add(reply.body.name);
+        break;
+      }
+      expect(reply.status, `only UNAVAILABLE while recovering: ${JSON.stringify(reply.body)}`).to.equal(503);
+      if (Date.now() > deadline) throw new Error(`attestd did not recover within ${RECOVERY_MS} ms: ${JSON.stringify(reply.body)}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const stored = await listOccurrenceNames(s);
+    expect(
+      [...acknowledged].filter((name) => !stored.has(name)),
+      'acknowledged occurrences missing',
+    ).to.deep.equal([]);
+    expect(stored.size, 'nothing refused while the database was frozen was written').to.equal(acknowledged.size);
+    for (;;) {
+      const listed = await call(s, 'GET', `/v1/projects/${PROJECT}/decisions?pageSize=100`);
+      const uids = new Set((listed.body.decisions ?? []).map((d: { review?: { uid?: string } }) => d.review?.uid));
+      const missing = frozenReviews.filter((uid) => !uids.has(uid));
+      if (missing.length === 0) break;
+      if (Date.now() > deadline) throw new Error(`decisions never recorded for reviews ${missing.join(', ')}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(frozenReviews).to.have.length(2);
+    expect((await call(s, 'GET', '/readyz')).status).to.equal(200);
   });
 });
