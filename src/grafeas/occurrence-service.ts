@@ -136,12 +136,20 @@ export class OccurrenceService {
     const pending = drafts.map((d) => {
       const occurrenceId = newId();
       const name = occurrenceName({ projectId, occurrenceId });
-      return { d, record: this.record(projectId, occurrenceId, d, d.kind, now, now, { ...d.body, name, createTime: now, updateTime: now }) };
+      return {
+        d,
+        record: this.record(projectId, occurrenceId, d, d.kind, now, now, { ...d.body, name, createTime: now, updateTime: now }),
+      };
     });
     // One statement writes the occurrences and their audit events, or nothing when a check fails; the checks
     // below then name what was wrong from what it found.
     return this.uow.singleWrite(async (stores) => {
-      const events = this.changes.prepareMany(stores, ctx, method, pending.map((p) => String(p.record.body.name)));
+      const events = this.changes.prepareMany(
+        stores,
+        ctx,
+        method,
+        pending.map((p) => String(p.record.body.name)),
+      );
       const found = await stores.grafeas.createOccurrences(
         projectId,
         pending.map((p) => p.record),

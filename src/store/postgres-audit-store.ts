@@ -76,7 +76,7 @@ export class PostgresAuditStore implements AuditStore {
   async appendMany(events: readonly NewAuditEvent[]): Promise<string[]> {
     if (events.length === 0) return [];
     const { ids, bindings } = pendingBindings(events);
-    await this.db.raw(PENDING_INSERT_SQL, bindings);
+    await this.db.raw(PENDING_INSERT_SQL, bindings as unknown as Knex.RawBinding[]);
     for (const e of events) this.appended?.add(e.projectId);
     return ids;
   }
@@ -239,7 +239,7 @@ export class PostgresAuditStore implements AuditStore {
 }
 
 /** New ids for `events` and the bindings of PENDING_INSERT_SQL that write them. */
-export function pendingBindings(events: readonly NewAuditEvent[]): { ids: string[]; bindings: Knex.RawBinding[] } {
+export function pendingBindings(events: readonly NewAuditEvent[]): { ids: string[]; bindings: string[][] } {
   const ids = events.map(() => newId());
   const column = <T>(f: (e: NewAuditEvent) => T): T[] => events.map(f);
   const bindings = [
@@ -253,7 +253,7 @@ export function pendingBindings(events: readonly NewAuditEvent[]): { ids: string
     column((e) => e.kind),
     column((e) => JSON.stringify(e.details)),
   ];
-  return { ids, bindings: bindings as unknown as Knex.RawBinding[] };
+  return { ids, bindings };
 }
 
 /** An event's own fields from its row (pending or chained). */

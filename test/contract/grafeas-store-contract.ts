@@ -355,7 +355,9 @@ export function grafeasStoreContract(backend: StoreBackend): void {
           expect(found.projectExists).to.equal(r.projectExists);
           for (const d of drafts) {
             const noteKind = found.kinds.get(`projects/p1/notes/${d.noteId}`);
-            expect(noteKind, d.noteId).to.equal(d.noteId === 'c-ghost' ? undefined : { 'c-att': 'ATTESTATION', 'c-build': 'BUILD' }[d.noteId]);
+            expect(noteKind, d.noteId).to.equal(
+              d.noteId === 'c-ghost' ? undefined : { 'c-att': 'ATTESTATION', 'c-build': 'BUILD' }[d.noteId],
+            );
             expect(await grafeas().getOccurrence({ projectId: r.projectId, occurrenceId: d.occurrenceId })).to.equal(undefined);
           }
           expect(await uow().stores.audit.pendingCount()).to.equal(before);

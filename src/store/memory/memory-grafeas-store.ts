@@ -142,7 +142,11 @@ export class MemoryGrafeasStore implements GrafeasStore {
     for (const row of rows) occurrences.put(row);
   }
 
-  async createOccurrences(projectId: string, drafts: readonly OccurrenceDraft[], events: readonly NewAuditEvent[]): Promise<OccurrenceCreation> {
+  async createOccurrences(
+    projectId: string,
+    drafts: readonly OccurrenceDraft[],
+    events: readonly NewAuditEvent[],
+  ): Promise<OccurrenceCreation> {
     const noteOf = (d: OccurrenceDraft): string => noteName({ projectId: d.noteProjectId, noteId: d.noteId });
     const projectExists = this.projectExists(projectId);
     const kinds = await this.noteKinds(drafts.map((d) => ({ projectId: d.noteProjectId, noteId: d.noteId })));
