@@ -267,6 +267,7 @@ function combine(ref: ImageReference, outcomes: readonly PolicyOutcome[], breakg
   const witnesses = [...new Set(outcomes.flatMap((o) => o.witnesses))];
   const occurrences = [...new Set(outcomes.flatMap((o) => o.occurrences))];
   const failed = outcomes.flatMap((o) => (o.vulnerabilities ? [o.vulnerabilities] : []));
+  const waivers = outcomes.flatMap((o) => o.waivers ?? []);
   const seen = new Set<string>();
   const attestations = outcomes
     .flatMap((o) => o.evidence ?? [])
@@ -278,6 +279,7 @@ function combine(ref: ImageReference, outcomes: readonly PolicyOutcome[], breakg
     occurrences,
     ...(failed.length ? { vulnerabilities: failed } : {}),
     ...(attestations.length ? { attestations } : {}),
+    ...(waivers.length ? { waivers } : {}),
   };
   const enforced = outcomes.filter((o) => !o.pass && o.policy.spec.enforcement !== 'DRY_RUN');
   const dryRun = outcomes.filter((o) => !o.pass && o.policy.spec.enforcement === 'DRY_RUN');
