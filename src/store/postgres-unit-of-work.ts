@@ -8,6 +8,7 @@ import { PostgresDecisionStore } from './postgres-decision-store';
 import { PostgresKeyStore } from './postgres-key-store';
 import { PostgresPolicyStore } from './postgres-policy-store';
 import { PostgresClusterStore } from './postgres-cluster-store';
+import { PostgresIdentityProviderStore } from './postgres-identity-provider-store';
 import { PostgresWitnessStore } from './postgres-witness-store';
 import { fromDatabaseError } from './sql-errors';
 import { PostgresProjectStore } from './postgres-project-store';
@@ -66,6 +67,7 @@ export class PostgresUnitOfWork implements UnitOfWork {
       witnesses: new PostgresWitnessStore(db, this.tokens),
       policies: new PostgresPolicyStore(db, this.tokens),
       clusters: new PostgresClusterStore(db, this.tokens),
+      identityProviders: new PostgresIdentityProviderStore(db, this.tokens),
       decisions: new PostgresDecisionStore(db, this.tokens),
       signingRules: new PostgresSigningRuleStore(db, this.tokens),
       importRules: new PostgresImportRuleStore(db, this.tokens),

@@ -4,6 +4,7 @@ import type { ClusterStore } from './cluster-store';
 import type { DecisionStore } from './decision-store';
 import type { GrafeasStore } from './grafeas-store';
 import type { HookStore } from './hook-store';
+import type { IdentityProviderStore } from './identity-provider-store';
 import type { ImportRuleStore } from './import-rule-store';
 import type { KeyStore } from './key-store';
 import type { PolicyStore } from './policy-store';
@@ -25,6 +26,8 @@ export interface Stores {
   readonly signingRules: SigningRuleStore;
   readonly importRules: ImportRuleStore;
   readonly hooks: HookStore;
+  /** The projects' trusted OIDC issuers. */
+  readonly identityProviders: IdentityProviderStore;
   /** Tokens seen and revoked (global, not per project). */
   readonly tokens: TokenStore;
   /** Projects changed by this transaction; local caches hear of them once it commits. */
