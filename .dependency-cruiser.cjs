@@ -2,7 +2,7 @@
 // Paths are regular expressions on paths from the repository root.
 
 /** Feature folders: domain logic over the ports in src/domain; no adapters, transports or composition. */
-const FEATURES = '^src/(grafeas|kms|witnesses|policies|verification|audit|auth|signing|admission|registry|projects|resources)/';
+const FEATURES = '^src/(grafeas|kms|witnesses|policies|verification|audit|auth|signing|admission|registry|projects|resources|identity)/';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {

@@ -31,5 +31,6 @@ export function apiHandlers(services: AppServices): ServiceHandlers[] {
     verificationHandlers(services.verification, services.decisions),
     auditHandlers(services.audit),
     tokenHandlers(services.tokens),
+    resourceHandlers(services.identityProviders),
   ];
 }

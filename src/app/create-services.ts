@@ -5,6 +5,8 @@ import { AuditSequencer } from '../audit/audit-sequencer';
 import { AuditService } from '../audit/audit-service';
 import { SecurityEventLog } from '../audit/security-event-log';
 import { Access } from '../auth/access';
+import { identityProviderKind } from '../identity/identity-provider-kind';
+import { IdentityProviderTable } from '../identity/identity-provider-table';
 import { RevocationList } from '../auth/revocation-list';
 import { workerSiblings } from './worker-siblings';
 import { TokenService } from '../auth/token-service';
@@ -15,6 +17,7 @@ import type { ClusterSpec } from '../domain/resources/cluster-spec';
 import type { PolicySpec } from '../domain/resources/policy-spec';
 import type { SigningRuleSpec } from '../domain/resources/signing-rule-spec';
 import type { ImportRuleSpec } from '../domain/resources/import-rule-spec';
+import type { IdentityProviderSpec } from '../domain/resources/identity-provider-spec';
 import { NoteService } from '../grafeas/note-service';
 import { OccurrenceService } from '../grafeas/occurrence-service';
 import { ScanImportService } from '../grafeas/scan-import-service';
@@ -84,6 +87,10 @@ export interface AppServices {
   readonly clusterReports: ClusterReportService;
   readonly signingRules: ResourceService<SigningRuleSpec>;
   readonly importRules: ResourceService<ImportRuleSpec>;
+  /** Trusted OIDC issuers per project. */
+  readonly identityProviders: ResourceService<IdentityProviderSpec>;
+  /** Every project's trusted issuers, in memory, reloaded every few seconds and after each change made here. */
+  readonly providerTable: IdentityProviderTable;
   readonly hooks: HookService;
   readonly verification: VerificationService;
   readonly decisions: DecisionService;
@@ -149,7 +156,9 @@ export function createServices(stores: ServiceStores, config: Config, logger: Lo
     options.registryClients ?? registryClients(config.registryAuthFile),
   );
   const importWorker = new ImportWorker(uow, importer, clock, logger, hookMetrics);
-  const revocations = new RevocationList(uow, clock, logger, workerSiblings());
+  const siblings = workerSiblings();
+  const revocations = new RevocationList(uow, clock, logger, siblings);
+  const providerTable = new IdentityProviderTable(uow, logger, siblings);
   return {
     notes: new NoteService(uow, access, clock, changes),
     occurrences: new OccurrenceService(uow, access, clock, changes),
@@ -164,6 +173,14 @@ export function createServices(stores: ServiceStores, config: Config, logger: Lo
     clusterReports: new ClusterReportService(uow, access, clock, clusters),
     signingRules: new ResourceService(SIGNING_RULE_KIND, uow, access, clock, changes),
     importRules: new ResourceService(IMPORT_RULE_KIND, uow, access, clock, changes),
+    identityProviders: new ResourceService(
+      identityProviderKind(() => providerTable.changed()),
+      uow,
+      access,
+      clock,
+      changes,
+    ),
+    providerTable,
     hooks: new HookService(
       uow,
       access,

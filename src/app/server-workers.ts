@@ -10,10 +10,20 @@ import type { Worker } from './worker';
  * the server starts, see main.ts).
  */
 export function serverWorkers(stores: AppStores, services: AppServices, options: { background: boolean } = { background: true }): Worker[] {
-  const { anchors, sequencer, securityLog, decisionRecorder, hookWorker, importWorker, hookRetention, revocations, tokenSightings } =
-    services;
+  const {
+    anchors,
+    sequencer,
+    securityLog,
+    decisionRecorder,
+    hookWorker,
+    importWorker,
+    hookRetention,
+    revocations,
+    tokenSightings,
+    providerTable,
+  } = services;
   // The background jobs run in one process of a `serve --workers N` group (they sweep what the others commit);
-  // every process keeps its own buffers, its revocation list and its view of the change feed.
+  // every process keeps its own buffers, its revocation list, its identity providers and its view of the change feed.
   const background = (w: Worker): Worker[] => (options.background ? [w] : []);
   return [
     ...background({ name: 'audit anchors', start: () => anchors.start(), stop: () => anchors.stop() }),
@@ -25,6 +35,7 @@ export function serverWorkers(stores: AppStores, services: AppServices, options:
     ...background({ name: 'import worker', start: () => importWorker.start(), stop: () => importWorker.stop() }),
     ...background({ name: 'hook retention', start: () => hookRetention.start(), stop: () => hookRetention.stop() }),
     { name: 'token revocations', start: () => revocations.start(), stop: () => revocations.stop() },
+    { name: 'identity providers', start: () => providerTable.start(), stop: () => providerTable.stop() },
     { name: 'token sightings', start: () => tokenSightings.start(), stop: () => tokenSightings.stop() },
   ];
 }

@@ -56,6 +56,11 @@ export type Permission =
   | 'hooks.post'
   | 'hookEvents.list'
   | 'hookEvents.retry'
+  | 'identityProviders.get'
+  | 'identityProviders.list'
+  | 'identityProviders.create'
+  | 'identityProviders.update'
+  | 'identityProviders.delete'
   | 'tokens.get'
   | 'tokens.list'
   | 'tokens.revoke';
@@ -84,6 +89,8 @@ const READS: readonly Permission[] = [
   'clusters.list',
   'importRules.get',
   'importRules.list',
+  'identityProviders.get',
+  'identityProviders.list',
   'decisions.list',
   'hookEvents.list',
 ];

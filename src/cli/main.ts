@@ -16,6 +16,7 @@ import { clustersCommand } from './clusters-command';
 import { commandFlags } from './command-flags';
 import { hooksCommand } from './hooks-command';
 import { importCommand } from './import-command';
+import { identityProvidersCommand } from './identity-providers-command';
 import { importRulesCommand } from './import-rules-command';
 import { keysCommand } from './keys-command';
 import { policiesCommand } from './policies-command';
@@ -41,6 +42,8 @@ commands:
   migrate    apply database migrations and exit
   audit      audit verify [--project P]: check the audit hash chains and their anchors
   token      token create --sub S --role R [--project P] [--ttl 24h]: mint a bearer token; token list|revoke JTI
+  identity-providers  identity-providers create|list|get|delete: trusted OIDC issuers whose tokens authenticate
+             (Kubernetes service-account tokens, CI OIDC tokens)
   projects   projects create|list|get|delete: manage projects (REST client: --server URL, --token T or ATTESTD_TOKEN)
   keys       keys create|list|get|public-key|rotate|disable|enable: signing keys of a project (--project P or ATTESTD_PROJECT)
   witnesses  witnesses create|list|get|delete: signing authorities and their ATTESTATION notes
@@ -79,6 +82,7 @@ const COMMANDS: Readonly<Record<string, (rest: readonly string[]) => Promise<num
   rules: (rest) => rulesCommand([...rest]),
   hooks: (rest) => hooksCommand([...rest]),
   'import-rules': (rest) => importRulesCommand([...rest]),
+  'identity-providers': (rest) => identityProvidersCommand([...rest]),
   attest: (rest) => attestCommand([...rest]),
   import: (rest) => importCommand([...rest]),
   scan: (rest) => scanCommand([...rest]),

@@ -152,6 +152,7 @@ predicateType); a failure's reason also goes to stderr.`,
         const ok = r.allowed === true;
         lines.push({ ok, text: `${ok ? 'ALLOWED' : 'DENIED'} ${String(r.image)}: ${String(r.reason)}: ${String(r.message)}` });
         for (const a of (r.attestations as Json[] | undefined) ?? []) lines.push({ ok: true, text: evidenceLine(a) });
+        for (const w of (r.waivers as Json[] | undefined) ?? []) lines.push({ ok: true, text: waiverLine(w) });
       }
     }
     inv.print(json, () => lines.map((l) => l.text));
@@ -165,6 +166,18 @@ predicateType); a failure's reason also goes to stderr.`,
 function evidenceLine(a: Json): string {
   const types = (a.predicateTypes as string[] | undefined) ?? [];
   return `  witness ${String(a.witness)}: form ${String(a.form)}, occurrence ${String(a.occurrence)}${types.length ? `, predicateType ${types.join(', ')}` : ''}`;
+}
+
+/**
+ * "  waived CVE-X (HIGH, over maximumSeverity MEDIUM) by VEX statement N (NOT_AFFECTED)" or "… by allowlistCVEs entry
+ * E of policy P" under an image's verdict.
+ */
+function waiverLine(w: Json): string {
+  const by =
+    w.waivedBy === 'VEX'
+      ? `VEX statement ${String(w.waiver)} (${String(w.vexState)})`
+      : `allowlistCVEs entry ${String(w.waiver)} of policy ${String(w.policy)}`;
+  return `  waived ${String(w.vulnerability)} (${String(w.severity)}, over ${String(w.limit)}) by ${by}`;
 }
 
 /** `attestd verify …`; resolves the exit code. */

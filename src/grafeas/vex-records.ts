@@ -1,17 +1,7 @@
 import crypto from 'node:crypto';
 import type { JsonObject } from '../domain/message-types';
 import type { VexDocument, VexStatement } from '../domain/vulnerability/parse-openvex';
-
-/** Grafeas assessment states of the OpenVEX statuses. */
-const STATES: Record<VexStatement['status'], string> = {
-  not_affected: 'NOT_AFFECTED',
-  fixed: 'FIXED',
-  affected: 'AFFECTED',
-  under_investigation: 'UNDER_INVESTIGATION',
-};
-
-/** Grafeas states that suppress a finding at admission. */
-export const SUPPRESSING_STATES: ReadonlySet<string> = new Set(['NOT_AFFECTED', 'FIXED']);
+import { suppressingState, VEX_ASSESSMENT_STATES as STATES } from '../domain/vulnerability/vex-states';
 
 /**
  * The note id of the statement about a vulnerability and product: one note per pair, so a later import about the
@@ -24,7 +14,7 @@ export function vexNoteId(statement: VexStatement): string {
 
 /** Whether a statement suppresses matching findings (not_affected, fixed). */
 export function suppresses(statement: VexStatement): boolean {
-  return SUPPRESSING_STATES.has(STATES[statement.status]);
+  return suppressingState(STATES[statement.status]);
 }
 
 /**

@@ -34,6 +34,8 @@ export interface ResourceHooks<Spec> {
   deleting?(stores: Stores, record: ResourceRecord<Spec>, options: DeleteOptions, ctx: RequestContext): Promise<void>;
   /** After the row is deleted (e.g. the note the row referenced). */
   deleted?(stores: Stores, record: ResourceRecord<Spec>, ctx: RequestContext): Promise<void>;
+  /** After a create, update or delete committed, before the call answers (e.g. to reload a cache of the kind). */
+  committed?(name: ResourceName): Promise<void>;
 }
 
 /**

@@ -60,7 +60,7 @@ export class ResourceService<Spec> {
     const now = this.clock.now();
     const spec = this.kind.parse(input, { name, action: 'create' });
     const record: ResourceRecord<Spec> = { ...name, spec, revision: 1, createTime: now, updateTime: now };
-    return this.uow.transaction(async (stores) => {
+    const created = await this.uow.transaction(async (stores) => {
       await requireProject(stores, projectId);
       await this.kind.checkReferences?.(stores, record);
       await this.kind.hooks?.creating?.(stores, record, ctx);
@@ -68,6 +68,8 @@ export class ResourceService<Spec> {
       await this.changes.record(stores, ctx, this.kind.methods.create, this.nameOf(name));
       return this.message(record);
     });
+    await this.kind.hooks?.committed?.(name);
+    return created;
   }
 
   async get(ctx: RequestContext, name: string): Promise<JsonObject> {
@@ -92,7 +94,7 @@ export class ResourceService<Spec> {
     this.check(ctx, 'update', n.projectId);
     const mask = resolveMask(this.type, maskPaths ?? impliedMask(patch, this.serverSet), this.immutable);
     const etag = typeof patch.etag === 'string' ? patch.etag : undefined;
-    return this.uow.transaction(async (stores) => {
+    const updated = await this.uow.transaction(async (stores) => {
       const current = await this.require(stores, n, true);
       checkEtag(this.kind.singular, this.nameOf(n), current, etag);
       const merged = applyMask(this.kind.editable?.(current) ?? this.kind.toMessage(current), patch, mask);
@@ -103,6 +105,8 @@ export class ResourceService<Spec> {
       await this.changes.record(stores, ctx, this.kind.methods.update, this.nameOf(n));
       return this.message(record);
     });
+    await this.kind.hooks?.committed?.(n);
+    return updated;
   }
 
   /** Deletes a resource (with its kind's side effects); a non-empty `options.etag` must be the current etag (else ABORTED). */
@@ -117,6 +121,7 @@ export class ResourceService<Spec> {
       await this.kind.hooks?.deleted?.(stores, current, ctx);
       await this.changes.record(stores, ctx, this.kind.methods.delete, this.nameOf(n));
     });
+    await this.kind.hooks?.committed?.(n);
   }
 
   /** The stored resource, or NOT_FOUND naming it. */

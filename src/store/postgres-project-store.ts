@@ -74,6 +74,7 @@ export class PostgresProjectStore implements ProjectStore {
       'clusters',
       'signing_rules',
       'import_rules',
+      'identity_providers',
       'occurrences',
       'witnesses',
       'notes',

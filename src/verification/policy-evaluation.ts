@@ -6,7 +6,7 @@ import { allowlistRegExp } from '../policies/allowlist-pattern';
 import type { PolicyRecord } from '../domain/resources/policy-spec';
 import { policyName } from '../policies/policy-kind';
 import { meetRequirement } from './requirement-check';
-import type { AttestationEvidence, VerdictReason, VulnerabilityVerdict } from './verdict';
+import type { AttestationEvidence, VerdictReason, VulnerabilityVerdict, VulnerabilityWaiver } from './verdict';
 import { evaluateVulnerabilities, type ImageVulnerabilityData } from './vulnerability-evaluation';
 
 /** A witness as evaluation needs it: its notes (its own first), verifying keys and how it reads envelopes. */
@@ -29,6 +29,8 @@ export interface PolicyOutcome {
   readonly evidence?: AttestationEvidence[];
   /** Set when the policy's vulnerabilities block failed. */
   readonly vulnerabilities?: VulnerabilityVerdict;
+  /** Findings over the vulnerabilities block's limits that a VEX statement or allowlist entry waived. */
+  readonly waivers?: readonly VulnerabilityWaiver[];
 }
 
 /** What a policy's vulnerabilities block reads: the image's findings and scans, and the time now. */
@@ -120,14 +122,26 @@ export async function evaluatePolicy(
   const attested = await evaluateAttestations(policy, ref, new WitnessVerdicts(ref, evidence, occurrencesByNote));
   const req = policy.spec.vulnerabilities;
   if (req !== undefined && vulns === undefined) throw new Error(`policy ${name} has a vulnerabilities block but no findings were read`);
-  const vulnerabilities = req && vulns && evaluateVulnerabilities(req, { name, id: policy.id }, ref, vulns.data, vulns.nowMs);
-  if (vulnerabilities === undefined) return attested;
+  if (req === undefined || vulns === undefined) return attested;
+  const judgement = evaluateVulnerabilities(req, { name, id: policy.id }, ref, vulns.data, vulns.nowMs);
+  const waivers = judgement.waivers.length ? { waivers: judgement.waivers } : {};
+  const vulnerabilities = judgement.verdict;
+  if (vulnerabilities === undefined) return { ...attested, ...waivers };
   const { witnesses, occurrences } = attested;
   if (!attested.pass) {
     // Both facts: the witness failure decides the reason, the findings follow.
-    return { ...attested, message: `${attested.message}; ${vulnerabilities.message}`, vulnerabilities };
+    return { ...attested, message: `${attested.message}; ${vulnerabilities.message}`, vulnerabilities, ...waivers };
   }
-  return { policy, pass: false, reason: vulnerabilities.reason, message: vulnerabilities.message, witnesses, occurrences, vulnerabilities };
+  return {
+    policy,
+    pass: false,
+    reason: vulnerabilities.reason,
+    message: vulnerabilities.message,
+    witnesses,
+    occurrences,
+    vulnerabilities,
+    ...waivers,
+  };
 }
 
 /**

@@ -62,6 +62,27 @@ export interface VulnerabilityVerdict {
   readonly scanTime?: string;
 }
 
+/**
+ * A finding over a policy's limits that did not count because a VEX statement suppresses it or the policy's
+ * `allowlistCVEs` names it: what let the image through despite the finding, kept in the decision.
+ */
+export interface VulnerabilityWaiver {
+  readonly policy: string;
+  /** The vulnerability id: its note's id. */
+  readonly vulnerability: string;
+  readonly noteName: string;
+  readonly occurrence: string;
+  readonly severity: string;
+  /** The limit the finding would have exceeded: "maximumSeverity MEDIUM". */
+  readonly limit: string;
+  /** VEX (a VEX statement suppresses it) or ALLOWLIST (the policy's allowlistCVEs names it). */
+  readonly waivedBy: 'VEX' | 'ALLOWLIST';
+  /** The VEX statement's VULNERABILITY_ASSESSMENT note, or the allowlistCVEs entry. */
+  readonly waiver: string;
+  /** The VEX statement's state (NOT_AFFECTED or FIXED); absent for the allowlist. */
+  readonly vexState?: string;
+}
+
 /** The verdict on one image. */
 export interface ImageResult {
   /** The image as given. */
@@ -76,6 +97,8 @@ export interface ImageResult {
   readonly vulnerabilities?: readonly VulnerabilityVerdict[];
   /** Per witness whose attestation verified, which form verified and the statements' predicateTypes. */
   readonly attestations?: readonly AttestationEvidence[];
+  /** Findings over a policy's limits that a VEX statement or allowlist entry waived (absent when none). */
+  readonly waivers?: readonly VulnerabilityWaiver[];
 }
 
 /** What Kubernetes asked, when the admission adapter calls. */

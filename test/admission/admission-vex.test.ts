@@ -117,6 +117,32 @@ describe('admission: VEX statements suppress findings on real AdmissionReviews a
     expect((await review(app)).allowed).to.equal(true);
     expect((await review(app, remoteClient)).allowed).to.equal(true);
     expect(await verify(app)).to.deep.include({ allowed: true, reason: 'WITHIN_LIMITS' });
+    // The answer and the recorded decision say what let the finding through: which statement, over which limit.
+    const answer = await rest.post('/v1/projects/p1:verifyImages', { cluster: 'c1', namespace: 'prod-vex', images: [app] });
+    const waiver = {
+      policy: 'projects/p1/policies/prod-vex',
+      vulnerability: 'CVE-2099-0001',
+      severity: 'HIGH',
+      limit: 'maximumSeverity MEDIUM',
+      waivedBy: 'VEX',
+      waiver: imported.notes[0],
+      vexState: 'NOT_AFFECTED',
+    };
+    expect(answer.results[0].waivers).to.have.length(1);
+    expect(answer.results[0].waivers[0]).to.deep.include(waiver);
+    // Decisions are written about once a second: wait for this one (the reviews before it are written by then).
+    const allowedHere = `/v1/projects/p1/decisions?filter=${encodeURIComponent('allowed=true AND namespace="prod-vex"')}&pageSize=1000`;
+    let decisions: LooseJson[] = [];
+    for (let i = 0; i < 100 && !decisions.some((d) => d.name === answer.decision); i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 200));
+      decisions = (await rest.call('GET', allowedHere)).decisions ?? [];
+    }
+    const recorded = decisions.find((d) => d.name === answer.decision);
+    expect(recorded?.results[0].waivers[0], JSON.stringify(decisions)).to.deep.include(waiver);
+    // The reviews admitted through the webhook and the adapter were recorded with it too.
+    const reviews = decisions.filter((d) => d.source === 'admission');
+    expect(reviews).to.have.length(2);
+    for (const d of reviews) expect(d.results[0].waivers[0]).to.deep.include(waiver);
     expect((await review(sibling)).status.message).to.equal(
       `image ${sibling} violates policy prod-vex: CVE-2099-0001 (HIGH, fixed in 3.0.13-1~deb12u1)`,
     );

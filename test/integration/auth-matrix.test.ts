@@ -31,6 +31,15 @@ const IR = 'attestd.v1.ImportRules';
 const H = 'attestd.v1.Hooks';
 const S = 'attestd.v1.Scans';
 const VX = 'attestd.v1.Vex';
+const IDP = 'attestd.v1.IdentityProviders';
+const PROVIDER = 'projects/{p}/identityProviders/ci';
+const PROVIDER_BODY = {
+  issuer: 'https://issuer.example.com',
+  jwksUri: 'https://issuer.example.com/jwks',
+  audience: 'attestd',
+  algorithms: ['ES256'],
+  roleBindings: [{ claim: 'sub', equals: 'ci', roles: ['attestor'] }],
+};
 const KEY = 'projects/{p}/keys/k1';
 const WIT = 'projects/{p}/witnesses/w1';
 const POL = 'projects/{p}/policies/p1';
@@ -208,6 +217,23 @@ const ENDPOINTS: readonly Endpoint[] = [
   ),
   ep('GenericHook', H, ['POST', '/v1/projects/{p}/hooks/generic', GENERIC], { parent: 'projects/{p}', payload: GENERIC }, ATTESTORS),
   ep('ListHookEvents', H, ['GET', '/v1/projects/{p}/hookEvents'], { parent: 'projects/{p}' }, READERS),
+  ep(
+    'CreateIdentityProvider',
+    IDP,
+    ['POST', '/v1/projects/{p}/identityProviders?providerId=ci2', PROVIDER_BODY],
+    { parent: 'projects/{p}', providerId: 'ci2', identityProvider: PROVIDER_BODY },
+    ADMINS,
+  ),
+  ep('GetIdentityProvider', IDP, ['GET', `/v1/${PROVIDER}`], { name: PROVIDER }, READERS),
+  ep('ListIdentityProviders', IDP, ['GET', '/v1/projects/{p}/identityProviders'], { parent: 'projects/{p}' }, READERS),
+  ep(
+    'UpdateIdentityProvider',
+    IDP,
+    ['PATCH', `/v1/${PROVIDER}`, { description: 'd' }],
+    { name: PROVIDER, identityProvider: { description: 'd' } },
+    ADMINS,
+  ),
+  ep('DeleteIdentityProvider', IDP, ['DELETE', `/v1/${PROVIDER}`], { name: PROVIDER }, ADMINS),
   ep('RetryHookEvent', H, ['POST', `/v1/${HOOK_EVENT}:retry`, {}], { name: HOOK_EVENT }, ATTESTORS),
 ];
 
@@ -238,7 +264,7 @@ describe('authorization: role × endpoint matrix over REST and gRPC', function (
   it('covers every RPC the server serves', () => {
     const served = new Set<string>();
     for (const [name, client] of clients) {
-      if (![G, P, A, K, W, PO, CL, V, SR, IR, H, S, VX].includes(name)) continue;
+      if (![G, P, A, K, W, PO, CL, V, SR, IR, H, S, VX, IDP].includes(name)) continue;
       for (const m of Object.keys((client.constructor as unknown as { service: object }).service)) served.add(`${name}/${m}`);
     }
     expect(new Set(ENDPOINTS.map((e) => `${e.service}/${e.rpc}`))).to.deep.equal(served);

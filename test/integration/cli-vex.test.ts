@@ -74,6 +74,15 @@ describe('CLI: attestd vex import, list and delete against a live server (the RE
     );
     const admitted = await verify();
     expect(admitted.code, admitted.stdout).to.equal(0);
+    // What let it through stays visible: the finding, the limit it exceeds and the VEX statement that waived it.
+    expect(admitted.stdout).to.equal(
+      `ALLOWED ${IMAGE}: WITHIN_LIMITS: ${IMAGE} is within the vulnerability limits of policy projects/demo/policies/prod-vulns\n` +
+        '  waived CVE-2099-0001 (HIGH, over maximumSeverity MEDIUM) by VEX statement ' +
+        'projects/demo/notes/vex-a1bb53e9b7d13d54a8f9448b6e21fe4a8225031b (NOT_AFFECTED)\n',
+    );
+    // The README's walkthrough shows these very lines.
+    const readme = fs.readFileSync(path.join(__dirname, '..', '..', '..', 'README.md'), 'utf8');
+    for (const line of admitted.stdout.trimEnd().split('\n')) expect(readme).to.contain(`# ${line}\n`);
     expect((await run(['vex', 'list', '--output', 'text'])).stdout).to.equal(
       `vex-a1bb53e9b7d13d54a8f9448b6e21fe4a8225031b  CVE-2099-0001  not_affected (vulnerable_code_not_in_execute_path)  ${IMAGE}\n`,
     );

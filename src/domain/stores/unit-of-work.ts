@@ -4,6 +4,7 @@ import type { ClusterStore } from './cluster-store';
 import type { DecisionStore } from './decision-store';
 import type { GrafeasStore } from './grafeas-store';
 import type { HookStore } from './hook-store';
+import type { IdentityProviderStore } from './identity-provider-store';
 import type { ImportRuleStore } from './import-rule-store';
 import type { KeyStore } from './key-store';
 import type { PolicyStore } from './policy-store';
@@ -25,6 +26,8 @@ export interface Stores {
   readonly signingRules: SigningRuleStore;
   readonly importRules: ImportRuleStore;
   readonly hooks: HookStore;
+  /** The projects' trusted OIDC issuers. */
+  readonly identityProviders: IdentityProviderStore;
   /** Tokens seen and revoked (global, not per project). */
   readonly tokens: TokenStore;
   /** Projects changed by this transaction; local caches hear of them once it commits. */
@@ -51,6 +54,12 @@ export interface Committed {
 export interface UnitOfWork {
   readonly stores: Stores;
   transaction<T>(work: (stores: Stores) => Promise<T>): Promise<T>;
+  /**
+   * Runs `work`, which makes at most one write that is atomic by itself (GrafeasStore.createOccurrences), without
+   * opening a transaction (in Postgres: no BEGIN and COMMIT round trips). What it touched and audited reaches
+   * the commit listeners as a transaction's does, unless `work` throws.
+   */
+  singleWrite<T>(work: (stores: Stores) => Promise<T>): Promise<T>;
   /**
    * What a storage failure means for a client (UNAVAILABLE when the database is away, INVALID_ARGUMENT for
    * a value it refused, …), or undefined when it is a bug. The one classification of storage errors.

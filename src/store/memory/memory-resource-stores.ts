@@ -3,6 +3,8 @@ import { policyWitnesses, type PolicyRecord, type PolicySpec } from '../../domai
 import type { ResourceName } from '../../domain/resources/resource-record';
 import type { SigningRuleRecord, SigningRuleSpec } from '../../domain/resources/signing-rule-spec';
 import type { ImportRuleRecord, ImportRuleSpec } from '../../domain/resources/import-rule-spec';
+import type { IdentityProviderRecord, IdentityProviderSpec } from '../../domain/resources/identity-provider-spec';
+import type { IdentityProviderStore } from '../../domain/stores/identity-provider-store';
 import type { ImportRuleStore } from '../../domain/stores/import-rule-store';
 import type { WitnessSpec } from '../../domain/resources/witness-spec';
 import type { ClusterStore } from '../../domain/stores/cluster-store';
@@ -28,6 +30,8 @@ export const CLUSTER_ADAPTER_ROWS = tableName<AdapterReport>('cluster_adapters',
 export const SIGNING_RULE_ROWS = resourceTable<SigningRuleSpec>('signing_rules');
 /** Table import_rules (the Postgres join table import_rule_witnesses is the spec's witness list here). */
 export const IMPORT_RULE_ROWS = resourceTable<ImportRuleSpec>('import_rules');
+/** Table identity_providers. */
+export const IDENTITY_PROVIDER_ROWS = resourceTable<IdentityProviderSpec>('identity_providers');
 /** The notes table, as far as a witness's foreign key to its note goes. */
 const NOTES = tableName<{ readonly projectId: string; readonly noteId: string }>('notes', (r) => [r.projectId, r.noteId]);
 
@@ -178,16 +182,30 @@ class MemoryImportRuleStore extends MemoryResourceStore<ImportRuleSpec> implemen
   }
 }
 
+/** The projects' trusted OIDC issuers in memory. */
+class MemoryIdentityProviderStore extends MemoryResourceStore<IdentityProviderSpec> implements IdentityProviderStore {
+  constructor(tables: Tables, tokens: PageTokens) {
+    super(tables, tokens, { table: IDENTITY_PROVIDER_ROWS, scope: 'identityProviders' });
+  }
+
+  async all(limit: number): Promise<IdentityProviderRecord[]> {
+    return this.select(() => true)
+      .sort((a, b) => (a.projectId < b.projectId ? -1 : a.projectId > b.projectId ? 1 : 0))
+      .slice(0, limit);
+  }
+}
+
 /** The resource kit's memory stores over a memory database's tables (MemoryUnitOfWork registers them in one line). */
 export function memoryResourceStores(
   tables: Tables,
   tokens: PageTokens,
-): Pick<Stores, 'witnesses' | 'policies' | 'clusters' | 'signingRules' | 'importRules'> {
+): Pick<Stores, 'witnesses' | 'policies' | 'clusters' | 'signingRules' | 'importRules' | 'identityProviders'> {
   return {
     witnesses: new MemoryWitnessStore(tables, tokens),
     policies: new MemoryPolicyStore(tables, tokens),
     clusters: new MemoryClusterStore(tables, tokens),
     signingRules: new MemorySigningRuleStore(tables, tokens),
     importRules: new MemoryImportRuleStore(tables, tokens),
+    identityProviders: new MemoryIdentityProviderStore(tables, tokens),
   };
 }
