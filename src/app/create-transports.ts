@@ -8,6 +8,8 @@ import type { SecurityEventLog } from '../audit/security-event-log';
 import type { Authenticator } from '../auth/authenticator';
 import { JwtAuthenticator } from '../auth/jwt-authenticator';
 import { TokenLifecycleAuthenticator } from '../auth/token-lifecycle-authenticator';
+import { FederatedAuthenticator } from '../identity/federated-authenticator';
+import { JwksCache } from '../identity/jwks-cache';
 import { resolveJwtKey } from '../auth/token-secrets';
 import type { AdmissionConfig, Config } from '../config';
 import { projectOf } from '../domain/audit-event';
@@ -71,7 +73,10 @@ export function createTransports(
   const classifyError = (err: unknown) => stores.uow.classifyError(err);
   const onRefusal = securityRefusals(services.securityLog);
   const { rateLimiter, tls } = edge;
-  const authenticator = new TokenLifecycleAuthenticator(edge.authenticator, services.revocations, services.tokenSightings);
+  const federated = new FederatedAuthenticator(edge.authenticator, services.providerTable, new JwksCache(logger), {
+    ownIssuer: config.jwtIssuer,
+  });
+  const authenticator = new TokenLifecycleAuthenticator(federated, services.revocations, services.tokenSightings);
   const metrics = services.metrics;
   stores.instrument(metrics);
   const requests = config.accessLog ? accessLog(logger) : undefined;

@@ -13,19 +13,27 @@ export type Authentication =
   | { readonly ctx: RequestContext; readonly failure?: undefined }
   | { readonly ctx: RequestContext; readonly failure: { readonly error: ApiError; readonly actor: UnauthenticatedActor } };
 
-/** Authenticates an Authorization value into the call's RequestContext; a refused token is returned, not thrown. */
+/**
+ * Authenticates an Authorization value into the call's RequestContext; a refused token is returned, not thrown.
+ * Synchronous for attestd's own tokens; a promise when an identity provider's token needs its keys.
+ */
 export function authenticate(
   authenticator: Authenticator,
   authorization: string | undefined,
   requestId: string,
   transport: RequestContext['transport'],
-): Authentication {
-  try {
-    return { ctx: { requestId, principal: authenticator.authenticate(authorization), transport } };
-  } catch (err) {
+): Authentication | Promise<Authentication> {
+  const refused = (err: unknown): Authentication => {
     // Anything but a refusal is a defect of the authenticator: it reaches the client as INTERNAL.
     if (!(err instanceof ApiError)) throw err;
     const actor = authorization === undefined || authorization === '' ? 'anonymous' : 'unauthenticated';
     return { ctx: { requestId, principal: undefined, transport }, failure: { error: err, actor } };
+  };
+  try {
+    const principal = authenticator.authenticate(authorization);
+    if (principal instanceof Promise) return principal.then((p) => ({ ctx: { requestId, principal: p, transport } }), refused);
+    return { ctx: { requestId, principal, transport } };
+  } catch (err) {
+    return refused(err);
   }
 }

@@ -103,7 +103,7 @@ function bindService(svc: ServiceHandlers, deps: GrpcDeps) {
       };
       (async () => {
         // Authenticated once per call, before the rate limiter (which keys on the subject) and before decoding.
-        const { ctx, failure } = authenticate(deps.authenticator, authorizationOf(call.metadata), requestId, 'grpc');
+        const { ctx, failure } = await authenticate(deps.authenticator, authorizationOf(call.metadata), requestId, 'grpc');
         if (!failure) actor = ctx.principal?.subject;
         if (deps.rateLimiter) {
           const key = rateKey(ctx.principal?.subject, peerAddress(call.getPeer()));

@@ -11,8 +11,16 @@ const AUTHENTICATION = 'authentication';
 /** REST's authentication edge: verifies the Authorization header once per request, before routing. */
 export function authenticateRequests(authenticator: Authenticator) {
   return (req: Request, res: Response, next: NextFunction): void => {
-    res.locals[AUTHENTICATION] = authenticate(authenticator, req.get('authorization'), String(res.locals.requestId), 'rest');
-    next();
+    const auth = authenticate(authenticator, req.get('authorization'), String(res.locals.requestId), 'rest');
+    if (!(auth instanceof Promise)) {
+      res.locals[AUTHENTICATION] = auth;
+      next();
+      return;
+    }
+    auth.then((a) => {
+      res.locals[AUTHENTICATION] = a;
+      next();
+    }, next);
   };
 }
 
