@@ -38,7 +38,7 @@ export class FreshReads<V> {
     try {
       reading = this.read(key);
     } catch (err) {
-      reading = Promise.reject(err as Error);
+      reading = Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
     reading.then(
       (value) => {
