@@ -4,8 +4,20 @@ import { createLogger } from '../logger';
 import { startAdmissionWebhook } from './admission-webhook';
 import { RemoteVerifier } from './remote-verifier';
 
+/** How a process of `attestd admission --workers N` tells its group what happens to it (the CLI supplies these). */
+export interface AdapterLifecycle {
+  /** The name the adapter reports in under (default: the host name). */
+  readonly adapter?: string;
+  /** Called once the webhook serves. */
+  readonly serving?: () => void;
+  /** Called with the reason when it could not start, instead of printing it. */
+  readonly startFailed?: (message: string) => void;
+  /** Called once it has stopped. */
+  readonly stopped?: () => void;
+}
+
 /** `attestd admission` with its parsed flags (NAME → value): the stateless adapter, asking a `serve` instance at --server. */
-export async function admissionCommand(flags: Readonly<Record<string, string>>): Promise<number> {
+export async function admissionCommand(flags: Readonly<Record<string, string>>, lifecycle: AdapterLifecycle = {}): Promise<number> {
   let webhook;
   const config = loadConfig(process.env, flags);
   const logger = createLogger(config.logLevel);
@@ -19,6 +31,7 @@ export async function admissionCommand(flags: Readonly<Record<string, string>>):
       token: admission.token,
       ca: admission.caFile === undefined ? undefined : readCaFile(admission.caFile),
       insecureServer: admission.insecureServer,
+      ...(lifecycle.adapter !== undefined ? { adapter: lifecycle.adapter } : {}),
     });
     if (admission.insecureServer && verifier.describe.startsWith('attestd at http:'))
       logger.warn('--insecure-server: the token and the verdicts cross the network to attestd unencrypted');
@@ -31,10 +44,12 @@ export async function admissionCommand(flags: Readonly<Record<string, string>>):
     webhook = await startAdmissionWebhook(admission, listenOn, verifier, logger);
   } catch (err) {
     logger.fatal({ err: (err as Error).message }, 'admission adapter could not start');
-    process.stderr.write(`attestd admission: ${(err as Error).message}\n`);
+    if (lifecycle.startFailed) lifecycle.startFailed((err as Error).message);
+    else process.stderr.write(`attestd admission: ${(err as Error).message}\n`);
     return 1;
   }
   printCaBundle(webhook);
+  lifecycle.serving?.();
   const running = webhook;
   await new Promise<void>((resolve) => {
     const onSignal = (signal: string): void => {
@@ -44,6 +59,7 @@ export async function admissionCommand(flags: Readonly<Record<string, string>>):
     process.once('SIGTERM', () => onSignal('SIGTERM'));
     process.once('SIGINT', () => onSignal('SIGINT'));
   });
+  lifecycle.stopped?.();
   return 0;
 }
 
