@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { LocalOidcIssuer } from '../support/local-oidc-issuer';
 import { restCall } from '../support/rest-call';
 import { callGrpc, grpcClients } from '../support/rpc-matrix';
+import { defaultBackend } from '../support/test-database';
 import { startTestServer, type TestServer } from '../support/test-server';
 
 const P = 'attestd.v1.Projects';
@@ -42,9 +43,11 @@ describe('identity providers: tokens of a trusted OIDC issuer authenticate with 
       ...body,
     });
 
+  let databaseUrl: string;
   before(async () => {
     issuer = await LocalOidcIssuer.start();
-    server = await startTestServer();
+    databaseUrl = await defaultBackend().createDatabase();
+    server = await startTestServer({ databaseUrl });
     clients = grpcClients(server.grpcAddress);
     for (const p of ['alpha', 'beta', 'gamma'])
       expect((await restCall(server.baseUrl, admin(), 'POST', '/v1/projects', { name: `projects/${p}` })).status).to.equal(200);
@@ -180,6 +183,23 @@ describe('identity providers: tokens of a trusted OIDC issuer authenticate with 
       expect((await listClusters('grpc', good)).code).to.equal('OK');
     }
     issuer.mode = 'ok';
+  });
+
+  it('applies a provider created on one replica on another sharing the database (which reloads them every 2 s)', async () => {
+    const other = await startTestServer({ databaseUrl });
+    try {
+      const token = await issuer.sign({ sub: 'replica-bot' });
+      const call = async (): Promise<number> => (await restCall(other.baseUrl, token, 'GET', '/v1/projects/gamma/clusters')).status;
+      // The issuer is trusted (by alpha and beta), but nothing grants this subject a role in gamma yet.
+      expect(await call()).to.equal(403);
+      const created = await provider('gamma', 'replicas', { roleBindings: [{ claim: 'sub', equals: 'replica-bot', roles: ['viewer'] }] });
+      expect(created.status, JSON.stringify(created.body)).to.equal(200);
+      await until(async () => (await call()) === 200);
+      expect((await restCall(server.baseUrl, admin(), 'DELETE', '/v1/projects/gamma/identityProviders/replicas')).status).to.equal(200);
+      await until(async () => (await call()) === 403);
+    } finally {
+      await other.stop();
+    }
   });
 
   it('trusts inline keys, and stops trusting a deleted provider at once', async () => {
