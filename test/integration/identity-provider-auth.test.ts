@@ -168,7 +168,7 @@ describe('identity providers: tokens of a trusted OIDC issuer authenticate with 
 
   it('keeps the cached keys while the JWKS endpoint is down or answers garbage, and never accepts an unknown key then', async () => {
     const good = await issuer.sign({ sub: SA }, { kid: 'k1' });
-    for (const mode of ['down', 'garbage'] as const) {
+    for (const mode of ['down', 'garbage', 'huge'] as const) {
       issuer.mode = mode;
       const seen = issuer.jwksRequests;
       const forged = await issuer.sign({ sub: SA }, { key: 'unpublished', kid: `evil-${mode}` });
@@ -183,6 +183,36 @@ describe('identity providers: tokens of a trusted OIDC issuer authenticate with 
       expect((await listClusters('grpc', good)).code).to.equal('OK');
     }
     issuer.mode = 'ok';
+  });
+
+  it('refuses every token of a provider whose keys could not be fetched yet, saying why', async () => {
+    const broken = await LocalOidcIssuer.start();
+    try {
+      for (const [mode, why] of [
+        ['garbage', /fetching the JWK Set failed: it did not answer JSON/],
+        ['huge', /fetching the JWK Set failed: its JWK Set is larger than 256 KiB/],
+      ] as const) {
+        broken.mode = mode;
+        const id = `broken-${mode}`;
+        const created = await restCall(server.baseUrl, admin(), 'POST', `/v1/projects/gamma/identityProviders?providerId=${id}`, {
+          issuer: broken.issuer,
+          jwksUri: `${broken.jwksUri}?${mode}`,
+          audience: 'attestd',
+          algorithms: ['ES256'],
+          roleBindings: [{ claim: 'sub', equals: 'bot', roles: ['viewer'] }],
+        });
+        expect(created.status, JSON.stringify(created.body)).to.equal(200);
+        for (const via of ['rest', 'grpc'] as const) {
+          const o = await listClusters(via, await broken.sign({ sub: 'bot' }), 'gamma');
+          expect(o.code, o.message).to.equal('UNAUTHENTICATED');
+          expect(o.message).to.match(/the token's issuer keys are not available/);
+          expect(o.message).to.match(why);
+        }
+        expect((await restCall(server.baseUrl, admin(), 'DELETE', `/v1/projects/gamma/identityProviders/${id}`)).status).to.equal(200);
+      }
+    } finally {
+      await broken.stop();
+    }
   });
 
   it('applies a provider created on one replica on another sharing the database (which reloads them every 2 s)', async () => {
