@@ -30,6 +30,11 @@ export interface Config {
   /** One pino line per REST request and gRPC call: method, route, status, duration, actor (ACCESS_LOG, default false). */
   readonly accessLog: boolean;
   readonly shutdownGraceMs: number;
+  /**
+   * How long a REST request or gRPC call may wait on the database before it answers UNAVAILABLE
+   * (REQUEST_DEADLINE_MS, default 30000; a shorter grpc-timeout wins). ADR 0075.
+   */
+  readonly requestDeadlineMs: number;
   /** Cache verification verdicts per project generation (VERDICT_CACHE, default true). */
   readonly verdictCache: boolean;
   /** Days ignored registry events and event-id receipts are kept (HOOK_EVENT_RETENTION_DAYS, default 7). */
@@ -85,6 +90,7 @@ export const CONFIG_VARIABLES = [
   'METRICS_PUBLIC',
   'ACCESS_LOG',
   'SHUTDOWN_GRACE_MS',
+  'REQUEST_DEADLINE_MS',
   'VERDICT_CACHE',
   'HOOK_EVENT_RETENTION_DAYS',
   'TLS_CERT_FILE',
@@ -170,6 +176,7 @@ export function loadConfig(env: Env = process.env, flags: Env = {}): Config {
     metricsPublic: bool(get('METRICS_PUBLIC'), true, 'METRICS_PUBLIC'),
     accessLog: bool(get('ACCESS_LOG'), false, 'ACCESS_LOG'),
     shutdownGraceMs: int(get('SHUTDOWN_GRACE_MS'), 10000, 'SHUTDOWN_GRACE_MS', 0, 600000),
+    requestDeadlineMs: int(get('REQUEST_DEADLINE_MS'), 30000, 'REQUEST_DEADLINE_MS', 100, 60000),
     verdictCache: bool(get('VERDICT_CACHE'), true, 'VERDICT_CACHE'),
     hookEventRetentionDays: int(get('HOOK_EVENT_RETENTION_DAYS'), 7, 'HOOK_EVENT_RETENTION_DAYS', 1, 3650),
     tlsCertFile: get('TLS_CERT_FILE'),

@@ -120,6 +120,7 @@ export class AdmissionHandler {
           },
         },
         controller.signal,
+        deadlineMs,
       );
     } catch (err) {
       return this.unverified(request, err, deadlineMs);

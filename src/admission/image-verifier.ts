@@ -12,8 +12,11 @@ export interface VerifyRequest {
 export interface ImageVerifier {
   /** Where verdicts come from, for logs only ("in-process", "attestd at http://…"): denials never show it. */
   readonly describe: string;
-  /** Per-image verdicts; rejects with VerifierError when no verdict can be had. `signal` fires at the deadline. */
-  verify(request: VerifyRequest, signal: AbortSignal): Promise<VerifyOutput>;
+  /**
+   * Per-image verdicts; rejects with VerifierError when no verdict can be had. `signal` fires at the deadline,
+   * `deadlineMs` from the call.
+   */
+  verify(request: VerifyRequest, signal: AbortSignal, deadlineMs: number): Promise<VerifyOutput>;
   /**
    * Reports in to attestd for the adapter's cluster (`decisionsServed` so far) and learns whether its settings are
    * right: undefined when attestd accepts them, else why not. A `MISCONFIGURED` error (no such project, cluster not
@@ -22,6 +25,14 @@ export interface ImageVerifier {
   reportIn(decisionsServed: number): Promise<VerifierError | undefined>;
   /** Releases connections. */
   close(): void;
+}
+
+/**
+ * The part of a review's deadline attestd's database work may use (ADR 0075): the rest is left to word, record and
+ * send the denial that says the database did not answer, before the handler gives up on a verdict altogether.
+ */
+export function databaseShareMs(deadlineMs: number): number {
+  return deadlineMs - Math.min(1000, Math.floor(deadlineMs / 5));
 }
 
 /** Why a verdict could not be had; `message` is what the cluster user reads in the denial. */

@@ -3,9 +3,10 @@ import type { Logger } from '../logger';
 import type { ClusterReportService } from '../policies/cluster-report-service';
 import { adapterVersion } from './adapter-version';
 import type { RequestContext } from '../domain/request-context';
+import { deadlineIn, withDeadline } from '../domain/request-deadline';
 import type { VerifyOutput } from '../verification/verdict';
 import type { VerificationService } from '../verification/verification-service';
-import { VerifierError, misconfigured, type ImageVerifier, type VerifyRequest } from './image-verifier';
+import { VerifierError, databaseShareMs, misconfigured, type ImageVerifier, type VerifyRequest } from './image-verifier';
 
 /** The subject decisions made by the in-process webhook are recorded under. */
 export const ADMISSION_SUBJECT = 'admission-webhook';
@@ -25,12 +26,16 @@ export class InProcessVerifier implements ImageVerifier {
     this.parent = `projects/${project}`;
   }
 
-  async verify(request: VerifyRequest, signal: AbortSignal): Promise<VerifyOutput> {
-    const work = this.verification.verify(this.context(request.review.uid ?? 'admission'), this.parent, {
-      cluster: this.cluster,
-      ...request,
-      source: 'admission',
-    });
+  async verify(request: VerifyRequest, signal: AbortSignal, deadlineMs: number): Promise<VerifyOutput> {
+    // A database that hangs still yields a recorded denial saying so, within the review's deadline (ADR 0075).
+    const database = deadlineIn(databaseShareMs(deadlineMs), "the database's share of ADMISSION_DEADLINE_MS");
+    const work = withDeadline(database, () =>
+      this.verification.verify(this.context(request.review.uid ?? 'admission'), this.parent, {
+        cluster: this.cluster,
+        ...request,
+        source: 'admission',
+      }),
+    );
     try {
       return await raceAbort(work, signal);
     } catch (err) {

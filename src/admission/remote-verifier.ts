@@ -3,7 +3,7 @@ import https from 'node:https';
 import os from 'node:os';
 import { adapterVersion } from './adapter-version';
 import type { VerifyOutput } from '../verification/verdict';
-import { VerifierError, misconfigured, type ImageVerifier, type VerifyRequest } from './image-verifier';
+import { VerifierError, databaseShareMs, misconfigured, type ImageVerifier, type VerifyRequest } from './image-verifier';
 
 /** Largest answer accepted from attestd (200 images with their evidence fit easily). */
 const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
@@ -62,10 +62,13 @@ export class RemoteVerifier implements ImageVerifier {
         : new http.Agent(agentOptions);
   }
 
-  async verify(request: VerifyRequest, signal: AbortSignal): Promise<VerifyOutput> {
+  async verify(request: VerifyRequest, signal: AbortSignal, deadlineMs: number): Promise<VerifyOutput> {
     const path = `/v1/projects/${encodeURIComponent(this.options.project)}:verifyImages`;
     const body = JSON.stringify({ cluster: this.options.cluster, ...request });
-    const { status, json } = await this.call('POST', path, body, signal);
+    // attestd bounds its database work by this (X-Server-Timeout, seconds), so a database that hangs still
+    // yields its recorded denial saying so within the review's deadline (ADR 0075).
+    const serverTimeout = (databaseShareMs(deadlineMs) / 1000).toFixed(3);
+    const { status, json } = await this.call('POST', path, body, signal, { 'x-server-timeout': serverTimeout });
     if (status === 200) {
       const out = json as VerifyOutput | undefined;
       if (!out || !Array.isArray(out.results) || out.results.length !== request.images.length || typeof out.allowed !== 'boolean') {
@@ -117,9 +120,15 @@ export class RemoteVerifier implements ImageVerifier {
     return new VerifierError(`attestd refused the check (${status}${detail})`, 'REJECTED');
   }
 
-  private call(method: string, path: string, body: string | undefined, signal: AbortSignal): Promise<{ status: number; json: unknown }> {
+  private call(
+    method: string,
+    path: string,
+    body: string | undefined,
+    signal: AbortSignal,
+    extraHeaders: Readonly<Record<string, string>> = {},
+  ): Promise<{ status: number; json: unknown }> {
     return new Promise((resolve, reject) => {
-      const headers: Record<string, string> = { accept: 'application/json' };
+      const headers: Record<string, string> = { accept: 'application/json', ...extraHeaders };
       const token = this.options.tokenSource?.current() ?? this.options.token;
       if (token) headers.authorization = `Bearer ${token}`;
       if (body !== undefined) {

@@ -90,6 +90,7 @@ export function createTransports(
     rateLimiter,
     classifyError,
     onRefusal,
+    requestDeadlineMs: config.requestDeadlineMs,
     ready: () => stores.ready(),
     consoleDir: config.console ? CONSOLE_ASSETS_DIR : undefined,
     accessLog: requests,
@@ -109,6 +110,7 @@ export function createTransports(
     classifyError,
     onRefusal,
     accessLog: requests,
+    requestDeadlineMs: config.requestDeadlineMs,
   });
   let ports: { http: number; grpc: number } | undefined;
   let admission: RunningWebhook | undefined;

@@ -23,7 +23,12 @@ export class AuditRecorder implements ChangeRecorder {
 
   /** ChangeRecorder: records one change per resource with a single append round (batch creates). */
   async recordMany(stores: Stores, ctx: RequestContext, method: string, resources: readonly string[]): Promise<void> {
-    await stores.audit.appendMany(resources.map((resource) => this.event(ctx, { kind: 'change', method, resource })));
+    await stores.audit.appendMany(this.prepareMany(stores, ctx, method, resources));
+  }
+
+  /** ChangeRecorder: the events recordMany appends, for a store to write with the change itself. */
+  prepareMany(_stores: Stores, ctx: RequestContext, method: string, resources: readonly string[]): NewAuditEvent[] {
+    return resources.map((resource) => this.event(ctx, { kind: 'change', method, resource }));
   }
 
   /** ChangeRecorder: one change per entry, each with its own caller, with a single append round (hook signing batches). */

@@ -1,11 +1,12 @@
 import { newId } from '../domain/new-id';
+import { noteAdmits } from '../domain/note-admits';
 import type { Access } from '../auth/access';
 import { invalidArgument, notFound } from '../domain/api-error';
 import type { Clock } from '../domain/clock';
 import { noteName, occurrenceName, parseNoteName, parseOccurrenceName, parseProjectName, quote, type NoteName } from '../domain/names';
 import { MAX_BATCH_SIZE } from '../domain/page-size';
 import type { RequestContext } from '../domain/request-context';
-import type { Stores, UnitOfWork } from '../domain/stores/unit-of-work';
+import type { UnitOfWork } from '../domain/stores/unit-of-work';
 import type { ChangeRecorder } from '../domain/stores/change-recorder';
 import { grafeasSchema, kindOf } from './grafeas-schema';
 import type { OccurrenceRecord } from '../domain/stores/grafeas-store';
@@ -131,37 +132,44 @@ export class OccurrenceService {
       }
     });
     throwProblems(problems, items.length);
-    return this.uow.transaction(async (stores) => {
-      const { projectExists, kinds } = await stores.grafeas.occurrenceTargets(
-        projectId,
-        drafts.map((d) => d.note),
+    const now = this.clock.now();
+    const pending = drafts.map((d) => {
+      const occurrenceId = newId();
+      const name = occurrenceName({ projectId, occurrenceId });
+      return {
+        d,
+        record: this.record(projectId, occurrenceId, d, d.kind, now, now, { ...d.body, name, createTime: now, updateTime: now }),
+      };
+    });
+    // One statement writes the occurrences and their audit events, or nothing when a check fails; the checks
+    // below then name what was wrong from what it found.
+    return this.uow.singleWrite(async (stores) => {
+      const events = this.changes.prepareMany(
+        stores,
+        ctx,
+        method,
+        pending.map((p) => String(p.record.body.name)),
       );
-      if (!projectExists) throw projectNotFound(projectId);
-      const records: OccurrenceRecord[] = [];
-      for (const d of drafts) {
+      const found = await stores.grafeas.createOccurrences(
+        projectId,
+        pending.map((p) => p.record),
+        events,
+      );
+      if (!found.projectExists) throw projectNotFound(projectId);
+      const created = pending.map(({ d, record }) => {
         try {
-          const kind = this.checkKind(d, kinds);
-          const id = newId();
-          const now = this.clock.now();
-          const name = occurrenceName({ projectId, occurrenceId: id });
-          const body = { ...d.body, name, kind, createTime: now, updateTime: now };
-          records.push(this.record(projectId, id, d, kind, now, now, body));
+          const kind = this.checkKind(d, found.kinds);
+          const { name, createTime, updateTime } = record.body;
+          return { ...d.body, name, kind, createTime, updateTime };
         } catch (err) {
           problems.push(err as Error);
+          return undefined;
         }
-      }
+      });
       throwProblems(problems, items.length);
-      await stores.grafeas.insertOccurrences(records);
-      await this.recordAll(stores, ctx, method, records);
-      return records.map((r) => r.body);
+      if (!found.created) throw new Error(`occurrences of ${projectId} were refused although their project and notes admit them`);
+      return created as Occurrence[];
     });
-  }
-
-  private async recordAll(stores: Stores, ctx: RequestContext, method: string, records: readonly OccurrenceRecord[]): Promise<void> {
-    const names = records.map((r) => String(r.body.name));
-    // One audit append round for the whole batch when the recorder can (bench/grafeas-batch.ts).
-    if (this.changes.recordMany) await this.changes.recordMany(stores, ctx, method, names);
-    else for (const name of names) await this.changes.record(stores, ctx, method, name);
   }
 
   private draft(item: JsonObject, field: string): Draft {
@@ -187,22 +195,21 @@ export class OccurrenceService {
     const name = noteName(d.note);
     const noteKind = kinds.get(name);
     if (noteKind === undefined) throw notFound(`${d.field}.noteName: note ${name} does not exist`);
-    if (d.kind === undefined) return noteKind;
-    if (noteKind !== 'NOTE_KIND_UNSPECIFIED' && noteKind !== d.kind) {
+    if (!noteAdmits(noteKind, d.kind)) {
       throw invalidArgument(`${d.field}: occurrence kind ${d.kind} does not match the kind ${noteKind} of note ${name}`);
     }
-    return d.kind;
+    return d.kind ?? noteKind;
   }
 
-  private record(
+  private record<K extends string | undefined>(
     projectId: string,
     occurrenceId: string,
     d: Draft,
-    kind: string,
+    kind: K,
     createTime: string,
     updateTime: string,
     body: JsonObject,
-  ): OccurrenceRecord {
+  ): Omit<OccurrenceRecord, 'kind'> & { kind: K } {
     return {
       projectId,
       occurrenceId,

@@ -2,6 +2,7 @@ import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import type { Logger } from '../logger';
+import { enforceDeadlines } from './query-deadline';
 import { refuseUnreplicatedCommits } from './unreplicated-commit';
 
 /** Connection pool settings: fail fast (UNAVAILABLE) when Postgres is away, recover by reconnecting. */
@@ -20,6 +21,8 @@ export interface DatabaseOptions {
 
 /** Longest a single statement may run (migrations included). */
 export const STATEMENT_TIMEOUT_MS = 60_000;
+/** Longest the client waits for any statement, request or not, before it cuts the connection (ADR 0075). */
+export const STATEMENT_CEILING_MS = STATEMENT_TIMEOUT_MS + 5000;
 
 /** Opens a knex pool on a Postgres URL. No connection is made until the first query. */
 export function openDatabase(options: DatabaseOptions): Knex {
@@ -39,16 +42,22 @@ export function openDatabase(options: DatabaseOptions): Knex {
       connectionTimeoutMillis: 2000,
       keepAlive: true,
       application_name: 'attestd',
-      // A server that hangs instead of refusing must not hold requests forever: Postgres cancels
-      // statements after this long, and the client gives up on a silent connection a bit later.
+      // Postgres cancels statements after this long; a server that hangs instead is cut off by the client
+      // (enforceDeadlines: the request's deadline, or STATEMENT_CEILING_MS).
       ...(options.pooled ? {} : { statement_timeout: STATEMENT_TIMEOUT_MS }),
-      query_timeout: STATEMENT_TIMEOUT_MS + 5000,
     },
     pool: {
       // A commit Postgres reports with a cancelled synchronous-replication wait is not acknowledged (ADR 0062).
       afterCreate: (conn: pg.Client, done: (err: Error | null, conn: pg.Client) => void) => {
         refuseUnreplicatedCommits(conn, (notice) =>
           logger?.warn({ notice }, 'a commit was not confirmed by a synchronous standby; the request answers UNAVAILABLE'),
+        );
+        // A statement past its request's deadline is abandoned and its connection cut (ADR 0075).
+        enforceDeadlines(conn, STATEMENT_CEILING_MS, (err) =>
+          logger?.warn(
+            { deadlineMs: err.ms, setting: err.setting, outcomeUnknown: err.outcomeUnknown },
+            'the database did not answer in time; the statement was abandoned and its connection closed',
+          ),
         );
         done(null, conn);
       },

@@ -36,7 +36,8 @@ interface Row {
 /** A pending event as read back for sequencing: an event row before its place in the chain. */
 type PendingRow = Omit<Row, 'seq' | 'prev_hash' | 'hash'>;
 
-const PENDING_INSERT_SQL = `
+/** Inserts pending events from the arrays of pendingBindings (a statement of its own, or a CTE of a larger one). */
+export const PENDING_INSERT_SQL = `
   INSERT INTO audit_pending (event_id, project_id, time, actor, method, resource, request_id, kind, details)
   SELECT e.event_id, e.project_id, e.time, e.actor, e.method, e.resource, e.request_id, e.kind, e.details::jsonb
   FROM unnest(?::uuid[], ?::text[], ?::timestamptz[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
@@ -74,19 +75,8 @@ export class PostgresAuditStore implements AuditStore {
 
   async appendMany(events: readonly NewAuditEvent[]): Promise<string[]> {
     if (events.length === 0) return [];
-    const ids = events.map(() => newId());
-    const column = <T>(f: (e: NewAuditEvent) => T): T[] => events.map(f);
-    await this.db.raw(PENDING_INSERT_SQL, [
-      ids,
-      column((e) => e.projectId),
-      column((e) => new Date(e.time).toISOString()),
-      column((e) => e.actor),
-      column((e) => e.method),
-      column((e) => e.resource),
-      column((e) => e.requestId),
-      column((e) => e.kind),
-      column((e) => JSON.stringify(e.details)),
-    ] as unknown as Knex.RawBinding[]);
+    const { ids, bindings } = pendingBindings(events);
+    await this.db.raw(PENDING_INSERT_SQL, bindings as unknown as Knex.RawBinding[]);
     for (const e of events) this.appended?.add(e.projectId);
     return ids;
   }
@@ -246,6 +236,24 @@ export class PostgresAuditStore implements AuditStore {
     const row = (await this.db('audit_events').where('project_id', projectId).where('seq', seq).first('*')) as Row | undefined;
     return row ? toEvent(row) : undefined;
   }
+}
+
+/** New ids for `events` and the bindings of PENDING_INSERT_SQL that write them. */
+export function pendingBindings(events: readonly NewAuditEvent[]): { ids: string[]; bindings: string[][] } {
+  const ids = events.map(() => newId());
+  const column = <T>(f: (e: NewAuditEvent) => T): T[] => events.map(f);
+  const bindings = [
+    ids,
+    column((e) => e.projectId),
+    column((e) => new Date(e.time).toISOString()),
+    column((e) => e.actor),
+    column((e) => e.method),
+    column((e) => e.resource),
+    column((e) => e.requestId),
+    column((e) => e.kind),
+    column((e) => JSON.stringify(e.details)),
+  ];
+  return { ids, bindings };
 }
 
 /** An event's own fields from its row (pending or chained). */

@@ -1,7 +1,10 @@
 import type { Knex } from 'knex';
 import type { NoteName, OccurrenceName } from '../domain/names';
 import { noteName } from '../domain/names';
-import type { GrafeasStore, NoteRecord, OccurrenceRecord } from '../domain/stores/grafeas-store';
+import type { NewAuditEvent } from '../domain/audit-event';
+import type { GrafeasStore, NoteRecord, OccurrenceCreation, OccurrenceDraft, OccurrenceRecord } from '../domain/stores/grafeas-store';
+import { CREATE_OCCURRENCES_SQL } from './create-occurrences-sql';
+import { pendingBindings } from './postgres-audit-store';
 import type { ListQuery, Note, Occurrence, Page } from '../domain/message-types';
 import type { FilterFields } from './filter-sql';
 import { keysetPage } from './keyset-page';
@@ -13,6 +16,8 @@ export class PostgresGrafeasStore implements GrafeasStore {
   constructor(
     private readonly db: Knex,
     private readonly tokens: PageTokens,
+    /** Projects this store (its transaction) wrote audit events for (createOccurrences), as PostgresAuditStore's. */
+    private readonly audited?: Set<string>,
   ) {}
 
   async insertNotes(records: readonly NoteRecord[]): Promise<string[]> {
@@ -113,6 +118,42 @@ export class PostgresGrafeasStore implements GrafeasStore {
     }));
     // Keep each statement under Postgres' 65535 bind parameters.
     for (let i = 0; i < rows.length; i += 5000) await this.db('occurrences').insert(rows.slice(i, i + 5000));
+  }
+
+  async createOccurrences(
+    projectId: string,
+    drafts: readonly OccurrenceDraft[],
+    events: readonly NewAuditEvent[],
+  ): Promise<OccurrenceCreation> {
+    const column = <T>(f: (d: OccurrenceDraft) => T): T[] => drafts.map(f);
+    const rows: {
+      project_exists: boolean;
+      created: number;
+      note_project_id: string | null;
+      note_id: string | null;
+      note_kind: string | null;
+    }[] = (
+      await this.db.raw(CREATE_OCCURRENCES_SQL, [
+        column((d) => d.occurrenceId),
+        column((d) => d.resourceUri),
+        column((d) => d.noteProjectId),
+        column((d) => d.noteId),
+        column((d) => d.kind ?? null),
+        column((d) => d.createTime),
+        column((d) => d.updateTime),
+        column((d) => JSON.stringify(d.body)),
+        projectId,
+        projectId,
+        ...pendingBindings(events).bindings,
+      ] as unknown as Knex.RawBinding[])
+    ).rows;
+    const kinds = new Map<string, string>();
+    for (const r of rows)
+      if (r.note_project_id !== null && r.note_id !== null)
+        kinds.set(noteName({ projectId: r.note_project_id, noteId: r.note_id }), r.note_kind!);
+    const created = rows[0]!.created === drafts.length;
+    if (created) for (const e of events) this.audited?.add(e.projectId);
+    return { created, projectExists: rows[0]!.project_exists, kinds };
   }
 
   async getOccurrence(name: OccurrenceName): Promise<Occurrence | undefined> {

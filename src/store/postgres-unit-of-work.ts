@@ -48,6 +48,14 @@ export class PostgresUnitOfWork implements UnitOfWork {
     return result;
   }
 
+  /** Runs `work` over the pool: its one write commits by itself, so no BEGIN/COMMIT round trips. */
+  async singleWrite<T>(work: (stores: Stores) => Promise<T>): Promise<T> {
+    const stores = this.bind(this.db);
+    const result = await work(stores);
+    if (stores.touched.size > 0 || stores.audited.size > 0) this.onCommit({ touched: stores.touched, audited: stores.audited });
+    return result;
+  }
+
   private bind(db: Knex): Stores {
     const touched = new Set<string>();
     const audited = new Set<string>();
@@ -61,7 +69,7 @@ export class PostgresUnitOfWork implements UnitOfWork {
         if (projectIds.length > 0) await db.raw('SELECT pg_notify(?, ?)', [CHANGE_CHANNEL, projectIds.join(',')]);
       },
       projects: new PostgresProjectStore(db, this.tokens),
-      grafeas: new PostgresGrafeasStore(db, this.tokens),
+      grafeas: new PostgresGrafeasStore(db, this.tokens, audited),
       audit: new PostgresAuditStore(db, this.tokens, audited),
       keys: new PostgresKeyStore(db, this.tokens),
       witnesses: new PostgresWitnessStore(db, this.tokens),

@@ -1,4 +1,5 @@
 import { ApiError } from '../domain/api-error';
+import { DatabaseDeadlineError } from './query-deadline';
 import { UnreplicatedCommitError } from './unreplicated-commit';
 
 // The one place that knows SQLSTATE codes and driver error shapes.
@@ -12,6 +13,15 @@ export function fromDatabaseError(err: unknown): ApiError | undefined {
     return new ApiError(
       'UNAVAILABLE',
       'the database could not confirm that this write reached a synchronous standby; its outcome is unknown: read it back before retrying',
+    );
+  }
+  if (err instanceof DatabaseDeadlineError) {
+    const late = `the database did not answer within ${err.ms} ms (${err.setting})`;
+    return new ApiError(
+      'UNAVAILABLE',
+      err.outcomeUnknown
+        ? `${late} while committing this write: it may or may not have been stored; read it back before retrying`
+        : `${late}; retry shortly`,
     );
   }
   const e = err as { code?: unknown; name?: unknown; message?: unknown };

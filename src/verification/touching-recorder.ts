@@ -22,6 +22,10 @@ export function touchingRecorder(inner: ChangeRecorder): ChangeRecorder {
       if (inner.recordMany) await inner.recordMany(stores, ctx, method, resources);
       else for (const r of resources) await inner.record(stores, ctx, method, r);
     },
+    prepareMany(stores, ctx, method, resources) {
+      stores.touch(projectsOf(resources));
+      return inner.prepareMany(stores, ctx, method, resources);
+    },
     async recordEach(stores, changes) {
       stores.touch(projectsOf(changes.map((c) => c.resource)));
       await recordAll(inner, stores, changes);

@@ -74,7 +74,8 @@ export class VerificationService {
     } catch (err) {
       // A review is answered even while the database is away, so it is recorded too: denied, saying why.
       if (input.source !== 'admission' || !this.isUnavailable(err)) throw err;
-      results = input.images.map((image) => databaseUnavailable(image));
+      const cause = this.asApiError(err)?.message ?? 'the database is unavailable; retry shortly';
+      results = input.images.map((image) => databaseUnavailable(image, cause));
     }
     const decision = this.decisions.record(ctx, projectId, input, results, this.clock.now());
     if (decision === undefined) {
@@ -332,13 +333,13 @@ function parseOrError(image: string): ImageReference | Error {
   }
 }
 
-/** The verdict while the database cannot be read: denied, and the sentence says why. */
-function databaseUnavailable(image: string): ImageResult {
+/** The verdict while the database cannot be read: denied, and the sentence says why (`cause`: the UNAVAILABLE message). */
+function databaseUnavailable(image: string, cause: string): ImageResult {
   return {
     image,
     allowed: false,
     reason: 'DATABASE_UNAVAILABLE',
-    message: `image ${image} could not be verified because attestd could not read its database (the database is unavailable; retry shortly)`,
+    message: `image ${image} could not be verified because attestd could not read its database (${cause})`,
     policies: [],
     witnesses: [],
     occurrences: [],

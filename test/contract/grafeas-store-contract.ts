@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import type { JsonObject } from '../../src/domain/message-types';
+import type { Committed } from '../../src/domain/stores/unit-of-work';
 import type { StoreBackend } from './backends';
 import {
   at,
@@ -11,6 +12,7 @@ import {
   occurrence,
   query,
   rejection,
+  T0,
   tampered,
   useDatabase,
 } from './contract-fixtures';
@@ -268,6 +270,114 @@ export function grafeasStoreContract(backend: StoreBackend): void {
       expect(targets.projectExists).to.equal(true);
       expect([...targets.kinds.entries()]).to.deep.equal([['projects/p1/notes/a', 'ATTESTATION']]);
       expect((await grafeas().occurrenceTargets('nope', names)).projectExists).to.equal(false);
+    });
+
+    describe('createOccurrences: occurrences with their audit events, all or none, in one write', () => {
+      const draft = (projectId: string, noteId: string, uri: string, kind: string | undefined) => {
+        const o = occurrence(projectId, note('p1', noteId), uri);
+        const body = { ...o.body };
+        delete body.kind;
+        return { ...o, kind, body };
+      };
+      const changeEvent = (projectId: string, resource: string) => ({
+        projectId,
+        time: T0,
+        actor: 'alice',
+        method: 'CreateOccurrence',
+        resource,
+        requestId: 'r1',
+        kind: 'change' as const,
+        details: { transport: 'test' },
+      });
+      const events = (drafts: readonly { projectId: string; body: { name?: unknown } }[]) =>
+        drafts.map((d) => changeEvent(d.projectId, String(d.body.name)));
+
+      before(async () => {
+        await createProjects(uow(), 'c1');
+        await grafeas().insertNotes([note('p1', 'c-att'), note('p1', 'c-any', 'NOTE_KIND_UNSPECIFIED'), note('p1', 'c-build', 'BUILD')]);
+      });
+
+      it("writes every draft with its note's kind settled (in the record and the body) and its events, and reports them on commit", async () => {
+        const drafts = [
+          draft('c1', 'c-att', 'https://r/c1', undefined),
+          draft('c1', 'c-any', 'https://r/c2', 'VULNERABILITY'),
+          draft('c1', 'c-att', 'https://r/c3', 'ATTESTATION'),
+        ];
+        const seen: Committed[] = [];
+        const found = await db()
+          .unitOfWork((c) => seen.push(c))
+          .singleWrite((s) => s.grafeas.createOccurrences('c1', drafts, events(drafts)));
+        expect(found.created).to.equal(true);
+        expect(found.projectExists).to.equal(true);
+        expect([...found.kinds.entries()].sort()).to.deep.equal([
+          ['projects/p1/notes/c-any', 'NOTE_KIND_UNSPECIFIED'],
+          ['projects/p1/notes/c-att', 'ATTESTATION'],
+        ]);
+        expect(seen.map((c) => [...c.audited])).to.deep.equal([['c1']]);
+        const kinds = ['ATTESTATION', 'VULNERABILITY', 'ATTESTATION'];
+        for (const [i, d] of drafts.entries()) {
+          const got = await grafeas().getOccurrence({ projectId: 'c1', occurrenceId: d.occurrenceId });
+          expect(got).to.deep.equal({ ...d.body, kind: kinds[i] });
+        }
+        expect((await grafeas().listOccurrences('c1', query('kind="VULNERABILITY"'))).items).to.have.length(1);
+        expect(await uow().stores.audit.pendingCount('c1')).to.equal(3);
+      });
+
+      const refusals: { desc: string; projectId: string; drafts: () => ReturnType<typeof draft>[]; projectExists: boolean }[] = [
+        {
+          desc: 'a project that does not exist',
+          projectId: 'c-none',
+          drafts: () => [draft('c-none', 'c-att', 'https://r/n1', undefined)],
+          projectExists: false,
+        },
+        {
+          desc: 'one note that does not exist among good ones',
+          projectId: 'c1',
+          drafts: () => [draft('c1', 'c-att', 'https://r/n2', undefined), draft('c1', 'c-ghost', 'https://r/n3', undefined)],
+          projectExists: true,
+        },
+        {
+          desc: 'one kind its note does not admit among good ones',
+          projectId: 'c1',
+          drafts: () => [draft('c1', 'c-att', 'https://r/n4', undefined), draft('c1', 'c-build', 'https://r/n5', 'ATTESTATION')],
+          projectExists: true,
+        },
+      ];
+      for (const r of refusals) {
+        it(`writes nothing, not even an audit event, for ${r.desc}, and says what it found`, async () => {
+          const drafts = r.drafts();
+          const before = await uow().stores.audit.pendingCount();
+          const seen: Committed[] = [];
+          const found = await db()
+            .unitOfWork((c) => seen.push(c))
+            .singleWrite((s) => s.grafeas.createOccurrences(r.projectId, drafts, events(drafts)));
+          expect(found.created).to.equal(false);
+          expect(found.projectExists).to.equal(r.projectExists);
+          for (const d of drafts) {
+            const noteKind = found.kinds.get(`projects/p1/notes/${d.noteId}`);
+            expect(noteKind, d.noteId).to.equal(
+              d.noteId === 'c-ghost' ? undefined : { 'c-att': 'ATTESTATION', 'c-build': 'BUILD' }[d.noteId],
+            );
+            expect(await grafeas().getOccurrence({ projectId: r.projectId, occurrenceId: d.occurrenceId })).to.equal(undefined);
+          }
+          expect(await uow().stores.audit.pendingCount()).to.equal(before);
+          expect(seen.flatMap((c) => [...c.audited])).to.deep.equal([]);
+        });
+      }
+
+      it('writes nothing when its write rolls back with the transaction around it', async () => {
+        const drafts = [draft('c1', 'c-att', 'https://r/tx', undefined)];
+        const pending = await uow().stores.audit.pendingCount('c1');
+        const err = await rejection(
+          uow().transaction(async (s) => {
+            expect((await s.grafeas.createOccurrences('c1', drafts, events(drafts))).created).to.equal(true);
+            throw new Error('boom');
+          }),
+        );
+        expect(err.message).to.equal('boom');
+        expect(await grafeas().getOccurrence({ projectId: 'c1', occurrenceId: drafts[0]!.occurrenceId })).to.equal(undefined);
+        expect(await uow().stores.audit.pendingCount('c1')).to.equal(pending);
+      });
     });
 
     it('serializes transactions that lock the same (note, resource) pair until the first ends', async () => {

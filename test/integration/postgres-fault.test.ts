@@ -14,7 +14,9 @@ import { debianPostgresBin, PrivateCluster } from '../support/private-cluster';
 // Fault test: a private PostgreSQL cluster made for this test (Debian's initdb and pg_ctl, as the
 // postgres user when we are root), stopped and restarted under a running attestd. While it is down
 // requests fail fast with UNAVAILABLE on both transports and /readyz says 503; once it is back the
-// server recovers by itself and nothing it acknowledged is lost. The machine's shared server is
+// server recovers by itself and nothing it acknowledged is lost. Then it is frozen (SIGSTOP: it accepts
+// connections and answers nothing): every request answers UNAVAILABLE by its deadline (REQUEST_DEADLINE_MS,
+// the admission deadline), and once thawed nothing acknowledged is missing. The machine's shared server is
 // never touched.
 
 const PROJECT = 'fault';
@@ -22,6 +24,9 @@ const NOTE = `projects/${PROJECT}/notes/n`;
 const UNSIGNED = `127.0.0.1:5000/team/app@sha256:${'c'.repeat(64)}`;
 const FAIL_FAST_MS = 10_000;
 const RECOVERY_MS = 60_000;
+/** The server's REQUEST_DEADLINE_MS here (short, to keep the test quick). */
+const REQUEST_DEADLINE_MS = 3000;
+const FROZEN_GRPC_URI = `https://r/frozen@sha256:${'b'.repeat(64)}`;
 
 function call(server: TestServer, method: string, urlPath: string, body?: unknown): Promise<RestReply> {
   return restCall(server.baseUrl, testToken(), method, urlPath, body);
@@ -35,14 +40,14 @@ function occurrence(i: number): Record<string, unknown> {
   };
 }
 
-/** Every occurrence name in the project, paging through the whole list. */
-async function listOccurrenceNames(server: TestServer): Promise<Set<string>> {
-  const names = new Set<string>();
+/** Every occurrence in the project (name → resourceUri), paging through the whole list. */
+async function listOccurrenceNames(server: TestServer): Promise<Map<string, string>> {
+  const names = new Map<string, string>();
   let token = '';
   for (let page = 0; page < 100; page++) {
     const reply = await call(server, 'GET', `/v1/projects/${PROJECT}/occurrences?pageSize=1000&pageToken=${encodeURIComponent(token)}`);
     expect(reply.status, JSON.stringify(reply.body)).to.equal(200);
-    for (const o of reply.body.occurrences ?? []) names.add(o.name);
+    for (const o of reply.body.occurrences ?? []) names.set(o.name, o.resourceUri);
     token = reply.body.nextPageToken ?? '';
     if (!token) return names;
   }
@@ -91,6 +96,12 @@ describe('attestd when its PostgreSQL goes away and comes back', function () {
   let remoteClient: WebhookClient | undefined;
   /** The uids of the reviews answered while the database was down: each must become a recorded decision. */
   const outageReviews: string[] = [];
+  /** The uids of the reviews answered while the database was frozen. */
+  const frozenReviews: string[] = [];
+  /** The resources of writes answered "may or may not have been stored" (cut while committing). */
+  const outcomeUnknown = new Set<string>();
+  const MAY_BE_STORED = /may or may not have been stored/;
+  let frozen = false;
 
   before(async function () {
     const bin = debianPostgresBin();
@@ -103,7 +114,7 @@ describe('attestd when its PostgreSQL goes away and comes back', function () {
     }
     cluster = await PrivateCluster.create(bin);
     await cluster.start();
-    server = await startTestServer({ databaseUrl: cluster.url, admission });
+    server = await startTestServer({ databaseUrl: cluster.url, admission, env: { REQUEST_DEADLINE_MS: String(REQUEST_DEADLINE_MS) } });
     client = grafeasClient(server.grpcAddress);
     inProcessClient = new WebhookClient(server.admission!);
     remote = await startRemoteWebhook(server.baseUrl, admission, testToken({ [PROJECT]: ['admission'] }, 'admission-webhook'));
@@ -111,6 +122,7 @@ describe('attestd when its PostgreSQL goes away and comes back', function () {
   });
 
   after(async () => {
+    if (frozen) cluster?.signalAll('SIGCONT');
     inProcessClient?.close();
     remoteClient?.close();
     await remote?.stop(0);
@@ -252,5 +264,103 @@ describe('attestd when its PostgreSQL goes away and comes back', function () {
     }
     expect(outageReviews).to.have.length(2);
     expect((await remoteClient!.send('GET', '/upstreamz')).status).to.equal(200);
+  });
+  it('answers every request by its deadline while the database hangs (frozen, not down)', async () => {
+    const s = server!;
+    // Connections in the pool, as under load: statements go out on them and are never answered.
+    const warm = await Promise.all(Array.from({ length: 8 }, () => call(s, 'GET', `/v1/projects/${PROJECT}/notes`)));
+    expect(warm.map((r) => r.status)).to.deep.equal(Array(8).fill(200));
+    cluster!.signalAll('SIGSTOP');
+    frozen = true;
+
+    // A write on a pooled connection: cut at REQUEST_DEADLINE_MS. Sent as one statement (or its COMMIT) it may
+    // yet run when the server thaws, and the answer says so; cut before that, nothing of it is stored.
+    const write = await call(s, 'POST', `/v1/projects/${PROJECT}/occurrences`, occurrence(3000));
+    expect(write.status, JSON.stringify(write.body)).to.equal(503);
+    expect(write.body.error).to.include({ code: 503, status: 'UNAVAILABLE' });
+    const late = `the database did not answer within ${REQUEST_DEADLINE_MS} ms (REQUEST_DEADLINE_MS)`;
+    expect(write.body.error.message).to.be.oneOf([
+      `${late}; retry shortly`,
+      `${late} while committing this write: it may or may not have been stored; read it back before retrying`,
+    ]);
+    if (MAY_BE_STORED.test(write.body.error.message)) outcomeUnknown.add(String(occurrence(3000).resourceUri));
+
+    // The rest at once, both transports and both admission adapters, each with an image never verified before
+    // (a cached verdict needs no database).
+    const fresh = (i: number) => `127.0.0.1:5000/team/app@sha256:${i.toString(16).padStart(64, 'e')}`;
+    const reviews = [deploymentReview([fresh(1)]), deploymentReview([fresh(2)])];
+    const [batch, created, inProcess, remoteAnswer, ready] = await Promise.all([
+      call(s, 'POST', `/v1/projects/${PROJECT}/occurrences:batchCreate`, { occurrences: [occurrence(3001), occurrence(3002)] }),
+      grpcCall(client!, 'createOccurrence', {
+        parent: `projects/${PROJECT}`,
+        occurrence: {
+          noteName: NOTE,
+          resourceUri: FROZEN_GRPC_URI,
+          attestation: { serializedPayload: Buffer.from('hi'), signatures: [{ signature: Buffer.from('sig'), publicKeyId: 'k' }] },
+        },
+      }),
+      inProcessClient!.review(reviews[0]!),
+      remoteClient!.review(reviews[1]!),
+      call(s, 'GET', '/readyz'),
+    ]);
+    expect(batch.status, JSON.stringify(batch.body)).to.equal(503);
+    expect(batch.body.error.status).to.equal('UNAVAILABLE');
+    expect(batch.body.error.message).to.match(/database/);
+    if (MAY_BE_STORED.test(batch.body.error.message)) for (const i of [3001, 3002]) outcomeUnknown.add(String(occurrence(i).resourceUri));
+    expect(created.code, created.details).to.equal(grpc.status.UNAVAILABLE);
+    expect(created.details).to.match(/database/);
+    if (MAY_BE_STORED.test(created.details ?? '')) outcomeUnknown.add(FROZEN_GRPC_URI);
+    expect(ready.status).to.equal(503);
+    // Each adapter denies, saying the database did not answer (or could not be reached), as a decision recorded later.
+    for (const [answer, image] of [
+      [inProcess, fresh(1)],
+      [remoteAnswer, fresh(2)],
+    ] as const) {
+      expect(answer.allowed, JSON.stringify(answer)).to.equal(false);
+      expect(answer.status.message, JSON.stringify(answer)).to.match(
+        new RegExp(
+          `^image ${image.replace(/[.]/g, '\\.')} could not be verified because attestd could not read its database \\(the database`,
+        ),
+      );
+      expect(answer.auditAnnotations.decision).to.match(/^projects\/fault\/decisions\//);
+    }
+    frozenReviews.push(...reviews.map((r) => r.request.uid));
+  });
+
+  it('recovers when the database thaws, with every acknowledged write kept and the frozen reviews recorded', async () => {
+    const s = server!;
+    cluster!.signalAll('SIGCONT');
+    frozen = false;
+    const deadline = Date.now() + RECOVERY_MS;
+    for (let i = 4000; ; i++) {
+      const reply = await call(s, 'POST', `/v1/projects/${PROJECT}/occurrences`, occurrence(i));
+      if (reply.status === 200) {
+        acknowledged.add(reply.body.name);
+        break;
+      }
+      expect(reply.status, `only UNAVAILABLE while recovering: ${JSON.stringify(reply.body)}`).to.equal(503);
+      if (Date.now() > deadline) throw new Error(`attestd did not recover within ${RECOVERY_MS} ms: ${JSON.stringify(reply.body)}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const stored = await listOccurrenceNames(s);
+    expect(
+      [...acknowledged].filter((name) => !stored.has(name)),
+      'acknowledged occurrences missing',
+    ).to.deep.equal([]);
+    const unacknowledged = [...stored].filter(([name]) => !acknowledged.has(name)).map(([, uri]) => uri);
+    expect(
+      unacknowledged.filter((uri) => !outcomeUnknown.has(uri)),
+      'stored although refused, without saying it may have been stored',
+    ).to.deep.equal([]);
+    for (;;) {
+      const listed = await call(s, 'GET', `/v1/projects/${PROJECT}/decisions?pageSize=100`);
+      const uids = new Set((listed.body.decisions ?? []).map((d: { review?: { uid?: string } }) => d.review?.uid));
+      const missing = frozenReviews.filter((uid) => !uids.has(uid));
+      if (missing.length === 0) break;
+      if (Date.now() > deadline) throw new Error(`decisions never recorded for reviews ${missing.join(', ')}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(frozenReviews).to.have.length(2);
+    expect((await call(s, 'GET', '/readyz')).status).to.equal(200);
   });
 });

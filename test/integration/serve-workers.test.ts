@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
+import pg from 'pg';
 import { AttestdProcess } from '../support/attestd-process';
 import { digest } from '../support/api-client';
 import { realPostgres } from '../support/test-database';
@@ -45,6 +46,7 @@ describe('attestd serve --workers 2', function () {
   let attestd: AttestdProcess | undefined;
   let base = '';
   let dataDir = '';
+  let databaseUrl = '';
   const token = testToken();
 
   const call = async (method: string, path: string, body?: unknown): Promise<{ status: number; json: LooseJson }> => {
@@ -71,7 +73,8 @@ describe('attestd serve --workers 2', function () {
       this.skip();
     }
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'attestd-workers-'));
-    attestd = new AttestdProcess({ DATABASE_URL: await backend.createDatabase(), DATA_DIR: dataDir, WORKERS: '2', LOG_LEVEL: 'info' });
+    databaseUrl = await backend.createDatabase();
+    attestd = new AttestdProcess({ DATABASE_URL: databaseUrl, DATA_DIR: dataDir, WORKERS: '2', LOG_LEVEL: 'info' });
     base = await attestd.baseUrl();
     await until('both workers to serve', () => (attestd!.log().includes('attestd serving with every worker') ? true : undefined));
   });
@@ -83,6 +86,32 @@ describe('attestd serve --workers 2', function () {
   it('runs two serving processes under one supervisor', () => {
     expect(childrenOf(attestd!.child.pid!)).to.have.length(2);
     expect(attestd!.log().match(/"msg":"attestd serving"/g)).to.have.length(2);
+  });
+
+  it('each worker holds its own LISTEN session and pool: WORKERS × (DATABASE_POOL_MAX + 1) connections at most (docs/operations.md)', async () => {
+    const database = new URL(databaseUrl).pathname.slice(1);
+    const sessions = async (): Promise<Array<{ query: string; application_name: string }>> => {
+      const c = new pg.Client({ connectionString: databaseUrl });
+      await c.connect();
+      try {
+        const r = await c.query('SELECT query, application_name FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [
+          database,
+        ]);
+        return r.rows as Array<{ query: string; application_name: string }>;
+      } finally {
+        await c.end();
+      }
+    };
+    const listening = await until('both workers to listen', async () => {
+      const rows = (await sessions()).filter((r) => r.query === 'LISTEN attestd_changes');
+      return rows.length >= 2 ? rows : undefined;
+    });
+    expect(listening, 'one LISTEN session per worker, none for the supervisor').to.have.length(2);
+    // A burst of concurrent reads through both workers: the pools grow, never past DATABASE_POOL_MAX (10) each.
+    await Promise.all(Array.from({ length: 60 }, () => must('GET', '/v1/projects?pageSize=1')));
+    const all = await sessions();
+    expect(all.length, JSON.stringify(all)).to.be.at.most(2 * (10 + 1));
+    expect(all.filter((r) => r.query === 'LISTEN attestd_changes')).to.have.length(2);
   });
 
   it('signs pushes delivered to either worker exactly once, and keeps one intact audit chain', async () => {

@@ -12,8 +12,11 @@ export class AttestdProcess {
   readonly listening: Promise<number>;
   private output: string[] = [];
 
-  /** `settings` go into its environment on top of this process's (without DATABASE_URL unless given). */
-  constructor(settings: Record<string, string>) {
+  /**
+   * `settings` go into its environment on top of this process's (without DATABASE_URL unless given); `node`: another
+   * Node binary than this one.
+   */
+  constructor(settings: Record<string, string>, options: { node?: string } = {}) {
     const env: NodeJS.ProcessEnv = { ...process.env };
     delete env.DATABASE_URL;
     delete env.TEST_DATABASE_URL;
@@ -26,7 +29,7 @@ export class AttestdProcess {
       SHUTDOWN_GRACE_MS: '5000',
       ...settings,
     });
-    this.child = spawn(process.execPath, [BIN, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(options.node ?? process.execPath, [BIN, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
     this.listening = new Promise((resolve, reject) => {
       const timer = setTimeout(

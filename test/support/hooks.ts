@@ -6,7 +6,9 @@ process.env.WORKERS ??= '1';
 
 /** Mocha root hooks: drop scratch databases and stop the embedded server after the whole run. */
 export const mochaHooks = {
-  async afterAll(): Promise<void> {
+  async afterAll(this: Mocha.Context): Promise<void> {
+    // Dropping every scratch database of a full run takes longer than one test may.
+    this.timeout(600_000);
     await cleanUpTestDatabases();
   },
 };

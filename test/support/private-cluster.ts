@@ -90,6 +90,18 @@ export class PrivateCluster {
     return this.tool('pg_ctl', ['stop', '-D', this.dataDir, '-m', mode, '-w', '-t', '60']);
   }
 
+  /**
+   * Freezes (SIGSTOP) or thaws (SIGCONT) the postmaster and every process it started: a server that hangs
+   * without refusing anything, as a frozen VM or a stalled disk does. Connections are still accepted by the kernel.
+   */
+  signalAll(signal: 'SIGSTOP' | 'SIGCONT'): void {
+    const postmaster = Number(fs.readFileSync(path.join(this.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    // Frozen first, the postmaster starts no process the list below would miss; thawed last, likewise.
+    if (signal === 'SIGSTOP') process.kill(postmaster, signal);
+    for (const pid of childrenOf(postmaster)) process.kill(pid, signal);
+    if (signal === 'SIGCONT') process.kill(postmaster, signal);
+  }
+
   /** Stops it if it runs (whatever state the test left it in) and removes every file. */
   async destroy(): Promise<void> {
     if (fs.existsSync(path.join(this.dataDir, 'postmaster.pid'))) await this.stop('immediate').catch(() => undefined);
@@ -103,4 +115,21 @@ export class PrivateCluster {
       return '';
     }
   }
+}
+
+/** The processes whose parent is `pid` (from /proc). */
+function childrenOf(pid: number): number[] {
+  return fs
+    .readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        // /proc/PID/stat: "pid (comm) state ppid …"; comm may hold spaces, so read after its closing parenthesis.
+        const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
+      } catch {
+        return false; // gone meanwhile
+      }
+    })
+    .map(Number);
 }

@@ -7,11 +7,14 @@ export const ATTESTD_BIN = path.join(__dirname, '..', '..', '..', 'bin', 'attest
 /** What one CLI run printed and returned. */
 type CliRun = { code: number; stdout: string; stderr: string };
 
-/** Runs `node bin/attestd.js …` as users do, with only `env` (and PATH) in its environment; 30 s at most. */
-export function runAttestd(args: readonly string[], env: Record<string, string> = {}): Promise<CliRun> {
+/**
+ * Runs `node bin/attestd.js …` as users do, with only `env` (and PATH) in its environment; 30 s at most. `node`:
+ * another Node binary than this one.
+ */
+export function runAttestd(args: readonly string[], env: Record<string, string> = {}, options: { node?: string } = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     execFile(
-      process.execPath,
+      options.node ?? process.execPath,
       [ATTESTD_BIN, ...args],
       { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 30_000 },
       (err: (Error & { code?: string | number | null }) | null, stdout, stderr) => {

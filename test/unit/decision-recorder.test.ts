@@ -27,6 +27,7 @@ function switchableDatabase(): { uow: UnitOfWork; memory: MemoryUnitOfWork; setD
   const uow: UnitOfWork = {
     stores: memory.stores,
     transaction: (work) => (down ? Promise.reject(new ApiError('UNAVAILABLE', 'the database is unavailable')) : memory.transaction(work)),
+    singleWrite: (work) => (down ? Promise.reject(new ApiError('UNAVAILABLE', 'the database is unavailable')) : memory.singleWrite(work)),
     classifyError: (err) => (err instanceof ApiError ? err : memory.classifyError(err)),
   };
   return { uow, memory, setDown: (d) => (down = d) };

@@ -1,3 +1,4 @@
+import type { NewAuditEvent } from '../audit-event';
 import type { RequestContext } from '../request-context';
 import type { Stores } from './unit-of-work';
 
@@ -8,6 +9,11 @@ export interface ChangeRecorder {
   recordMany?(stores: Stores, ctx: RequestContext, method: string, resources: readonly string[]): Promise<void>;
   /** Records changes made for different callers in one transaction, like `record` for each, in order (one append round). */
   recordEach?(stores: Stores, changes: readonly RecordedChange[]): Promise<void>;
+  /**
+   * The audit events that record one change per resource, for a store that writes them in the same statement
+   * as the change (GrafeasStore.createOccurrences), without writing anything; marks `stores` as `recordMany` does.
+   */
+  prepareMany(stores: Stores, ctx: RequestContext, method: string, resources: readonly string[]): NewAuditEvent[];
 }
 
 /** One change to record: who made it (ctx), how and on what. */

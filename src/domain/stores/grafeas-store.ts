@@ -1,3 +1,4 @@
+import type { NewAuditEvent } from '../audit-event';
 import type { NoteName, OccurrenceName } from '../names';
 import type { ListQuery, Note, Occurrence, Page } from '../message-types';
 
@@ -24,6 +25,23 @@ export interface OccurrenceRecord {
   readonly body: Occurrence;
 }
 
+/**
+ * An occurrence to create before its kind is settled: `kind` is what its details say (undefined: its note's
+ * kind); the store sets the settled kind in the record and in the body's `kind`.
+ */
+export interface OccurrenceDraft extends Omit<OccurrenceRecord, 'kind'> {
+  readonly kind: string | undefined;
+}
+
+/** What creating occurrences found, whether or not it created them. */
+export interface OccurrenceCreation {
+  /** True when every occurrence and audit event was written; false when none was. */
+  readonly created: boolean;
+  readonly projectExists: boolean;
+  /** The kind of each existing note the drafts name, keyed by full note name. */
+  readonly kinds: Map<string, string>;
+}
+
 /** Storage of notes and occurrences; SQL lives behind it. */
 export interface GrafeasStore {
   /** Inserts notes whose ids are free; returns the ids that already existed (nothing is inserted then). */
@@ -44,6 +62,13 @@ export interface GrafeasStore {
   /** Deletes every occurrence of a note (in any project); returns how many. */
   deleteNoteOccurrences(name: NoteName): Promise<number>;
   insertOccurrences(records: readonly OccurrenceRecord[]): Promise<void>;
+  /**
+   * Creates occurrences of one project with the audit events that record them (written like
+   * AuditStore.appendMany), all or none, in one atomic write (one statement in Postgres, no transaction
+   * needed): only when the project exists and each draft's note exists and admits its kind (noteAdmits). Answers
+   * what it found either way, so that the caller can name what was wrong.
+   */
+  createOccurrences(projectId: string, drafts: readonly OccurrenceDraft[], events: readonly NewAuditEvent[]): Promise<OccurrenceCreation>;
   getOccurrence(name: OccurrenceName): Promise<Occurrence | undefined>;
   listOccurrences(projectId: string, query: ListQuery): Promise<Page<Occurrence>>;
   /** Occurrences of a note, limited to the given projects (undefined = every project). */

@@ -55,6 +55,12 @@ export interface UnitOfWork {
   readonly stores: Stores;
   transaction<T>(work: (stores: Stores) => Promise<T>): Promise<T>;
   /**
+   * Runs `work`, which makes at most one write that is atomic by itself (GrafeasStore.createOccurrences), without
+   * opening a transaction (in Postgres: no BEGIN and COMMIT round trips). What it touched and audited reaches
+   * the commit listeners as a transaction's does, unless `work` throws.
+   */
+  singleWrite<T>(work: (stores: Stores) => Promise<T>): Promise<T>;
+  /**
    * What a storage failure means for a client (UNAVAILABLE when the database is away, INVALID_ARGUMENT for
    * a value it refused, …), or undefined when it is a bug. The one classification of storage errors.
    */

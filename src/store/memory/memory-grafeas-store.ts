@@ -1,5 +1,8 @@
 import { noteName, type NoteName, type OccurrenceName } from '../../domain/names';
-import type { GrafeasStore, NoteRecord, OccurrenceRecord } from '../../domain/stores/grafeas-store';
+import type { NewAuditEvent } from '../../domain/audit-event';
+import { noteAdmits } from '../../domain/note-admits';
+import type { AuditStore } from '../../domain/stores/audit-store';
+import type { GrafeasStore, NoteRecord, OccurrenceCreation, OccurrenceDraft, OccurrenceRecord } from '../../domain/stores/grafeas-store';
 import type { ListQuery, Note, Occurrence, Page } from '../../domain/message-types';
 import { NOTE_FILTER_FIELDS, OCCURRENCE_FILTER_FIELDS } from '../grafeas-filter-fields';
 import type { PageTokens } from '../page-token';
@@ -37,6 +40,8 @@ export class MemoryGrafeasStore implements GrafeasStore {
   constructor(
     private readonly tables: Tables,
     private readonly tokens: PageTokens,
+    /** Where createOccurrences writes its audit events. */
+    private readonly audit: Pick<AuditStore, 'appendMany'>,
   ) {}
 
   async insertNotes(records: readonly NoteRecord[]): Promise<string[]> {
@@ -135,6 +140,24 @@ export class MemoryGrafeasStore implements GrafeasStore {
       return row;
     });
     for (const row of rows) occurrences.put(row);
+  }
+
+  async createOccurrences(
+    projectId: string,
+    drafts: readonly OccurrenceDraft[],
+    events: readonly NewAuditEvent[],
+  ): Promise<OccurrenceCreation> {
+    const noteOf = (d: OccurrenceDraft): string => noteName({ projectId: d.noteProjectId, noteId: d.noteId });
+    const projectExists = this.projectExists(projectId);
+    const kinds = await this.noteKinds(drafts.map((d) => ({ projectId: d.noteProjectId, noteId: d.noteId })));
+    const settled = drafts.map((d) => {
+      const noteKind = kinds.get(noteOf(d));
+      return noteKind !== undefined && noteAdmits(noteKind, d.kind) ? settle(d, d.kind ?? noteKind) : undefined;
+    });
+    if (!projectExists || settled.some((r) => r === undefined)) return { created: false, projectExists, kinds };
+    await this.insertOccurrences(settled as OccurrenceRecord[]);
+    await this.audit.appendMany(events);
+    return { created: true, projectExists, kinds };
   }
 
   async getOccurrence(name: OccurrenceName): Promise<Occurrence | undefined> {
@@ -252,6 +275,11 @@ function noteRow(r: NoteRecord, projectExists: boolean): NoteRecord {
     updateTime: timestamp(r.updateTime),
     body: jsonb(r.body),
   });
+}
+
+/** A draft with its kind settled, in its record and its body. */
+function settle(d: OccurrenceDraft, kind: string): OccurrenceRecord {
+  return { ...d, kind, body: { ...d.body, kind } };
 }
 
 function occurrenceRow(r: OccurrenceRecord): OccurrenceRecord {

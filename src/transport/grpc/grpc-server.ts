@@ -7,6 +7,7 @@ import type protobuf from 'protobufjs';
 import type { Authenticator } from '../../auth/authenticator';
 import { ERROR_CODES } from '../../domain/error-codes';
 import type { JsonObject } from '../../domain/message-types';
+import { deadlineIn, earliest, withDeadline, type RequestDeadline } from '../../domain/request-deadline';
 import type { Logger } from '../../logger';
 import type { Metrics } from '../../metrics';
 import type { AccessLog } from '../access-log';
@@ -36,6 +37,8 @@ export interface GrpcDeps {
   readonly onRefusal: RefusalSink;
   /** One line per call (ACCESS_LOG); none when undefined. */
   readonly accessLog?: AccessLog;
+  /** How long a call's work may wait on the database (REQUEST_DEADLINE_MS); a shorter grpc-timeout wins. */
+  readonly requestDeadlineMs: number;
 }
 
 /** A gRPC server with every service's handlers, grpc.health.v1.Health and server reflection. */
@@ -128,7 +131,8 @@ function bindService(svc: ServiceHandlers, deps: GrpcDeps) {
         let request: JsonObject | undefined;
         try {
           request = withoutLocations(req.deserialize(raw), regional);
-          return await handler(ctx, request);
+          const message = request;
+          return await withDeadline(callDeadline(call, deps.requestDeadlineMs), () => handler(ctx, message));
         } catch (err) {
           reportRefusal(deps.onRefusal, ctx, method.name, request, err);
           throw err;
@@ -147,6 +151,16 @@ function bindService(svc: ServiceHandlers, deps: GrpcDeps) {
     };
   }
   return { definition, implementation };
+}
+
+/** REQUEST_DEADLINE_MS from now, or the caller's own deadline (grpc-timeout) when that comes first. */
+function callDeadline(call: grpc.ServerUnaryCall<JsonObject, JsonObject>, requestDeadlineMs: number): RequestDeadline {
+  const now = Date.now();
+  const own = deadlineIn(requestDeadlineMs, 'REQUEST_DEADLINE_MS', now);
+  const asked = call.getDeadline();
+  const at = asked instanceof Date ? asked.getTime() : asked;
+  if (!Number.isFinite(at)) return own;
+  return earliest(own, { at, ms: Math.max(0, Math.round(at - now)), setting: "the caller's grpc-timeout" });
 }
 
 function authorizationOf(metadata: grpc.Metadata): string | undefined {

@@ -3,6 +3,7 @@ import helmet from 'helmet';
 import type protobuf from 'protobufjs';
 import type { Authenticator } from '../../auth/authenticator';
 import { ApiError } from '../../domain/api-error';
+import { deadlineIn, withDeadline } from '../../domain/request-deadline';
 import type { Metrics } from '../../metrics';
 import { rateKey, type RateLimiter } from '../rate-limiter';
 import type { ServiceHandlers } from '../rpc-handler';
@@ -12,6 +13,9 @@ import { authenticateRequests, authenticationOf, refuseUnauthenticated } from '.
 import { errorMiddleware, requestIds, restRouter, type RestDeps } from './rest-router';
 import type { AccessLog } from '../access-log';
 import { accessLogMiddleware } from './access-log-middleware';
+
+/** How long /readyz waits on the database: a probe that hangs would hold a pool connection (ADR 0075). */
+const READY_DEADLINE_MS = 5000;
 
 /** Largest accepted request body: a full 1000-item batch fits with room to spare. */
 export const MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -51,7 +55,7 @@ export function httpApp(deps: HttpAppDeps): express.Express {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', async (_req, res) => {
-    const ok = await deps.ready().catch(() => false);
+    const ok = await withDeadline(deadlineIn(READY_DEADLINE_MS, 'the readiness check'), () => deps.ready()).catch(() => false);
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not ready: database unreachable or not migrated' });
   });
   const metrics = async (_req: Request, res: Response): Promise<void> => {

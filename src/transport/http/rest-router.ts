@@ -5,6 +5,7 @@ import { type ApiError, invalidArgument, PayloadTooLargeError } from '../../doma
 import { decodeUtf8 } from '../../domain/strict-utf8';
 import type { JsonObject } from '../../domain/message-types';
 import type { RequestContext } from '../../domain/request-context';
+import { deadlineIn, earliest, withDeadline, type RequestDeadline } from '../../domain/request-deadline';
 import type { Logger } from '../../logger';
 import type { Metrics } from '../../metrics';
 import { readProtoJson } from '../../proto/proto-json-reader';
@@ -37,6 +38,8 @@ export interface RestDeps {
   readonly metrics: Metrics;
   /** Where calls the services refuse (403, or 401 for a missing caller) are reported. */
   readonly onRefusal: RefusalSink;
+  /** How long a request's work may wait on the database (REQUEST_DEADLINE_MS). */
+  readonly requestDeadlineMs: number;
 }
 
 /** An express router serving each RPC of the services at every google.api.http binding in its proto. */
@@ -55,9 +58,11 @@ export function restRouter(root: protobuf.Root, services: readonly ServiceHandle
         let request: JsonObject | undefined;
         try {
           // Authenticated before routing (authenticateRequests): failed credentials never get here.
-          ctx = requestContextOf(res);
-          request = buildRequest(binding, req);
-          const response = await handler(ctx, request);
+          const caller = requestContextOf(res);
+          const message = buildRequest(binding, req);
+          [ctx, request] = [caller, message];
+          const deadline = restDeadline(req, deps.requestDeadlineMs);
+          const response = await withDeadline(deadline, () => handler(caller, message));
           res.status(200).json(response);
         } catch (err) {
           if (ctx) reportRefusal(deps.onRefusal, ctx, binding.rpc, request, err);
@@ -100,6 +105,22 @@ function buildRequest(binding: HttpBinding, req: Request): JsonObject {
     request[key] = queryValue(binding.requestType, key, value);
   }
   return readProtoJson(binding.requestType, request);
+}
+
+/**
+ * REQUEST_DEADLINE_MS from now, or the caller's own deadline when it sends a shorter `X-Server-Timeout` (seconds,
+ * as Google's REST APIs accept it; the admission adapter sends it).
+ */
+function restDeadline(req: Request, requestDeadlineMs: number): RequestDeadline {
+  const now = Date.now();
+  const own = deadlineIn(requestDeadlineMs, 'REQUEST_DEADLINE_MS', now);
+  const header = req.get('x-server-timeout');
+  if (header === undefined) return own;
+  if (!/^\d{1,6}(\.\d{1,6})?$/.test(header.trim())) {
+    throw invalidArgument(`the X-Server-Timeout header must be a number of seconds such as "4.5", got "${header.slice(0, 40)}"`);
+  }
+  const ms = Math.round(Number(header.trim()) * 1000);
+  return earliest(own, deadlineIn(ms, "the caller's X-Server-Timeout", now));
 }
 
 /** Query parameters are text: `true`/`false` for a bool field become JSON booleans; the rest stays as sent. */
