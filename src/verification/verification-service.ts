@@ -21,6 +21,7 @@ import { evaluatePolicy, type PolicyOutcome, type WitnessEvidence } from './poli
 import { resourceUriSpellings } from './resource-uri-spellings';
 import { vexSuppressions } from './vex-suppression';
 import { vexProductUris } from '../domain/vulnerability/vex-product';
+import { FreshReads } from './fresh-reads';
 import { VerdictCache } from './verdict-cache';
 import { MAX_IMAGE_FINDINGS, type ImageVulnerabilityData } from './vulnerability-evaluation';
 import type { ImageResult, VerifyInput, VerifyOutput } from './verdict';
@@ -45,6 +46,8 @@ export class VerificationService {
   private readonly verdicts = new VerdictCache<ImageResult>(60_000, 5_000, 100_000);
   private readonly policyCache = new VerdictCache<PolicyRecord[]>(60_000, 60_000, 10_000);
   private readonly scopeCache = new VerdictCache<string>(60_000, 0, 10_000);
+  /** Change stamps read after each review arrived, one read in flight per project (concurrent reviews share it). */
+  private readonly stamps = new FreshReads((projectId) => this.uow.stores.audit.changeStamp(projectId));
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -104,7 +107,7 @@ export class VerificationService {
   private async verdictsFor(projectId: string, input: VerifyInput): Promise<ImageResult[]> {
     // The feed moves at once for this process's commits and soon for other replicas'; the stored change stamp
     // closes that gap, so a change any replica answered applies to the very next review here (ADR 0045).
-    const stamp = this.options.cache && this.options.feedTrusted() ? await this.uow.stores.audit.changeStamp(projectId) : undefined;
+    const stamp = this.options.cache && this.options.feedTrusted() ? await this.stamps.get(projectId) : undefined;
     const useCache = stamp !== undefined;
     const generation = this.feed.generation(projectId);
     const scope = `${projectId}|${input.cluster}|${input.namespace}|${generation}|${stamp}`;
