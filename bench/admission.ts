@@ -6,15 +6,14 @@
 //   npm run build && node dist/bench/admission.js [--quick] [--duration S] [--occurrences N] [--findings N]
 //     [--only warm,cold,vulns,bare]
 // Needs a Postgres: BENCH_DATABASE_URL or TEST_DATABASE_URL (a scratch database is made and dropped).
-// Load comes from separate processes: autocannon for the max rate, bench/lib/paced-cli.ts for latency at half
-// of it. Not a test: it prints, it asserts nothing.
-import { execFile } from 'node:child_process';
+// Load comes from C generators in their own processes: wrk for the max rate, h2load (HTTP/1.1 over TLS, paced
+// with --rps) for latency at half of it. Not a test: it prints, it asserts nothing. --json prints the figures
+// as one JSON line at the end (bench/lib/admission-adapter.ts reads it).
 import fs from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { promisify } from 'node:util';
 import { loadOrGenerateTls } from '../src/admission/tls-material';
 import { loadAdmissionConfig, loadConfig } from '../src/config';
 import { silentLogger } from '../src/logger';
@@ -22,18 +21,33 @@ import { startServer, type RunningServer } from '../src/main';
 import { cleanUpTestDatabases, realPostgres } from '../test/support/test-database';
 import { TEST_JWT_SECRET, testToken } from '../test/support/test-server';
 import { admissionReview, podTemplate } from '../test/admission/admission-fixtures';
-import { percentile } from './lib/stats';
+import { availableCores } from '../src/app/available-cores';
+import { cpuSplit, ensureGenerators, type CpuSplit } from './lib/generator';
+import { h2load } from './lib/h2load';
+import { wrkLoad } from './lib/wrk';
 
-const AUTOCANNON = require.resolve('autocannon/autocannon.js');
+/** Connections of a paced phase: each carries rate/PACED_CONNECTIONS requests per second. */
+const PACED_CONNECTIONS = 32;
 const REPO = '127.0.0.1:5000/bench';
 const DIGESTS = ['a', 'b', 'c'].map((c) => `sha256:${c.repeat(64)}`);
 const IMAGES = DIGESTS.map((d, i) => `${REPO}/app${i}@${d}`);
+
+/** The line prefix of --json's output. */
+export const ADMISSION_JSON_MARK = '@@admission ';
 
 export interface Phase {
   rps: number;
   p50: number;
   p99: number;
   errors: number;
+  /** The generator's CPU use over the phase, in cores. */
+  generatorCpu: number;
+}
+
+/** The CPU split the runner chose (BENCH_CPU_SPLIT, when it runs this pinned), else this machine's. */
+function splitOfRun(): CpuSplit {
+  const given = process.env.BENCH_CPU_SPLIT;
+  return given ? (JSON.parse(given) as CpuSplit) : cpuSplit(availableCores());
 }
 
 /** Measures bare https, warm and cold: max rate, then p50/p99 at half of it; prints them (bench/run.ts also reads them). */
@@ -47,8 +61,11 @@ export async function measureAdmission(
   };
   const durationS = flag('--duration', quick ? 3 : 10);
   const occurrences = flag('--occurrences', quick ? 2_000 : 100_000);
-  const findings = flag('--findings', 2_000);
+  // Quick (smoke) runs judge 200 findings per image: 2,000 take longer than a quick phase lasts on a busy machine.
+  const findings = flag('--findings', quick ? 200 : 2_000);
   const connections = 32;
+  const split = splitOfRun();
+  ensureGenerators((l) => console.log(l));
   const url = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
   if (!url) throw new Error('set BENCH_DATABASE_URL or TEST_DATABASE_URL to a Postgres server (postgres://…/db)');
   process.env.TEST_DATABASE_URL = url;
@@ -86,16 +103,7 @@ export async function measureAdmission(
     const warm = only.includes('warm') || only.includes('bare') ? await start(true) : undefined;
     const cold = only.includes('cold') ? await start(false) : undefined;
     const vulns = only.includes('vulns') ? await start(false, true) : undefined;
-    const review = JSON.stringify(
-      admissionReview(
-        { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'bench', namespace: 'default' }, spec: podTemplate(IMAGES).spec },
-        {
-          gvk: { group: '', version: 'v1', kind: 'Pod' },
-          resource: 'pods',
-          uid: '00000000-0000-4000-8000-000000000000',
-        },
-      ),
-    );
+    const review = podReview(IMAGES);
     const answer = await once((warm ?? cold ?? vulns)!.admission!.port, review);
     if (!answer.includes('"allowed":true')) throw new Error(`the webhook did not admit the seeded pod: ${answer}`);
     if (vulns) {
@@ -103,8 +111,6 @@ export async function measureAdmission(
       if (!judged.includes('"allowed":true')) throw new Error(`the webhook did not admit the scanned pod: ${judged}`);
     }
     const bare = await bareServer(answer);
-    const body = path.join(tmp, 'review.json');
-    fs.writeFileSync(body, review);
     const targets = (
       [
         ['bare https', bare.port],
@@ -115,18 +121,23 @@ export async function measureAdmission(
     ).filter((t): t is [string, number] => t[1] !== undefined && only.includes(t[0].split(' ')[0]!));
     const max: Record<string, Phase> = {};
     const paced: Record<string, Phase> = {};
+    // One target at a time, all phases, each phase after one review answered: that review waits behind whatever
+    // the previous phase left queued (database pool, decision batches), and every server shares this process's
+    // event loop, so no phase measures another's backlog.
     for (const [name, port] of targets) {
-      await load(port, body, 2, connections); // warm-up: JIT, connections, caches
-      max[name] = await load(port, body, durationS, connections);
+      await load(port, review, 2, connections, split); // warm-up: JIT, connections, caches
+      await once(port, review);
+      max[name] = await load(port, review, durationS, connections, split);
+      await once(port, review);
+      // p50/p99 at half the max rate: h2load --rps, each of PACED_CONNECTIONS connections at its share of the rate.
+      paced[name] = await pacedLoad(port, review, durationS, Math.max(1, Math.floor(max[name].rps / 2)), split);
+      await once(port, review);
     }
-    // p50/p99 at half the max rate: evenly spaced requests (bench/lib/paced-cli.ts in its own process), not
-    // autocannon's -R, which sends each second's quota in one burst and measures that burst's queueing.
-    for (const [name, port] of targets) paced[name] = await pacedLoad(port, body, durationS, Math.max(1, Math.floor(max[name]!.rps / 2)));
     bare.server.close();
     const row = (n: string): string =>
       `${n.padEnd(11)} ${max[n]!.rps.toFixed(0).padStart(8)} req/s   ` +
       `at half rate: p50 ${paced[n]!.p50.toFixed(2).padStart(6)} ms  p99 ${paced[n]!.p99.toFixed(2).padStart(6)} ms   ` +
-      `errors ${max[n]!.errors + paced[n]!.errors}`;
+      `errors ${max[n]!.errors + paced[n]!.errors}   generator CPU ${max[n]!.generatorCpu.toFixed(2)} / ${paced[n]!.generatorCpu.toFixed(2)} cores`;
     console.log(['', ...targets.map(([n]) => row(n)), ''].join('\n'));
     if (!(max['bare https'] && max.warm && max.cold)) return { max, paced };
     const b = max['bare https'].rps;
@@ -151,6 +162,20 @@ export async function measureAdmission(
     await cleanUpTestDatabases();
     fs.rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/** An AdmissionReview of a pod in namespace default running `images`, as the API server sends it. */
+export function podReview(images: readonly string[]): string {
+  return JSON.stringify(
+    admissionReview(
+      { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'bench', namespace: 'default' }, spec: podTemplate(images).spec },
+      {
+        gvk: { group: '', version: 'v1', kind: 'Pod' },
+        resource: 'pods',
+        uid: '00000000-0000-4000-8000-000000000000',
+      },
+    ),
+  );
 }
 
 /**
@@ -268,70 +293,44 @@ async function bareServer(answer: string): Promise<{ server: https.Server; port:
   return { server, port: (server.address() as AddressInfo).port };
 }
 
-/** Generator processes for a paced phase: one Node TLS client issues ~5k requests/s at most on this hardware. */
-const PACED_PROCESSES = 2;
-
-/**
- * The paced generator (bench/lib/paced-cli.ts) in PACED_PROCESSES processes at rate/N each, started half a
- * period apart: `rate` evenly spaced requests per second in all; latency from when each request was due.
- */
-async function pacedLoad(port: number, bodyFile: string, durationS: number, rate: number): Promise<Phase> {
-  const cli = path.join(__dirname, 'lib', 'paced-cli.js');
-  const each = rate / PACED_PROCESSES;
-  const parts = await Promise.all(
-    Array.from({ length: PACED_PROCESSES }, async (_, k) => {
-      const args = [
-        cli,
-        `https://127.0.0.1:${port}/validate`,
-        String(each),
-        String(durationS),
-        bodyFile,
-        String(((k / PACED_PROCESSES) * 1000) / each + 200),
-      ];
-      const { stdout } = await promisify(execFile)(process.execPath, args, { maxBuffer: 64 * 1024 * 1024 });
-      return JSON.parse(stdout) as { rps: number; errors: number; latencies: number[] };
-    }),
-  );
-  const latencies = parts.flatMap((p) => p.latencies);
-  return {
-    rps: parts.reduce((a, p) => a + p.rps, 0),
-    p50: percentile(latencies, 0.5),
-    p99: percentile(latencies, 0.99),
-    errors: parts.reduce((a, p) => a + p.errors, 0),
-  };
+/** p50/p99 at `rate` reviews per second, paced by h2load over HTTP/1.1 and TLS (keep-alive connections). */
+async function pacedLoad(port: number, review: string, durationS: number, rate: number, split: CpuSplit): Promise<Phase> {
+  const r = await h2load({
+    url: `https://127.0.0.1:${port}/validate`,
+    // At least about 2 requests per second per connection, so that a slow target's few requests are spread evenly.
+    clients: Math.max(1, Math.min(PACED_CONNECTIONS, Math.floor(rate / 2))),
+    h1: true,
+    rate,
+    durationMs: durationS * 1000,
+    split,
+    headers: { 'content-type': 'application/json' },
+    body: review,
+  });
+  if (r.perSecond < 0.95 * rate) console.log(`paced phase on port ${port} reached ${r.perSecond.toFixed(0)} of ${rate} reviews/s asked`);
+  return { rps: r.perSecond, p50: r.p50, p99: r.p99, errors: r.errors, generatorCpu: r.generatorCpu };
 }
 
-/** autocannon in its own process: the maximum rate with `connections` connections. */
-async function load(port: number, bodyFile: string, durationS: number, connections: number): Promise<Phase> {
-  const args = [
-    AUTOCANNON,
-    '-j',
-    '-c',
-    String(connections),
-    '-d',
-    String(durationS),
-    '-m',
-    'POST',
-    '-H',
-    'content-type=application/json',
-    '-i',
-    bodyFile,
-  ];
-  args.push(`https://127.0.0.1:${port}/validate`);
-  const { stdout } = await promisify(execFile)(process.execPath, args, { maxBuffer: 64 * 1024 * 1024 });
-  const r = JSON.parse(stdout) as {
-    requests: { average: number };
-    latency: { p50: number; p99: number };
-    errors: number;
-    non2xx: number;
-    timeouts: number;
-  };
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx + r.timeouts };
+/** wrk over TLS: the maximum rate with `connections` keep-alive connections. */
+async function load(port: number, review: string, durationS: number, connections: number, split: CpuSplit): Promise<Phase> {
+  const r = await wrkLoad({
+    url: `https://127.0.0.1:${port}`,
+    connections,
+    durationMs: durationS * 1000,
+    split,
+    method: 'POST',
+    path: '/validate',
+    headers: { 'content-type': 'application/json' },
+    body: review,
+  });
+  return { rps: r.perSecond, p50: r.p50, p99: r.p99, errors: r.errors, generatorCpu: r.generatorCpu };
 }
 
 if (require.main === module) {
   measureAdmission().then(
-    () => process.exit(0),
+    (r) => {
+      if (process.argv.includes('--json')) process.stdout.write(`${ADMISSION_JSON_MARK}${JSON.stringify(r)}\n`);
+      process.exit(0);
+    },
     (err) => {
       console.error(err);
       process.exit(1);

@@ -1,7 +1,6 @@
 import type { Benchmark } from './lib/benchmark';
 import { rest, scaleProject } from './lib/fixtures';
-import { httpLoad } from './lib/http-load';
-import { percentile } from './lib/stats';
+import { wrkLoad } from './lib/wrk';
 import { ensureScaleData } from './seed';
 
 const PAGE_SIZE = 20;
@@ -28,7 +27,7 @@ async function tokenOfPage(baseUrl: string, token: string, project: string, page
 export const deepPaging: Benchmark = {
   name: 'paging',
   scale: true,
-  description: 'ListOccurrences page 1000 vs page 1 (pageSize 20, keyset tokens), p50 latency under closed-loop load',
+  description: 'ListOccurrences page 1000 vs page 1 (pageSize 20, keyset tokens), p50 latency under closed-loop load (wrk)',
   figures: [
     { id: 'paging.p50', label: 'ListOccurrences page N p50', unit: 'ms', baselineLabel: 'page 1 p50', target: { ratioMax: 1.2 } },
     { id: 'paging.rate', label: 'ListOccurrences page N rate', unit: 'req/s', baselineLabel: 'page 1 rate' },
@@ -46,12 +45,13 @@ export const deepPaging: Benchmark = {
   async run(ctx, runIndex) {
     const project = scaleProject(ctx.scale);
     const measure = (token: string) =>
-      httpLoad({
+      wrkLoad({
         url: ctx.server.httpUrl,
         connections: CONNECTIONS,
         durationMs: ctx.durationMs,
-        token: ctx.token,
-        request: () => ({ path: pagePath(project, token) }),
+        split: ctx.split,
+        headers: { authorization: `Bearer ${ctx.token}` },
+        path: pagePath(project, token),
       });
     // Alternate which page goes first, so that warm-up favours neither.
     const first = runIndex % 2 === 0;
@@ -60,8 +60,13 @@ export const deepPaging: Benchmark = {
     const [page1, deep] = first ? [a, b] : [b, a];
     for (const r of [page1, deep]) ctx.recordErrors('paging', r);
     return {
-      'paging.p50': { value: percentile(deep.latenciesMs, 0.5), baseline: percentile(page1.latenciesMs, 0.5) },
-      'paging.rate': { value: deep.perSecond, baseline: page1.perSecond },
+      'paging.p50': { value: deep.p50, baseline: page1.p50, generatorCpu: deep.generatorCpu, baselineGeneratorCpu: page1.generatorCpu },
+      'paging.rate': {
+        value: deep.perSecond,
+        baseline: page1.perSecond,
+        generatorCpu: deep.generatorCpu,
+        baselineGeneratorCpu: page1.generatorCpu,
+      },
     };
   },
 };

@@ -1,13 +1,21 @@
 import type { Benchmark } from './lib/benchmark';
 import { imageUri, scaleProject } from './lib/fixtures';
-import { httpLoad, pacedGets } from './lib/http-load';
+import { h2load } from './lib/h2load';
 import { closedLoop, openLoop } from './lib/load';
+import { LUA_IMAGE, luaString } from './lib/lua';
+import { withSelfCpu } from './lib/self-cpu';
 import { percentile } from './lib/stats';
+import { wrkLoad } from './lib/wrk';
 import { ensureScaleData, randomImage } from './seed';
+import { NOTES } from './lib/fixtures';
 
 /** Connections used to find the maximum rate (REST) and concurrent queries for pg's. */
 const CONCURRENCY = 16;
+/** Connections of the paced phase: each carries rate/PACED_CONNECTIONS requests per second. */
+const PACED_CONNECTIONS = 32;
 const PAGE_SIZE = 20;
+/** Distinct random images the paced phase cycles through. */
+const PACED_PATHS = 5000;
 
 /** The SQL PostgresGrafeasStore issues for ListOccurrences with a resourceUri filter (first page). */
 export const LIST_SQL =
@@ -18,9 +26,9 @@ function listPath(project: string, image: number): string {
 }
 
 /**
- * ListOccurrences resourceUri="…" over REST with `scale` occurrences stored: the maximum rate, then p50/p99
- * at half of it; the baseline is the same indexed SQL through pg, at its own maximum and then at the same
- * offered rate as attestd (so that both latencies are at the same load).
+ * ListOccurrences resourceUri="…" over REST with `scale` occurrences stored: the maximum rate (wrk), then p50/p99
+ * at half of it (h2load, paced); the baseline is the same indexed SQL through pg, at its own maximum and then at
+ * the same offered rate as attestd (so that both latencies are at the same load).
  */
 export const grafeasList: Benchmark = {
   name: 'list',
@@ -43,27 +51,53 @@ export const grafeasList: Benchmark = {
   },
   async run(ctx) {
     const project = scaleProject(ctx.scale);
+    const images = Math.max(1, Math.floor(ctx.scale / NOTES));
     const pgQuery = (): Promise<unknown> => ctx.pg.query(LIST_SQL, [project, imageUri(randomImage(ctx.scale)), PAGE_SIZE + 1]);
     const phase = ctx.durationMs;
-    const max = await httpLoad({
+    const [before, after] = listPath(project, 0).split(encodeURIComponent(imageUri(0)));
+    const max = await wrkLoad({
       url: ctx.server.httpUrl,
       connections: CONCURRENCY,
       durationMs: phase,
-      token: ctx.token,
-      request: () => ({ path: listPath(project, randomImage(ctx.scale)) }),
+      split: ctx.split,
+      headers: { authorization: `Bearer ${ctx.token}` },
+      // The filter's URI percent-encoded as encodeURIComponent does (":" "/" "@" "=" and the quotes).
+      lua: `${LUA_IMAGE}
+local function enc(s)
+  return (string.gsub(s, "[^%w%-_%.!~%*'%(%)]", function(c) return string.format("%%%02X", string.byte(c)) end))
+end
+function make(n)
+  return ${luaString(before!)} .. enc(image(math.random(0, ${images - 1}))) .. ${luaString(after!)}, nil
+end`,
     });
     ctx.recordErrors('list max', max);
-    const pgMax = await closedLoop(CONCURRENCY, phase, pgQuery);
-    ctx.recordErrors('list baseline max', pgMax);
+    const pgMax = await withSelfCpu(() => closedLoop(CONCURRENCY, phase, pgQuery));
+    ctx.recordErrors('list baseline max', pgMax.result);
     const rate = Math.max(1, Math.floor(max.perSecond / 2));
-    const half = await pacedGets(ctx.server.httpUrl, ctx.token, rate, phase, () => listPath(project, randomImage(ctx.scale)));
-    const pgHalf = await openLoop(rate, phase, pgQuery);
+    const half = await h2load({
+      url: ctx.server.httpUrl,
+      paths: Array.from({ length: PACED_PATHS }, () => listPath(project, randomImage(ctx.scale))),
+      clients: PACED_CONNECTIONS,
+      h1: true,
+      rate,
+      durationMs: phase,
+      split: ctx.split,
+      headers: { authorization: `Bearer ${ctx.token}` },
+    });
+    const pgHalf = await withSelfCpu(() => openLoop(rate, phase, pgQuery));
     ctx.recordErrors('list half rate', half);
-    ctx.recordErrors('list baseline half rate', pgHalf);
+    ctx.recordErrors('list baseline half rate', pgHalf.result);
+    if (half.perSecond < 0.95 * rate) ctx.log(`list: the paced phase reached ${half.perSecond.toFixed(0)} of ${rate} req/s asked`);
+    const cpu = { generatorCpu: half.generatorCpu, baselineGeneratorCpu: pgHalf.cores };
     return {
-      'list.maxRate': { value: max.perSecond, baseline: pgMax.perSecond },
-      'list.p50': { value: percentile(half.latenciesMs, 0.5), baseline: percentile(pgHalf.latenciesMs, 0.5) },
-      'list.p99': { value: percentile(half.latenciesMs, 0.99), baseline: percentile(pgHalf.latenciesMs, 0.99) },
+      'list.maxRate': {
+        value: max.perSecond,
+        baseline: pgMax.result.perSecond,
+        generatorCpu: max.generatorCpu,
+        baselineGeneratorCpu: pgMax.cores,
+      },
+      'list.p50': { value: half.p50, baseline: percentile(pgHalf.result.latenciesMs, 0.5), ...cpu },
+      'list.p99': { value: half.p99, baseline: percentile(pgHalf.result.latenciesMs, 0.99), ...cpu },
     };
   },
 };

@@ -11,7 +11,9 @@ import type { BenchContext, Benchmark, Measurement } from './lib/benchmark';
 import { startBenchServer } from './lib/bench-server';
 import { BENCH_JWT_SECRET, benchToken } from './lib/fixtures';
 import { formatComparison, readReport } from './lib/compare';
+import { cpuSplit, ensureGenerators, pin } from './lib/generator';
 import { machineInfo } from './lib/machine';
+import { formatScaling, workerScaling, type ScalingResult } from './worker-scaling';
 import { figureResult, formatTable, writeReport, type FigureResult } from './lib/report';
 import { MEMORY_FIGURE, SCALE_BENCHMARKS } from './memory';
 
@@ -110,7 +112,7 @@ async function main(): Promise<number> {
     if (b) available.set(b.name, b);
     else notPresent.push(c.name);
   }
-  const known = [...available.keys(), 'memory', ...notPresent];
+  const known = [...available.keys(), 'memory', 'workers', ...notPresent];
   for (const n of options.names) if (!known.includes(n)) throw new Error(`unknown benchmark "${n}"; known: ${known.join(', ')}`);
   const wanted = options.names.length ? options.names : known;
   const withMemory = wanted.includes('memory') || wanted.some((n) => SCALE_BENCHMARKS.includes(n));
@@ -124,10 +126,13 @@ async function main(): Promise<number> {
   const db = await ensureBenchDatabase(serverUrl, process.env.BENCH_DATABASE_NAME ?? 'attestd_bench');
   const pool = benchPool(db.url, POOL_SIZE);
   const machine = await machineInfo(pool);
+  const split = cpuSplit(machine.cores);
   log(
     `attestd bench (${options.quick ? 'quick' : 'full'}): ${selected.map((b) => b.name).join(', ')} ` +
       `on ${machine.cores} cores, Node ${machine.node}, PostgreSQL ${machine.postgres}, database ${db.name}`,
   );
+  log(`CPUs: ${split.description}`);
+  ensureGenerators(log);
 
   const resultsDir = process.env.BENCH_RESULTS_DIR ?? path.join(__dirname, '..', '..', 'bench', 'results');
   const profDir = path.join(resultsDir, 'profiles');
@@ -138,9 +143,11 @@ async function main(): Promise<number> {
     dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'attestd-bench-')),
     nodeArgs: options.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
   });
+  pin(server.pid, split.server);
   const requestErrors: Record<string, number> = {};
   const figures: FigureResult[] = [];
   const rssPeaks: number[][] = Array.from({ length: options.runs }, () => []);
+  let scaling: ScalingResult | undefined;
   try {
     for (const bench of selected) {
       const ctx: BenchContext = {
@@ -152,6 +159,7 @@ async function main(): Promise<number> {
         poolSize: POOL_SIZE,
         databaseServerUrl: serverUrl,
         token: benchToken(),
+        split,
         log,
         recordErrors(where, r) {
           if (!r.errors) return;
@@ -168,7 +176,7 @@ async function main(): Promise<number> {
       const generatorCpu: number[] = [];
       for (let i = 0; i < runCount; i++) {
         const stopSampling = bench.scale ? server.sampleRss() : undefined;
-        // The generator and baseline clients run in this process: its CPU time over the run's wall time.
+        // Loads driven from this process (push, the pg baselines): its CPU time over the run's wall time.
         const cpuBefore = process.cpuUsage();
         const wallBefore = performance.now();
         runs.push(await bench.run(ctx, i));
@@ -179,17 +187,42 @@ async function main(): Promise<number> {
       }
       for (const spec of bench.figures) {
         const values = runs.map((r) => r[spec.id]?.value ?? NaN);
+        // The generator process's CPU where the figure has one; else this process's (it drove the load).
+        const cpu = runs.map((r, i) => r[spec.id]?.generatorCpu ?? generatorCpu[i]!);
+        const baseCpu = runs.map((r) => r[spec.id]?.baselineGeneratorCpu).filter((c): c is number => c !== undefined);
         figures.push(
           figureResult(
             bench.name,
             spec,
             values,
             runs.map((r) => r[spec.id]?.baseline),
-            generatorCpu,
+            cpu,
+            baseCpu,
           ),
         );
       }
       log(`${bench.name}: ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    }
+    if (wanted.includes('workers')) {
+      const started = Date.now();
+      scaling = await workerScaling({
+        databaseUrl: db.url,
+        pg: pool,
+        poolSize: POOL_SIZE,
+        // The list rows read the scale data set the list benchmark uses (seeded when missing).
+        scale: options.scale,
+        durationMs: options.durationMs,
+        runs: options.quick ? 1 : options.runs,
+        split,
+        token: benchToken(),
+        log,
+        recordErrors(where, r) {
+          if (!r.errors) return;
+          requestErrors[where] = (requestErrors[where] ?? 0) + r.errors;
+          log(`${where}: ${r.errors} failed requests (first: ${r.firstError})`);
+        },
+      });
+      log(`workers: ${((Date.now() - started) / 1000).toFixed(0)} s`);
     }
     if (withMemory) {
       figures.push(
@@ -213,13 +246,19 @@ async function main(): Promise<number> {
       mode: options.quick ? ('quick' as const) : ('full' as const),
       options: { ...options, poolSize: POOL_SIZE, database: db.name },
       machine,
-      benchmarks: selected.map((b) => b.name).concat(withMemory ? ['memory'] : []),
+      cpuSplit: split.description,
+      benchmarks: selected
+        .map((b) => b.name)
+        .concat(withMemory ? ['memory'] : [])
+        .concat(scaling ? ['workers'] : []),
       figures,
       notPresent: missing,
       requestErrors,
       serverPeakRssMb: peak,
+      workerScaling: scaling,
     };
     process.stdout.write(`\n${formatTable(figures)}\n\n`);
+    if (scaling) process.stdout.write(`${formatScaling(scaling)}\n(${scaling.split})\n\n`);
     const file = writeReport(resultsDir, report);
     log(`results: ${file} (${report.seconds.toFixed(0)} s; server peak RSS ${peak.toFixed(0)} MB)`);
   }

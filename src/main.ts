@@ -29,6 +29,8 @@ export async function startServer(
     admission?: AdmissionConfig;
     /** Run the background jobs (audit sequencer and anchors, hook and import workers, retention): one process of a group does. */
     background?: boolean;
+    /** The name the in-process webhook reports in to its cluster under (default: the host name); one per worker of a group. */
+    adapterName?: string;
   } = {},
 ): Promise<RunningServer> {
   // Bad TLS files and token keys fail here, before the database starts, with a message naming the variable and file.

@@ -1,20 +1,42 @@
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Benchmark } from './benchmark';
 
-type Phase = { rps: number; p50: number; p99: number; errors: number };
-type Measure = (argv: readonly string[]) => Promise<{ max: Record<string, Phase>; paced: Record<string, Phase> }>;
+type Phase = { rps: number; p50: number; p99: number; errors: number; generatorCpu: number };
+
+/** What bench/admission.ts --json prints its figures after. */
+const MARK = '@@admission ';
+
+/** Runs bench/admission.js --json as a child process (pinned to attestd's CPUs when the runner pins) and reads its figures. */
+function measureInChild(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  cpus: string | undefined,
+  log: (line: string) => void,
+): Promise<{ max: Record<string, Phase>; paced: Record<string, Phase> }> {
+  const script = path.join(__dirname, '..', 'admission.js');
+  const [command, args] =
+    cpus === undefined ? [process.execPath, [script, ...argv]] : ['taskset', ['-c', cpus, process.execPath, script, ...argv]];
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { env, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const line = stdout.split('\n').find((l) => l.startsWith(MARK));
+      if (err || !line) {
+        reject(new Error(`bench/admission.js failed: ${err?.message ?? 'no figures'}\n${stderr.slice(-3000)}`));
+        return;
+      }
+      for (const l of stdout.split('\n')) if (l.trim() && !l.startsWith(MARK)) log(`admission: ${l}`);
+      resolve(JSON.parse(line.slice(MARK.length)) as { max: Record<string, Phase>; paced: Record<string, Phase> });
+    });
+  });
+}
 
 /**
- * The admission rows (bench/admission.ts, its own servers and scratch databases) as a Benchmark of this
- * runner: each run calls its measureAdmission once, with this runner's phase length.
+ * The admission rows (bench/admission.ts, its own servers and scratch databases, in a child process) as a
+ * Benchmark of this runner: each run measures once, with this runner's phase length.
  */
 export function admissionBenchmark(): Benchmark | undefined {
-  const file = path.join(__dirname, '..', 'admission.js');
-  if (!fs.existsSync(file)) return undefined;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- an optional module, loaded only when it has been built
-  const measure = (require(file) as { measureAdmission?: Measure }).measureAdmission;
-  if (!measure) return undefined;
+  if (!fs.existsSync(path.join(__dirname, '..', 'admission.js'))) return undefined;
   return {
     name: 'admission',
     // Two servers, keys, policies and seeding per run: once is enough for a smoke run.
@@ -58,20 +80,37 @@ export function admissionBenchmark(): Benchmark | undefined {
       },
     ],
     async run(ctx) {
-      const argv = ['--duration', String(Math.max(1, Math.round(ctx.durationMs / 1000)))];
+      // At least 2 s: a cold review with findings can take most of a second on a busy machine.
+      const argv = ['--json', '--duration', String(Math.max(2, Math.round(ctx.durationMs / 1000)))];
       if (ctx.quick) argv.push('--quick');
-      // It makes its scratch databases on the same server as the other benchmarks.
-      process.env.BENCH_DATABASE_URL ??= ctx.databaseServerUrl;
-      const { max, paced } = await measure(argv);
+      // It makes its scratch databases on the same server as the other benchmarks, and uses the runner's CPU split.
+      const env = {
+        ...process.env,
+        BENCH_DATABASE_URL: process.env.BENCH_DATABASE_URL ?? ctx.databaseServerUrl,
+        BENCH_CPU_SPLIT: JSON.stringify(ctx.split),
+      };
+      const { max, paced } = await measureInChild(argv, env, ctx.split.server, ctx.log);
       const bare = 'bare https';
       for (const n of [bare, 'warm', 'cold', 'vulns']) ctx.recordErrors(`admission ${n}`, { errors: max[n]!.errors + paced[n]!.errors });
+      const rate = (n: string) => ({
+        value: max[n]!.rps,
+        baseline: max[bare]!.rps,
+        generatorCpu: max[n]!.generatorCpu,
+        baselineGeneratorCpu: max[bare]!.generatorCpu,
+      });
+      const p99 = (n: string) => ({
+        value: paced[n]!.p99,
+        baseline: paced[bare]!.p99,
+        generatorCpu: paced[n]!.generatorCpu,
+        baselineGeneratorCpu: paced[bare]!.generatorCpu,
+      });
       return {
-        'admission.warm.rate': { value: max.warm!.rps, baseline: max[bare]!.rps },
-        'admission.warm.p99': { value: paced.warm!.p99, baseline: paced[bare]!.p99 },
-        'admission.cold.rate': { value: max.cold!.rps, baseline: max[bare]!.rps },
-        'admission.cold.p99': { value: paced.cold!.p99, baseline: paced[bare]!.p99 },
-        'admission.vulns.rate': { value: max.vulns!.rps, baseline: max[bare]!.rps },
-        'admission.vulns.p99': { value: paced.vulns!.p99, baseline: paced[bare]!.p99 },
+        'admission.warm.rate': rate('warm'),
+        'admission.warm.p99': p99('warm'),
+        'admission.cold.rate': rate('cold'),
+        'admission.cold.p99': p99('cold'),
+        'admission.vulns.rate': rate('vulns'),
+        'admission.vulns.p99': p99('vulns'),
       };
     },
   };

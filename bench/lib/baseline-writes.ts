@@ -2,7 +2,6 @@ import crypto from 'node:crypto';
 import type pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { occurrenceRequest } from './fixtures';
-import type { LoadResult } from './load';
 
 // The physical baseline for writes: the rows attestd writes for an occurrence in the request's transaction
 // (the occurrences row and its audit event) sent straight through `pg`.
@@ -104,7 +103,7 @@ export async function waitChained(pool: pg.Pool, project: string, timeoutMs = 12
 }
 
 /** Operations per second counting each as done once its audit events are chained: ops / (load phase + the wait). */
-export async function chainedRate(pool: pg.Pool, project: string, load: LoadResult): Promise<number> {
+export async function chainedRate(pool: pg.Pool, project: string, load: { ops: number; seconds: number }): Promise<number> {
   const waitedMs = await waitChained(pool, project);
   return load.ops / (load.seconds + waitedMs / 1000);
 }

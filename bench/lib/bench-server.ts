@@ -3,7 +3,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
-const BENCH_MASTER_KEY = crypto.createHash('sha256').update('attestd-bench-master-key').digest('base64');
+export const BENCH_MASTER_KEY = crypto.createHash('sha256').update('attestd-bench-master-key').digest('base64');
 
 /** A running attestd child process and its memory readings. */
 export interface BenchServer {

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { BenchServer } from './bench-server';
+import type { CpuSplit } from './generator';
 
 /** What a figure is held to (docs/performance.md and issue 7); checked and printed, never asserted by tests. */
 export interface Target {
@@ -24,6 +25,10 @@ export interface FigureSpec {
 export interface Measurement {
   readonly value: number;
   readonly baseline?: number;
+  /** CPU the load generator used while it measured the value, in cores (its CPU time over the phase's wall time). */
+  readonly generatorCpu?: number;
+  /** Likewise for the baseline's phase (a generator process, or this process for the pg and crypto loops). */
+  readonly baselineGeneratorCpu?: number;
 }
 
 /** Everything a benchmark run may use. */
@@ -41,6 +46,8 @@ export interface BenchContext {
   readonly databaseServerUrl: string;
   /** An admin bearer token the server accepts. */
   readonly token: string;
+  /** Which CPUs attestd and the generators run on (pinned above 2 cores). */
+  readonly split: CpuSplit;
   readonly log: (line: string) => void;
   /** Counts failed requests of a load phase (a run with failures exits non-zero) and logs the first. */
   recordErrors(where: string, result: { errors: number; firstError?: string }): void;

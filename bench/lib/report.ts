@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { FigureSpec, Target } from './benchmark';
 import type { MachineInfo } from './machine';
+import type { ScalingResult } from '../worker-scaling';
 import { median, summarize, type Summary } from './stats';
 
 /** One figure's result: per-run samples, its baseline's, the ratio of each run's pair, and its target. */
@@ -19,10 +20,13 @@ export interface FigureResult {
   readonly target?: Target & { readonly text: string };
   readonly met?: boolean;
   /**
-   * CPU the benchmark process used per run, in cores (CPU time / wall time): the load generator and the
-   * baseline clients all run in it, so a value near the machine's cores means the row measures the generator.
+   * CPU the load generator used while measuring attestd's figure, in cores (CPU time / wall time of the wrk or
+   * h2load process; of this process for loads it drives itself): a value near the cores it may use means the
+   * row measures the generator.
    */
   readonly generatorCpu?: Summary;
+  /** Likewise while measuring the baseline. */
+  readonly baselineGeneratorCpu?: Summary;
 }
 
 /** Builds a figure's result from its per-run measurements. */
@@ -32,6 +36,7 @@ export function figureResult(
   values: number[],
   baselines: (number | undefined)[],
   generatorCpu: readonly number[] = [],
+  baselineGeneratorCpu: readonly number[] = [],
 ): FigureResult {
   const summary = summarize(values);
   const base = baselines.filter((b): b is number => b !== undefined);
@@ -59,6 +64,7 @@ export function figureResult(
     target,
     met,
     generatorCpu: generatorCpu.length ? summarize(generatorCpu) : undefined,
+    baselineGeneratorCpu: baselineGeneratorCpu.length ? summarize(baselineGeneratorCpu) : undefined,
   };
 }
 
@@ -82,13 +88,23 @@ function cell(s: Summary, unit: string): string {
 
 /** The results table: figure, attestd median ± half its spread, baseline likewise, ratio, target and verdict. */
 export function formatTable(figures: readonly FigureResult[]): string {
-  const header = ['figure', 'attestd (median ±½ range)', 'baseline (same run)', 'ratio', 'generator CPU', 'target', ''];
+  const header = [
+    'figure',
+    'attestd (median ±½ range)',
+    'baseline (same run)',
+    'ratio',
+    'generator CPU (attestd / baseline)',
+    'target',
+    '',
+  ];
   const rows = figures.map((f) => [
     `${f.id}  ${f.label}`,
     cell(f.summary, f.unit),
     f.baseline ? `${cell(f.baseline.summary, f.unit)}  ${f.baseline.label}` : '—',
     f.ratio !== undefined ? `${f.ratio.toFixed(2)}×` : '—',
-    f.generatorCpu ? `${f.generatorCpu.median.toFixed(2)} cores` : '—',
+    f.generatorCpu
+      ? `${f.generatorCpu.median.toFixed(2)}${f.baselineGeneratorCpu ? ` / ${f.baselineGeneratorCpu.median.toFixed(2)}` : ''} cores`
+      : '—',
     f.target?.text ?? '—',
     f.met === undefined ? '' : f.met ? 'met' : 'MISSED',
   ]);
@@ -109,12 +125,16 @@ export interface RunReport {
   readonly mode: 'quick' | 'full';
   readonly options: Record<string, unknown>;
   readonly machine: MachineInfo;
+  /** How attestd and the generators shared the CPUs (result files from before round 4 lack it). */
+  readonly cpuSplit?: string;
   readonly benchmarks: readonly string[];
   readonly figures: readonly FigureResult[];
   /** Benchmarks asked for whose module is not there yet (e.g. bench/admission.ts). */
   readonly notPresent: readonly string[];
   readonly requestErrors: Record<string, number>;
   readonly serverPeakRssMb: number;
+  /** Throughput per worker count (`npm run bench -- workers`). */
+  readonly workerScaling?: ScalingResult;
 }
 
 /** Writes the report as bench/results/<timestamp>.json (results are gitignored) and answers its path. */

@@ -22,6 +22,8 @@ export class InProcessVerifier implements ImageVerifier {
     private readonly project: string,
     private readonly cluster: string,
     private readonly logger: Logger,
+    /** The name it reports in under (default: the host name). */
+    private readonly adapter = os.hostname(),
   ) {
     this.parent = `projects/${project}`;
   }
@@ -45,7 +47,7 @@ export class InProcessVerifier implements ImageVerifier {
 
   /** As the remote adapter does, through the service: proves project and cluster and records the report. */
   async reportIn(decisionsServed: number): Promise<VerifierError | undefined> {
-    const input = { adapter: os.hostname(), version: adapterVersion(), mode: 'in-process', decisionsServed };
+    const input = { adapter: this.adapter, version: adapterVersion(), mode: 'in-process', decisionsServed };
     try {
       await this.reports.reportIn(this.context('admission-report'), `${this.parent}/clusters/${this.cluster}`, input);
       return undefined;

@@ -66,7 +66,7 @@ export function createTransports(
   edge: EdgeSettings,
   config: Config,
   logger: Logger,
-  options: { admission?: AdmissionConfig } = {},
+  options: { admission?: AdmissionConfig; adapterName?: string } = {},
 ): Transports {
   const root = loadProtoRoot();
   const handlers = apiHandlers(services);
@@ -139,7 +139,14 @@ export function createTransports(
         const grpcPort = await bindGrpc(grpcSrv, config.host, config.grpcPort, grpcServerCredentials(reloader));
         const asked = options.admission;
         if (asked) {
-          const verifier = new InProcessVerifier(services.verification, services.clusterReports, asked.project, asked.cluster, logger);
+          const verifier = new InProcessVerifier(
+            services.verification,
+            services.clusterReports,
+            asked.project,
+            asked.cluster,
+            logger,
+            options.adapterName,
+          );
           const listenOn = {
             host: config.host,
             port: config.admissionPort,

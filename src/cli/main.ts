@@ -8,7 +8,8 @@ import cluster from 'node:cluster';
 import { loadEdgeSettings } from '../app/create-transports';
 import { loadMasterKey } from '../kms/master-key';
 import { leaveGroup, reportReady, reportStartFailure, runServeGroup, workerIndex } from './serve-group';
-import { serveWorkerCount } from './serve-worker-count';
+import { admissionWorkerCount, serveWorkerCount } from './serve-worker-count';
+import os from 'node:os';
 import { attestCommand } from './attest-command';
 import { auditCommand } from './audit-command';
 import { clustersCommand } from './clusters-command';
@@ -34,9 +35,10 @@ commands:
   serve      run the REST and gRPC metadata service (embedded database unless DATABASE_URL is set);
              --admission also serves the admission webhook in-process (--project, --cluster, --tls-cert, --tls-key);
              --workers N runs N processes on the same ports (default with DATABASE_URL: the cores available)
-  admission  the admission webhook alone, asking attestd at --server https://… (--ca-file, --token, --project, --cluster,
+  admission  the admission webhook alone, asking attestd at --server https://… (--ca-file, --token or --token-file, --project, --cluster,
              --tls-cert, --tls-key; an http:// server needs --insecure-server; --mutate also serves POST /mutate,
-             pinning image tags to digests)
+             pinning image tags to digests); --workers N runs N processes on the same port (default with
+             --tls-cert/--tls-key: the cores available; 1 with a generated certificate)
   migrate    apply database migrations and exit
   audit      audit verify [--project P]: check the audit hash chains and their anchors
   token      token create --sub S --role R [--project P] [--ttl 24h]: mint a bearer token; token list|revoke JTI
@@ -69,7 +71,7 @@ const ADMISSION_COMMAND_FLAGS = { ...CONFIG_FLAGS, ...ADMISSION_FLAGS };
 const COMMANDS: Readonly<Record<string, (rest: readonly string[]) => Promise<number>>> = {
   serve: (rest) => commandFlags('serve', rest, SERVE_FLAGS, USAGE, serve),
   migrate: (rest) => commandFlags('migrate', rest, CONFIG_FLAGS, USAGE, migrate),
-  admission: (rest) => commandFlags('admission', rest, ADMISSION_COMMAND_FLAGS, USAGE, admissionCommand),
+  admission: (rest) => commandFlags('admission', rest, ADMISSION_COMMAND_FLAGS, USAGE, admission),
   audit: (rest) => auditCommand([...rest]),
   token: (rest) => tokenCommand([...rest]),
   projects: (rest) => projectsCommand([...rest]),
@@ -131,7 +133,12 @@ async function serve(flags: Readonly<Record<string, string>>, values: FlagValues
   let server;
   try {
     const admission = values.admission === true ? loadAdmissionConfig(process.env, flags) : undefined;
-    server = await startServer(config, logger, { admission, background: workerIndex() === 0 });
+    server = await startServer(config, logger, {
+      admission,
+      background: workerIndex() === 0,
+      // Each worker reports in under its own name with the decisions it served (ADR 0070).
+      adapterName: cluster.isWorker ? groupAdapterName() : undefined,
+    });
     if (server.admission && workerIndex() === 0) printCaBundle(server.admission);
     reportReady();
   } catch (err) {
@@ -153,6 +160,35 @@ async function serve(flags: Readonly<Record<string, string>>, values: FlagValues
   });
   leaveGroup();
   return 0;
+}
+
+/**
+ * `attestd admission`, as one process or as the primary of `--workers N` processes on one port (node:cluster).
+ * Each worker reports in to attestd under its own name (host/worker-N) with the decisions it served.
+ */
+async function admission(flags: Readonly<Record<string, string>>): Promise<number> {
+  if (cluster.isPrimary) {
+    let count: number;
+    try {
+      count = admissionWorkerCount(loadConfig(process.env, flags), loadAdmissionConfig(process.env, flags));
+    } catch (err) {
+      process.stderr.write(`attestd admission: ${(err as Error).message}\n`);
+      return 1;
+    }
+    if (count > 1) return runServeGroup(count, createLogger(loadConfig(process.env, flags).logLevel));
+    return admissionCommand(flags);
+  }
+  return admissionCommand(flags, {
+    adapter: groupAdapterName(),
+    serving: reportReady,
+    startFailed: reportStartFailure,
+    stopped: leaveGroup,
+  });
+}
+
+/** The name a worker of a group reports in to attestd under: the host's and its index. */
+function groupAdapterName(): string {
+  return `${os.hostname()}/worker-${workerIndex()}`;
 }
 
 async function migrate(flags: Readonly<Record<string, string>>): Promise<number> {

@@ -58,7 +58,7 @@ export function workerIndex(): number {
 }
 
 /**
- * Runs `attestd serve` as `count` processes sharing its ports (node:cluster): forks them, forks again one that
+ * Runs `attestd serve` (or `attestd admission`) as `count` processes sharing its ports (node:cluster): forks them, forks again one that
  * dies while serving (same index), forwards SIGTERM/SIGINT and waits for every one to drain. A worker that exits
  * before it ever served (a bad setting) stops the group with its exit code. Resolves the exit code.
  */

@@ -21,3 +21,20 @@ export function serveWorkerCount(config: Config, admission: AdmissionConfig | un
   }
   return count;
 }
+
+/**
+ * How many processes `attestd admission` runs: WORKERS / --workers when set, else the cores available when the
+ * serving certificate comes from files, and one with a generated certificate (each process would make its own,
+ * and the caBundle printed would match one of them). Throws, naming the setting, for more than one without files.
+ */
+export function admissionWorkerCount(config: Config, admission: AdmissionConfig): number {
+  const files = Boolean(admission.tlsCertFile && admission.tlsKeyFile);
+  const count = config.workers ?? (files ? availableCores() : 1);
+  if (count > 1 && !files) {
+    throw new Error(
+      `attestd admission with ${count} workers needs --tls-cert and --tls-key (ADMISSION_TLS_CERT, ADMISSION_TLS_KEY): ` +
+        'each worker would otherwise make a certificate of its own; or set WORKERS=1',
+    );
+  }
+  return count;
+}
