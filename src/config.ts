@@ -110,6 +110,7 @@ type ConfigVariable = (typeof CONFIG_VARIABLES)[number];
 export const ADMISSION_VARIABLES = [
   ['SERVER', 'ATTESTD_SERVER'],
   ['TOKEN', 'ATTESTD_TOKEN'],
+  ['TOKEN_FILE', 'ATTESTD_TOKEN_FILE'],
   ['PROJECT', 'ADMISSION_PROJECT'],
   ['CLUSTER', 'ADMISSION_CLUSTER'],
   ['TLS_CERT', 'ADMISSION_TLS_CERT'],
@@ -247,6 +248,11 @@ export interface AdmissionConfig {
   readonly server: string;
   /** Bearer token with the `admission` role: --token / ATTESTD_TOKEN. */
   readonly token: string | undefined;
+  /**
+   * A file holding that token, read again when it changes (a Kubernetes projected service-account token):
+   * --token-file / ATTESTD_TOKEN_FILE; exclusive with --token.
+   */
+  readonly tokenFile: string | undefined;
   /** The project whose policies apply: --project / ADMISSION_PROJECT (default "default"). */
   readonly project: string;
   /** This cluster's name in policies: --cluster / ADMISSION_CLUSTER (default "default"). */
@@ -281,9 +287,18 @@ export function loadAdmissionConfig(env: Env = process.env, flags: Env = {}): Ad
     const v = flags[flag] ?? flags[name] ?? env[name];
     return v === undefined || v === '' ? undefined : v;
   };
+  const token = get('TOKEN', 'ATTESTD_TOKEN');
+  const tokenFile = get('TOKEN_FILE', 'ATTESTD_TOKEN_FILE');
+  if (token !== undefined && tokenFile !== undefined) {
+    throw new Error(
+      '--token and --token-file are mutually exclusive: give the token (--token / ATTESTD_TOKEN) or the file that holds it ' +
+        '(--token-file / ATTESTD_TOKEN_FILE, e.g. a projected service-account token), not both',
+    );
+  }
   return Object.freeze({
     server: get('SERVER', 'ATTESTD_SERVER') ?? 'http://127.0.0.1:8080',
-    token: get('TOKEN', 'ATTESTD_TOKEN'),
+    token,
+    tokenFile,
     project: get('PROJECT', 'ADMISSION_PROJECT') ?? 'default',
     cluster: get('CLUSTER', 'ADMISSION_CLUSTER') ?? 'default',
     tlsCertFile: get('TLS_CERT', 'ADMISSION_TLS_CERT'),

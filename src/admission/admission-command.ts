@@ -3,6 +3,7 @@ import { loadAdmissionConfig, loadConfig } from '../config';
 import { createLogger } from '../logger';
 import { startAdmissionWebhook } from './admission-webhook';
 import { RemoteVerifier } from './remote-verifier';
+import { TokenFile } from './token-file';
 
 /** How a process of `attestd admission --workers N` tells its group what happens to it (the CLI supplies these). */
 export interface AdapterLifecycle {
@@ -19,16 +20,20 @@ export interface AdapterLifecycle {
 /** `attestd admission` with its parsed flags (NAME → value): the stateless adapter, asking a `serve` instance at --server. */
 export async function admissionCommand(flags: Readonly<Record<string, string>>, lifecycle: AdapterLifecycle = {}): Promise<number> {
   let webhook;
+  let tokenFile: TokenFile | undefined;
   const config = loadConfig(process.env, flags);
   const logger = createLogger(config.logLevel);
   try {
     const admission = loadAdmissionConfig(process.env, flags);
-    if (!admission.token) logger.warn('no --token / ATTESTD_TOKEN: attestd will answer 401 and every review will be denied');
+    tokenFile = admission.tokenFile === undefined ? undefined : new TokenFile(admission.tokenFile, logger);
+    if (!admission.token && !tokenFile)
+      logger.warn('no --token / ATTESTD_TOKEN (or --token-file): attestd will answer 401 and every review will be denied');
     const verifier = new RemoteVerifier({
       server: admission.server,
       project: admission.project,
       cluster: admission.cluster,
       token: admission.token,
+      tokenSource: tokenFile,
       ca: admission.caFile === undefined ? undefined : readCaFile(admission.caFile),
       insecureServer: admission.insecureServer,
       ...(lifecycle.adapter !== undefined ? { adapter: lifecycle.adapter } : {}),
@@ -43,6 +48,7 @@ export async function admissionCommand(flags: Readonly<Record<string, string>>, 
     };
     webhook = await startAdmissionWebhook(admission, listenOn, verifier, logger);
   } catch (err) {
+    tokenFile?.stop();
     logger.fatal({ err: (err as Error).message }, 'admission adapter could not start');
     if (lifecycle.startFailed) lifecycle.startFailed((err as Error).message);
     else process.stderr.write(`attestd admission: ${(err as Error).message}\n`);
@@ -54,6 +60,7 @@ export async function admissionCommand(flags: Readonly<Record<string, string>>, 
   await new Promise<void>((resolve) => {
     const onSignal = (signal: string): void => {
       logger.info({ signal }, 'signal received: admission adapter stopping');
+      tokenFile?.stop();
       running.stop(config.shutdownGraceMs).then(resolve, resolve);
     };
     process.once('SIGTERM', () => onSignal('SIGTERM'));

@@ -15,6 +15,8 @@ export interface RemoteVerifierOptions {
   readonly cluster: string;
   /** A bearer token with the `admission` role on the project. */
   readonly token: string | undefined;
+  /** Or where the current token is read (--token-file): asked before every call, told to read again after a 401. */
+  readonly tokenSource?: { current(): string; reread(): void } | undefined;
   /** PEM CA bundle attestd's certificate must chain to (--ca-file); the system's CAs when unset. */
   readonly ca?: string | undefined;
   /** Allows an http:// server (--insecure-server): the token and the verdicts then cross the network in the clear. */
@@ -98,10 +100,10 @@ export class RemoteVerifier implements ImageVerifier {
     const e = (json as { error?: { message?: unknown; status?: unknown } } | undefined)?.error;
     const detail = typeof e?.message === 'string' ? `: ${e.message.slice(0, 200)}` : '';
     if (status === 401) {
-      return new VerifierError(
-        `attestd rejected the admission adapter's token (401${detail}); set --token or ATTESTD_TOKEN`,
-        'UNAUTHENTICATED',
-      );
+      // A projected token may have just been rotated: the next call uses what the file holds now.
+      this.options.tokenSource?.reread();
+      const fix = this.options.tokenSource ? 'check the token in --token-file / ATTESTD_TOKEN_FILE' : 'set --token or ATTESTD_TOKEN';
+      return new VerifierError(`attestd rejected the admission adapter's token (401${detail}); ${fix}`, 'UNAUTHENTICATED');
     }
     if (status === 403) {
       return new VerifierError(
@@ -127,7 +129,8 @@ export class RemoteVerifier implements ImageVerifier {
   ): Promise<{ status: number; json: unknown }> {
     return new Promise((resolve, reject) => {
       const headers: Record<string, string> = { accept: 'application/json', ...extraHeaders };
-      if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
+      const token = this.options.tokenSource?.current() ?? this.options.token;
+      if (token) headers.authorization = `Bearer ${token}`;
       if (body !== undefined) {
         headers['content-type'] = 'application/json';
         headers['content-length'] = String(Buffer.byteLength(body));

@@ -35,7 +35,7 @@ commands:
   serve      run the REST and gRPC metadata service (embedded database unless DATABASE_URL is set);
              --admission also serves the admission webhook in-process (--project, --cluster, --tls-cert, --tls-key);
              --workers N runs N processes on the same ports (default with DATABASE_URL: the cores available)
-  admission  the admission webhook alone, asking attestd at --server https://… (--ca-file, --token, --project, --cluster,
+  admission  the admission webhook alone, asking attestd at --server https://… (--ca-file, --token or --token-file, --project, --cluster,
              --tls-cert, --tls-key; an http:// server needs --insecure-server; --mutate also serves POST /mutate,
              pinning image tags to digests); --workers N runs N processes on the same port (default with
              --tls-cert/--tls-key: the cores available; 1 with a generated certificate)

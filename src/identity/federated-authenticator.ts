@@ -36,21 +36,22 @@ export class FederatedAuthenticator implements Authenticator {
   ) {}
 
   authenticate(authorization: string | undefined): Principal | undefined | Promise<Principal | undefined> {
+    // Without providers a token is decoded here only when attestd's own verifier refused it (to name its issuer).
+    if (this.providers.isEmpty()) return this.ownOrUntrusted(authorization);
     const token = bearerJwt(authorization);
     const issuer = token === undefined ? undefined : issuerOf(token);
     const trusting = issuer === undefined || issuer === this.options.ownIssuer ? [] : this.providers.providersOf(issuer);
-    if (trusting.length === 0) return this.ownOrUntrusted(authorization, issuer);
+    if (trusting.length === 0) return this.ownOrUntrusted(authorization);
     return this.federated(token!, issuer!, trusting);
   }
 
   /** attestd's own token; one from another issuer is refused saying no project trusts that issuer. */
-  private ownOrUntrusted(
-    authorization: string | undefined,
-    issuer: string | undefined,
-  ): Principal | undefined | Promise<Principal | undefined> {
+  private ownOrUntrusted(authorization: string | undefined): Principal | undefined | Promise<Principal | undefined> {
     try {
       return this.own.authenticate(authorization);
     } catch (err) {
+      const token = bearerJwt(authorization);
+      const issuer = token === undefined ? undefined : issuerOf(token);
       if (!(err instanceof ApiError) || issuer === undefined || issuer === this.options.ownIssuer) throw err;
       throw unauthenticated(
         `the bearer token's issuer ${JSON.stringify(issuer.slice(0, 200))} is not trusted: no project has an identity provider ` +

@@ -37,6 +37,11 @@ export class IdentityProviderTable {
     });
   }
 
+  /** True when no project trusts any issuer (every token is then attestd's own). */
+  isEmpty(): boolean {
+    return this.byIssuer.size === 0;
+  }
+
   /** The providers (of any project) that trust `issuer`. */
   providersOf(issuer: string): readonly IdentityProviderRecord[] {
     return this.byIssuer.get(issuer) ?? [];

@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { LocalOidcIssuer } from '../support/local-oidc-issuer';
 import { restCall } from '../support/rest-call';
 import { callGrpc, grpcClients } from '../support/rpc-matrix';
+import { defaultBackend } from '../support/test-database';
 import { startTestServer, type TestServer } from '../support/test-server';
 
 const P = 'attestd.v1.Projects';
@@ -42,9 +43,11 @@ describe('identity providers: tokens of a trusted OIDC issuer authenticate with 
       ...body,
     });
 
+  let databaseUrl: string;
   before(async () => {
     issuer = await LocalOidcIssuer.start();
-    server = await startTestServer();
+    databaseUrl = await defaultBackend().createDatabase();
+    server = await startTestServer({ databaseUrl });
     clients = grpcClients(server.grpcAddress);
     for (const p of ['alpha', 'beta', 'gamma'])
       expect((await restCall(server.baseUrl, admin(), 'POST', '/v1/projects', { name: `projects/${p}` })).status).to.equal(200);
@@ -165,7 +168,7 @@ describe('identity providers: tokens of a trusted OIDC issuer authenticate with 
 
   it('keeps the cached keys while the JWKS endpoint is down or answers garbage, and never accepts an unknown key then', async () => {
     const good = await issuer.sign({ sub: SA }, { kid: 'k1' });
-    for (const mode of ['down', 'garbage'] as const) {
+    for (const mode of ['down', 'garbage', 'huge'] as const) {
       issuer.mode = mode;
       const seen = issuer.jwksRequests;
       const forged = await issuer.sign({ sub: SA }, { key: 'unpublished', kid: `evil-${mode}` });
@@ -180,6 +183,53 @@ describe('identity providers: tokens of a trusted OIDC issuer authenticate with 
       expect((await listClusters('grpc', good)).code).to.equal('OK');
     }
     issuer.mode = 'ok';
+  });
+
+  it('refuses every token of a provider whose keys could not be fetched yet, saying why', async () => {
+    const broken = await LocalOidcIssuer.start();
+    try {
+      for (const [mode, why] of [
+        ['garbage', /fetching the JWK Set failed: it did not answer JSON/],
+        ['huge', /fetching the JWK Set failed: its JWK Set is larger than 256 KiB/],
+      ] as const) {
+        broken.mode = mode;
+        const id = `broken-${mode}`;
+        const created = await restCall(server.baseUrl, admin(), 'POST', `/v1/projects/gamma/identityProviders?providerId=${id}`, {
+          issuer: broken.issuer,
+          jwksUri: `${broken.jwksUri}?${mode}`,
+          audience: 'attestd',
+          algorithms: ['ES256'],
+          roleBindings: [{ claim: 'sub', equals: 'bot', roles: ['viewer'] }],
+        });
+        expect(created.status, JSON.stringify(created.body)).to.equal(200);
+        for (const via of ['rest', 'grpc'] as const) {
+          const o = await listClusters(via, await broken.sign({ sub: 'bot' }), 'gamma');
+          expect(o.code, o.message).to.equal('UNAUTHENTICATED');
+          expect(o.message).to.match(/the token's issuer keys are not available/);
+          expect(o.message).to.match(why);
+        }
+        expect((await restCall(server.baseUrl, admin(), 'DELETE', `/v1/projects/gamma/identityProviders/${id}`)).status).to.equal(200);
+      }
+    } finally {
+      await broken.stop();
+    }
+  });
+
+  it('applies a provider created on one replica on another sharing the database (which reloads them every 2 s)', async () => {
+    const other = await startTestServer({ databaseUrl });
+    try {
+      const token = await issuer.sign({ sub: 'replica-bot' });
+      const call = async (): Promise<number> => (await restCall(other.baseUrl, token, 'GET', '/v1/projects/gamma/clusters')).status;
+      // The issuer is trusted (by alpha and beta), but nothing grants this subject a role in gamma yet.
+      expect(await call()).to.equal(403);
+      const created = await provider('gamma', 'replicas', { roleBindings: [{ claim: 'sub', equals: 'replica-bot', roles: ['viewer'] }] });
+      expect(created.status, JSON.stringify(created.body)).to.equal(200);
+      await until(async () => (await call()) === 200);
+      expect((await restCall(server.baseUrl, admin(), 'DELETE', '/v1/projects/gamma/identityProviders/replicas')).status).to.equal(200);
+      await until(async () => (await call()) === 403);
+    } finally {
+      await other.stop();
+    }
   });
 
   it('trusts inline keys, and stops trusting a deleted provider at once', async () => {

@@ -3,8 +3,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type JWK, type JWTPayload } from 'jose';
 
-/** How the issuer's JWKS endpoint behaves: serving its keys, down (connections cut), or answering garbage. */
-export type JwksMode = 'ok' | 'down' | 'garbage';
+/** How the issuer's JWKS endpoint behaves: serving its keys, down (connections cut), answering garbage or 300 KiB. */
+export type JwksMode = 'ok' | 'down' | 'garbage' | 'huge';
 
 /** A signing key of the issuer: its kid, its private key and its public JWK. */
 interface IssuerKey {
@@ -91,7 +91,7 @@ export class LocalOidcIssuer {
   }
 
   private answer(req: http.IncomingMessage, res: http.ServerResponse): void {
-    if (req.url !== '/jwks') {
+    if (req.url?.split('?')[0] !== '/jwks') {
       res.writeHead(404).end();
       return;
     }
@@ -100,7 +100,8 @@ export class LocalOidcIssuer {
       req.socket.destroy();
       return;
     }
-    const body = this.mode === 'garbage' ? '{"keys": "these are not keys"' : JSON.stringify(this.jwks());
+    const huge = () => JSON.stringify({ keys: this.jwks().keys, padding: 'x'.repeat(300 * 1024) });
+    const body = this.mode === 'garbage' ? '{"keys": "these are not keys"' : this.mode === 'huge' ? huge() : JSON.stringify(this.jwks());
     res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=300' }).end(body);
   }
 }
