@@ -2,12 +2,13 @@ import * as protobuf from 'protobufjs';
 import { anyTarget, SPECIAL_JSON } from './any-type';
 import { childPath, fail, setKey } from './json-errors';
 import { type FieldPlan, type TypePlan, enumName, fieldById, typePlan } from './type-plan';
+import { StrictUtf8Reader, wasInvalidUtf8 } from './strict-utf8-reader';
 import { formatDuration, formatTimestamp, pathsToFieldMask } from './well-known-json';
 
 /*
  * A decoded protobufjs message → canonical proto3 JSON. Fields without presence that hold their default
  * are omitted (as are empty repeated fields and maps), so a gRPC request and the same request over REST in
- * canonical form give the same JSON. Values the domain cannot hold are INVALID_ARGUMENT: U+0000 in strings,
+ * canonical form give the same JSON. Values the domain cannot hold are INVALID_ARGUMENT: invalid UTF-8 and U+0000 in strings,
  * undefined enum numbers, out-of-range Timestamps/Durations, Any of types not in the root.
  */
 
@@ -25,7 +26,7 @@ const LONG_TYPES: ReadonlySet<string> = new Set(['int64', 'uint64', 'sint64', 'f
 export function decodeToJson(plan: TypePlan, buf: Uint8Array, path: string, depth: number): unknown {
   let msg: protobuf.Message;
   try {
-    msg = plan.type.decode(buf);
+    msg = plan.type.decode(new StrictUtf8Reader(buf));
   } catch (e) {
     fail(path, `malformed ${plan.fullName} message: ${e instanceof Error ? e.message : String(e)}`);
   }
@@ -131,6 +132,7 @@ function scalarToJson(type: string, value: unknown, path: string): unknown {
   switch (type) {
     case 'string':
       if (value === undefined) return '';
+      if (wasInvalidUtf8(value as string)) fail(path, 'is not valid UTF-8; send UTF-8 text');
       if ((value as string).includes('\u0000')) fail(path, 'must not contain U+0000 (NUL)');
       return value;
     case 'bytes':
@@ -157,6 +159,7 @@ function scalarToJson(type: string, value: unknown, path: string): unknown {
 function mapKeyToJson(field: FieldPlan, key: string, path: string): string {
   const keyType = field.keyType!;
   if (keyType === 'string') {
+    if (wasInvalidUtf8(key)) fail(path, 'a map key is not valid UTF-8; send UTF-8 text');
     if (key.includes('\u0000')) fail(path, 'a map key must not contain U+0000 (NUL)');
     return key;
   }
@@ -205,6 +208,7 @@ function anyToJson(plan: TypePlan, msg: Obj, path: string, depth: number): Obj {
   const typeUrl = (msg[fieldById(plan.type, 1).name] as string | undefined) ?? '';
   const value = (msg[fieldById(plan.type, 2).name] as Uint8Array | undefined) ?? new Uint8Array();
   if (typeUrl === '' && value.length === 0) return {};
+  if (wasInvalidUtf8(typeUrl)) fail(childPath(path, '@type'), 'is not valid UTF-8; send UTF-8 text');
   const target = anyTarget(plan.type.root, typeUrl);
   if (!target)
     fail(

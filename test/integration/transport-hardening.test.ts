@@ -32,8 +32,14 @@ function request(url: string, opts: { path?: string; headers?: Record<string, st
   });
 }
 
-/** A unary call with raw bytes (empty requests suffice for the RPCs used here), resolving code and trailers. */
-function unary(address: string, creds: grpc.ChannelCredentials, method: string, token?: string): Promise<GrpcReply> {
+/** A unary call with raw bytes (by default an empty request), resolving code and trailers. */
+function unary(
+  address: string,
+  creds: grpc.ChannelCredentials,
+  method: string,
+  token?: string,
+  message = Buffer.alloc(0),
+): Promise<GrpcReply> {
   // TLS channels name the certificate's DNS name, not the IP (an IP is not a valid TLS server name).
   const client = new grpc.Client(address, creds, creds._isSecure() ? { 'grpc.ssl_target_name_override': 'localhost' } : {});
   const md = new grpc.Metadata();
@@ -43,7 +49,7 @@ function unary(address: string, creds: grpc.ChannelCredentials, method: string, 
       method,
       (b: Buffer) => b,
       (b: Buffer) => b,
-      Buffer.alloc(0),
+      message,
       md,
       { deadline: Date.now() + 10000 },
       () => undefined,
@@ -357,6 +363,38 @@ describe('transport hardening: TLS, client certificates, security headers, rate 
         status: 'INVALID_ARGUMENT',
         message: 'the request body is not valid UTF-8 (first invalid byte at offset 23); send UTF-8 text',
       });
+      const listed = await fetch(`${server.baseUrl}/v1/projects`, { headers: { authorization: `Bearer ${token}` } });
+      expect(await listed.text()).to.not.include('\ufffd');
+    });
+
+    it('invalid UTF-8 in a gRPC string field is refused with INVALID_ARGUMENT naming the field, never stored as U+FFFD', async () => {
+      const token = testToken({ '*': ['admin'] }, 'grpc-utf8-tester');
+      const invalid = Buffer.from([0xc3, 0x28]);
+      /** A length-delimited field (wire type 2) by hand: tag, length, bytes. */
+      const field = (n: number, bytes: Buffer) => Buffer.concat([Buffer.from([(n << 3) | 2, bytes.length]), bytes]);
+      const text = (s: string) => Buffer.from(s, 'utf8');
+      // CreateNoteRequest{parent: 1, note_id: 2, note: 3 {short_description: 2}} and CreateProjectRequest{project: 1 {name: 1}}.
+      const cases = [
+        {
+          method: '/grafeas.v1.Grafeas/CreateNote',
+          message: Buffer.concat([
+            field(1, text('projects/p')),
+            field(2, text('n')),
+            field(3, field(2, Buffer.concat([text('a'), invalid]))),
+          ]),
+          want: 'note.shortDescription: is not valid UTF-8; send UTF-8 text',
+        },
+        {
+          method: '/attestd.v1.Projects/CreateProject',
+          message: field(1, field(1, Buffer.concat([text('projects/utf8'), invalid]))),
+          want: 'project.name: is not valid UTF-8; send UTF-8 text',
+        },
+      ];
+      for (const c of cases) {
+        const r = await unary(server.grpcAddress, grpc.credentials.createInsecure(), c.method, token, c.message);
+        expect(r.code, `${c.method}: ${r.details}`).to.equal(grpc.status.INVALID_ARGUMENT);
+        expect(r.details).to.equal(c.want);
+      }
       const listed = await fetch(`${server.baseUrl}/v1/projects`, { headers: { authorization: `Bearer ${token}` } });
       expect(await listed.text()).to.not.include('\ufffd');
     });

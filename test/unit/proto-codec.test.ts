@@ -159,7 +159,42 @@ describe('protoCodec', () => {
     const note = type('grafeas.v1.Note');
     const occ = type('grafeas.v1.Occurrence');
     const encode = (t: protobuf.Type, obj: Record<string, unknown>) => Buffer.from(t.encode(t.fromObject(obj)).finish());
+    /** `obj` encoded, with the string field holding "XY" given the bytes `bytes` instead (same length). */
+    const withBytes = (t: protobuf.Type, obj: Record<string, unknown>, bytes: number[]) => {
+      const buf = encode(t, obj);
+      const at = buf.indexOf('XY');
+      buf.set(bytes, at);
+      return buf;
+    };
     const bad: [string, protobuf.Type, Buffer, string, string][] = [
+      [
+        'invalid UTF-8 in a string',
+        note,
+        withBytes(note, { short_description: 'XY' }, [0xc3, 0x28]),
+        'shortDescription',
+        'not valid UTF-8',
+      ],
+      [
+        'a lone surrogate encoded in a string',
+        note,
+        withBytes(note, { long_description: 'aXYb' }, [0xed, 0xa0]),
+        'longDescription',
+        'UTF-8',
+      ],
+      [
+        'invalid UTF-8 in a nested message',
+        note,
+        withBytes(note, { attestation: { hint: { human_readable_name: 'XY' } } }, [0xff, 0xfe]),
+        'attestation.hint.humanReadableName',
+        'not valid UTF-8',
+      ],
+      [
+        'invalid UTF-8 in a repeated string',
+        note,
+        withBytes(note, { related_note_names: ['a', 'XY'] }, [0x80, 0x80]),
+        'relatedNoteNames[1]',
+        'UTF-8',
+      ],
       ['U+0000 in a string', note, encode(note, { short_description: 'a\u0000' }), 'shortDescription', 'U+0000'],
       ['undefined enum number', note, encode(note, { kind: 99 }), 'kind', 'not a value of grafeas.v1.NoteKind'],
       ['timestamp beyond year 9999', note, encode(note, { create_time: { seconds: 253402300800 } }), 'createTime', 'out of range'],
@@ -188,6 +223,12 @@ describe('protoCodec', () => {
         expect((err as ApiError).violations[0]!.field).to.equal(field);
       });
     }
+  });
+
+  it('reads a U+FFFD the client sent as valid UTF-8 as itself', () => {
+    const note = type('grafeas.v1.Note');
+    const bytes = Buffer.from(note.encode(note.fromObject({ short_description: 'a\ufffdb' })).finish());
+    expect(protoCodec(note).deserialize(bytes)).to.deep.equal({ shortDescription: 'a\ufffdb' });
   });
 
   it('serialize refuses JSON that is not canonical for the type (a bug, not client input)', () => {
@@ -226,6 +267,18 @@ describe('protoCodec', () => {
     });
     it('proto3 optional keeps an explicit zero (presence); plain fields drop defaults', () => {
       expect(codec.deserialize(codec.serialize({ maybe: 0, u: '0', b: '', d: 0 }))).to.deep.equal({ maybe: 0 });
+    });
+    it('invalid UTF-8 in a string map key or value is refused naming the field', () => {
+      const labelled = protobuf
+        .parse('syntax = "proto3"; package u; message M { map<string, string> labels = 1; }', { keepCase: true })
+        .root.lookupType('u.M');
+      const encode = (key: string, value: string) => {
+        const buf = Buffer.from(labelled.encode(labelled.fromObject({ labels: { [key]: value } })).finish());
+        buf.set([0xc3, 0x28], buf.indexOf('XY'));
+        return buf;
+      };
+      expect(() => protoCodec(labelled).deserialize(encode('XY', 'v'))).to.throw(ApiError, 'labels: a map key is not valid UTF-8');
+      expect(() => protoCodec(labelled).deserialize(encode('k', 'XY'))).to.throw(ApiError, 'labels["k"]: is not valid UTF-8');
     });
     it('a bool map key false cannot be encoded by protobufjs: refused loudly', () => {
       expect(() => codec.serialize({ byBool: { false: 'no' } })).to.throw(Error, 'map key false');
