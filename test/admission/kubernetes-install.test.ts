@@ -4,10 +4,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { ADMISSION_FLAGS, CONFIG_FLAGS, loadAdmissionConfig, settingsOf } from '../../src/config';
+import { parseFlags } from '../../src/flags';
 import type { LooseJson } from '../support/loose-json';
 
-// The kustomize install (deploy/kubernetes as the base, deploy/overlays/{demo,ha}, the cert-manager, opt-in and
-// tag-resolution components and make-webhook-cert.sh's kustomization) rendered with kubectl, every object validated offline against the
+// The kustomize install (deploy/kubernetes as the base, deploy/overlays/{demo,ha}, the cert-manager, opt-in,
+// tag-resolution and projected-token components and make-webhook-cert.sh's kustomization) rendered with kubectl, every object validated offline against the
 // Kubernetes OpenAPI schemas that kubernetes-models ships (cert-manager's from @kubernetes-models/cert-manager).
 
 const ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../../..' : '../..');
@@ -52,6 +54,20 @@ const named = (objects: LooseJson[], kind: string, name: string): LooseJson => {
   return o;
 };
 
+/**
+ * The settings the adapter container of an install starts with, read by the adapter's own flag parser and
+ * configuration (a Secret reference stands in as `<secret NAME/KEY>`).
+ */
+function adapterSettings(objects: LooseJson[]): ReturnType<typeof loadAdmissionConfig> {
+  const c = named(objects, 'Deployment', 'attestd-admission').spec.template.spec.containers[0];
+  expect(c.args[0]).to.equal('admission');
+  const { values } = parseFlags(c.args.slice(1), { ...CONFIG_FLAGS, ...ADMISSION_FLAGS });
+  const env = Object.fromEntries(
+    c.env.map((e: LooseJson) => [e.name, e.value ?? `<secret ${e.valueFrom.secretKeyRef.name}/${e.valueFrom.secretKeyRef.key}>`]),
+  );
+  return loadAdmissionConfig(env, settingsOf(values));
+}
+
 describe('the Kubernetes install (kustomize)', function () {
   this.timeout(120_000);
   const installs: Record<string, LooseJson[]> = {};
@@ -68,13 +84,13 @@ describe('the Kubernetes install (kustomize)', function () {
     installs.demo = render(path.join(ROOT, 'deploy/overlays/demo'));
     installs.ha = render(path.join(ROOT, 'deploy/overlays/ha'));
     // The optional components on top of the base: webhook mode OPT_IN, tag resolution, and both.
-    const withComponents = (name: string, components: string[]): LooseJson[] => {
+    const withComponents = (name: string, components: string[], resource = BASE): LooseJson[] => {
       const dir = path.join(tmp, name);
       fs.mkdirSync(dir);
       const rel = (p: string): string => path.relative(dir, path.join(BASE, p)) || '.';
       fs.writeFileSync(
         path.join(dir, 'kustomization.yaml'),
-        `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ${rel('')}\n` +
+        `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ${path.relative(dir, resource)}\n` +
           `components:\n${components.map((c) => `  - ${rel(`components/${c}`)}\n`).join('')}`,
       );
       return render(dir);
@@ -82,6 +98,11 @@ describe('the Kubernetes install (kustomize)', function () {
     installs.optIn = withComponents('opt-in', ['opt-in']);
     installs.tagResolution = withComponents('tag-resolution', ['tag-resolution', 'cert-manager']);
     installs.both = withComponents('both', ['tag-resolution', 'opt-in', 'cert-manager']);
+    // The adapter authenticated by a projected service-account token: on the base, with every other component, and
+    // on the HA overlay.
+    installs.projectedToken = withComponents('projected-token', ['projected-token']);
+    installs.everyComponent = withComponents('every-component', ['tag-resolution', 'opt-in', 'cert-manager', 'projected-token']);
+    installs.haProjectedToken = withComponents('ha-projected-token', ['projected-token'], path.join(ROOT, 'deploy/overlays/ha'));
     // Without cert-manager: the script's certificates and caBundle on top of the base.
     const generated = path.join(tmp, 'generated');
     execFileSync(path.join(BASE, 'make-webhook-cert.sh'), [generated], { stdio: 'pipe' });
@@ -233,6 +254,49 @@ describe('the Kubernetes install (kustomize)', function () {
       expect(w.rules.flatMap((r: LooseJson) => r.resources)).to.have.members(validating);
     }
     expect(installs.base!.filter((o) => o.kind === 'MutatingWebhookConfiguration')).to.deep.equal([]);
+  });
+
+  it('components/projected-token: the adapter reads a projected service-account token (audience attestd) with --token-file, no Secret', () => {
+    // Without the component: the long-lived token from the Secret.
+    const base = adapterSettings(installs.base!);
+    expect(base).to.include({ token: '<secret attestd-admission-token/token>', tokenFile: undefined });
+    for (const install of ['projectedToken', 'everyComponent', 'haProjectedToken']) {
+      const objects = installs[install]!;
+      const sa = named(objects, 'ServiceAccount', 'attestd-admission');
+      expect(sa.metadata.namespace, install).to.equal('attestd');
+      expect(sa.automountServiceAccountToken).to.equal(false);
+      const deployment = named(objects, 'Deployment', 'attestd-admission');
+      expect(deployment.metadata.namespace).to.equal('attestd');
+      const pod = deployment.spec.template.spec;
+      expect(pod.serviceAccountName).to.equal('attestd-admission');
+      expect(pod.automountServiceAccountToken).to.equal(false);
+      // The projected token: audience attestd, short-lived (Kubernetes accepts 10 min at least).
+      const projected = pod.volumes.filter((v: LooseJson) => v.projected);
+      expect(projected, install).to.have.length(1);
+      const volume = projected[0];
+      expect(volume.projected.sources).to.have.length(1);
+      const token = volume.projected.sources[0].serviceAccountToken;
+      expect(token.audience).to.equal('attestd');
+      expect(token.expirationSeconds).to.be.within(600, 3600);
+      const c = pod.containers[0];
+      const mounts = c.volumeMounts.filter((m: LooseJson) => m.name === volume.name);
+      expect(mounts).to.have.length(1);
+      expect(mounts[0].readOnly).to.equal(true);
+      // The adapter's own configuration names exactly the file the kubelet writes (a missing file stops the adapter).
+      const settings = adapterSettings(objects);
+      expect(settings.token, install).to.equal(undefined);
+      expect(settings.tokenFile).to.equal(path.posix.join(mounts[0].mountPath, token.path));
+      expect(c.args).to.include('--token-file');
+      // Nothing of the long-lived token remains in the adapter.
+      const names = c.env.map((e: LooseJson) => e.name);
+      expect(names).to.not.include('ATTESTD_TOKEN');
+      expect(names).to.not.include('ATTESTD_TOKEN_FILE');
+      expect(JSON.stringify(deployment), install).to.not.include('attestd-admission-token');
+      expect(objects.some((o) => o.kind === 'Secret' && o.metadata.name.startsWith('attestd-admission-token'))).to.equal(false);
+    }
+    // The rest of the adapter is untouched: the HA overlay keeps its replicas, the other components their settings.
+    expect(named(installs.haProjectedToken!, 'Deployment', 'attestd-admission').spec.replicas).to.equal(3);
+    expect(adapterSettings(installs.everyComponent!)).to.include({ mutate: true, project: 'p1', cluster: 'c1' });
   });
 
   it('webhook TLS both ways: cert-manager injects the CA, the script sets caBundle and the Secrets', () => {
