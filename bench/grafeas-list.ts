@@ -1,21 +1,16 @@
 import type { Benchmark } from './lib/benchmark';
 import { imageUri, scaleProject } from './lib/fixtures';
-import { h2load } from './lib/h2load';
-import { closedLoop, openLoop } from './lib/load';
+import { closedLoop, pacedLoop } from './lib/load';
 import { LUA_IMAGE, luaString } from './lib/lua';
 import { withSelfCpu } from './lib/self-cpu';
 import { percentile } from './lib/stats';
-import { wrkLoad } from './lib/wrk';
+import { pacedConnections, wrkLoad } from './lib/wrk';
 import { ensureScaleData, randomImage } from './seed';
 import { NOTES } from './lib/fixtures';
 
 /** Connections used to find the maximum rate (REST) and concurrent queries for pg's. */
 const CONCURRENCY = 16;
-/** Connections of the paced phase: each carries rate/PACED_CONNECTIONS requests per second. */
-const PACED_CONNECTIONS = 32;
 const PAGE_SIZE = 20;
-/** Distinct random images the paced phase cycles through. */
-const PACED_PATHS = 5000;
 
 /** The SQL PostgresGrafeasStore issues for ListOccurrences with a resourceUri filter (first page). */
 export const LIST_SQL =
@@ -27,7 +22,7 @@ function listPath(project: string, image: number): string {
 
 /**
  * ListOccurrences resourceUri="…" over REST with `scale` occurrences stored: the maximum rate (wrk), then p50/p99
- * at half of it (h2load, paced); the baseline is the same indexed SQL through pg, at its own maximum and then at
+ * at half of it (wrk, paced with random waits); the baseline is the same indexed SQL through pg, at its own maximum and then at
  * the same offered rate as attestd (so that both latencies are at the same load).
  */
 export const grafeasList: Benchmark = {
@@ -55,36 +50,36 @@ export const grafeasList: Benchmark = {
     const pgQuery = (): Promise<unknown> => ctx.pg.query(LIST_SQL, [project, imageUri(randomImage(ctx.scale)), PAGE_SIZE + 1]);
     const phase = ctx.durationMs;
     const [before, after] = listPath(project, 0).split(encodeURIComponent(imageUri(0)));
+    // The filter's URI percent-encoded as encodeURIComponent does (":" "/" "@" "=" and the quotes).
+    const randomListLua = `${LUA_IMAGE}
+local function enc(s)
+  return (string.gsub(s, "[^%w%-_%.!~%*'%(%)]", function(c) return string.format("%%%02X", string.byte(c)) end))
+end
+function make(n)
+  return ${luaString(before!)} .. enc(image(math.random(0, ${images - 1}))) .. ${luaString(after!)}, nil
+end`;
     const max = await wrkLoad({
       url: ctx.server.httpUrl,
       connections: CONCURRENCY,
       durationMs: phase,
       split: ctx.split,
       headers: { authorization: `Bearer ${ctx.token}` },
-      // The filter's URI percent-encoded as encodeURIComponent does (":" "/" "@" "=" and the quotes).
-      lua: `${LUA_IMAGE}
-local function enc(s)
-  return (string.gsub(s, "[^%w%-_%.!~%*'%(%)]", function(c) return string.format("%%%02X", string.byte(c)) end))
-end
-function make(n)
-  return ${luaString(before!)} .. enc(image(math.random(0, ${images - 1}))) .. ${luaString(after!)}, nil
-end`,
+      lua: randomListLua,
     });
     ctx.recordErrors('list max', max);
     const pgMax = await withSelfCpu(() => closedLoop(CONCURRENCY, phase, pgQuery));
     ctx.recordErrors('list baseline max', pgMax.result);
     const rate = Math.max(1, Math.floor(max.perSecond / 2));
-    const half = await h2load({
+    const half = await wrkLoad({
       url: ctx.server.httpUrl,
-      paths: Array.from({ length: PACED_PATHS }, () => listPath(project, randomImage(ctx.scale))),
-      clients: PACED_CONNECTIONS,
-      h1: true,
+      connections: pacedConnections(rate),
       rate,
       durationMs: phase,
       split: ctx.split,
       headers: { authorization: `Bearer ${ctx.token}` },
+      lua: randomListLua,
     });
-    const pgHalf = await withSelfCpu(() => openLoop(rate, phase, pgQuery));
+    const pgHalf = await withSelfCpu(() => pacedLoop(pacedConnections(rate), rate, phase, pgQuery));
     ctx.recordErrors('list half rate', half);
     ctx.recordErrors('list baseline half rate', pgHalf.result);
     if (half.perSecond < 0.95 * rate) ctx.log(`list: the paced phase reached ${half.perSecond.toFixed(0)} of ${rate} req/s asked`);

@@ -22,17 +22,16 @@ export interface CertificateReloaderOptions<T> {
 export class CertificateReloader<T> {
   private material: T;
   private readonly listeners: Array<(material: T) => void> = [];
-  private watching = false;
-  private readonly onFileChange = (curr: fs.Stats, prev: fs.Stats): void => {
-    if (curr.mtimeMs === prev.mtimeMs && curr.ino === prev.ino && curr.size === prev.size) return;
-    this.reload();
-  };
+  private timer: NodeJS.Timeout | undefined;
+  /** What the files looked like when they were last read: a poll that sees anything else reads them again. */
+  private seen: string;
 
   constructor(
     private readonly options: CertificateReloaderOptions<T>,
     initial: T,
   ) {
     this.material = initial;
+    this.seen = this.signature();
   }
 
   /** The material currently served. */
@@ -45,22 +44,40 @@ export class CertificateReloader<T> {
     this.listeners.push(listener);
   }
 
-  /** Starts polling the files. */
+  /**
+   * Starts polling the files. Each poll compares them with what they were when last read (from the initial
+   * load on), so a rotation that lands before the first poll is not missed.
+   */
   start(): void {
-    if (this.watching) return;
-    this.watching = true;
-    for (const file of this.options.files) fs.watchFile(file, { interval: this.options.intervalMs, persistent: false }, this.onFileChange);
+    this.timer ??= setInterval(() => {
+      if (this.signature() !== this.seen) this.reload();
+    }, this.options.intervalMs);
+    this.timer.unref();
   }
 
   /** Stops polling. */
   stop(): void {
-    if (!this.watching) return;
-    this.watching = false;
-    for (const file of this.options.files) fs.unwatchFile(file, this.onFileChange);
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Identity, size and modification time of each file, following symlinks (a Secret volume's swap changes it). */
+  private signature(): string {
+    return this.options.files
+      .map((file) => {
+        try {
+          const st = fs.statSync(file);
+          return `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+        } catch {
+          return 'missing';
+        }
+      })
+      .join('|');
   }
 
   /** Reads the files now; true when new material was taken, false when the old one stays (and was logged). */
   reload(): boolean {
+    this.seen = this.signature();
     let next: T;
     try {
       next = this.options.load();

@@ -7,8 +7,9 @@ import { percentile } from './stats';
 import type { GeneratedLoad } from './wrk';
 
 /**
- * One h2load phase. Closed loop by default (`clients` connections × `streams` requests in flight each); with
- * `rate`, paced: each client starts requests at rate/clients per second (h2load --rps).
+ * One h2load phase: a closed loop, `clients` connections × `streams` requests in flight each. (Not used for paced
+ * load: h2load --rps starts every client's timer together, so its requests arrive in bursts of `clients`; paced
+ * phases use wrk with random waits, bench/lib/wrk.ts.)
  */
 export interface H2Load {
   /** The request URL (scheme, host, port, path); or the origin when `paths` is given. */
@@ -22,16 +23,9 @@ export interface H2Load {
   readonly split: CpuSplit;
   /** HTTP/1.1 (over TLS too) instead of HTTP/2. */
   readonly h1?: boolean;
-  /** Requests per second over all clients (paced); undefined = as fast as answers come. */
-  readonly rate?: number;
   readonly headers?: Readonly<Record<string, string>>;
   /** A POST body, the same for every request. */
   readonly body?: Buffer | string;
-}
-
-/** A paced phase's extra figure: the rate it achieved (below the asked one when the schedule slipped). */
-export interface PacedLoad extends GeneratedLoad {
-  readonly askedRate: number;
 }
 
 /**
@@ -39,18 +33,14 @@ export interface PacedLoad extends GeneratedLoad {
  * to the end of its answer) and h2load's CPU use. gRPC statuses travel in trailers, which h2load does not read:
  * callers that send gRPC count what the server stored instead.
  */
-export async function h2load(load: H2Load): Promise<PacedLoad> {
+export async function h2load(load: H2Load): Promise<GeneratedLoad> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attestd-h2load-'));
   try {
     const logFile = path.join(dir, 'requests.log');
     const seconds = Math.max(1, Math.round(load.durationMs / 1000));
     const args = ['-D', String(seconds), '-c', String(load.clients), '-m', String(load.h1 ? 1 : (load.streams ?? 1))];
-    // Paced: a second of warm-up, so that every connection is up (TLS included) before the measured phase starts
-    // and no request waits for a handshake. (A closed loop has none: the gRPC write figure counts stored rows.)
-    if (load.rate !== undefined) args.push('--warm-up-time', '1');
     args.push('-t', String(Math.min(load.split.generatorThreads, load.clients)), '--log-file', logFile);
     if (load.h1) args.push('--h1');
-    if (load.rate !== undefined) args.push('--rps', (load.rate / load.clients).toFixed(3));
     for (const [k, v] of Object.entries(load.headers ?? {})) args.push('-H', `${k}: ${v}`);
     if (load.body !== undefined) {
       const bodyFile = path.join(dir, 'body');
@@ -82,14 +72,12 @@ export async function h2load(load: H2Load): Promise<PacedLoad> {
     return {
       ops: ok,
       errors,
-      // "finished in" includes the warm-up second; the counts and the log cover the measured -D seconds only.
       seconds,
       perSecond: ok / seconds,
       p50: percentile(latencies, 0.5),
       p99: percentile(latencies, 0.99),
       firstError,
       generatorCpu: run.cores,
-      askedRate: load.rate ?? NaN,
     };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

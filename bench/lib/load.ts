@@ -41,36 +41,41 @@ export async function closedLoop(concurrency: number, durationMs: number, op: (i
   return result(ops, errors, startedAt, latencies, firstError);
 }
 
-/** Starts operations at a fixed rate for `durationMs` whatever their latency (an open loop): latency at a given load. */
-export async function openLoop(ratePerSecond: number, durationMs: number, op: (i: number) => Promise<unknown>): Promise<LoadResult> {
+/**
+ * About `ratePerSecond` operations per second from `concurrency` workers, each waiting a random, exponentially
+ * distributed time (mean concurrency / rate) after each operation before its next (Poisson arrivals, no bursts);
+ * latency from each operation's start. The same model as the paced wrk phases (bench/lib/wrk.ts), for the
+ * baselines driven from this process.
+ */
+export async function pacedLoop(
+  concurrency: number,
+  ratePerSecond: number,
+  durationMs: number,
+  op: (i: number) => Promise<unknown>,
+): Promise<LoadResult> {
   const startedAt = performance.now();
+  const deadline = startedAt + durationMs;
+  const meanWaitMs = (concurrency / ratePerSecond) * 1000;
   const latencies: number[] = [];
-  const inflight = new Set<Promise<void>>();
-  let started = 0;
   let ops = 0;
   let errors = 0;
+  let seq = 0;
   let firstError: string | undefined;
-  const total = Math.max(1, Math.round((ratePerSecond * durationMs) / 1000));
-  while (started < total) {
-    const due = Math.min(total, Math.floor(((performance.now() - startedAt) / 1000) * ratePerSecond) + 1);
-    while (started < due) {
-      // Latency counts from when the operation was due, so that a stalled generator is not hidden.
-      const dueAt = startedAt + (started / ratePerSecond) * 1000;
-      const p = op(started++).then(
-        () => {
-          latencies.push(performance.now() - dueAt);
-          ops++;
-        },
-        (err: unknown) => {
-          errors++;
-          firstError ??= String((err as Error).message ?? err);
-        },
-      );
-      const tracked = p.finally(() => inflight.delete(tracked));
-      inflight.add(tracked);
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      await new Promise((r) => setTimeout(r, -meanWaitMs * Math.log(1 - Math.random())));
+      if (performance.now() >= deadline) return;
+      const t0 = performance.now();
+      try {
+        await op(seq++);
+        latencies.push(performance.now() - t0);
+        ops++;
+      } catch (err) {
+        errors++;
+        firstError ??= String((err as Error).message ?? err);
+      }
     }
-    await new Promise((r) => setTimeout(r, 1));
-  }
-  await Promise.all(inflight);
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
   return result(ops, errors, startedAt, latencies, firstError);
 }

@@ -35,6 +35,12 @@ export interface WrkLoad {
    * wrk runs it for every request.
    */
   readonly lua?: string;
+  /**
+   * Paced: about `rate` requests per second in all, each connection waiting a random, exponentially distributed
+   * time (mean connections / rate) after each answer before its next request, so that arrivals are a Poisson
+   * stream rather than bursts. Undefined: as fast as answers come.
+   */
+  readonly rate?: number;
 }
 
 function script(load: WrkLoad): string {
@@ -64,6 +70,14 @@ headers = { ${headers} }
 function init(args)
   math.randomseed(os.time() + tid * 7919)
 end
+${
+  load.rate === undefined
+    ? ''
+    : `local meanDelayMs = ${((load.connections / load.rate) * 1000).toFixed(3)}
+function delay()
+  return -meanDelayMs * math.log(1 - math.random())
+end`
+}
 ${perRequest}
 function done(summary, latency, requests)
   local e = summary.errors
@@ -84,6 +98,14 @@ interface WrkSummary {
   timeout: number;
   p50: number;
   p99: number;
+}
+
+/**
+ * Connections for a paced phase at `rate` requests/s: about 25 requests per second each (a mean wait of ~40 ms
+ * between an answer and the connection's next request, long beside the answers), 1 to 128.
+ */
+export function pacedConnections(rate: number): number {
+  return Math.max(1, Math.min(128, Math.ceil(rate / 25)));
 }
 
 /** Runs wrk against `load.url` and answers completed requests/s (2xx/3xx answers), p50/p99 and wrk's CPU use. */

@@ -1,13 +1,14 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import * as readline from 'node:readline';
 import { expect } from 'chai';
 import { AttestdProcess } from '../support/attestd-process';
 import { digest } from '../support/api-client';
 import { runAttestd } from '../support/run-attestd';
 import { embeddedPostgres, realPostgres } from '../support/test-database';
-import { testToken } from '../support/test-server';
+import { TEST_JWT_SECRET, testToken } from '../support/test-server';
 
 const ROOT = path.join(__dirname, '..', '..', '..');
 
@@ -80,5 +81,64 @@ describe('on Node 22, the older LTS line package.json supports', function () {
     const read = await fetch(`${base}/v1/${String(created.name)}`, { headers });
     expect(await read.json()).to.deep.include({ name: created.name, resourceUri, noteName: 'projects/n22/notes/reviewed' });
     expect(await attestd.terminate()).to.equal(0);
+  });
+
+  it('`npm start` builds the production tree (no tests, no bench) and serves', async () => {
+    // A user's checkout: the sources npm start builds from, with this checkout's installed dependencies.
+    const checkout = fs.mkdtempSync(path.join(os.tmpdir(), 'attestd-npm-start-'));
+    try {
+      for (const entry of [
+        'package.json',
+        'tsconfig.json',
+        'tsconfig.production.json',
+        'bin',
+        'src',
+        'migrations',
+        'proto',
+        'console',
+        'scripts',
+      ])
+        fs.cpSync(path.join(ROOT, entry), path.join(checkout, entry), { recursive: true });
+      fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(checkout, 'node_modules'));
+      const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${path.dirname(node)}${path.delimiter}${process.env.PATH ?? ''}` };
+      delete env.TEST_DATABASE_URL;
+      Object.assign(env, {
+        DATABASE_URL: databaseUrl,
+        DATA_DIR: path.join(dataDir, 'npm-start'),
+        HOST: '127.0.0.1',
+        HTTP_PORT: '0',
+        GRPC_PORT: '0',
+      });
+      Object.assign(env, { JWT_SECRET: TEST_JWT_SECRET, WORKERS: '1', LOG_LEVEL: 'info' });
+      // npm, and the scripts it runs, find Node 22 first.
+      expect(spawnSync('node', ['--version'], { env, encoding: 'utf8' }).stdout).to.match(/^v22\./);
+      const npm = spawn('npm', ['start'], { cwd: checkout, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      const exited = new Promise<number | null>((resolve) => npm.once('exit', (code) => resolve(code)));
+      const output: string[] = [];
+      npm.stderr.on('data', (b: Buffer) => output.push(b.toString('utf8')));
+      try {
+        const port = await new Promise<number>((resolve, reject) => {
+          readline.createInterface({ input: npm.stdout }).on('line', (line) => {
+            output.push(line);
+            const entry = /^\{/.test(line) ? (JSON.parse(line) as { msg?: string; httpPort?: number }) : {};
+            if (entry.msg === 'attestd serving' && typeof entry.httpPort === 'number') resolve(entry.httpPort);
+          });
+          void exited.then((code) => reject(new Error(`npm start exited (${code}) before serving:\n${output.join('\n')}`)));
+        });
+        expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).to.equal(200);
+        const served = await (
+          await fetch(`http://127.0.0.1:${port}/v1/projects`, { headers: { authorization: `Bearer ${testToken()}` } })
+        ).json();
+        expect(served).to.have.property('projects');
+        expect(fs.existsSync(path.join(checkout, 'dist', 'src', 'cli', 'main.js'))).to.equal(true);
+        expect(fs.existsSync(path.join(checkout, 'dist', 'test'))).to.equal(false);
+        expect(fs.existsSync(path.join(checkout, 'dist', 'bench'))).to.equal(false);
+      } finally {
+        process.kill(-npm.pid!, 'SIGTERM');
+        await exited;
+      }
+    } finally {
+      fs.rmSync(checkout, { recursive: true, force: true });
+    }
   });
 });

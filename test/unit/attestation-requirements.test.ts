@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { JsonObject } from '../../src/domain/message-types';
-import { compileCondition, ConditionSyntaxError, MAX_CONDITION_LENGTH } from '../../src/policies/attestation-condition';
+import { compileCondition, compiledCondition, ConditionSyntaxError, MAX_CONDITION_LENGTH } from '../../src/policies/attestation-condition';
+import { parseAttestationRequirements } from '../../src/policies/attestation-requirements';
 import type { VerifyInput } from '../../src/verification/verdict';
 import { memoryServices, type MemoryServices } from '../support/memory-services';
 import { apiError } from '../support/outcome';
@@ -62,6 +63,17 @@ describe('CEL conditions of attestation requirements', () => {
         .that.contains(message);
     });
   }
+
+  it('compiles a condition once when its policy is written, and evaluation shares that compiled form', () => {
+    const source = `predicate.runDetails.builder.id == '${BUILDER}' && image.digest.size() > 7`;
+    parseAttestationRequirements([{ witness: 'projects/p/witnesses/ci', predicateType: SLSA_V1, condition: source }], 'p');
+    const atWrite = compiledCondition(source);
+    expect(compiledCondition(source)).to.equal(atWrite);
+    expect(atWrite.evaluate(input)).to.deep.equal({ holds: true });
+    // The cache is bounded: after a thousand other conditions the first one compiles again (a new instance).
+    for (let i = 0; i < 1000; i++) compiledCondition(`image.digest.size() > ${i}`);
+    expect(compiledCondition(source)).to.not.equal(atWrite);
+  });
 });
 
 /** Policies with attestation requirements over the SLSA fixture, at :verifyImages on the memory backend. */
