@@ -5,7 +5,7 @@ import path from 'node:path';
 import { startAdmissionWebhook, type RunningWebhook } from '../../src/admission/admission-webhook';
 import { RemoteVerifier } from '../../src/admission/remote-verifier';
 import { silentLogger } from '../../src/logger';
-import { freePort } from '../registry/registry-support';
+import { freePort } from '../support/free-port';
 import { startScriptedRegistry, type ScriptedRegistry } from '../registry/scripted-registry';
 import {
   buildOciImage,

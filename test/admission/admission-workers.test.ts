@@ -1,7 +1,6 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import https from 'node:https';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -10,45 +9,14 @@ import { testPair, writePair, type TestPair } from '../support/test-certificates
 import { testToken } from '../support/test-server';
 import { deploymentReview, randomDigest, SIGNED_REPO } from './admission-fixtures';
 import { Rest, scenario, startAttestd } from './admission-harness';
+import { freePort } from '../support/free-port';
+import { childrenOf, until } from '../support/until';
 
 // `attestd admission --workers 2`: two adapter processes on one port (node:cluster, as `serve --workers`). Reviews
 // on new connections are answered by both, each worker reports in to attestd under its own name with the
 // decisions it served, and SIGTERM drains the group, which exits 0.
 
 const REVIEWS = 20;
-
-/** The pids of the processes `pid` started. */
-function childrenOf(pid: number): number[] {
-  try {
-    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
-      .split('\n')
-      .map((l) => Number(l.trim()))
-      .filter((n) => n > 0);
-  } catch {
-    return []; // ps exits 1 when there are none
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function until<T>(what: string, read: () => T | undefined | Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await read();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe('attestd admission --workers 2', function () {
   this.timeout(120_000);

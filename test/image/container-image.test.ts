@@ -2,12 +2,12 @@ import { expect } from 'chai';
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import * as net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { restCall } from '../support/rest-call';
 import { embeddedPostgres, realPostgres } from '../support/test-database';
 import { TEST_JWT_SECRET, testToken } from '../support/test-server';
+import { freePort } from '../support/free-port';
 
 // The Dockerfile, unchanged, built with buildah (no Docker engine) and run with `buildah run --isolation=chroot
 // --network=host`. No image registry is reachable here, so the official Node base the Dockerfile names is stood in
@@ -20,17 +20,6 @@ const BUILD_TIMEOUT_MS = 25 * 60_000;
 
 function installed(tool: string): boolean {
   return spawnSync(tool, ['--version'], { stdio: 'ignore' }).error === undefined;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen({ host: '127.0.0.1', port: 0 }, () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Runs a command to completion; on failure the error carries its output's tail. */

@@ -10,6 +10,7 @@ import { realPostgres } from '../support/test-database';
 import { testToken } from '../support/test-server';
 import type { LooseJson } from '../support/loose-json';
 import { availableCores } from '../../src/app/available-cores';
+import { childrenOf, until } from '../support/until';
 
 // `attestd serve --workers 2`: two processes on the same ports (node:cluster), one set of background jobs.
 // Registry pushes delivered across both are signed exactly once, the audit chain stays one intact chain, a
@@ -18,28 +19,6 @@ import { availableCores } from '../../src/app/available-cores';
 const P = 'workers';
 const REGISTRY = 'registry.example:5000';
 const PUSHES = 40;
-
-/** The pids of the processes `pid` started. */
-function childrenOf(pid: number): number[] {
-  try {
-    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
-      .split('\n')
-      .map((l) => Number(l.trim()))
-      .filter((n) => n > 0);
-  } catch {
-    return []; // ps exits 1 when there are none
-  }
-}
-
-async function until<T>(what: string, read: () => T | undefined | Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await read();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe('attestd serve --workers 2', function () {
   this.timeout(180_000);

@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 import type { RegistryErrorReason } from '../../src/domain/registry-error';
 import { FetchRegistryClient, MAX_MANIFEST_BYTES } from '../../src/registry/oci/fetch-registry-client';
 import { expectRegistryError } from './expect-registry-error';
-import { freePort, poll } from './registry-support';
+import { freePort } from '../support/free-port';
+import { poll } from './registry-support';
 import { answer, endless, startScriptedRegistry, type Script, type ScriptedRegistry } from './scripted-registry';
 
 // Registries that lie, stall, flood or loop, played by a local node:http server: each answer is refused with

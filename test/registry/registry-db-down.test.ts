@@ -5,7 +5,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { startTestServer, testToken, type TestServer } from '../support/test-server';
-import { call, fixtureText, freePort, poll, setUpSigning } from './registry-support';
+import { freePort } from '../support/free-port';
+import { call, fixtureText, poll, setUpSigning } from './registry-support';
 
 // The database goes away under a running attestd while a registry posts: the hook fails with a 5xx
 // (so the registry retries the same event) and acknowledges nothing it did not store; once the

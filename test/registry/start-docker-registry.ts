@@ -2,7 +2,8 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { freePort, poll } from './registry-support';
+import { freePort } from '../support/free-port';
+import { poll } from './registry-support';
 
 const run = promisify(execFile);
 

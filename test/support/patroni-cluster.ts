@@ -3,7 +3,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { freePort } from './haproxy';
+import { freePort } from './free-port';
 
 // Postgres high availability as platforms run it, on one machine (Debian's patroni, etcd-server and Postgres 15):
 // a single-node etcd on 127.0.0.1 and Patroni nodes, each with its own Postgres port, data directory and REST

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { freePort } from './haproxy';
+import { freePort } from './free-port';
 
 /** A running pgbouncer (Debian's) in transaction pooling mode, foreground, with its config in a temp dir. */
 export interface Pgbouncer {

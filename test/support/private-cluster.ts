@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from './haproxy';
+import { freePort } from './free-port';
 
 // A private PostgreSQL cluster for tests that stop, break or reconfigure their server (Debian's initdb and
 // pg_ctl, as the postgres user when we are root). The machine's shared server is never touched.
