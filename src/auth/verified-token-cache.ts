@@ -7,8 +7,8 @@ export const VERIFIED_TOKENS_MAX = 10_000;
  * Principals of bearer tokens whose signature and claims one authenticator (one fixed key, audience and issuer)
  * already checked, keyed by the exact token text, each until the token expires (its `exp` plus the clock
  * tolerance, the last second verification would accept it). Verifying the same token again gives the same
- * principal until then, so a hit skips the signature check and the claim parsing (~10% of the CPU of a cheap
- * request: docs/performance.md, "Round 5"). Revocation is not decided here: it is checked on every request after.
+ * principal until then, so a hit skips the signature check and the claim parsing (16 µs → 1.3 µs per call:
+ * docs/performance.md, "Round 5"). Revocation is not decided here: it is checked on every request after.
  */
 export class VerifiedTokenCache {
   private readonly entries = new Map<string, { principal: Principal; untilSeconds: number }>();
