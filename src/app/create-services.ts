@@ -174,7 +174,7 @@ export function createServices(stores: ServiceStores, config: Config, logger: Lo
     signingRules: new ResourceService(SIGNING_RULE_KIND, uow, access, clock, changes),
     importRules: new ResourceService(IMPORT_RULE_KIND, uow, access, clock, changes),
     identityProviders: new ResourceService(
-      identityProviderKind(() => providerTable.changed()),
+      identityProviderKind(() => providerTable.changed(), config.jwtIssuer),
       uow,
       access,
       clock,

@@ -12,8 +12,13 @@ import { readAlgorithms, readInlineJwks, readRoleBindings, readTrustedUrl } from
  * Trusted OIDC issuers per project, a kind of the resource kit: a JWT the issuer signs authenticates with the
  * roles the provider's bindings grant in its project (docs/adr/0060-token-lifecycle-and-identity-providers.md).
  * `changed` runs once a change has committed, so that the authenticators have it before the call answers.
+ * `ownIssuer` (JWT_ISSUER) is refused as a provider's issuer: tokens naming it are attestd's own, verified with
+ * its own secret, so such a provider could never match a token.
  */
-export function identityProviderKind(changed: (name: ResourceName) => Promise<void>): ResourceKind<IdentityProviderSpec> {
+export function identityProviderKind(
+  changed: (name: ResourceName) => Promise<void>,
+  ownIssuer?: string,
+): ResourceKind<IdentityProviderSpec> {
   return {
     ...protoNames('IdentityProvider', 'identityProviders'),
     singular: 'identity provider',
@@ -23,7 +28,7 @@ export function identityProviderKind(changed: (name: ResourceName) => Promise<vo
     checkId: (id) => checkResourceId(id, 'providerId'),
     outputOnly: ['revision'],
     store: (stores) => stores.identityProviders,
-    parse: parseIdentityProvider,
+    parse: (input) => parseIdentityProvider(input, ownIssuer),
     toMessage: (r) => {
       const { jwks, ...rest } = r.spec;
       return { ...rest, ...(jwks ? { jwks: jwks } : {}), revision: String(r.revision) };
@@ -32,9 +37,14 @@ export function identityProviderKind(changed: (name: ResourceName) => Promise<vo
   };
 }
 
-function parseIdentityProvider(input: JsonObject): IdentityProviderSpec {
+function parseIdentityProvider(input: JsonObject, ownIssuer: string | undefined): IdentityProviderSpec {
   const f = new SpecReader(input, 'identityProvider');
   const issuer = readTrustedUrl(f, 'issuer', 'the "iss" of the tokens, e.g. https://token.actions.githubusercontent.com');
+  if (issuer === ownIssuer)
+    throw invalidArgument(
+      `${f.path('issuer')} is attestd's own issuer (JWT_ISSUER): tokens naming it are verified with attestd's own secret, ` +
+        'never with a provider; give the external issuer whose tokens this provider should trust',
+    );
   const jwksUri = f.text('jwksUri', { max: 2048 });
   const jwks = readInlineJwks(f);
   return {

@@ -4,10 +4,10 @@ import type { Access } from '../auth/access';
 import type { Clock } from '../domain/clock';
 import { parseProjectName, quote } from '../domain/names';
 import type { RequestContext } from '../domain/request-context';
-import type { ChangeRecorder } from '../domain/stores/change-recorder';
+import { recordAll, type ChangeRecorder, type RecordedChange } from '../domain/stores/change-recorder';
 import type { JsonObject, ListQuery, Page } from '../domain/message-types';
 import { requireProject } from '../domain/stores/require-project';
-import type { UnitOfWork } from '../domain/stores/unit-of-work';
+import type { Stores, UnitOfWork } from '../domain/stores/unit-of-work';
 import type { HookEventRow } from '../domain/stores/hook-store';
 import { checkPush, parseHookPayload, type HookSource, type RegistryEvent } from './hook-payloads';
 import type { HookMetrics } from './hook-metrics';
@@ -18,6 +18,7 @@ import type { ResourceRecord } from '../domain/resources/resource-record';
 import { importCandidate } from './signature-artifacts';
 import { parseWitnessName } from '../witnesses/witness-names';
 import { hookEventView } from '../domain/hook-event-view';
+import { GroupCommit, type GroupCommitOptions } from './group-commit';
 
 /** What a hook call did with the payload's events. */
 export interface HookResult {
@@ -26,6 +27,20 @@ export interface HookResult {
   ignored: number;
   duplicates: number;
   events: JsonObject[];
+}
+
+/** One hook call's events, checked and parsed, waiting for its group's transaction. */
+interface Delivery {
+  readonly ctx: RequestContext;
+  readonly source: HookSource;
+  readonly projectId: string;
+  readonly events: readonly RegistryEvent[];
+}
+
+/** A project's enabled rules, read once per transaction. */
+interface RuleScope {
+  readonly rules: readonly SigningRuleRecord[];
+  readonly importRules: readonly ImportRuleRecord[];
 }
 
 const METHODS: Readonly<Record<HookSource, string>> = {
@@ -39,9 +54,12 @@ const METHODS: Readonly<Record<HookSource, string>> = {
  * Receives registry events: manifest pushes covered by enabled signing rules go to the signing outbox, pushes of
  * cosign signatures (`sha256-<hex>.sig` / `.att` tags, OCI manifests pushed by digest) covered by enabled import
  * rules go to the outbox as imports, one per witness; everything else is recorded as ignored with the reason — all
- * in one transaction, committed before the hook answers. A redelivered event id is a no-op.
+ * in one transaction, committed before the hook answers. Deliveries that arrive while one commits are written together
+ * in the next transaction (group commit, ADR 0076). A redelivered event id is a no-op.
  */
 export class HookService {
+  private readonly deliveries: GroupCommit<Delivery, HookResult>;
+
   constructor(
     private readonly uow: UnitOfWork,
     private readonly access: Access,
@@ -50,115 +68,143 @@ export class HookService {
     /** Called after a commit that queued signings (wakes the workers). */
     private readonly onQueued: () => void = () => undefined,
     private readonly metrics?: HookMetrics,
-  ) {}
+    options: GroupCommitOptions = {},
+  ) {
+    this.deliveries = new GroupCommit((batch) => this.write(batch), options);
+  }
 
   async receive(ctx: RequestContext, source: HookSource, parent: string, payload: JsonObject, registryParam: string): Promise<HookResult> {
     const projectId = parseProjectName(parent, 'parent');
     this.access.check(ctx, 'hooks.post', projectId);
     const events = parseHookPayload(source, payload, registryParam.trim());
-    const now = this.clock.now();
-    const actor = ctx.principal?.subject ?? 'anonymous';
-    const result = await this.uow.transaction(async (stores) => {
-      await requireProject(stores, projectId);
-      const rules = await stores.signingRules.enabled(projectId);
-      const importRules = await stores.importRules.enabled(projectId);
-      const out: HookResult = { received: events.length, accepted: 0, ignored: 0, duplicates: 0, events: [] };
-      const rows: HookEventRow[] = [];
-      const importRows = new Set<string>();
-      for (const e of events) {
-        if (!(await stores.hooks.receipt(projectId, source, e.eventId, now))) {
-          out.duplicates++;
-          continue;
-        }
-        const event = source === 'acr' && e.registry === '' && !e.ignore ? withRuleRegistry(e, rules) : e;
-        const base = {
-          projectId,
-          source,
-          eventId: event.eventId,
-          action: event.action,
-          mediaType: event.mediaType,
-          image: event.registry && event.repository && event.digest ? `${event.registry}/${event.repository}@${event.digest}` : '',
-          tag: event.tag,
-          receiveTime: now,
-        };
-        const matching = event.ignore ? [] : matchingRules(rules, event);
-        const importing = event.ignore ? [] : matchingRules(importRules, event);
-        const imports = importing.length > 0 && importCandidate(event.tag, event.mediaType);
-        if (event.ignore || (matching.length === 0 && !imports)) {
-          const reason =
-            event.ignore ?? (importing.length > 0 ? notSignatureReason(event, importing[0]!) : noRuleReason(event, importRules.length > 0));
-          rows.push({ ...base, hookEventId: newId(), ruleId: '', witnessId: '', signingId: undefined, reason });
-          out.ignored++;
-          continue;
-        }
-        const witnesses = new Set<string>();
-        for (const rule of matching) {
-          // Two rules naming one witness sign once; the event shows the first rule.
-          const { witnessId } = parseWitnessName(rule.spec.witness);
-          if (witnesses.has(witnessId)) continue;
-          witnesses.add(witnessId);
-          const signingId = await stores.hooks.enqueue({
-            projectId,
-            witnessId,
-            registry: event.registry,
-            repository: event.repository,
-            digest: event.digest,
-            actor,
-            createTime: now,
-          });
-          rows.push({ ...base, hookEventId: newId(), ruleId: rule.id, witnessId, signingId, reason: '' });
-          out.accepted++;
-        }
-        const importers = new Set<string>();
-        for (const rule of imports ? importing : []) {
-          // Two rules naming one witness import once; the event shows the first rule.
-          for (const name of rule.spec.witnesses) {
-            const { witnessId } = parseWitnessName(name);
-            if (importers.has(witnessId)) continue;
-            importers.add(witnessId);
-            const job = { projectId, witnessId, registry: event.registry, repository: event.repository, digest: event.digest };
-            const signingId = await stores.hooks.enqueueImport({
-              ...job,
-              tag: event.tag,
-              plainHttp: rule.spec.plainHttp,
-              actor,
-              createTime: now,
-            });
-            const hookEventId = newId();
-            rows.push({ ...base, hookEventId, ruleId: rule.id, witnessId, signingId, reason: '' });
-            importRows.add(hookEventId);
-            out.accepted++;
-          }
-        }
-      }
-      await stores.hooks.insertEvents(rows);
-      if (out.accepted > 0)
-        await this.changes.record(
-          stores,
-          ctx,
-          METHODS[source],
-          `projects/${projectId}/hookEvents/${rows.find((r) => r.signingId)!.hookEventId}`,
-        );
-      out.events = rows.map((r) =>
-        hookEventView(
-          r,
-          r.signingId
-            ? {
-                kind: importRows.has(r.hookEventId) ? 'IMPORT' : 'SIGN',
-                status: 'PENDING',
-                attempts: 0,
-                reason: '',
-                occurrence: '',
-                updateTime: now,
-              }
-            : undefined,
-        ),
-      );
-      return out;
-    });
+    const result = await this.deliveries.submit({ ctx, source, projectId, events });
     this.metrics?.received(source, result);
     if (result.accepted > 0) this.onQueued();
     return result;
+  }
+
+  /** Writes deliveries in one transaction (the rules read once per project, one event insert, one audit round). */
+  private async write(deliveries: readonly Delivery[]): Promise<HookResult[]> {
+    const now = this.clock.now();
+    return this.uow.transaction(async (stores) => {
+      const scopes = new Map<string, RuleScope>();
+      const rows: HookEventRow[] = [];
+      const changes: RecordedChange[] = [];
+      const results: HookResult[] = [];
+      for (const d of deliveries) {
+        let scope = scopes.get(d.projectId);
+        if (!scope) {
+          await requireProject(stores, d.projectId);
+          scope = { rules: await stores.signingRules.enabled(d.projectId), importRules: await stores.importRules.enabled(d.projectId) };
+          scopes.set(d.projectId, scope);
+        }
+        const accepted = await this.accept(stores, d, scope, now);
+        rows.push(...accepted.rows);
+        const queued = accepted.rows.find((r) => r.signingId);
+        if (queued)
+          changes.push({ ctx: d.ctx, method: METHODS[d.source], resource: `projects/${d.projectId}/hookEvents/${queued.hookEventId}` });
+        results.push(accepted.result);
+      }
+      await stores.hooks.insertEvents(rows);
+      await recordAll(this.changes, stores, changes);
+      return results;
+    });
+  }
+
+  /** Records one delivery's receipts and queues its signings and imports; answers its result and event rows. */
+  private async accept(
+    stores: Stores,
+    delivery: Delivery,
+    { rules, importRules }: RuleScope,
+    now: string,
+  ): Promise<{ result: HookResult; rows: HookEventRow[] }> {
+    const { projectId, source, events } = delivery;
+    const actor = delivery.ctx.principal?.subject ?? 'anonymous';
+    const out: HookResult = { received: events.length, accepted: 0, ignored: 0, duplicates: 0, events: [] };
+    const rows: HookEventRow[] = [];
+    const importRows = new Set<string>();
+    for (const e of events) {
+      if (!(await stores.hooks.receipt(projectId, source, e.eventId, now))) {
+        out.duplicates++;
+        continue;
+      }
+      const event = source === 'acr' && e.registry === '' && !e.ignore ? withRuleRegistry(e, rules) : e;
+      const base = {
+        projectId,
+        source,
+        eventId: event.eventId,
+        action: event.action,
+        mediaType: event.mediaType,
+        image: event.registry && event.repository && event.digest ? `${event.registry}/${event.repository}@${event.digest}` : '',
+        tag: event.tag,
+        receiveTime: now,
+      };
+      const matching = event.ignore ? [] : matchingRules(rules, event);
+      const importing = event.ignore ? [] : matchingRules(importRules, event);
+      const imports = importing.length > 0 && importCandidate(event.tag, event.mediaType);
+      if (event.ignore || (matching.length === 0 && !imports)) {
+        const reason =
+          event.ignore ?? (importing.length > 0 ? notSignatureReason(event, importing[0]!) : noRuleReason(event, importRules.length > 0));
+        rows.push({ ...base, hookEventId: newId(), ruleId: '', witnessId: '', signingId: undefined, reason });
+        out.ignored++;
+        continue;
+      }
+      const witnesses = new Set<string>();
+      for (const rule of matching) {
+        // Two rules naming one witness sign once; the event shows the first rule.
+        const { witnessId } = parseWitnessName(rule.spec.witness);
+        if (witnesses.has(witnessId)) continue;
+        witnesses.add(witnessId);
+        const signingId = await stores.hooks.enqueue({
+          projectId,
+          witnessId,
+          registry: event.registry,
+          repository: event.repository,
+          digest: event.digest,
+          actor,
+          createTime: now,
+        });
+        rows.push({ ...base, hookEventId: newId(), ruleId: rule.id, witnessId, signingId, reason: '' });
+        out.accepted++;
+      }
+      const importers = new Set<string>();
+      for (const rule of imports ? importing : []) {
+        // Two rules naming one witness import once; the event shows the first rule.
+        for (const name of rule.spec.witnesses) {
+          const { witnessId } = parseWitnessName(name);
+          if (importers.has(witnessId)) continue;
+          importers.add(witnessId);
+          const job = { projectId, witnessId, registry: event.registry, repository: event.repository, digest: event.digest };
+          const signingId = await stores.hooks.enqueueImport({
+            ...job,
+            tag: event.tag,
+            plainHttp: rule.spec.plainHttp,
+            actor,
+            createTime: now,
+          });
+          const hookEventId = newId();
+          rows.push({ ...base, hookEventId, ruleId: rule.id, witnessId, signingId, reason: '' });
+          importRows.add(hookEventId);
+          out.accepted++;
+        }
+      }
+    }
+    out.events = rows.map((r) =>
+      hookEventView(
+        r,
+        r.signingId
+          ? {
+              kind: importRows.has(r.hookEventId) ? 'IMPORT' : 'SIGN',
+              status: 'PENDING',
+              attempts: 0,
+              reason: '',
+              occurrence: '',
+              updateTime: now,
+            }
+          : undefined,
+      ),
+    );
+    return { result: out, rows };
   }
 
   /**

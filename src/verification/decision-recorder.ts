@@ -11,6 +11,12 @@ import type { ImageResult, VerifyInput } from './verdict';
 export const DECISION_FLUSH_MS = 1000;
 /** Most decisions held while the database is away; past it, reviews fail closed rather than go unrecorded. */
 const MAX_BUFFERED_DECISIONS = 50000;
+/**
+ * Decisions written per transaction. Building a slice's rows, bodies and chained audit events is synchronous
+ * work: a whole second's batch at once held the event loop for tens of milliseconds while reviews waited
+ * (docs/performance.md). Between slices the recorder yields to the event loop.
+ */
+export const DECISION_SLICE = 100;
 
 /** What the recorder reports: decisions it had to give up on, and how many wait in its buffer. */
 export interface DecisionRecorderMetrics {
@@ -23,10 +29,12 @@ interface Pending {
 }
 
 /**
- * Records every decision with its audit event. Decisions are buffered and written in batches about
- * once a second (one transaction per batch), so the admission path never waits on a write. While the database is
- * away they stay buffered and are written when it returns; a full buffer refuses new decisions (record returns
- * undefined) so that no review is answered with a decision that will never exist (ADR 0055).
+ * Records every decision with its audit event. Decisions are buffered and written about once a second, in
+ * order, in slices of DECISION_SLICE (one transaction each: a decision and its audit event commit together), so
+ * the admission path never waits on a write nor on the building of one. While the database is away they stay
+ * buffered, the unwritten slices ahead of newer decisions, and are written when it returns; a full buffer refuses
+ * new decisions (record returns undefined) so that no review is answered with a decision that will never exist
+ * (ADR 0055).
  */
 export class DecisionRecorder {
   private buffer: Pending[] = [];
@@ -101,22 +109,33 @@ export class DecisionRecorder {
   }
 
   private async write(batch: Pending[]): Promise<void> {
-    try {
-      await this.writeBatch(batch);
-    } catch (err) {
-      if (this.uow.classifyError(err)?.code === 'UNAVAILABLE') {
-        this.logger.warn({ count: batch.length }, 'database unavailable; decisions will be recorded when it returns');
-        this.buffer.unshift(...batch);
+    for (let i = 0; i < batch.length; i += DECISION_SLICE) {
+      if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      if (!(await this.writeSlice(batch.slice(i, i + DECISION_SLICE)))) {
+        const unwritten = batch.slice(i);
+        this.logger.warn({ count: unwritten.length }, 'database unavailable; decisions will be recorded when it returns');
+        this.buffer = unwritten.concat(this.buffer);
         this.timer ??= setTimeout(() => void this.flush(), DECISION_FLUSH_MS * 2);
         return;
       }
+    }
+  }
+
+  /** Writes one slice; false when the database is unavailable (nothing of the slice written). */
+  private async writeSlice(slice: Pending[]): Promise<boolean> {
+    try {
+      await this.writeBatch(slice);
+      return true;
+    } catch (err) {
+      if (this.uow.classifyError(err)?.code === 'UNAVAILABLE') return false;
       // One bad decision (e.g. its project was just deleted) must not hold back the others.
-      for (const p of batch) {
+      for (const p of slice) {
         await this.writeBatch([p]).catch((e: Error) => {
           this.metrics.dropped();
           this.logger.error({ decision: p.record.body.name, err: e.message }, 'decision could not be recorded');
         });
       }
+      return true;
     }
   }
 

@@ -8,6 +8,7 @@ import { RemoteVerifier } from '../../src/admission/remote-verifier';
 import type { RunningWebhook } from '../../src/admission/admission-webhook';
 import { replaceFile, testPair, writePair, type TestPair } from '../support/test-certificates';
 import { testToken } from '../support/test-server';
+import { untilTrue } from '../support/until';
 import { DIGEST, SIGNED_REPO, deploymentReview } from './admission-fixtures';
 import { WebhookClient, admissionSettings, startAttestd, startRemoteWebhook } from './admission-harness';
 
@@ -36,14 +37,6 @@ function healthz(port: number, ca: string): Promise<number> {
       })
       .on('error', reject);
   });
-}
-
-async function until(check: () => Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    if (await check()) return;
-    await new Promise((res) => setTimeout(res, 25));
-  }
-  throw new Error(`never happened: ${what}`);
 }
 
 describe('TLS in transit: attestd over https, the adapter verifying it, certificates rotated without a restart', function () {
@@ -128,9 +121,9 @@ describe('TLS in transit: attestd over https, the adapter verifying it, certific
     expect(await servedSubject(server.admission!.port, 'http/1.1')).to.equal('CN=pair-a');
     writePair(path.dirname(apiFiles.certFile), pairs.b);
     writePair(path.dirname(hookFiles.certFile), pairs.c);
-    await until(async () => (await servedSubject(server.httpPort, 'http/1.1')) === 'CN=pair-b', 'REST serves pair-b');
-    await until(async () => (await servedSubject(server.grpcPort, 'h2')) === 'CN=pair-b', 'gRPC serves pair-b');
-    await until(async () => (await servedSubject(server.admission!.port, 'http/1.1')) === 'CN=pair-c', 'the webhook serves pair-c');
+    await untilTrue('REST serves pair-b', async () => (await servedSubject(server.httpPort, 'http/1.1')) === 'CN=pair-b');
+    await untilTrue('gRPC serves pair-b', async () => (await servedSubject(server.grpcPort, 'h2')) === 'CN=pair-b');
+    await untilTrue('the webhook serves pair-c', async () => (await servedSubject(server.admission!.port, 'http/1.1')) === 'CN=pair-c');
     expect(await healthz(server.httpPort, pairs.b.cert)).to.equal(200);
   });
 
@@ -146,8 +139,8 @@ describe('TLS in transit: attestd over https, the adapter verifying it, certific
     expect([...served].sort()).to.deep.equal(['CN=pair-b', 'CN=pair-c']);
     writePair(path.dirname(apiFiles.certFile), pairs.d);
     writePair(path.dirname(hookFiles.certFile), pairs.d);
-    await until(async () => (await servedSubject(server.httpPort, 'http/1.1')) === 'CN=pair-d', 'REST serves pair-d');
-    await until(async () => (await servedSubject(server.admission!.port, 'http/1.1')) === 'CN=pair-d', 'the webhook serves pair-d');
+    await untilTrue('REST serves pair-d', async () => (await servedSubject(server.httpPort, 'http/1.1')) === 'CN=pair-d');
+    await untilTrue('the webhook serves pair-d', async () => (await servedSubject(server.admission!.port, 'http/1.1')) === 'CN=pair-d');
   });
 });
 

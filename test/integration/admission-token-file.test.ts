@@ -10,13 +10,9 @@ import { silentLogger } from '../../src/logger';
 import { DIGEST, SIGNED_REPO, deploymentReview } from '../admission/admission-fixtures';
 import { Rest, WebhookClient, admissionSettings, scenario, startAttestd } from '../admission/admission-harness';
 import { LocalOidcIssuer } from '../support/local-oidc-issuer';
+import { untilTrue } from '../support/until';
 
 const SA = 'system:serviceaccount:attestd:admission';
-
-/** Polls `check` until it returns true; the test's timeout bounds it. */
-async function until(check: () => Promise<boolean>): Promise<void> {
-  while (!(await check())) await new Promise((r) => setTimeout(r, 200));
-}
 
 /** Replaces the file as the kubelet does: a new file renamed over the old one. */
 function rewrite(file: string, token: string): void {
@@ -102,7 +98,7 @@ describe('stand-alone admission adapter with --token-file: a projected service-a
 
     // The kubelet writes the next token: the adapter uses it without a restart.
     rewrite(file, await issuer.sign({ sub: SA, jti: 'sa-token-2' }));
-    await until(async () => (await client!.send('GET', '/readyz')).status === 200);
+    await untilTrue('the adapter to be ready', async () => (await client!.send('GET', '/readyz')).status === 200);
     const after = await client.review(deploymentReview([`${SIGNED_REPO}@${DIGEST}`]));
     expect(String(after.status?.message ?? '')).to.not.include('token');
     expect(tokenFile.current()).to.not.equal(first);

@@ -5,15 +5,11 @@ import { restCall } from '../support/rest-call';
 import { callGrpc, grpcClients } from '../support/rpc-matrix';
 import { defaultBackend } from '../support/test-database';
 import { startTestServer, type TestServer } from '../support/test-server';
+import { untilTrue } from '../support/until';
 
 const P = 'attestd.v1.Projects';
 const CL = 'attestd.v1.Clusters';
 const SA = 'system:serviceaccount:attestd:admission';
-
-/** Polls `check` until it returns true; the test's timeout bounds it. */
-async function until(check: () => Promise<boolean>): Promise<void> {
-  while (!(await check())) await new Promise((r) => setTimeout(r, 200));
-}
 
 /** An outcome of one call on either transport: its code and message. */
 type Outcome = { code: string; message: string };
@@ -89,7 +85,7 @@ describe('identity providers: tokens of a trusted OIDC issuer authenticate with 
     const token = await issuer.sign({ sub: SA, groups: ['release'], jti });
     expect((await listClusters('rest', token)).code).to.equal('OK');
     let grants: unknown;
-    await until(async () => {
+    await untilTrue("the provider's token to be listed", async () => {
       const r = await restCall(server.baseUrl, admin(), 'GET', `/v1/tokens/${jti}`);
       grants = (r.body as { grants?: unknown }).grants;
       return r.status === 200;
@@ -156,7 +152,7 @@ describe('identity providers: tokens of a trusted OIDC issuer authenticate with 
   it('picks up a rotated key (a new kid) by fetching the JWK Set again; a flood of unknown kids costs few fetches', async () => {
     await issuer.rotate('k2');
     const token = await issuer.sign({ sub: SA }, { kid: 'k2' });
-    await until(async () => (await listClusters('rest', token)).code === 'OK');
+    await untilTrue('the provider to authenticate', async () => (await listClusters('rest', token)).code === 'OK');
     expect((await listClusters('grpc', token)).code).to.equal('OK');
     const before = issuer.jwksRequests;
     for (let i = 0; i < 30; i++) {
@@ -173,7 +169,7 @@ describe('identity providers: tokens of a trusted OIDC issuer authenticate with 
       const seen = issuer.jwksRequests;
       const forged = await issuer.sign({ sub: SA }, { key: 'unpublished', kid: `evil-${mode}` });
       // Refused until the adapter has actually asked the broken endpoint (the refetch is rate limited), and after.
-      await until(async () => {
+      await untilTrue('the adapter to ask the broken JWKS endpoint', async () => {
         const o = await listClusters('rest', forged);
         expect(o.code, o.message).to.equal('UNAUTHENTICATED');
         return issuer.jwksRequests > seen;
@@ -224,9 +220,9 @@ describe('identity providers: tokens of a trusted OIDC issuer authenticate with 
       expect(await call()).to.equal(403);
       const created = await provider('gamma', 'replicas', { roleBindings: [{ claim: 'sub', equals: 'replica-bot', roles: ['viewer'] }] });
       expect(created.status, JSON.stringify(created.body)).to.equal(200);
-      await until(async () => (await call()) === 200);
+      await untilTrue('the call to be allowed', async () => (await call()) === 200);
       expect((await restCall(server.baseUrl, admin(), 'DELETE', '/v1/projects/gamma/identityProviders/replicas')).status).to.equal(200);
-      await until(async () => (await call()) === 403);
+      await untilTrue('the call to be forbidden', async () => (await call()) === 403);
     } finally {
       await other.stop();
     }

@@ -5,10 +5,11 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import type * as grpc from '@grpc/grpc-js';
 import { expect } from 'chai';
+import jwt from 'jsonwebtoken';
 import { identityProvidersCommand } from '../../src/cli/identity-providers-command';
 import { restCall } from '../support/rest-call';
 import { callGrpc, grpcClients } from '../support/rpc-matrix';
-import { startTestServer, type TestServer } from '../support/test-server';
+import { startTestServer, TEST_JWT_SECRET, type TestServer } from '../support/test-server';
 
 const IDP = 'attestd.v1.IdentityProviders';
 const publicJwk = (): Record<string, unknown> => ({
@@ -254,5 +255,40 @@ describe('identity providers: CRUD over REST, gRPC and the CLI, with every field
     expect((await run('delete', 'cli')).code).to.equal(0);
     expect((await run('get', 'cli')).code).to.equal(1);
     fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe("identity providers: attestd's own issuer is not a provider", function () {
+  this.timeout(60000);
+  const OWN = 'https://attestd.example.com';
+  let server: TestServer;
+  let token: string;
+
+  before(async () => {
+    server = await startTestServer({ env: { JWT_ISSUER: OWN } });
+    token = jwt.sign({ roles: { '*': ['admin'] } }, TEST_JWT_SECRET, {
+      algorithm: 'HS256',
+      audience: 'attestd',
+      issuer: OWN,
+      subject: 'test-admin',
+      expiresIn: '1h',
+    });
+    expect((await restCall(server.baseUrl, token, 'POST', '/v1/projects', { name: 'projects/own' })).status).to.equal(200);
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  it('refuses a provider whose issuer is JWT_ISSUER (it could never match a token) and takes any other', async () => {
+    const refused = await restCall(server.baseUrl, token, 'POST', '/v1/projects/own/identityProviders?providerId=self', {
+      ...GOOD,
+      issuer: OWN,
+    });
+    expect(refused.status, JSON.stringify(refused.body)).to.equal(400);
+    const { message } = (refused.body as { error: { message: string } }).error;
+    expect(message).to.include("identityProvider.issuer is attestd's own issuer (JWT_ISSUER)");
+    expect((await restCall(server.baseUrl, token, 'GET', '/v1/projects/own/identityProviders/self')).status).to.equal(404);
+    const other = await restCall(server.baseUrl, token, 'POST', '/v1/projects/own/identityProviders?providerId=ci', GOOD);
+    expect(other.status, JSON.stringify(other.body)).to.equal(200);
   });
 });

@@ -12,6 +12,7 @@ import { restCall } from '../support/rest-call';
 import { callGrpc, grpcClients } from '../support/rpc-matrix';
 import { defaultBackend } from '../support/test-database';
 import { startTestServer, TEST_JWT_SECRET, testToken, type TestServer } from '../support/test-server';
+import { untilTrue } from '../support/until';
 
 const T = 'attestd.v1.Tokens';
 const P = 'attestd.v1.Projects';
@@ -20,11 +21,6 @@ const P = 'attestd.v1.Projects';
 function minted(subject: string, roles: Record<string, string[]> = { '*': ['viewer'] }): { token: string; jti: string } {
   const token = mintToken({ secret: TEST_JWT_SECRET, subject, roles, ttlSeconds: 3600, audience: 'attestd' });
   return { token, jti: (jwt.decode(token) as { jti: string }).jti };
-}
-
-/** Polls `check` until it returns true; the test's timeout bounds it. */
-async function until(check: () => Promise<boolean>): Promise<void> {
-  while (!(await check())) await new Promise((r) => setTimeout(r, 100));
 }
 
 describe('token lifecycle: recorded on first use, revoked everywhere', function () {
@@ -47,7 +43,7 @@ describe('token lifecycle: recorded on first use, revoked everywhere', function 
       const { token, jti } = minted('ci-viewer', { p1: ['viewer', 'attestor'] });
       expect((await restCall(server.baseUrl, token, 'GET', '/v1/projects')).status).to.equal(200);
       let listed: Record<string, unknown> | undefined;
-      await until(async () => {
+      await untilTrue('the token to be listed', async () => {
         const r = await restCall(server.baseUrl, server.adminToken, 'GET', '/v1/tokens');
         expect(r.status, JSON.stringify(r.body)).to.equal(200);
         expect(JSON.stringify(r.body)).to.not.include(token.split('.')[2]);
@@ -146,7 +142,7 @@ describe('token lifecycle: recorded on first use, revoked everywhere', function 
         const code = await tokenCommand([...argv, '--server', server.baseUrl, '--token', server.adminToken], out, err);
         return { code, text, errors };
       };
-      await until(async () => (await run('list', '--output', 'text')).text.includes(jti));
+      await untilTrue('the token in `attestd tokens list`', async () => (await run('list', '--output', 'text')).text.includes(jti));
       const listed = await run('list', '--output', 'text');
       expect(listed.text).to.match(/^JTI\s+SUBJECT\s+ROLES\s+EXPIRES\s+STATE/);
       expect(listed.text).to.match(new RegExp(`${jti}\\s+cli-victim\\s+\\*:viewer\\s+\\S+\\s+ACTIVE`));
@@ -162,7 +158,7 @@ describe('token lifecycle: recorded on first use, revoked everywhere', function 
     it('audits each revocation with the revoking subject', async () => {
       const { jti } = minted('audited');
       await restCall(server.baseUrl, server.adminToken, 'POST', `/v1/tokens/${jti}:revoke`, {});
-      await until(async () => {
+      await untilTrue('the RevokeToken audit event', async () => {
         const r = await restCall(server.baseUrl, server.adminToken, 'GET', '/v1/projects/-/auditEvents', undefined);
         const events = (r.body as { auditEvents?: Array<Record<string, string>> }).auditEvents ?? [];
         return events.some((e) => e.method === 'RevokeToken' && e.resource === `tokens/${jti}` && e.actor === 'test-admin');
@@ -199,7 +195,7 @@ describe('token lifecycle: recorded on first use, revoked everywhere', function 
       // Connections go round-robin to a's workers: each of them refuses the token at once.
       for (let i = 0; i < 4; i++) expect((await restCall(url(ports.a), token, 'GET', '/v1/projects')).status).to.equal(401);
       let last = await restCall(url(ports.b), token, 'GET', '/v1/projects');
-      await until(async () => {
+      await untilTrue('replica b to refuse the revoked token', async () => {
         last = await restCall(url(ports.b), token, 'GET', '/v1/projects');
         return last.status !== 200;
       });

@@ -11,6 +11,11 @@ export async function until<T>(what: string, read: () => T | undefined | Promise
   }
 }
 
+/** Polls `check` every 200 ms until it answers true; fails naming `what` after `ms`. */
+export async function untilTrue(what: string, check: () => Promise<boolean>, ms = 60_000): Promise<void> {
+  await until(what, async () => ((await check()) ? true : undefined), ms);
+}
+
 /** The pids of the processes `pid` started. */
 export function childrenOf(pid: number): number[] {
   try {

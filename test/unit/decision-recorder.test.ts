@@ -4,7 +4,7 @@ import { ApiError } from '../../src/domain/api-error';
 import type { UnitOfWork } from '../../src/domain/stores/unit-of-work';
 import { silentLogger } from '../../src/logger';
 import { MemoryUnitOfWork } from '../../src/store/memory/memory-unit-of-work';
-import { DecisionRecorder } from '../../src/verification/decision-recorder';
+import { DECISION_SLICE, DecisionRecorder } from '../../src/verification/decision-recorder';
 import type { ImageResult, VerifyInput } from '../../src/verification/verdict';
 
 const T0 = '2026-01-01T00:00:00.000Z';
@@ -21,12 +21,19 @@ const result = (image: string): ImageResult => ({
 });
 
 /** A memory unit of work whose database can be taken away: every transaction then fails as unavailable. */
-function switchableDatabase(): { uow: UnitOfWork; memory: MemoryUnitOfWork; setDown(down: boolean): void } {
+function switchableDatabase(onTransaction: () => void = () => undefined): {
+  uow: UnitOfWork;
+  memory: MemoryUnitOfWork;
+  setDown(down: boolean): void;
+} {
   const memory = new MemoryUnitOfWork();
   let down = false;
   const uow: UnitOfWork = {
     stores: memory.stores,
-    transaction: (work) => (down ? Promise.reject(new ApiError('UNAVAILABLE', 'the database is unavailable')) : memory.transaction(work)),
+    transaction: (work) => {
+      onTransaction();
+      return down ? Promise.reject(new ApiError('UNAVAILABLE', 'the database is unavailable')) : memory.transaction(work);
+    },
     singleWrite: (work) => (down ? Promise.reject(new ApiError('UNAVAILABLE', 'the database is unavailable')) : memory.singleWrite(work)),
     classifyError: (err) => (err instanceof ApiError ? err : memory.classifyError(err)),
   };
@@ -58,6 +65,34 @@ describe('decision recorder', () => {
     expect((await storedNames(db.memory)).sort()).to.deep.equal([...names].sort());
     expect(recorder.record(ctx, 'p', input, [result('img4')], T0), 'room again once written').to.be.a('string');
     await recorder.flush();
+  });
+
+  it('writes in slices, in order, letting other work run between them; the slices the database refused stay ahead of newer decisions', async () => {
+    const log: string[] = [];
+    let transactions = 0;
+    const db = switchableDatabase(() => {
+      log.push('slice');
+      // The database goes away during the second slice.
+      if (++transactions === 2) db.setDown(true);
+    });
+    await db.memory.stores.projects.insert({ projectId: 'p', createTime: T0 });
+    const recorder = new DecisionRecorder(db.uow, new AuditRecorder({ now: () => T0 }), silentLogger());
+    const count = DECISION_SLICE * 2 + 50;
+    const names = Array.from({ length: count }, (_, i) => recorder.record(ctx, 'p', input, [result(`img${i}`)], T0)!);
+    setImmediate(() => log.push('other work'));
+    await recorder.flush();
+    expect(log, 'the first slice, then other work, then the refused one').to.deep.equal(['slice', 'other work', 'slice']);
+    expect(recorder.pending, 'the refused slice and the one after it').to.equal(count - DECISION_SLICE);
+    names.push(recorder.record(ctx, 'p', input, [result('newer')], T0)!);
+
+    db.setDown(false);
+    await recorder.flush();
+    expect(recorder.pending).to.equal(0);
+    const chain = await db.memory.stores.audit.chainSlice('p', 0, 10 * count);
+    expect(
+      chain.map((e) => e.resource),
+      'every decision audited once, in the order it was made',
+    ).to.deep.equal(names);
   });
 
   it('stores an image name holding a NUL or a lone surrogate with the character escaped', async () => {
