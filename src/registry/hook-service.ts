@@ -46,7 +46,7 @@ export class HookService {
     private readonly metrics?: HookMetrics,
     options: GroupCommitOptions = {},
   ) {
-    this.deliveries = new GroupCommit((batch) => this.write(batch), options);
+    this.deliveries = new GroupCommit((batch) => this.write(batch), { maxInFlight: 2, ...options });
   }
 
   async receive(ctx: RequestContext, source: HookSource, parent: string, payload: JsonObject, registryParam: string): Promise<HookResult> {

@@ -84,6 +84,9 @@ function signingRow(kind: 'SIGN' | 'IMPORT', job: Omit<SigningJob, 'signingId' |
   };
 }
 
+/** Orders two keys by code point (the same order in every process). */
+const compareKeys = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 /** Hook receipts, events and the signing outbox in Postgres. */
 export class PostgresHookStore implements HookStore {
   constructor(
@@ -105,10 +108,12 @@ export class PostgresHookStore implements HookStore {
     const keyOf = (r: { project_id: string; source: string; event_id: string }): string =>
       JSON.stringify([r.project_id, r.source, r.event_id]);
     const rows = receipts.map((r) => ({ project_id: r.projectId, source: r.source, event_id: r.eventId, receive_time: time }));
+    // Inserted in key order, so that concurrent transactions inserting overlapping keys wait for each other, never in a cycle.
+    const ordered = [...rows].sort((a, b) => compareKeys(keyOf(a), keyOf(b)));
     const fresh = new Set<string>();
-    for (let i = 0; i < rows.length; i += 1000) {
+    for (let i = 0; i < ordered.length; i += 1000) {
       const inserted: { project_id: string; source: string; event_id: string }[] = await this.db('hook_receipts')
-        .insert(rows.slice(i, i + 1000))
+        .insert(ordered.slice(i, i + 1000))
         .onConflict(['project_id', 'source', 'event_id'])
         .ignore()
         .returning(['project_id', 'source', 'event_id']);
@@ -124,11 +129,15 @@ export class PostgresHookStore implements HookStore {
 
   async enqueueMany(jobs: readonly Omit<SigningJob, 'signingId' | 'attempts'>[]): Promise<string[]> {
     if (jobs.length === 0) return [];
-    const rows = jobs.map((job) => ({ ...signingRow('SIGN', job), signing_id: newId() }));
+    const rows = jobs.map((job) => ({ job, row: { ...signingRow('SIGN', job), signing_id: newId() } }));
+    // In key order, as receiptMany.
+    const keyOf = (job: Omit<SigningJob, 'signingId' | 'attempts'>): string =>
+      JSON.stringify([job.projectId, job.witnessId, job.registry, job.repository, job.digest]);
+    const ordered = [...rows].sort((a, b) => compareKeys(keyOf(a.job), keyOf(b.job)));
     const created = new Set<string>();
-    for (let i = 0; i < rows.length; i += 1000) {
+    for (let i = 0; i < ordered.length; i += 1000) {
       const inserted: { signing_id: string }[] = await this.db('hook_signings')
-        .insert(rows.slice(i, i + 1000))
+        .insert(ordered.slice(i, i + 1000).map((r) => r.row))
         .onConflict(['project_id', 'kind', 'witness_id', 'registry', 'repository', 'digest'])
         .ignore()
         .returning('signing_id');
@@ -136,8 +145,7 @@ export class PostgresHookStore implements HookStore {
     }
     // A job whose key existed (or was listed earlier) is found, and re-armed if FAILED, as enqueue does.
     const ids: string[] = [];
-    for (const [i, row] of rows.entries())
-      ids.push(created.has(row.signing_id) ? row.signing_id : await this.enqueueKind('SIGN', jobs[i]!, {}));
+    for (const { job, row } of rows) ids.push(created.has(row.signing_id) ? row.signing_id : await this.enqueueKind('SIGN', job, {}));
     return ids;
   }
 
