@@ -26,7 +26,6 @@ async function tokenOfPage(baseUrl: string, token: string, project: string, page
 /** Page 1 vs page 1000 (50 in quick mode) of one ListOccurrences: keyset paging should make them cost alike. */
 export const deepPaging: Benchmark = {
   name: 'paging',
-  scale: true,
   description: 'ListOccurrences page 1000 vs page 1 (pageSize 20, keyset tokens), p50 latency under closed-loop load (wrk)',
   figures: [
     { id: 'paging.p50', label: 'ListOccurrences page N p50', unit: 'ms', baselineLabel: 'page 1 p50', target: { ratioMax: 1.2 } },

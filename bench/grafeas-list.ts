@@ -27,7 +27,6 @@ function listPath(project: string, image: number): string {
  */
 export const grafeasList: Benchmark = {
   name: 'list',
-  scale: true,
   description: 'ListOccurrences resourceUri="…" at scale: p50/p99 at half the max rate vs the indexed SQL through pg',
   figures: [
     { id: 'list.maxRate', label: 'ListOccurrences max rate', unit: 'req/s', baselineLabel: 'pg indexed SELECT' },

@@ -15,7 +15,7 @@ import { cpuSplit, ensureGenerators, pin } from './lib/generator';
 import { machineInfo } from './lib/machine';
 import { formatScaling, workerScaling, type ScalingResult } from './worker-scaling';
 import { figureResult, formatTable, writeReport, type FigureResult } from './lib/report';
-import { MEMORY_FIGURE, SCALE_BENCHMARKS } from './memory';
+import { MEMORY_BENCHMARKS, MEMORY_FIGURES } from './memory';
 
 // npm run bench [-- <name>…] [--quick] [--runs N] [--duration SECONDS] [--scale OCCURRENCES] [--cpu-prof]
 // Runs the benchmarks against attestd as a child process on BENCH_DATABASE_URL's server (in its own
@@ -115,10 +115,11 @@ async function main(): Promise<number> {
   const known = [...available.keys(), 'memory', 'workers', ...notPresent];
   for (const n of options.names) if (!known.includes(n)) throw new Error(`unknown benchmark "${n}"; known: ${known.join(', ')}`);
   const wanted = options.names.length ? options.names : known;
-  const withMemory = wanted.includes('memory') || wanted.some((n) => SCALE_BENCHMARKS.includes(n));
   const selected = [...available.values()].filter(
-    (b) => wanted.includes(b.name) || (wanted.includes('memory') && SCALE_BENCHMARKS.includes(b.name)),
+    (b) => wanted.includes(b.name) || (wanted.includes('memory') && MEMORY_BENCHMARKS.includes(b.name)),
   );
+  // The memory rows whose benchmarks run in this invocation.
+  const memoryFigures = MEMORY_FIGURES.filter((m) => selected.some((b) => m.benchmarks.includes(b.name)));
   const missing = notPresent.filter((n) => wanted.includes(n));
   for (const n of missing) log(`${n}: not present yet (its module under bench/ is not written); skipped`);
 
@@ -146,7 +147,8 @@ async function main(): Promise<number> {
   pin(server.pid, split.server);
   const requestErrors: Record<string, number> = {};
   const figures: FigureResult[] = [];
-  const rssPeaks: number[][] = Array.from({ length: options.runs }, () => []);
+  // Per memory row, per run: the peak RSS of each sampled benchmark's run.
+  const rssPeaks = new Map(memoryFigures.map((m) => [m.spec.id, Array.from({ length: options.runs }, (): number[] => [])]));
   let scaling: ScalingResult | undefined;
   try {
     for (const bench of selected) {
@@ -175,14 +177,15 @@ async function main(): Promise<number> {
       const runCount = options.quick && bench.quickRuns ? Math.min(bench.quickRuns, options.runs) : options.runs;
       const generatorCpu: number[] = [];
       for (let i = 0; i < runCount; i++) {
-        const stopSampling = bench.scale ? server.sampleRss() : undefined;
+        const memory = memoryFigures.find((m) => m.benchmarks.includes(bench.name));
+        const stopSampling = memory ? server.sampleRss() : undefined;
         // Loads driven from this process (push, the pg baselines): its CPU time over the run's wall time.
         const cpuBefore = process.cpuUsage();
         const wallBefore = performance.now();
         runs.push(await bench.run(ctx, i));
         const cpu = process.cpuUsage(cpuBefore);
         generatorCpu.push((cpu.user + cpu.system) / 1000 / Math.max(1, performance.now() - wallBefore));
-        if (stopSampling) rssPeaks[i]!.push(stopSampling());
+        if (memory && stopSampling) rssPeaks.get(memory.spec.id)![i]!.push(stopSampling());
         log(`${bench.name}: run ${i + 1}/${runCount} done`);
       }
       for (const spec of bench.figures) {
@@ -224,12 +227,13 @@ async function main(): Promise<number> {
       });
       log(`workers: ${((Date.now() - started) / 1000).toFixed(0)} s`);
     }
-    if (withMemory) {
+    for (const m of memoryFigures) {
+      const peaks = rssPeaks.get(m.spec.id)!.filter((p) => p.length);
       figures.push(
         figureResult(
           'memory',
-          MEMORY_FIGURE,
-          rssPeaks.map((p) => Math.max(...p)),
+          m.spec,
+          peaks.map((p) => Math.max(...p)),
           [],
         ),
       );
@@ -249,7 +253,7 @@ async function main(): Promise<number> {
       cpuSplit: split.description,
       benchmarks: selected
         .map((b) => b.name)
-        .concat(withMemory ? ['memory'] : [])
+        .concat(memoryFigures.length ? ['memory'] : [])
         .concat(scaling ? ['workers'] : []),
       figures,
       notPresent: missing,

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { serverExecArgv } from '../../src/app/server-node-flags';
 
 export const BENCH_MASTER_KEY = crypto.createHash('sha256').update('attestd-bench-master-key').digest('base64');
 
@@ -42,7 +43,8 @@ function procStatusMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
 export async function startBenchServer(options: ServerOptions): Promise<BenchServer> {
   fs.mkdirSync(options.dataDir, { recursive: true });
   const child: ChildProcess = fork(path.join(__dirname, 'server-child.js'), [], {
-    execArgv: [...(options.nodeArgs ?? [])],
+    // With the V8 flags `attestd serve` gives its processes (the Dockerfile's NODE_OPTIONS, the workers' execArgv).
+    execArgv: serverExecArgv(options.nodeArgs ?? [], process.env.NODE_OPTIONS),
     env: {
       ...process.env,
       DATABASE_URL: options.databaseUrl,

@@ -58,8 +58,6 @@ export interface Benchmark {
   readonly name: string;
   readonly description: string;
   readonly figures: readonly FigureSpec[];
-  /** Runs on the scale data set: the server's peak RSS is sampled while it runs (the memory figure). */
-  readonly scale?: boolean;
   /** Runs in quick mode when fewer than the runner's (a benchmark with a long set-up keeps the smoke run short). */
   readonly quickRuns?: number;
   prepare?(ctx: BenchContext): Promise<void>;

@@ -4,6 +4,7 @@ import { ApiError } from '../domain/api-error';
 import type { Principal } from '../domain/request-context';
 import type { Authenticator } from './authenticator';
 import { ROLES } from './permissions';
+import { VerifiedTokenCache } from './verified-token-cache';
 
 /** Largest Authorization header accepted (a token with hundreds of project roles still fits). */
 export const MAX_AUTHORIZATION_BYTES = 8 * 1024;
@@ -31,6 +32,7 @@ type Verifier = { readonly key: crypto.KeyObject | Buffer; readonly algorithms: 
 /** Verifies `Authorization: Bearer <JWT>`: pinned algorithm per key type, required aud, exp and sub, validated roles. */
 export class JwtAuthenticator implements Authenticator {
   private readonly verifier: Verifier;
+  private readonly verified = new VerifiedTokenCache();
 
   constructor(private readonly options: JwtOptions) {
     this.verifier = verifierFor(options.key);
@@ -46,10 +48,16 @@ export class JwtAuthenticator implements Authenticator {
     }
     const m = /^Bearer[ ]+(\S+)\s*$/i.exec(authorization);
     if (!m) throw unauthenticated('the Authorization header must use the "Bearer" scheme: "Authorization: Bearer <token>"');
-    return this.verify(m[1]!);
+    const token = m[1]!;
+    const now = this.options.now?.() ?? Date.now() / 1000;
+    const known = this.verified.get(token, now);
+    if (known) return known;
+    const { principal, expires } = this.verify(token);
+    this.verified.set(token, principal, expires + CLOCK_TOLERANCE_SECONDS);
+    return principal;
   }
 
-  private verify(token: string): Principal {
+  private verify(token: string): { principal: Principal; expires: number } {
     const parts = token.split('.');
     if (parts.length !== 3) throw unauthenticated('the bearer token is malformed: a JWT has three dot-separated parts');
     const header = decodeJsonPart(parts[0]!);
@@ -79,13 +87,16 @@ export class JwtAuthenticator implements Authenticator {
     }
     const roles = parseRoles((payload as { roles?: unknown }).roles);
     const { jti } = payload;
-    if (jti === undefined) return { subject: payload.sub, roles };
+    if (jti === undefined) return { principal: { subject: payload.sub, roles }, expires: payload.exp };
     if (typeof jti !== 'string' || jti === '' || jti.length > MAX_JTI_LENGTH) {
       throw unauthenticated(`the bearer token's "jti" claim must be a non-empty string of at most ${MAX_JTI_LENGTH} characters`);
     }
     const iso = (seconds: number): string => new Date(seconds * 1000).toISOString();
     const issueTime = typeof payload.iat === 'number' ? iso(payload.iat) : undefined;
-    return { subject: payload.sub, roles, token: { id: jti, issueTime, expireTime: iso(payload.exp) } };
+    return {
+      principal: { subject: payload.sub, roles, token: { id: jti, issueTime, expireTime: iso(payload.exp) } },
+      expires: payload.exp,
+    };
   }
 
   private explain(err: unknown): ApiError {

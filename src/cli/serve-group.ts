@@ -1,4 +1,5 @@
 import cluster, { type Worker as ClusterWorker } from 'node:cluster';
+import { serverExecArgv } from '../app/server-node-flags';
 import type { Logger } from '../logger';
 import { SiblingRelay } from './sibling-relay';
 
@@ -70,6 +71,8 @@ export function runServeGroup(count: number, logger: Logger): Promise<number> {
     let exitCode = 0;
     let failure: string | undefined;
     const relay = new SiblingRelay(workers);
+    // Every worker runs with the server's V8 flags (the young generation's size), unless the operator set them.
+    cluster.setupPrimary({ execArgv: serverExecArgv(process.execArgv, process.env.NODE_OPTIONS) });
 
     const fork = (index: number): void => {
       const worker = cluster.fork({ [WORKER_INDEX_VARIABLE]: String(index) });

@@ -10,13 +10,27 @@ export function storableText(s: string): string {
   );
 }
 
-/** A JSON value with storableText applied to every string in it, keys included. */
+/**
+ * JSON text escapes NUL and lone surrogates (and only them, of what storableText changes) as `\u0000` and
+ * `\udXXX`; a string holding the six characters `\u0000` matches too, which only costs the slower path.
+ */
+const ESCAPED_UNSTORABLE = /\\u0000|\\ud[89a-f]/i;
+
+/**
+ * A JSON value with storableText applied to every string in it, keys included. A value with nothing to change
+ * (nearly every one) is returned as it is, found so with one search of its JSON text rather than a copy.
+ */
 export function storableJson<T>(value: T): T {
+  const text = JSON.stringify(value) as string | undefined;
+  return text !== undefined && ESCAPED_UNSTORABLE.test(text) ? storableCopy(value) : value;
+}
+
+function storableCopy<T>(value: T): T {
   if (typeof value === 'string') return storableText(value) as T;
-  if (Array.isArray(value)) return value.map(storableJson) as T;
+  if (Array.isArray(value)) return value.map(storableCopy) as T;
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[storableText(k)] = storableJson(v);
+    for (const [k, v] of Object.entries(value)) out[storableText(k)] = storableCopy(v);
     return out as T;
   }
   return value;

@@ -42,3 +42,38 @@ export async function keysetPage<Row extends Record<string, unknown>, T>(
 export function plainPage(keyColumn: string, scope: string, pageSize: number, pageToken: string | undefined): KeysetRequest {
   return { keyColumn, scope, pageSize, pageToken };
 }
+
+/**
+ * keysetPage for a list written as SQL: `from` is "FROM … WHERE …" with `?` bindings. It builds the statement
+ * text directly instead of through a query builder, which the hottest list (ListOccurrences) paid per request
+ * (docs/performance.md, "Round 5"); the statement and the tokens are the same as keysetPage's.
+ */
+export async function keysetPageSql<Row extends Record<string, unknown>, T>(
+  db: Knex,
+  tokens: PageTokens,
+  from: string,
+  bindings: readonly Knex.RawBinding[],
+  req: KeysetRequest,
+  toItem: (row: Row) => T,
+): Promise<{ items: T[]; nextPageToken: string }> {
+  const scope = `${req.scope}|${req.filter?.query.filterText ?? ''}`;
+  const after = tokens.decode(scope, req.pageToken);
+  let sql = `SELECT ${req.keyColumn}, body ${from}`;
+  const values = [...bindings];
+  if (req.filter?.query.filter) {
+    const compiled = compileFilter(req.filter.query.filter, req.filter.fields);
+    sql += ` AND (${compiled.sql})`;
+    values.push(...(compiled.bindings as Knex.RawBinding[]));
+  }
+  if (after !== undefined) {
+    sql += ` AND ${req.keyColumn} > ?`;
+    values.push(after);
+  }
+  sql += ` ORDER BY ${req.keyColumn} ASC LIMIT ?`;
+  values.push(req.pageSize + 1);
+  const rows: Row[] = (await db.raw<{ rows: Row[] }>(sql, values)).rows;
+  const more = rows.length > req.pageSize;
+  const page = more ? rows.slice(0, req.pageSize) : rows;
+  const nextPageToken = more ? tokens.encode(scope, String(page[page.length - 1]![req.keyColumn])) : '';
+  return { items: page.map(toItem), nextPageToken };
+}

@@ -7,7 +7,7 @@ import { CREATE_OCCURRENCES_SQL } from './create-occurrences-sql';
 import { pendingBindings } from './postgres-audit-store';
 import type { ListQuery, Note, Occurrence, Page } from '../domain/message-types';
 import type { FilterFields } from './filter-sql';
-import { keysetPage } from './keyset-page';
+import { keysetPage, keysetPageSql } from './keyset-page';
 import { NOTE_FILTER_FIELDS, OCCURRENCE_FILTER_FIELDS } from './grafeas-filter-fields';
 import type { PageTokens } from './page-token';
 
@@ -162,8 +162,21 @@ export class PostgresGrafeasStore implements GrafeasStore {
   }
 
   listOccurrences(projectId: string, query: ListQuery): Promise<Page<Occurrence>> {
-    const base = this.db('occurrences').where('project_id', projectId);
-    return this.page(base, 'occurrence_id', OCCURRENCE_FILTER_FIELDS, `occurrences|${projectId}`, query);
+    const req = {
+      keyColumn: 'occurrence_id',
+      scope: `occurrences|${projectId}`,
+      pageSize: query.pageSize,
+      pageToken: query.pageToken,
+      filter: { query, fields: OCCURRENCE_FILTER_FIELDS },
+    };
+    return keysetPageSql(
+      this.db,
+      this.tokens,
+      'FROM occurrences WHERE project_id = ?',
+      [projectId],
+      req,
+      (r: { body: Occurrence }) => r.body,
+    );
   }
 
   listNoteOccurrences(name: NoteName, query: ListQuery, projectIds: readonly string[] | undefined): Promise<Page<Occurrence>> {

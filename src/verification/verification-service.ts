@@ -30,7 +30,11 @@ import type { ImageResult, VerifyInput, VerifyOutput } from './verdict';
 export const MAX_IMAGES = 200;
 
 export interface VerificationOptions {
-  /** Cache verdicts and policies per project generation (off for the cold benchmark). */
+  /**
+   * Cache verdicts per project generation and change stamp (off for the cold benchmark). Policies, witnesses and
+   * their keys are cached on the same key either way: without verdicts, a review reads the stamp and the images'
+   * occurrences and verifies their signatures.
+   */
   readonly cache: boolean;
   /** Whether the change feed can be trusted right now (change notifications are flowing). */
   readonly feedTrusted: () => boolean;
@@ -46,6 +50,7 @@ export class VerificationService {
   private readonly verdicts = new VerdictCache<ImageResult>(60_000, 5_000, 100_000);
   private readonly policyCache = new VerdictCache<PolicyRecord[]>(60_000, 60_000, 10_000);
   private readonly scopeCache = new VerdictCache<string>(60_000, 0, 10_000);
+  private readonly evidenceCache = new VerdictCache<Map<string, WitnessEvidence>>(60_000, 60_000, 10_000);
   /** Change stamps read after each review arrived, one read in flight per project (concurrent reviews share it). */
   private readonly stamps = new FreshReads((projectId) => this.uow.stores.audit.changeStamp(projectId));
 
@@ -106,9 +111,12 @@ export class VerificationService {
   /** The verdict on every image of the input, in order. */
   private async verdictsFor(projectId: string, input: VerifyInput): Promise<ImageResult[]> {
     // The feed moves at once for this process's commits and soon for other replicas'; the stored change stamp
-    // closes that gap, so a change any replica answered applies to the very next review here (ADR 0045).
-    const stamp = this.options.cache && this.options.feedTrusted() ? await this.stamps.get(projectId) : undefined;
+    // closes that gap, so a change any replica answered applies to the very next review here (ADR 0045). Without
+    // a stamp (changes not yet chained, or the feed not trusted) nothing cached is used.
+    const stamp = this.options.feedTrusted() ? await this.stamps.get(projectId) : undefined;
+    // Policies, witnesses and keys: cached on the stamp whether or not verdicts are.
     const useCache = stamp !== undefined;
+    const cacheVerdicts = useCache && this.options.cache;
     const generation = this.feed.generation(projectId);
     const scope = `${projectId}|${input.cluster}|${input.namespace}|${generation}|${stamp}`;
 
@@ -129,13 +137,21 @@ export class VerificationService {
       const refs = input.images.map(parseOrError);
       // Verdict messages name the image as written, so each spelling keeps its own verdict.
       const keyOf = (ref: ImageReference): string => `${scope}|${input.breakglass}|${canonicalString(ref)}|${ref.written}`;
-      const compute = async (wanted: ImageReference[]): Promise<Map<ImageReference, ImageResult>> =>
-        this.decide(this.uow.stores, projectId, policies, wanted, input.breakglass);
+      const compute = async (wanted: ImageReference[]): Promise<Map<ImageReference, ImageResult>> => {
+        const evidence = useCache
+          ? await this.evidenceCache.get(
+              scope,
+              () => this.evidence(this.uow.stores, policies),
+              () => true,
+            )
+          : await this.evidence(this.uow.stores, policies);
+        return this.decide(this.uow.stores, projectId, policies, evidence, wanted, input.breakglass);
+      };
       // Hits are taken once, here: a second peek after the computation below could find them expired.
       const cached = new Map<ImageReference, ImageResult>();
       const missing = refs.filter((r): r is ImageReference => {
         if (r instanceof Error) return false;
-        const hit = useCache ? this.verdicts.peek(keyOf(r)) : undefined;
+        const hit = cacheVerdicts ? this.verdicts.peek(keyOf(r)) : undefined;
         if (hit) cached.set(r, hit);
         return hit === undefined;
       });
@@ -155,7 +171,7 @@ export class VerificationService {
           continue;
         }
         let verdict = fresh.get(ref);
-        if (verdict && useCache) this.verdicts.set(keyOf(ref), verdict, verdict.allowed);
+        if (verdict && cacheVerdicts) this.verdicts.set(keyOf(ref), verdict, verdict.allowed);
         verdict ??= cached.get(ref)!;
         results.push({ ...verdict, image });
       }
@@ -184,14 +200,8 @@ export class VerificationService {
     if (problem) throw notFound(problem);
   }
 
-  /** Computes verdicts for images by digest or tag: a handful of queries whatever the number of images. */
-  private async decide(
-    stores: Stores,
-    projectId: string,
-    policies: readonly PolicyRecord[],
-    refs: readonly ImageReference[],
-    breakglass: boolean,
-  ): Promise<Map<ImageReference, ImageResult>> {
+  /** The witnesses the policies name (all of the policies' project), with their notes and verifying keys. */
+  private async evidence(stores: Stores, policies: readonly PolicyRecord[]): Promise<Map<string, WitnessEvidence>> {
     const witnessNames = [...new Set(policies.flatMap((p) => policyWitnesses(p.spec)))];
     const records = await stores.witnesses.getMany(witnessNames.map((w) => parseResourceName(WITNESS_NAMING, w)));
     const evidence = new Map<string, WitnessEvidence>();
@@ -205,6 +215,18 @@ export class VerificationService {
         acceptRawEnvelope: record.spec.acceptRawEnvelope,
       });
     }
+    return evidence;
+  }
+
+  /** Computes verdicts for images by digest or tag: a handful of queries whatever the number of images. */
+  private async decide(
+    stores: Stores,
+    projectId: string,
+    policies: readonly PolicyRecord[],
+    evidence: ReadonlyMap<string, WitnessEvidence>,
+    refs: readonly ImageReference[],
+    breakglass: boolean,
+  ): Promise<Map<ImageReference, ImageResult>> {
     const byDigest = refs.filter((r) => r.digest !== undefined);
     const notes = [...new Set([...evidence.values()].flatMap((e) => e.notes))].map((n) => parseNoteName(n));
     const occurrences = byDigest.length

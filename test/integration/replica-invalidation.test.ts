@@ -72,3 +72,57 @@ describe('verdict caches across replicas', function () {
     expect((await verdict(b)).reason).to.equal('NO_POLICY');
   });
 });
+
+// Without the verdict cache, a replica still caches policies, witnesses and keys on the project's change stamp,
+// read after each review arrives: a change answered by another replica applies to the very next review.
+describe('policies, witnesses and keys cached without the verdict cache, across replicas', function () {
+  this.timeout(120000);
+  let a: TestServer;
+  let b: TestServer;
+
+  const call = async (server: TestServer, method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${server.baseUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${server.adminToken}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const json = await res.json();
+    expect(res.status, JSON.stringify(json)).to.equal(200);
+    return json;
+  };
+  const reason = async (server: TestServer): Promise<string> =>
+    (await call(server, 'POST', '/v1/projects/p:verifyImages', { cluster: 'c1', namespace: 'default', images: [IMAGE] })).results[0].reason;
+
+  before(async () => {
+    const url = await defaultBackend().createDatabase();
+    a = await startTestServer({ databaseUrl: url, env: { VERDICT_CACHE: 'false' } });
+    b = await startTestServer({ databaseUrl: url, env: { VERDICT_CACHE: 'false' } });
+    await call(a, 'POST', '/v1/projects', { name: 'projects/p' });
+    await call(a, 'POST', '/v1/projects/p/keys?keyId=k', { keySpec: 'EC_P256' });
+    await call(a, 'POST', '/v1/projects/p/witnesses?witnessId=w', { key: 'projects/p/keys/k' });
+    await call(a, 'POST', '/v1/projects/p/clusters?clusterId=c1', {});
+    await call(a, 'POST', '/v1/projects/p/policies?policyId=pol', {
+      witnesses: ['projects/p/witnesses/w'],
+      cluster: 'c1',
+      namespaces: ['default'],
+      enabled: true,
+    });
+    await call(a, 'POST', '/v1/projects/p/witnesses/w:attest', { image: IMAGE });
+  });
+  after(async () => {
+    await a?.stop();
+    await b?.stop();
+  });
+
+  it('a key disabled and enabled, then a policy disabled, on one replica apply to the very next review on the other', async () => {
+    expect(await reason(b)).to.equal('ATTESTED');
+    expect(await reason(b)).to.equal('ATTESTED');
+    await call(a, 'POST', '/v1/projects/p/keys/k:disable', {});
+    expect(await reason(b)).to.equal('DISABLED_KEY');
+    expect(await reason(b)).to.equal('DISABLED_KEY');
+    await call(a, 'POST', '/v1/projects/p/keys/k:enable', {});
+    expect(await reason(b)).to.equal('ATTESTED');
+    await call(a, 'PATCH', '/v1/projects/p/policies/pol', { enabled: false });
+    expect(await reason(b)).to.equal('NO_POLICY');
+  });
+});

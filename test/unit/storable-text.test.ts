@@ -14,5 +14,7 @@ describe('storable text', () => {
     expect(storableJson({ 'k\u0000': ['v\ud800', 1, true, null, { n: 'z' }] })).to.deep.equal({
       'k\\u0000': ['v\\ud800', 1, true, null, { n: 'z' }],
     });
+    expect(storableJson({ a: [{ b: 'c\udfff' }] })).to.deep.equal({ a: [{ b: 'c\\udfff' }] });
+    expect(storableJson(['ok \u{1f600}', 'a\\u0000 as written'])).to.deep.equal(['ok \u{1f600}', 'a\\u0000 as written']);
   });
 });
