@@ -44,3 +44,8 @@ export function currentDeadline(): ActiveDeadline | undefined {
   if (scope === undefined || scope.done) return undefined;
   return { ...scope.deadline, isActive: () => !scope.done };
 }
+
+/** Runs `work` outside any request's deadline (work shared by several requests binds itself with `withDeadline`). */
+export function withoutDeadline<T>(work: () => Promise<T>): Promise<T> {
+  return scopes.exit(work);
+}

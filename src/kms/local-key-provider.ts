@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { promisify } from 'node:util';
 import { ApiError } from '../domain/api-error';
-import { signWith } from '../signing/signature-algorithms';
+import { signInPool } from '../signing/signature-algorithms';
 import { open, seal } from './envelope';
 import type { GeneratedKey, KeyProvider } from './key-provider';
 import { KEY_SPECS, type KeySpec } from '../domain/key-specs';
@@ -46,7 +46,7 @@ export class LocalKeyProvider implements KeyProvider {
     }
   }
 
-  // eslint-disable-next-line @typescript-eslint/require-await -- async turns a refusal or a signing error into a rejection
+  // async turns a refusal or a key that cannot be opened into a rejection
   async sign(material: Buffer, materialKeyId: string, versionName: string, algorithm: string, data: Buffer): Promise<Buffer> {
     if (materialKeyId !== this.master.id) {
       throw new ApiError(
@@ -54,7 +54,7 @@ export class LocalKeyProvider implements KeyProvider {
         `key version ${versionName} is sealed under master key ${materialKeyId}, but this server has master key ${this.master.id}; configure the same MASTER_KEY on every replica`,
       );
     }
-    return signWith(this.privateKey(material, versionName), algorithm, data);
+    return signInPool(this.privateKey(material, versionName), algorithm, data);
   }
 
   private privateKey(material: Buffer, versionName: string): crypto.KeyObject {

@@ -9,7 +9,7 @@ import type { RequestContext } from '../domain/request-context';
 import { requireProject } from '../domain/stores/require-project';
 import type { UnitOfWork } from '../domain/stores/unit-of-work';
 import { parseWitnessName, type WitnessName } from '../witnesses/witness-names';
-import { matchingRules } from './hook-service';
+import { matchingRules } from './plan-delivery';
 import type { ImportReading, SignatureImporter } from './signature-importer';
 
 /** The signature manifests looked at for one image at most (tags and referrers together). */

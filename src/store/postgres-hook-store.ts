@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { newId } from '../domain/new-id';
 import type { JsonObject, ListQuery, Page } from '../domain/message-types';
 import { hookEventView } from '../domain/hook-event-view';
-import type { HookEventRow, HookStore, ImportJob, ImportStatus, SigningJob, SigningState } from '../domain/stores/hook-store';
+import type { HookEventRow, HookReceipt, HookStore, ImportJob, ImportStatus, SigningJob, SigningState } from '../domain/stores/hook-store';
 import { compileFilter, type FilterFields } from './filter-sql';
 import type { PageTokens } from './page-token';
 
@@ -59,6 +59,34 @@ type EventViewRow = {
   s_update_time: Date;
 };
 
+/** The unique key of a `hook_signings` row. */
+function signingKey(kind: 'SIGN' | 'IMPORT', job: Omit<SigningJob, 'signingId' | 'attempts'>): Record<string, string> {
+  return {
+    kind,
+    project_id: job.projectId,
+    witness_id: job.witnessId,
+    registry: job.registry,
+    repository: job.repository,
+    digest: job.digest,
+  };
+}
+
+/** A new PENDING `hook_signings` row for the job, due at its creation (without its id). */
+function signingRow(kind: 'SIGN' | 'IMPORT', job: Omit<SigningJob, 'signingId' | 'attempts'>): Record<string, string | number> {
+  return {
+    ...signingKey(kind, job),
+    status: 'PENDING',
+    attempts: 0,
+    next_attempt_time: job.createTime,
+    actor: job.actor,
+    create_time: job.createTime,
+    update_time: job.createTime,
+  };
+}
+
+/** Orders two keys by code point (the same order in every process). */
+const compareKeys = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 /** Hook receipts, events and the signing outbox in Postgres. */
 export class PostgresHookStore implements HookStore {
   constructor(
@@ -75,8 +103,50 @@ export class PostgresHookStore implements HookStore {
     return rows.length === 1;
   }
 
+  async receiptMany(receipts: readonly HookReceipt[], time: string): Promise<boolean[]> {
+    if (receipts.length === 0) return [];
+    const keyOf = (r: { project_id: string; source: string; event_id: string }): string =>
+      JSON.stringify([r.project_id, r.source, r.event_id]);
+    const rows = receipts.map((r) => ({ project_id: r.projectId, source: r.source, event_id: r.eventId, receive_time: time }));
+    // Inserted in key order, so that concurrent transactions inserting overlapping keys wait for each other, never in a cycle.
+    const ordered = [...rows].sort((a, b) => compareKeys(keyOf(a), keyOf(b)));
+    const fresh = new Set<string>();
+    for (let i = 0; i < ordered.length; i += 1000) {
+      const inserted: { project_id: string; source: string; event_id: string }[] = await this.db('hook_receipts')
+        .insert(ordered.slice(i, i + 1000))
+        .onConflict(['project_id', 'source', 'event_id'])
+        .ignore()
+        .returning(['project_id', 'source', 'event_id']);
+      for (const r of inserted) fresh.add(keyOf(r));
+    }
+    // A key listed twice was inserted once: the first listing is the new one.
+    return rows.map((r) => fresh.delete(keyOf(r)));
+  }
+
   enqueue(job: Omit<SigningJob, 'signingId' | 'attempts'>): Promise<string> {
     return this.enqueueKind('SIGN', job, {});
+  }
+
+  async enqueueMany(jobs: readonly Omit<SigningJob, 'signingId' | 'attempts'>[]): Promise<string[]> {
+    if (jobs.length === 0) return [];
+    const rows = jobs.map((job) => ({ job, row: { ...signingRow('SIGN', job), signing_id: newId() } }));
+    // In key order, as receiptMany.
+    const keyOf = (job: Omit<SigningJob, 'signingId' | 'attempts'>): string =>
+      JSON.stringify([job.projectId, job.witnessId, job.registry, job.repository, job.digest]);
+    const ordered = [...rows].sort((a, b) => compareKeys(keyOf(a.job), keyOf(b.job)));
+    const created = new Set<string>();
+    for (let i = 0; i < ordered.length; i += 1000) {
+      const inserted: { signing_id: string }[] = await this.db('hook_signings')
+        .insert(ordered.slice(i, i + 1000).map((r) => r.row))
+        .onConflict(['project_id', 'kind', 'witness_id', 'registry', 'repository', 'digest'])
+        .ignore()
+        .returning('signing_id');
+      for (const r of inserted) created.add(r.signing_id);
+    }
+    // A job whose key existed (or was listed earlier) is found, and re-armed if FAILED, as enqueue does.
+    const ids: string[] = [];
+    for (const { job, row } of rows) ids.push(created.has(row.signing_id) ? row.signing_id : await this.enqueueKind('SIGN', job, {}));
+    return ids;
   }
 
   enqueueImport(job: Omit<ImportJob, 'signingId' | 'attempts'>): Promise<string> {
@@ -89,26 +159,9 @@ export class PostgresHookStore implements HookStore {
     job: Omit<SigningJob, 'signingId' | 'attempts'>,
     extra: Record<string, string | boolean>,
   ): Promise<string> {
-    const key = {
-      kind,
-      project_id: job.projectId,
-      witness_id: job.witnessId,
-      registry: job.registry,
-      repository: job.repository,
-      digest: job.digest,
-    };
+    const key = signingKey(kind, job);
     const inserted: { signing_id: string }[] = await this.db('hook_signings')
-      .insert({
-        ...key,
-        ...extra,
-        signing_id: newId(),
-        status: 'PENDING',
-        attempts: 0,
-        next_attempt_time: job.createTime,
-        actor: job.actor,
-        create_time: job.createTime,
-        update_time: job.createTime,
-      })
+      .insert({ ...signingRow(kind, job), ...extra, signing_id: newId() })
       .onConflict(['project_id', 'kind', 'witness_id', 'registry', 'repository', 'digest'])
       .ignore()
       .returning('signing_id');

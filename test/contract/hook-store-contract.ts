@@ -298,5 +298,46 @@ export function hookStoreContract(backend: StoreBackend): void {
       const again = await uow().transaction((s) => s.hooks.leaseImports(at(40), at(140), 5));
       expect(again.map((j) => [j.signingId, j.attempts])).to.deep.equal([[b, 0]]);
     });
+
+    it('records many receipts and queues many signings in one call, each as the one-by-one methods would', async () => {
+      const r = (projectId: string, eventId: string, source = 'generic') => ({ projectId, source, eventId });
+      await hooks().receipt('h1', 'generic', 'm-old', at(0));
+      const fresh = await hooks().receiptMany(
+        [r('h1', 'm1'), r('h1', 'm-old'), r('h1', 'm1'), r('h2', 'm1'), r('h1', 'm1', 'harbor')],
+        at(1),
+      );
+      expect(fresh).to.deep.equal([true, false, false, true, true]);
+      expect(await hooks().receipt('h1', 'generic', 'm1', at(2))).to.equal(false);
+      expect(await hooks().receiptMany([], at(2))).to.deep.equal([]);
+      const err = await rejection(hooks().receiptMany([r('h1', 'm-new'), r('absent', 'm-new')], at(2)));
+      expect(uow().classifyError(err)?.code).to.equal('FAILED_PRECONDITION');
+      // All or nothing: the receipt listed beside the refused one was not recorded.
+      expect(await hooks().receipt('h1', 'generic', 'm-new', at(3))).to.equal(true);
+
+      const existing = await hooks().enqueue(job('sha256:many-old', { createTime: at(500) }));
+      const failed = await hooks().enqueue(job('sha256:many-failed', { createTime: at(500) }));
+      await uow().transaction((s) => s.hooks.markAttemptFailed(failed, 'NOT_FOUND: gone', true, at(501), at(501)));
+      const ids = await hooks().enqueueMany([
+        job('sha256:many-new', { createTime: at(502) }),
+        job('sha256:many-old', { createTime: at(502) }),
+        job('sha256:many-new', { createTime: at(502), actor: 'again' }),
+        job('sha256:many-failed', { createTime: at(502), actor: 'pusher-2' }),
+        job('sha256:many-new', { witnessId: 'w2', createTime: at(502) }),
+      ]);
+      expect(ids[1]).to.equal(existing);
+      expect(ids[2]).to.equal(ids[0]);
+      expect(ids[3]).to.equal(failed);
+      expect(new Set(ids).size).to.equal(4);
+      const claimed = await uow().transaction((s) => s.hooks.claimDueMany(at(502), 10, ids));
+      expect(claimed.map((j) => [j.signingId, j.attempts, j.actor]).sort()).to.deep.equal(
+        [
+          [ids[0], 0, 'registry'],
+          [existing, 0, 'registry'],
+          [failed, 0, 'pusher-2'],
+          [ids[4], 0, 'registry'],
+        ].sort(),
+      );
+      expect(await hooks().enqueueMany([])).to.deep.equal([]);
+    });
   });
 }

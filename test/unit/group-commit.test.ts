@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { GroupCommit, type GroupCommitOptions } from '../../src/registry/group-commit';
+import { currentDeadline, deadlineIn, withDeadline } from '../../src/domain/request-deadline';
 
 /** A writer whose writes the test ends by hand; each write answers its items upper-cased, or fails. */
 function manualWriter(options?: GroupCommitOptions): {
@@ -99,5 +100,27 @@ describe('GroupCommit', () => {
     w.commit(2);
     w.commit(3);
     expect(await Promise.all(all)).to.deep.equal(['ok A', 'ok B', 'ok C', 'ok D', 'ok E']);
+  });
+
+  it('binds a write by the earliest deadline of its callers, and each item written again alone by its own', async () => {
+    const seen: string[][] = [];
+    const group = new GroupCommit<string, string>(async (items) => {
+      seen.push([...items, currentDeadline()?.setting ?? 'none']);
+      await tick();
+      if (items.length > 1) throw new Error('group failed');
+      return items;
+    });
+    const first = group.submit('first');
+    const late = withDeadline(deadlineIn(60_000, 'late'), () => group.submit('late'));
+    const early = withDeadline(deadlineIn(30_000, 'early'), () => group.submit('early'));
+    const none = group.submit('none');
+    expect(await Promise.all([first, late, early, none])).to.deep.equal(['first', 'late', 'early', 'none']);
+    expect(seen).to.deep.equal([
+      ['first', 'none'],
+      ['late', 'early', 'none', 'early'],
+      ['late', 'late'],
+      ['early', 'early'],
+      ['none', 'none'],
+    ]);
   });
 });

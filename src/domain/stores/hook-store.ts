@@ -1,5 +1,12 @@
 import type { JsonObject, ListQuery, Page } from '../message-types';
 
+/** A received event id: one per project, source and id. */
+export interface HookReceipt {
+  readonly projectId: string;
+  readonly source: string;
+  readonly eventId: string;
+}
+
 /** A received event's row as hookEvents shows it (one per event and matching rule, or one ignored). */
 export interface HookEventRow {
   readonly projectId: string;
@@ -58,8 +65,15 @@ export type ImportStatus = 'IMPORTED' | 'REJECTED';
 export interface HookStore {
   /** Records that an event id was received; false when it was received before (a redelivery). */
   receipt(projectId: string, source: string, eventId: string, time: string): Promise<boolean>;
+  /**
+   * Records received event ids in one statement; answers, in order, whether each is new (false for one received
+   * before, or repeated earlier in the list), as `receipt` for each would.
+   */
+  receiptMany(receipts: readonly HookReceipt[], time: string): Promise<boolean[]>;
   /** The signing job for the job's key, created PENDING or found (a FAILED one is re-armed). Returns its id. */
   enqueue(job: Omit<SigningJob, 'signingId' | 'attempts'>): Promise<string>;
+  /** `enqueue` for each job, in order, the new ones in one statement. Returns their ids. */
+  enqueueMany(jobs: readonly Omit<SigningJob, 'signingId' | 'attempts'>[]): Promise<string[]>;
   /** The import job for the job's key, created PENDING or found (a FAILED one is re-armed). Returns its id. */
   enqueueImport(job: Omit<ImportJob, 'signingId' | 'attempts'>): Promise<string>;
   insertEvents(rows: readonly HookEventRow[]): Promise<void>;

@@ -1,7 +1,15 @@
 import { hookEventView } from '../../domain/hook-event-view';
 import type { JsonObject, ListQuery, Page } from '../../domain/message-types';
 import { newId } from '../../domain/new-id';
-import type { HookEventRow, HookStore, ImportJob, ImportStatus, SigningJob, SigningState } from '../../domain/stores/hook-store';
+import type {
+  HookEventRow,
+  HookReceipt,
+  HookStore,
+  ImportJob,
+  ImportStatus,
+  SigningJob,
+  SigningState,
+} from '../../domain/stores/hook-store';
 import type { PageTokens } from '../page-token';
 import { HOOK_EVENT_FILTER_FIELDS } from '../postgres-hook-store';
 import { assertSameFields, compareCodePoints, type FieldValues } from './filter-evaluator';
@@ -49,8 +57,30 @@ export class MemoryHookStore implements HookStore {
     return true;
   }
 
+  async receiptMany(receipts: readonly HookReceipt[], time: string): Promise<boolean[]> {
+    // One statement in Postgres: every receipt is checked before any is recorded.
+    for (const r of receipts) {
+      this.requireProject(r.projectId);
+      checkText(r);
+    }
+    const fresh: boolean[] = [];
+    for (const r of receipts) fresh.push(await this.receipt(r.projectId, r.source, r.eventId, time));
+    return fresh;
+  }
+
   enqueue(job: Omit<SigningJob, 'signingId' | 'attempts'>): Promise<string> {
     return this.enqueueKind('SIGN', job, '', false);
+  }
+
+  async enqueueMany(jobs: readonly Omit<SigningJob, 'signingId' | 'attempts'>[]): Promise<string[]> {
+    // One statement in Postgres for the new ones: every job is checked before any is queued.
+    for (const job of jobs) {
+      this.requireProject(job.projectId);
+      checkText(job);
+    }
+    const ids: string[] = [];
+    for (const job of jobs) ids.push(await this.enqueueKind('SIGN', job, '', false));
+    return ids;
   }
 
   enqueueImport(job: Omit<ImportJob, 'signingId' | 'attempts'>): Promise<string> {
