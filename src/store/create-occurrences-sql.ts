@@ -6,12 +6,15 @@ import { PENDING_INSERT_SQL } from './postgres-audit-store';
  * note exists and admits its draft's kind (the SQL form of noteAdmits), nothing otherwise. The answer has one
  * row per distinct existing note (or one row with null note columns) carrying whether the project exists and
  * how many occurrences were created, so the caller can name what was wrong. Bindings: the draft arrays
- * (occurrence_id, resource_uri, note_project_id, note_id, kind or null, create_time, update_time, body), the
- * project id twice, then pendingBindings.
+ * (occurrence_id, resource_uri, note_project_id, note_id, kind or null, create_time, update_time), the bodies as
+ * one JSON array text in the same order (one string, 0.8 MB for 1,000 bench items, instead of 1,000 strings
+ * and pg's 2.9 MB array literal of them: the largest thing a batch held while its statement was built), the project id twice, then
+ * pendingBindings.
  */
 export const CREATE_OCCURRENCES_SQL = `
   WITH input AS (
-    SELECT * FROM unnest(?::uuid[], ?::text[], ?::text[], ?::text[], ?::text[], ?::timestamptz[], ?::timestamptz[], ?::text[])
+    SELECT * FROM unnest(?::uuid[], ?::text[], ?::text[], ?::text[], ?::text[], ?::timestamptz[], ?::timestamptz[],
+                         ARRAY(SELECT b FROM jsonb_array_elements(?::jsonb) WITH ORDINALITY AS t(b, n) ORDER BY n))
       AS i(occurrence_id, resource_uri, note_project_id, note_id, kind, create_time, update_time, body)
   ), checked AS (
     SELECT i.*, n.kind AS note_kind
@@ -23,7 +26,7 @@ export const CREATE_OCCURRENCES_SQL = `
   ), created AS (
     INSERT INTO occurrences (occurrence_id, project_id, resource_uri, note_project_id, note_id, kind, create_time, update_time, body)
     SELECT c.occurrence_id, ?, c.resource_uri, c.note_project_id, c.note_id, coalesce(c.kind, c.note_kind), c.create_time,
-           c.update_time, jsonb_set(c.body::jsonb, '{kind}', to_jsonb(coalesce(c.kind, c.note_kind)))
+           c.update_time, jsonb_set(c.body, '{kind}', to_jsonb(coalesce(c.kind, c.note_kind)))
     FROM checked c, verdict v
     WHERE v.project_exists AND v.admitted
     RETURNING 1

@@ -141,7 +141,7 @@ export class PostgresGrafeasStore implements GrafeasStore {
         column((d) => d.kind ?? null),
         column((d) => d.createTime),
         column((d) => d.updateTime),
-        column((d) => JSON.stringify(d.body)),
+        JSON.stringify(drafts.map((d) => d.body)),
         projectId,
         projectId,
         ...pendingBindings(events).bindings,
