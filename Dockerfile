@@ -40,7 +40,7 @@ COPY proto proto
 RUN ln -s /app/bin/attestd.js /usr/local/bin/attestd
 # NODE_OPTIONS: the server's V8 flags (src/app/server-node-flags.ts; a test keeps the two equal).
 ENV NODE_ENV=production \
-    NODE_OPTIONS="--max-semi-space-size=16" \
+    NODE_OPTIONS="--max-semi-space-size=32" \
     DATA_DIR=/var/lib/attestd \
     HOST=0.0.0.0
 USER 10001:10001
