@@ -17,7 +17,7 @@ interface Waiter<I, O> {
 }
 
 /**
- * Group commit (ADR 0076): items submitted while a write is in flight are written together by the next one,
+ * Group commit (ADR 0078): items submitted while a write is in flight are written together by the next one,
  * in arrival order, and each caller is answered once that write has returned (committed). A lone item is written
  * at once, alone. `write` answers one output per item, in order, all-or-nothing; when a group of several fails,
  * each of its items is written again alone, so that one bad item fails only its own caller and every caller gets

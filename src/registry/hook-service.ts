@@ -31,7 +31,7 @@ const METHODS: Readonly<Record<HookSource, string>> = {
  * cosign signatures (`sha256-<hex>.sig` / `.att` tags, OCI manifests pushed by digest) covered by enabled import
  * rules go to the outbox as imports, one per witness; everything else is recorded as ignored with the reason — all
  * in one transaction, committed before the hook answers. Deliveries that arrive while one commits are written together
- * in the next transaction (group commit, ADR 0076). A redelivered event id is a no-op.
+ * in the next transaction (group commit, ADR 0078). A redelivered event id is a no-op.
  */
 export class HookService {
   private readonly deliveries: GroupCommit<Delivery, HookResult>;
