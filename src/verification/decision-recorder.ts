@@ -40,6 +40,8 @@ export class DecisionRecorder {
   private buffer: Pending[] = [];
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
+  /** Decisions taken out of the buffer by the write under way and not yet settled; they count against the bound. */
+  private writing = 0;
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -49,9 +51,9 @@ export class DecisionRecorder {
     private readonly maxBuffered = MAX_BUFFERED_DECISIONS,
   ) {}
 
-  /** Decisions waiting to be written. */
+  /** Decisions waiting to be written (buffered, or in the write under way). */
   get pending(): number {
-    return this.buffer.length;
+    return this.buffer.length + this.writing;
   }
 
   /** Queues a decision and returns its name, or undefined when the buffer is full and it cannot be recorded. */
@@ -71,7 +73,7 @@ export class DecisionRecorder {
       breakglass: input.breakglass,
       results,
     });
-    if (this.buffer.length >= this.maxBuffered) {
+    if (this.pending >= this.maxBuffered) {
       this.metrics.dropped();
       this.logger.error(
         { cluster: input.cluster, namespace: input.namespace },
@@ -98,45 +100,69 @@ export class DecisionRecorder {
     return name;
   }
 
-  /** Writes everything buffered now (also called on shutdown). */
+  /**
+   * Writes everything buffered (also called on shutdown), after any write under way: the buffer is taken when
+   * this write starts, so a batch is never out of the buffer without being counted, nor written ahead of older
+   * decisions that an earlier write had to put back.
+   */
   flush(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
-    const batch = this.buffer;
-    this.buffer = [];
-    this.flushing = this.flushing.then(() => (batch.length ? this.write(batch) : undefined));
+    this.flushing = this.flushing.then(() => {
+      const batch = this.buffer;
+      this.buffer = [];
+      return batch.length ? this.write(batch) : undefined;
+    });
     return this.flushing;
   }
 
   private async write(batch: Pending[]): Promise<void> {
-    for (let i = 0; i < batch.length; i += DECISION_SLICE) {
-      if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-      if (!(await this.writeSlice(batch.slice(i, i + DECISION_SLICE)))) {
-        const unwritten = batch.slice(i);
-        this.logger.warn({ count: unwritten.length }, 'database unavailable; decisions will be recorded when it returns');
-        this.buffer = unwritten.concat(this.buffer);
-        this.timer ??= setTimeout(() => void this.flush(), DECISION_FLUSH_MS * 2);
-        return;
+    this.writing = batch.length;
+    try {
+      for (let i = 0; i < batch.length; i += DECISION_SLICE) {
+        if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+        const slice = batch.slice(i, i + DECISION_SLICE);
+        const settled = await this.writeSlice(slice);
+        this.writing -= settled;
+        if (settled < slice.length) {
+          const unwritten = batch.slice(i + settled);
+          this.logger.warn({ count: unwritten.length }, 'database unavailable; decisions will be recorded when it returns');
+          this.buffer = unwritten.concat(this.buffer);
+          this.timer ??= setTimeout(() => void this.flush(), DECISION_FLUSH_MS * 2);
+          return;
+        }
       }
+    } finally {
+      this.writing = 0;
     }
   }
 
-  /** Writes one slice; false when the database is unavailable (nothing of the slice written). */
-  private async writeSlice(slice: Pending[]): Promise<boolean> {
+  /**
+   * Writes one slice; answers how many of its decisions, from the front, are settled (written, or refused for
+   * themselves and counted as dropped). The rest were not written because the database is unavailable.
+   */
+  private async writeSlice(slice: Pending[]): Promise<number> {
     try {
       await this.writeBatch(slice);
-      return true;
+      return slice.length;
     } catch (err) {
-      if (this.uow.classifyError(err)?.code === 'UNAVAILABLE') return false;
-      // One bad decision (e.g. its project was just deleted) must not hold back the others.
-      for (const p of slice) {
-        await this.writeBatch([p]).catch((e: Error) => {
-          this.metrics.dropped();
-          this.logger.error({ decision: p.record.body.name, err: e.message }, 'decision could not be recorded');
-        });
-      }
-      return true;
+      if (this.unavailable(err)) return 0;
     }
+    // One bad decision (e.g. its project was just deleted) must not hold back the others.
+    for (const [i, p] of slice.entries()) {
+      try {
+        await this.writeBatch([p]);
+      } catch (err) {
+        if (this.unavailable(err)) return i;
+        this.metrics.dropped();
+        this.logger.error({ decision: p.record.body.name, err: (err as Error).message }, 'decision could not be recorded');
+      }
+    }
+    return slice.length;
+  }
+
+  private unavailable(err: unknown): boolean {
+    return this.uow.classifyError(err)?.code === 'UNAVAILABLE';
   }
 
   private async writeBatch(batch: Pending[]): Promise<void> {

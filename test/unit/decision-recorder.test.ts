@@ -95,6 +95,54 @@ describe('decision recorder', () => {
     ).to.deep.equal(names);
   });
 
+  it('a slice refused for one of its decisions is written one by one; if the database goes away meanwhile, the rest are kept, not dropped', async () => {
+    let transactions = 0;
+    const db = switchableDatabase(() => {
+      transactions++;
+      // The slice's transaction fails for a reason of its own; the first decision alone is written; then the
+      // database goes away.
+      if (transactions === 1) throw new Error('a row of this slice was refused');
+      if (transactions === 3) db.setDown(true);
+    });
+    await db.memory.stores.projects.insert({ projectId: 'p', createTime: T0 });
+    let dropped = 0;
+    const recorder = new DecisionRecorder(db.uow, new AuditRecorder({ now: () => T0 }), silentLogger(), { dropped: () => dropped++ });
+    const names = [0, 1, 2, 3].map((i) => recorder.record(ctx, 'p', input, [result(`img${i}`)], T0)!);
+    await recorder.flush();
+    expect(dropped, 'nothing given up because the database was away').to.equal(0);
+    expect(recorder.pending, 'the three not written are kept').to.equal(3);
+    expect(await storedNames(db.memory)).to.deep.equal([names[0]]);
+
+    db.setDown(false);
+    await recorder.flush();
+    expect(recorder.pending).to.equal(0);
+    const chain = await db.memory.stores.audit.chainSlice('p', 0, 100);
+    expect(
+      chain.map((e) => e.resource),
+      'each audited once, in order',
+    ).to.deep.equal(names);
+  });
+
+  it('counts the decisions of a write under way against the buffer bound', async () => {
+    let recordDuringWrite: (() => string | undefined) | undefined;
+    let duringWrite: string | undefined | null = null;
+    const db = switchableDatabase(() => {
+      if (recordDuringWrite && duringWrite === null) duringWrite = recordDuringWrite();
+    });
+    await db.memory.stores.projects.insert({ projectId: 'p', createTime: T0 });
+    let dropped = 0;
+    const recorder = new DecisionRecorder(db.uow, new AuditRecorder({ now: () => T0 }), silentLogger(), { dropped: () => dropped++ }, 2);
+    recorder.record(ctx, 'p', input, [result('a')], T0);
+    recorder.record(ctx, 'p', input, [result('b')], T0);
+    recordDuringWrite = () => recorder.record(ctx, 'p', input, [result('c')], T0);
+    await recorder.flush();
+    expect(duringWrite, 'refused while the two being written are not yet written').to.equal(undefined);
+    expect(dropped).to.equal(1);
+    expect(recorder.pending).to.equal(0);
+    expect(recorder.record(ctx, 'p', input, [result('d')], T0), 'room again once written').to.be.a('string');
+    await recorder.flush();
+  });
+
   it('stores an image name holding a NUL or a lone surrogate with the character escaped', async () => {
     const db = switchableDatabase();
     await db.memory.stores.projects.insert({ projectId: 'p', createTime: T0 });
