@@ -6,7 +6,7 @@ import { grafeasBatch } from './grafeas-batch';
 import { grafeasList } from './grafeas-list';
 import { grafeasWrite } from './grafeas-write';
 import { admissionBenchmark } from './lib/admission-adapter';
-import { benchPool, ensureBenchDatabase } from './lib/bench-db';
+import { autovacuumOn, benchPool, ensureBenchDatabase, vacuumChurnedTables } from './lib/bench-db';
 import type { BenchContext, Benchmark, Measurement } from './lib/benchmark';
 import { startBenchServer } from './lib/bench-server';
 import { BENCH_JWT_SECRET, benchToken } from './lib/fixtures';
@@ -134,6 +134,8 @@ async function main(): Promise<number> {
   );
   log(`CPUs: ${split.description}`);
   ensureGenerators(log);
+  if (!(await autovacuumOn(pool)))
+    log('PostgreSQL runs with autovacuum off: the bench vacuums the tables it churns before each benchmark and after each reset');
 
   const resultsDir = process.env.BENCH_RESULTS_DIR ?? path.join(__dirname, '..', '..', 'bench', 'results');
   const profDir = path.join(resultsDir, 'profiles');
@@ -169,6 +171,7 @@ async function main(): Promise<number> {
           log(`${where}: ${r.errors} failed requests (first: ${r.firstError})`);
         },
       };
+      log(`${bench.name}: VACUUM (ANALYZE) of the churned tables took ${(await vacuumChurnedTables(pool)).toFixed(1)} s`);
       const started = Date.now();
       await bench.prepare?.(ctx);
       // One shorter warm-up run (JIT, pools, caches), discarded, except in quick mode.
@@ -207,6 +210,7 @@ async function main(): Promise<number> {
       log(`${bench.name}: ${((Date.now() - started) / 1000).toFixed(0)} s`);
     }
     if (wanted.includes('workers')) {
+      log(`workers: VACUUM (ANALYZE) of the churned tables took ${(await vacuumChurnedTables(pool)).toFixed(1)} s`);
       const started = Date.now();
       scaling = await workerScaling({
         databaseUrl: db.url,

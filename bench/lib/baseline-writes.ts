@@ -44,6 +44,9 @@ export async function resetWriteProject(pool: pg.Pool, project: string): Promise
   await pool.query('DELETE FROM audit_pending WHERE project_id = $1', [project]);
   await pool.query('DELETE FROM audit_events WHERE project_id = $1', [project]);
   await pool.query('DELETE FROM audit_chain_heads WHERE project_id = $1', [project]);
+  // The sequencer reads audit_pending by project in event order: the rows just deleted would stay in its way
+  // until a vacuum, and the machine's PostgreSQL may have autovacuum off (see vacuumChurnedTables).
+  await pool.query('VACUUM audit_pending');
 }
 
 /**

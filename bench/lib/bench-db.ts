@@ -33,3 +33,23 @@ export async function ensureBenchDatabase(serverUrl: string, name: string): Prom
 export function benchPool(url: string, size: number): pg.Pool {
   return new pg.Pool({ connectionString: url, max: size, application_name: 'attestd-bench' });
 }
+
+/** The tables the benchmarks write and delete from run after run. */
+const CHURNED_TABLES = ['audit_pending', 'audit_events', 'occurrences', 'decisions'];
+
+/**
+ * VACUUM (ANALYZE) of the tables the benchmarks churn, so that no benchmark measures the dead rows an earlier
+ * one left (a PostgreSQL with autovacuum off keeps them for ever: scans of audit_pending then step over millions).
+ * Answers the seconds it took.
+ */
+export async function vacuumChurnedTables(pool: pg.Pool): Promise<number> {
+  const started = Date.now();
+  await pool.query(`VACUUM (ANALYZE) ${CHURNED_TABLES.join(', ')}`);
+  return (Date.now() - started) / 1000;
+}
+
+/** True when the server runs autovacuum (SHOW autovacuum). */
+export async function autovacuumOn(pool: pg.Pool): Promise<boolean> {
+  const { rows } = await pool.query<{ autovacuum: string }>('SHOW autovacuum');
+  return rows[0]?.autovacuum === 'on';
+}
