@@ -6,6 +6,7 @@ import type { Committed, UnitOfWork } from '../domain/stores/unit-of-work';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import { ChangeListener } from '../store/change-listener';
+import { checkAutovacuum } from '../store/autovacuum-check';
 import { isMigrated, migrateLatest, migrationStatus, openDatabase } from '../store/database';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../store/embedded/embedded-postgres';
 import { PageTokens } from '../store/page-token';
@@ -59,6 +60,10 @@ export async function createStores(config: Config, logger: Logger, options: Stor
     const migrate = options.migrate ?? config.migrateOnStart;
     const applied = migrate ? await withRetry(() => migrateLatest(knex, { lockUrl: directUrl }), logger, deadline) : [];
     if (!migrate) await checkMigrated(knex, logger, deadline);
+    await checkAutovacuum(
+      async () => (await knex.raw<{ rows: Array<{ autovacuum?: string }> }>('SHOW autovacuum')).rows[0]?.autovacuum,
+      logger,
+    );
     const key =
       options.pageTokens === 'ephemeral'
         ? crypto.randomBytes(32)
