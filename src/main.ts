@@ -39,7 +39,7 @@ export async function startServer(
   const keyProvider = new LocalKeyProvider(
     loadMasterKey({ masterKey: config.masterKey, masterKeyFile: config.masterKeyFile, dataDir: config.dataDir, logger }),
   );
-  const stores = await createStores(config, logger);
+  const stores = await createStores(config, logger, { checkSettings: true });
   let transports;
   let services;
   try {

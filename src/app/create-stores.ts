@@ -47,6 +47,8 @@ export interface StoreOptions {
    * `ephemeral`: a random key for this process, for tools that must not write settings (audit verify, migrate).
    */
   readonly pageTokens?: 'shared' | 'ephemeral';
+  /** Warn about server settings attestd relies on (autovacuum): the server does; tools whose output is read do not. */
+  readonly checkSettings?: boolean;
 }
 
 /** Connects the configured database (or starts the embedded one), migrates, and builds the unit of work. */
@@ -60,10 +62,11 @@ export async function createStores(config: Config, logger: Logger, options: Stor
     const migrate = options.migrate ?? config.migrateOnStart;
     const applied = migrate ? await withRetry(() => migrateLatest(knex, { lockUrl: directUrl }), logger, deadline) : [];
     if (!migrate) await checkMigrated(knex, logger, deadline);
-    await checkAutovacuum(
-      async () => (await knex.raw<{ rows: Array<{ autovacuum?: string }> }>('SHOW autovacuum')).rows[0]?.autovacuum,
-      logger,
-    );
+    if (options.checkSettings)
+      await checkAutovacuum(
+        async () => (await knex.raw<{ rows: Array<{ autovacuum?: string }> }>('SHOW autovacuum')).rows[0]?.autovacuum,
+        logger,
+      );
     const key =
       options.pageTokens === 'ephemeral'
         ? crypto.randomBytes(32)
