@@ -4,6 +4,18 @@ import { startTestServer, type TestServer } from '../support/test-server';
 
 const IMAGE = '127.0.0.1:5000/ns/app@sha256:' + 'c'.repeat(64);
 
+/** A REST call as the server's admin that must answer 200; its JSON body. */
+async function call(server: TestServer, method: string, path: string, body?: unknown) {
+  const res = await fetch(`${server.baseUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${server.adminToken}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await res.json();
+  expect(res.status, JSON.stringify(json)).to.equal(200);
+  return json;
+}
+
 // Two replicas on one database: a change answered by one reaches the other's verdict cache through
 // Postgres NOTIFY (ADR 0008), without a restart and without waiting for cache lifetimes.
 describe('verdict caches across replicas', function () {
@@ -11,16 +23,6 @@ describe('verdict caches across replicas', function () {
   let a: TestServer;
   let b: TestServer;
 
-  const call = async (server: TestServer, method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${server.baseUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${server.adminToken}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const json = await res.json();
-    expect(res.status, JSON.stringify(json)).to.equal(200);
-    return json;
-  };
   const verdict = async (server: TestServer) =>
     (await call(server, 'POST', '/v1/projects/p:verifyImages', { cluster: 'c1', namespace: 'default', images: [IMAGE] })).results[0];
 
@@ -80,16 +82,6 @@ describe('policies, witnesses and keys cached without the verdict cache, across 
   let a: TestServer;
   let b: TestServer;
 
-  const call = async (server: TestServer, method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${server.baseUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${server.adminToken}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const json = await res.json();
-    expect(res.status, JSON.stringify(json)).to.equal(200);
-    return json;
-  };
   const reason = async (server: TestServer): Promise<string> =>
     (await call(server, 'POST', '/v1/projects/p:verifyImages', { cluster: 'c1', namespace: 'default', images: [IMAGE] })).results[0].reason;
 
