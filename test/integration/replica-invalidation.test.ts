@@ -4,6 +4,20 @@ import { startTestServer, type TestServer } from '../support/test-server';
 
 const IMAGE = '127.0.0.1:5000/ns/app@sha256:' + 'c'.repeat(64);
 
+/** Project p with a key, its witness, cluster c1 and an enabled policy requiring the witness in "default". */
+async function enforcedProject(server: TestServer): Promise<void> {
+  await call(server, 'POST', '/v1/projects', { name: 'projects/p' });
+  await call(server, 'POST', '/v1/projects/p/keys?keyId=k', { keySpec: 'EC_P256' });
+  await call(server, 'POST', '/v1/projects/p/witnesses?witnessId=w', { key: 'projects/p/keys/k' });
+  await call(server, 'POST', '/v1/projects/p/clusters?clusterId=c1', {});
+  await call(server, 'POST', '/v1/projects/p/policies?policyId=pol', {
+    witnesses: ['projects/p/witnesses/w'],
+    cluster: 'c1',
+    namespaces: ['default'],
+    enabled: true,
+  });
+}
+
 /** A REST call as the server's admin that must answer 200; its JSON body. */
 async function call(server: TestServer, method: string, path: string, body?: unknown) {
   const res = await fetch(`${server.baseUrl}${path}`, {
@@ -40,16 +54,7 @@ describe('verdict caches across replicas', function () {
     const url = await defaultBackend().createDatabase();
     a = await startTestServer({ databaseUrl: url });
     b = await startTestServer({ databaseUrl: url });
-    await call(a, 'POST', '/v1/projects', { name: 'projects/p' });
-    await call(a, 'POST', '/v1/projects/p/keys?keyId=k', { keySpec: 'EC_P256' });
-    await call(a, 'POST', '/v1/projects/p/witnesses?witnessId=w', { key: 'projects/p/keys/k' });
-    await call(a, 'POST', '/v1/projects/p/clusters?clusterId=c1', {});
-    await call(a, 'POST', '/v1/projects/p/policies?policyId=pol', {
-      witnesses: ['projects/p/witnesses/w'],
-      cluster: 'c1',
-      namespaces: ['default'],
-      enabled: true,
-    });
+    await enforcedProject(a);
   });
   after(async () => {
     await a?.stop();
@@ -89,16 +94,7 @@ describe('policies, witnesses and keys cached without the verdict cache, across 
     const url = await defaultBackend().createDatabase();
     a = await startTestServer({ databaseUrl: url, env: { VERDICT_CACHE: 'false' } });
     b = await startTestServer({ databaseUrl: url, env: { VERDICT_CACHE: 'false' } });
-    await call(a, 'POST', '/v1/projects', { name: 'projects/p' });
-    await call(a, 'POST', '/v1/projects/p/keys?keyId=k', { keySpec: 'EC_P256' });
-    await call(a, 'POST', '/v1/projects/p/witnesses?witnessId=w', { key: 'projects/p/keys/k' });
-    await call(a, 'POST', '/v1/projects/p/clusters?clusterId=c1', {});
-    await call(a, 'POST', '/v1/projects/p/policies?policyId=pol', {
-      witnesses: ['projects/p/witnesses/w'],
-      cluster: 'c1',
-      namespaces: ['default'],
-      enabled: true,
-    });
+    await enforcedProject(a);
     await call(a, 'POST', '/v1/projects/p/witnesses/w:attest', { image: IMAGE });
   });
   after(async () => {
