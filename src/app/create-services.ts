@@ -186,9 +186,9 @@ export function createServices(stores: ServiceStores, config: Config, logger: Lo
       access,
       clock,
       changes,
-      () => {
-        hookWorker.wake();
-        importWorker.wake();
+      (queued) => {
+        if (queued.sign) hookWorker.wake();
+        if (queued.import) importWorker.wake();
       },
       hookMetrics,
     ),

@@ -5,7 +5,7 @@ import { parseProjectName, quote } from '../domain/names';
 import type { RequestContext } from '../domain/request-context';
 import { recordAll, type ChangeRecorder, type RecordedChange } from '../domain/stores/change-recorder';
 import type { JsonObject, ListQuery, Page } from '../domain/message-types';
-import { requireProject } from '../domain/stores/require-project';
+import { projectNotFound, requireProject } from '../domain/stores/require-project';
 import type { UnitOfWork } from '../domain/stores/unit-of-work';
 import type { HookMetrics } from './hook-metrics';
 import type { HookEventRow } from '../domain/stores/hook-store';
@@ -13,6 +13,12 @@ import { parseHookPayload, type HookSource } from './hook-payloads';
 import { planDelivery, type Delivery, type DeliveryCounts, type DeliveryPlan, type RuleScope, type SignJob } from './plan-delivery';
 import { hookEventView } from '../domain/hook-event-view';
 import { GroupCommit, type GroupCommitOptions } from './group-commit';
+
+/** Which workers a commit gave work: signings for the hook worker, imports for the import worker. */
+export interface QueuedKinds {
+  readonly sign: boolean;
+  readonly import: boolean;
+}
 
 /** What a hook call did with the payload's events. */
 export interface HookResult extends DeliveryCounts {
@@ -41,8 +47,11 @@ export class HookService {
     private readonly access: Access,
     private readonly clock: Clock,
     private readonly changes: ChangeRecorder,
-    /** Called after a commit that queued signings (wakes the workers). */
-    private readonly onQueued: () => void = () => undefined,
+    /**
+     * Called after a commit that queued signings or imports, saying which (wakes those workers only: a woken worker
+     * with nothing to do still spends a transaction finding that out).
+     */
+    private readonly onQueued: (queued: QueuedKinds) => void = () => undefined,
     private readonly metrics?: HookMetrics,
     options: GroupCommitOptions = {},
   ) {
@@ -55,7 +64,7 @@ export class HookService {
     const events = parseHookPayload(source, payload, registryParam.trim());
     const result = await this.deliveries.submit({ ctx, source, projectId, events });
     this.metrics?.received(source, result);
-    if (result.accepted > 0) this.onQueued();
+    if (result.accepted > 0) this.onQueued(queuedKinds(result.events));
     return result;
   }
 
@@ -69,11 +78,10 @@ export class HookService {
       const scopes = new Map<string, RuleScope>();
       for (const { projectId } of deliveries) {
         if (scopes.has(projectId)) continue;
-        await requireProject(stores, projectId);
-        scopes.set(projectId, {
-          rules: await stores.signingRules.enabled(projectId),
-          importRules: await stores.importRules.enabled(projectId),
-        });
+        // The project's key-share lock and its enabled rules in one round trip.
+        const found = await stores.hooks.deliveryRules(projectId);
+        if (!found) throw projectNotFound(projectId);
+        scopes.set(projectId, { rules: found.signing, importRules: found.imports });
       }
       const fresh = await stores.hooks.receiptMany(
         deliveries.flatMap((d) => d.events.map((e) => ({ projectId: d.projectId, source: d.source, eventId: e.eventId }))),
@@ -144,7 +152,7 @@ export class HookService {
       await this.changes.record(stores, ctx, 'RetryHookEvent', `projects/${projectId}/hookEvents/${hookEventId}`);
       return hookEventView(row, { kind: signing.kind, status: 'PENDING', attempts: 0, reason: '', occurrence: '', updateTime: now });
     });
-    if (view.status === 'PENDING') this.onQueued();
+    if (view.status === 'PENDING') this.onQueued(queuedKinds([view]));
     return view;
   }
 
@@ -153,6 +161,12 @@ export class HookService {
     this.access.check(ctx, 'hookEvents.list', projectId);
     return this.uow.stores.hooks.list(projectId, query);
   }
+}
+
+/** The kinds of work PENDING hook event views queued. */
+function queuedKinds(events: readonly JsonObject[]): QueuedKinds {
+  const pending = events.filter((e) => e.status === 'PENDING');
+  return { sign: pending.some((e) => e.signingRule !== ''), import: pending.some((e) => e.importRule !== '') };
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -13,9 +13,10 @@ export interface HookWorkerOptions {
   /** Parallel claim loops in this process (default 2). */
   readonly concurrency?: number;
   /**
-   * Due jobs a loop claims and signs in one transaction (default 16): their audit events are appended in one
-   * round, so a burst of pushes to one project takes its audit chain lock once per batch, not once per image.
-   * A batch that fails is retried job by job, so one bad job fails alone.
+   * Due jobs a loop claims and signs in one transaction (default 64): their audit events are appended in one
+   * round, so a burst of pushes to one project takes its audit chain lock once per batch, not once per image,
+   * and a backlog costs a batch's dozen statements per 64 images. A batch that fails is retried job by job, so
+   * one bad job fails alone.
    */
   readonly batchSize?: number;
   /** How often idle loops look for due work (default 1000 ms); a queued signing wakes them at once. */
@@ -45,6 +46,10 @@ export class HookWorker {
   private loops: Promise<void>[] = [];
   private stopping = false;
   private sleepers = new Set<() => void>();
+  /** A wake that found no loop asleep: the next loop to finish a batch looks for due work again instead of sleeping. */
+  private missedWake = false;
+  /** A loop was woken and has not begun its claim yet: further wakes are covered by that claim. */
+  private wokenBeforeClaim = false;
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -56,7 +61,7 @@ export class HookWorker {
     options: HookWorkerOptions = {},
   ) {
     this.concurrency = options.concurrency ?? 2;
-    this.batchSize = Math.max(1, options.batchSize ?? 16);
+    this.batchSize = Math.max(1, options.batchSize ?? 64);
     this.pollMs = options.pollMs ?? 1000;
     this.maxAttempts = options.maxAttempts ?? 8;
     this.backoffMs = options.backoffMs ?? 1000;
@@ -72,32 +77,49 @@ export class HookWorker {
   /** Lets in-flight signings finish (they commit or roll back), then resolves. */
   async stop(): Promise<void> {
     this.stopping = true;
-    this.wake();
+    for (const wake of [...this.sleepers]) wake();
     await Promise.all(this.loops);
     this.loops = [];
   }
 
-  /** Wakes idle loops (after a hook queued work). */
+  /**
+   * Work was queued (after a hook's commit): one idle loop claims it, or, when every loop is busy, the first to finish
+   * its batch. One claim that starts after the wake sees the committed work; waking every loop made the others
+   * claim nothing (the first takes every due job), three statements each. A loop that claims a full batch wakes
+   * another, so a backlog is worked by every loop.
+   */
   wake(): void {
-    for (const wake of [...this.sleepers]) wake();
+    if (this.wokenBeforeClaim) return;
+    const [first] = this.sleepers;
+    if (first) {
+      this.wokenBeforeClaim = true;
+      first();
+    } else this.missedWake = true;
   }
 
   /** Claims and processes due jobs (up to batchSize at once); false when none was due (or every due one is held by others). */
   async runOnce(): Promise<boolean> {
+    return (await this.runBatch()) > 0;
+  }
+
+  /** runOnce, answering how many jobs it claimed. */
+  private async runBatch(): Promise<number> {
     let claimed: SigningJob[] = [];
     try {
       const occurrences = await this.uow.transaction(async (stores) => {
         claimed = await stores.hooks.claimDueMany(this.clock.now(), this.batchSize);
+        // A backlog: another loop takes the next batch meanwhile.
+        if (claimed.length === this.batchSize) this.wake();
         return this.sign(stores, claimed);
       });
       claimed.forEach((job, i) => this.signed(job, occurrences[i]!));
-      return claimed.length > 0;
+      return claimed.length;
     } catch (err) {
       if (claimed.length === 0) throw err;
       if (claimed.length === 1) await this.recordFailure(claimed[0]!, err);
       // The batch rolled back: sign its jobs one by one, so that only the failing ones count a failure.
       else for (const job of claimed) await this.runOne(job.signingId);
-      return true;
+      return claimed.length;
     }
   }
 
@@ -171,8 +193,14 @@ export class HookWorker {
     while (!this.stopping) {
       let worked = false;
       try {
-        worked = await this.runOnce();
-        if (index === 0 && !worked) this.metrics?.backlog(await this.uow.stores.hooks.backlog());
+        // A batch smaller than the limit took every due job its claim saw. Work committed after that claim began
+        // woke a sleeping loop or set missedWake (cleared here, before the claim, so no wake goes unseen);
+        // without either, this loop sleeps instead of claiming again (an empty claim is three statements).
+        this.missedWake = false;
+        this.wokenBeforeClaim = false;
+        const claimed = await this.runBatch();
+        if (index === 0 && claimed === 0) this.metrics?.backlog(await this.uow.stores.hooks.backlog());
+        worked = claimed === this.batchSize || this.missedWake;
         failures = 0;
       } catch (err) {
         failures++;

@@ -2,7 +2,19 @@ import type { Knex } from 'knex';
 import { newId } from '../domain/new-id';
 import type { JsonObject, ListQuery, Page } from '../domain/message-types';
 import { hookEventView } from '../domain/hook-event-view';
-import type { HookEventRow, HookReceipt, HookStore, ImportJob, ImportStatus, SigningJob, SigningState } from '../domain/stores/hook-store';
+import type {
+  DeliveryRules,
+  HookEventRow,
+  HookReceipt,
+  HookStore,
+  ImportJob,
+  ImportStatus,
+  SigningJob,
+  SigningState,
+} from '../domain/stores/hook-store';
+import { IMPORT_RULES } from './postgres-import-rule-store';
+import { resourceRecord, type ResourceRow } from './postgres-resource-store';
+import { SIGNING_RULES } from './postgres-signing-rule-store';
 import { compileFilter, type FilterFields } from './filter-sql';
 import type { PageTokens } from './page-token';
 
@@ -84,6 +96,15 @@ function signingRow(kind: 'SIGN' | 'IMPORT', job: Omit<SigningJob, 'signingId' |
   };
 }
 
+/**
+ * The project (key-share locked) and its enabled rules as JSON rows, one round trip instead of three: what a hook
+ * delivery group reads first (docs/performance.md, "Round 6: push to attested").
+ */
+const DELIVERY_RULES_SQL = `
+  SELECT coalesce((SELECT json_agg(s ORDER BY s.rule_id) FROM signing_rules s WHERE s.project_id = p.project_id AND s.enabled), '[]') AS signing,
+         coalesce((SELECT json_agg(i ORDER BY i.rule_id) FROM import_rules i WHERE i.project_id = p.project_id AND i.enabled), '[]') AS imports
+  FROM projects p WHERE p.project_id = ? FOR KEY SHARE OF p`;
+
 /** Orders two keys by code point (the same order in every process). */
 const compareKeys = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -93,6 +114,16 @@ export class PostgresHookStore implements HookStore {
     private readonly db: Knex,
     private readonly tokens: PageTokens,
   ) {}
+
+  async deliveryRules(projectId: string): Promise<DeliveryRules | undefined> {
+    const rows: { signing: ResourceRow[]; imports: ResourceRow[] }[] = (await this.db.raw(DELIVERY_RULES_SQL, [projectId])).rows;
+    const row = rows[0];
+    if (!row) return undefined;
+    return {
+      signing: row.signing.map((r) => resourceRecord(SIGNING_RULES, r)),
+      imports: row.imports.map((r) => resourceRecord(IMPORT_RULES, r)),
+    };
+  }
 
   async receipt(projectId: string, source: string, eventId: string, time: string): Promise<boolean> {
     const rows = await this.db('hook_receipts')

@@ -5,7 +5,7 @@ import type { PageTokens } from './page-token';
 import { PostgresResourceStore, type ResourceRow, type ResourceTable } from './postgres-resource-store';
 
 /** The import_rules table: what hooks match on as columns, the spec in body (witnesses also in a join table). */
-const IMPORT_RULES: ResourceTable<ImportRuleSpec> = {
+export const IMPORT_RULES: ResourceTable<ImportRuleSpec> = {
   table: 'import_rules',
   idColumn: 'rule_id',
   scope: 'importRules',

@@ -100,13 +100,18 @@ export class PostgresResourceStore<Spec> implements ResourceStore<Spec> {
   }
 
   private record(row: ResourceRow): ResourceRecord<Spec> {
-    return {
-      projectId: row.project_id,
-      id: String(row[this.mapping.idColumn]),
-      spec: this.mapping.spec(row),
-      revision: Number(row.revision),
-      createTime: new Date(row.create_time).toISOString(),
-      updateTime: new Date(row.update_time).toISOString(),
-    };
+    return resourceRecord(this.mapping, row);
   }
+}
+
+/** The resource a row of the kind's table holds (also a row read as JSON, e.g. through json_agg). */
+export function resourceRecord<Spec>(mapping: ResourceTable<Spec>, row: ResourceRow): ResourceRecord<Spec> {
+  return {
+    projectId: row.project_id,
+    id: String(row[mapping.idColumn]),
+    spec: mapping.spec(row),
+    revision: Number(row.revision),
+    createTime: new Date(row.create_time).toISOString(),
+    updateTime: new Date(row.update_time).toISOString(),
+  };
 }

@@ -5,7 +5,7 @@ import type { PageTokens } from './page-token';
 import { PostgresResourceStore, type ResourceRow, type ResourceTable } from './postgres-resource-store';
 
 /** The signing_rules table: what hooks match on as columns, the witness as a foreign key (its id; same project). */
-const SIGNING_RULES: ResourceTable<SigningRuleSpec> = {
+export const SIGNING_RULES: ResourceTable<SigningRuleSpec> = {
   table: 'signing_rules',
   idColumn: 'rule_id',
   scope: 'signingRules',

@@ -314,6 +314,13 @@ export function resourceStoreContract(backend: ResourceContractBackend): void {
       expect(await s().importRules.get({ projectId: 'r1', id: 'ir-ghost' })).to.equal(undefined);
       expect((await s().importRules.enabled('r1')).map((r) => r.id)).to.deep.equal(['ir1']);
       expect(await s().importRules.enabled('r2')).to.deep.equal([]);
+      // A hook delivery reads both kinds' enabled rules in one call (HookStore.deliveryRules): the same records.
+      const both = await s().hooks.deliveryRules('r1');
+      expect(both).to.deep.equal({ signing: await s().signingRules.enabled('r1'), imports: await s().importRules.enabled('r1') });
+      expect(both!.signing).to.have.length.above(0);
+      expect(both!.imports).to.have.length.above(0);
+      expect(await s().hooks.deliveryRules('r2')).to.deep.equal({ signing: [], imports: [] });
+      expect(await s().hooks.deliveryRules('nowhere')).to.equal(undefined);
       expect((await s().witnesses.users({ projectId: 'r1', id: 'w3' })).filter((u) => u.includes('importRules'))).to.deep.equal([
         'projects/r1/importRules/ir0',
         'projects/r1/importRules/ir1',

@@ -21,11 +21,14 @@ export class CountingAttest {
   calls = 0;
   /** Each entry fails one call: 'before' throws before signing, 'after' after the occurrence is written (then rolled back). */
   failures: Array<'before' | 'after'> = [];
+  /** While set, each call waits for it before signing, its transaction open (a test holds the workers busy). */
+  hold: Promise<void> | undefined;
 
   constructor(private readonly inner: AttestService) {}
 
   async attestMany(stores: Stores, items: readonly AttestItem[]): Promise<Occurrence[]> {
     this.calls += items.length;
+    await this.hold;
     const failure = this.failures.shift();
     if (failure === 'before') throw new Error('simulated transient failure');
     const occ = await this.inner.attestMany(stores, items);

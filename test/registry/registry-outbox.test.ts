@@ -40,6 +40,32 @@ describe('registry hook outbox', function () {
     expect(await h.statuses()).to.deep.equal({ SIGNED: N });
   });
 
+  it('signs what was queued while every loop was busy, woken by the queueing alone (no poll to fall back on)', async () => {
+    const worker = h.worker({ concurrency: 2, batchSize: 4, pollMs: 3_600_000 });
+    let release!: () => void;
+    h.attest.hold = new Promise((resolve) => (release = resolve));
+    const receive = async (i: number): Promise<void> => {
+      await h.hooks.receive(h.ctx, 'distribution', PARENT, h.push(`busy${i}`, 'kritis-demo/busy', digestOf(100 + i)), '');
+      worker.wake();
+    };
+    worker.start();
+    try {
+      // Each loop claims one push and is held signing it, its transaction open; the third finds no loop asleep.
+      await receive(1);
+      await poll('the first loop signing', 30_000, () => Promise.resolve(h.attest.calls === 1 ? true : undefined));
+      await receive(2);
+      await poll('the second loop signing', 30_000, () => Promise.resolve(h.attest.calls === 2 ? true : undefined));
+      await receive(3);
+      release();
+      await poll('every signing done', 60_000, async () => ((await h.statuses()).SIGNED === 3 ? true : undefined));
+    } finally {
+      release();
+      await worker.stop();
+    }
+    expect(h.attest.calls, 'images attested').to.equal(3);
+    expect(await h.occurrences()).to.equal(3);
+  });
+
   it('concurrent redeliveries of one event store it once and sign it once', async () => {
     const results = await Promise.all(
       Array.from({ length: 8 }, () => h.hooks.receive(h.ctx, 'distribution', PARENT, h.push('same', 'kritis-demo/alpine'), '')),

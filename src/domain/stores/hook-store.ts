@@ -1,4 +1,6 @@
 import type { JsonObject, ListQuery, Page } from '../message-types';
+import type { ImportRuleRecord } from '../resources/import-rule-spec';
+import type { SigningRuleRecord } from '../resources/signing-rule-spec';
 
 /** A received event id: one per project, source and id. */
 export interface HookReceipt {
@@ -61,8 +63,20 @@ export interface ImportJob extends SigningJob {
 /** How an import ended: signatures recorded, or nothing that verified (the reason says why). */
 export type ImportStatus = 'IMPORTED' | 'REJECTED';
 
+/** A project's enabled rules, as a delivery reads them. */
+export interface DeliveryRules {
+  readonly signing: SigningRuleRecord[];
+  readonly imports: ImportRuleRecord[];
+}
+
 /** Storage of hook receipts, events and the outbox of signings and imports. */
 export interface HookStore {
+  /**
+   * The project's enabled signing and import rules in id order (as `signingRules.enabled` and `importRules.enabled`
+   * answer them), in one statement; undefined when the project does not exist. Holds a key-share lock on the
+   * project until commit, as `projects.lockShared`.
+   */
+  deliveryRules(projectId: string): Promise<DeliveryRules | undefined>;
   /** Records that an event id was received; false when it was received before (a redelivery). */
   receipt(projectId: string, source: string, eventId: string, time: string): Promise<boolean>;
   /**

@@ -2,6 +2,7 @@ import { hookEventView } from '../../domain/hook-event-view';
 import type { JsonObject, ListQuery, Page } from '../../domain/message-types';
 import { newId } from '../../domain/new-id';
 import type {
+  DeliveryRules,
   HookEventRow,
   HookReceipt,
   HookStore,
@@ -14,7 +15,7 @@ import type { PageTokens } from '../page-token';
 import { HOOK_EVENT_FILTER_FIELDS } from '../postgres-hook-store';
 import { assertSameFields, compareCodePoints, type FieldValues } from './filter-evaluator';
 import { memoryPage } from './memory-page';
-import { HOOK_EVENTS, HOOK_RECEIPTS, HOOK_SIGNINGS, PROJECTS, type SigningRow } from './memory-schema';
+import { HOOK_EVENTS, HOOK_RECEIPTS, HOOK_SIGNINGS, IMPORT_RULES, PROJECTS, SIGNING_RULES, type SigningRow } from './memory-schema';
 import { MemoryStorageError, requireParent } from './memory-storage-error';
 import { rowKey, type Tables } from './memory-tables';
 import { checkText, checkUuid, thaw, timestamp } from './stored-values';
@@ -46,6 +47,16 @@ export class MemoryHookStore implements HookStore {
     private readonly tables: Tables,
     private readonly tokens: PageTokens,
   ) {}
+
+  async deliveryRules(projectId: string): Promise<DeliveryRules | undefined> {
+    if (this.tables.table(PROJECTS).get(rowKey(projectId)) === undefined) return undefined;
+    const enabled = <R extends { projectId: string; id: string; spec: { enabled: boolean } }>(rows: readonly R[]): R[] =>
+      rows
+        .filter((r) => r.projectId === projectId && r.spec.enabled)
+        .sort((a, b) => compareCodePoints(a.id, b.id))
+        .map((r) => thaw(r));
+    return { signing: enabled(this.tables.table(SIGNING_RULES).rows()), imports: enabled(this.tables.table(IMPORT_RULES).rows()) };
+  }
 
   async receipt(projectId: string, source: string, eventId: string, time: string): Promise<boolean> {
     this.requireProject(projectId);
