@@ -15,6 +15,7 @@ import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { loadOrGenerateTls } from '../src/admission/tls-material';
 import { loadAdmissionConfig, loadConfig } from '../src/config';
 import { silentLogger } from '../src/logger';
@@ -25,7 +26,7 @@ import { admissionReview, podTemplate } from '../test/admission/admission-fixtur
 import { availableCores } from '../src/app/available-cores';
 import { cpuSplit, ensureGenerators, type CpuSplit } from './lib/generator';
 import { storeFillerOccurrences } from './lib/filler-occurrences';
-import { pacedConnections, wrkLoad } from './lib/wrk';
+import { pacedConnections, wrkLoad, type GeneratedLoad } from './lib/wrk';
 
 const REPO = '127.0.0.1:5000/bench';
 const DIGESTS = ['a', 'b', 'c'].map((c) => `sha256:${c.repeat(64)}`);
@@ -44,6 +45,35 @@ export interface Phase {
   errors: number;
   /** The generator's CPU use over the phase, in cores. */
   generatorCpu: number;
+  /** This process's CPU time over the phase (the servers under load and their background work) per answered review, ms. */
+  cpuMsPerReview: number;
+  /** Garbage collections over the phase that paused the event loop for more than 5 ms, and the longest, ms. */
+  gcOver5ms: number;
+  longestGcMs: number;
+}
+
+/** Runs one load phase, adding this process's CPU per review and its long GC pauses over it. */
+async function withProcessCost(
+  durationS: number,
+  run: () => Promise<Omit<Phase, 'cpuMsPerReview' | 'gcOver5ms' | 'longestGcMs'>>,
+): Promise<Phase> {
+  const pauses: number[] = [];
+  const observer = new PerformanceObserver((list) => pauses.push(...list.getEntries().map((e: PerformanceEntry) => e.duration)));
+  observer.observe({ entryTypes: ['gc'] });
+  const cpu = process.cpuUsage();
+  try {
+    const phase = await run();
+    const used = process.cpuUsage(cpu);
+    const answered = Math.max(1, phase.rps * durationS);
+    return {
+      ...phase,
+      cpuMsPerReview: (used.user + used.system) / 1000 / answered,
+      gcOver5ms: pauses.filter((d) => d > 5).length,
+      longestGcMs: Math.max(0, ...pauses),
+    };
+  } finally {
+    observer.disconnect();
+  }
 }
 
 /** The CPU split the runner chose (BENCH_CPU_SPLIT, when it runs this pinned), else this machine's. */
@@ -146,7 +176,9 @@ export async function measureAdmission(
     const row = (n: string): string =>
       `${n.padEnd(11)} ${max[n]!.rps.toFixed(0).padStart(8)} req/s   ` +
       `at half rate: p50 ${paced[n]!.p50.toFixed(2).padStart(6)} ms  p99 ${paced[n]!.p99.toFixed(2).padStart(6)} ms   ` +
-      `errors ${max[n]!.errors + paced[n]!.errors}   generator CPU ${max[n]!.generatorCpu.toFixed(2)} / ${paced[n]!.generatorCpu.toFixed(2)} cores`;
+      `errors ${max[n]!.errors + paced[n]!.errors}   generator CPU ${max[n]!.generatorCpu.toFixed(2)} / ${paced[n]!.generatorCpu.toFixed(2)} cores   ` +
+      `CPU/review ${max[n]!.cpuMsPerReview.toFixed(3)} / ${paced[n]!.cpuMsPerReview.toFixed(3)} ms   ` +
+      `GC > 5 ms at half rate ${paced[n]!.gcOver5ms} (longest ${paced[n]!.longestGcMs.toFixed(1)} ms)`;
     console.log(['', ...targets.map(([n]) => row(n)), ''].join('\n'));
     if (!(max['bare https'] && max.warm && max.cold)) return { max, paced };
     const b = max['bare https'].rps;
@@ -297,33 +329,40 @@ async function bareServer(answer: string): Promise<{ server: https.Server; port:
 
 /** p50/p99 at `rate` reviews per second: wrk over keep-alive TLS connections, paced with random waits (Poisson arrivals). */
 async function pacedLoad(port: number, review: string, durationS: number, rate: number, split: CpuSplit): Promise<Phase> {
-  const r = await wrkLoad({
-    url: `https://127.0.0.1:${port}`,
-    connections: pacedConnections(rate),
-    rate,
-    durationMs: durationS * 1000,
-    split,
-    method: 'POST',
-    path: '/validate',
-    headers: { 'content-type': 'application/json' },
-    body: review,
-  });
-  if (r.perSecond < 0.9 * rate) console.log(`paced phase on port ${port} reached ${r.perSecond.toFixed(0)} of ${rate} reviews/s asked`);
-  return { rps: r.perSecond, p50: r.p50, p99: r.p99, errors: r.errors, generatorCpu: r.generatorCpu };
+  const r = await withProcessCost(durationS, () =>
+    wrkLoad({
+      url: `https://127.0.0.1:${port}`,
+      connections: pacedConnections(rate),
+      rate,
+      durationMs: durationS * 1000,
+      split,
+      method: 'POST',
+      path: '/validate',
+      headers: { 'content-type': 'application/json' },
+      body: review,
+    }).then(asPhase),
+  );
+  if (r.rps < 0.9 * rate) console.log(`paced phase on port ${port} reached ${r.rps.toFixed(0)} of ${rate} reviews/s asked`);
+  return r;
 }
 
 /** wrk over TLS: the maximum rate with `connections` keep-alive connections. */
 async function load(port: number, review: string, durationS: number, connections: number, split: CpuSplit): Promise<Phase> {
-  const r = await wrkLoad({
-    url: `https://127.0.0.1:${port}`,
-    connections,
-    durationMs: durationS * 1000,
-    split,
-    method: 'POST',
-    path: '/validate',
-    headers: { 'content-type': 'application/json' },
-    body: review,
-  });
+  return withProcessCost(durationS, () =>
+    wrkLoad({
+      url: `https://127.0.0.1:${port}`,
+      connections,
+      durationMs: durationS * 1000,
+      split,
+      method: 'POST',
+      path: '/validate',
+      headers: { 'content-type': 'application/json' },
+      body: review,
+    }).then(asPhase),
+  );
+}
+
+function asPhase(r: GeneratedLoad): Omit<Phase, 'cpuMsPerReview' | 'gcOver5ms' | 'longestGcMs'> {
   return { rps: r.perSecond, p50: r.p50, p99: r.p99, errors: r.errors, generatorCpu: r.generatorCpu };
 }
 

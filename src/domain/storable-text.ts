@@ -17,12 +17,13 @@ export function storableText(s: string): string {
 const ESCAPED_UNSTORABLE = /\\u0000|\\ud[89a-f]/i;
 
 /**
- * A JSON value with storableText applied to every string in it, keys included. A value with nothing to change
- * (nearly every one) is returned as it is, found so with one search of its JSON text rather than a copy.
+ * The JSON text of a value with storableText applied to every string in it, keys included. A value with nothing
+ * to change (nearly every one) is stringified once: the escapes are looked for with one search of its text.
  */
-export function storableJson<T>(value: T): T {
+export function storableJsonText(value: unknown): string {
   const text = JSON.stringify(value) as string | undefined;
-  return text !== undefined && ESCAPED_UNSTORABLE.test(text) ? storableCopy(value) : value;
+  if (text === undefined) throw new TypeError('storableJsonText: the value is not JSON');
+  return ESCAPED_UNSTORABLE.test(text) ? JSON.stringify(storableCopy(value)) : text;
 }
 
 function storableCopy<T>(value: T): T {

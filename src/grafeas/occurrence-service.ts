@@ -1,7 +1,8 @@
 import { newId } from '../domain/new-id';
+import { GroupCommit } from '../domain/group-commit';
 import { noteAdmits } from '../domain/note-admits';
 import type { Access } from '../auth/access';
-import { invalidArgument, notFound } from '../domain/api-error';
+import { ApiError, invalidArgument, notFound } from '../domain/api-error';
 import type { Clock } from '../domain/clock';
 import { noteName, occurrenceName, parseNoteName, parseOccurrenceName, parseProjectName, quote, type NoteName } from '../domain/names';
 import { MAX_BATCH_SIZE } from '../domain/page-size';
@@ -26,14 +27,49 @@ interface Draft {
   readonly body: JsonObject;
 }
 
-/** Grafeas occurrences: server-chosen time-ordered ids, kinds that match their notes, all-or-nothing batches. */
+/** An occurrence ready to be written: its checked draft, its record, and who asked for it. */
+interface Pending {
+  readonly ctx: RequestContext;
+  readonly d: Draft;
+  readonly record: OccurrenceRecord | (Omit<OccurrenceRecord, 'kind'> & { kind: undefined });
+}
+
+/** One CreateOccurrence waiting for its group's statement. */
+interface Single {
+  readonly projectId: string;
+  readonly pending: Pending;
+}
+
+/**
+ * Grafeas occurrences: server-chosen time-ordered ids, kinds that match their notes, all-or-nothing batches.
+ * Single creates of one project that arrive while its previous ones are being written share the next statement
+ * (group commit, ADR 0081); each caller is answered after the statement holding its occurrence committed.
+ */
 export class OccurrenceService {
+  private readonly singles: GroupCommit<Single, Occurrence>;
+
   constructor(
     private readonly uow: UnitOfWork,
     private readonly access: Access,
     private readonly clock: Clock,
     private readonly changes: ChangeRecorder,
-  ) {}
+  ) {
+    this.singles = new GroupCommit(
+      (group) =>
+        this.write(
+          group[0]!.projectId,
+          group.map((s) => s.pending),
+          'CreateOccurrence',
+        ),
+      {
+        key: (s) => s.projectId,
+        maxInFlight: 2,
+        // A database that is away, or a commit whose outcome is unknown, answers the whole group: written again
+        // alone, an occurrence that did commit would be refused as a duplicate of itself.
+        retryAlone: (err) => err instanceof ApiError || this.uow.classifyError(err)?.code !== 'UNAVAILABLE',
+      },
+    );
+  }
 
   async get(ctx: RequestContext, name: string): Promise<Occurrence> {
     const o = parseOccurrenceName(name);
@@ -68,8 +104,10 @@ export class OccurrenceService {
   }
 
   async create(ctx: RequestContext, parent: string, occurrence: JsonObject): Promise<Occurrence> {
-    const [created] = await this.createMany(ctx, parent, [occurrence], 'occurrence', 'CreateOccurrence');
-    return created!;
+    const projectId = parseProjectName(parent, 'parent');
+    this.access.check(ctx, 'occurrences.create', projectId);
+    const [pending] = this.prepare(ctx, projectId, [this.draft(occurrence, 'occurrence')]);
+    return this.singles.submit({ projectId, pending: pending! });
   }
 
   async batchCreate(ctx: RequestContext, parent: string, occurrences: readonly JsonObject[]): Promise<Occurrence[]> {
@@ -112,7 +150,7 @@ export class OccurrenceService {
     });
   }
 
-  /** Validates every item, then inserts them all in one transaction; every offending item is named. */
+  /** Validates every item, then inserts them all in one statement; every offending item is named. */
   private async createMany(
     ctx: RequestContext,
     parent: string,
@@ -126,36 +164,43 @@ export class OccurrenceService {
     const drafts: Draft[] = [];
     items.forEach((item, i) => {
       try {
-        drafts.push(this.draft(item, items.length === 1 && field === 'occurrence' ? field : `${field}[${i}]`));
+        drafts.push(this.draft(item, `${field}[${i}]`));
       } catch (err) {
         problems.push(err as Error);
       }
     });
     throwProblems(problems, items.length);
+    return this.write(projectId, this.prepare(ctx, projectId, drafts), method);
+  }
+
+  /** Gives each draft its id, name and times. */
+  private prepare(ctx: RequestContext, projectId: string, drafts: readonly Draft[]): Pending[] {
     const now = this.clock.now();
-    const pending = drafts.map((d) => {
+    return drafts.map((d) => {
       const occurrenceId = newId();
       const name = occurrenceName({ projectId, occurrenceId });
       return {
+        ctx,
         d,
         record: this.record(projectId, occurrenceId, d, d.kind, now, now, { ...d.body, name, createTime: now, updateTime: now }),
       };
     });
-    // One statement writes the occurrences and their audit events, or nothing when a check fails; the checks
-    // below then name what was wrong from what it found.
+  }
+
+  /**
+   * Writes the occurrences and their audit events (each with its caller) in one statement, or nothing when a check
+   * fails; the checks below then name what was wrong from what the statement found.
+   */
+  private async write(projectId: string, pending: readonly Pending[], method: string): Promise<Occurrence[]> {
     return this.uow.singleWrite(async (stores) => {
-      const events = this.changes.prepareMany(
-        stores,
-        ctx,
-        method,
-        pending.map((p) => String(p.record.body.name)),
-      );
+      const events = pending.flatMap((p) => this.changes.prepareMany(stores, p.ctx, method, [String(p.record.body.name)]));
       const found = await stores.grafeas.createOccurrences(
         projectId,
         pending.map((p) => p.record),
         events,
       );
       if (!found.projectExists) throw projectNotFound(projectId);
+      const problems: Error[] = [];
       const created = pending.map(({ d, record }) => {
         try {
           const kind = this.checkKind(d, found.kinds);
@@ -166,7 +211,7 @@ export class OccurrenceService {
           return undefined;
         }
       });
-      throwProblems(problems, items.length);
+      throwProblems(problems, pending.length);
       if (!found.created) throw new Error(`occurrences of ${projectId} were refused although their project and notes admit them`);
       return created as Occurrence[];
     });

@@ -12,7 +12,7 @@ import type { HookEventRow } from '../domain/stores/hook-store';
 import { parseHookPayload, type HookSource } from './hook-payloads';
 import { planDelivery, type Delivery, type DeliveryCounts, type DeliveryPlan, type RuleScope, type SignJob } from './plan-delivery';
 import { hookEventView } from '../domain/hook-event-view';
-import { GroupCommit, type GroupCommitOptions } from './group-commit';
+import { GroupCommit, type GroupCommitOptions } from '../domain/group-commit';
 
 /** Which workers a commit gave work: signings for the hook worker, imports for the import worker. */
 export interface QueuedKinds {

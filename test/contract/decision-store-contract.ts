@@ -20,13 +20,15 @@ const decision = (projectId: string, second: number, extra: Partial<DecisionReco
   };
   return {
     ...base,
-    body: {
+    images,
+    body: JSON.stringify({
       name: `projects/${projectId}/decisions/${decisionId}`,
       allowed: base.allowed,
       results: images.map((image) => ({ image, allowed: base.allowed })),
-    },
+    }),
   };
 };
+const nameOf = (d: DecisionRecord): unknown => (JSON.parse(d.body) as { name: string }).name;
 
 /** What every DecisionStore must do: decisions stored in batches, listed in id order, filtered and paged. */
 export function decisionStoreContract(backend: StoreBackend): void {
@@ -51,13 +53,13 @@ export function decisionStoreContract(backend: StoreBackend): void {
 
     it('lists a project’s decisions in id order, as stored', async () => {
       const page = await decisions().list('d1', query('', 100));
-      expect(page.items).to.deep.equal(made.filter((d) => d.projectId === 'd1').map((d) => d.body));
+      expect(page.items).to.deep.equal(made.filter((d) => d.projectId === 'd1').map((d) => JSON.parse(d.body) as unknown));
       expect(page.nextPageToken).to.equal('');
     });
 
     it('filters by outcome, place, source, kind, actor and time', async () => {
       const names = async (filter: string) => (await decisions().list('d1', query(filter, 100))).items.map((d) => d.name);
-      const name = (i: number) => made[i]!.body.name;
+      const name = (i: number) => nameOf(made[i]!);
       expect(await names('allowed=false')).to.deep.equal([name(1), name(3)]);
       expect(await names('cluster="c2" OR namespace="prod"')).to.deep.equal([name(1), name(3)]);
       expect(await names('source=verifyImages')).to.deep.equal([name(2)]);
@@ -75,7 +77,7 @@ export function decisionStoreContract(backend: StoreBackend): void {
       const mine = [decision('d3', 1, {}, [a, b]), decision('d3', 2, {}, [c]), decision('d3', 3, {}, [])];
       await decisions().insert(mine);
       const names = async (filter: string) => (await decisions().list('d3', query(filter, 100))).items.map((d) => d.name);
-      const name = (i: number) => mine[i]!.body.name;
+      const name = (i: number) => nameOf(mine[i]!);
       expect(await names(`image="${b}"`)).to.deep.equal([name(0)]);
       expect(await names('image="r.example.com/team/*"')).to.deep.equal([name(0)]);
       expect(await names(`image:"sha256:${'c'.repeat(64)}"`)).to.deep.equal([name(1)]);

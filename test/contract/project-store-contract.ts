@@ -127,7 +127,8 @@ export function projectStoreContract(backend: StoreBackend): void {
           source: 'verifyImages',
           objectKind: '',
           actor: 'a',
-          body: { name: 'd' },
+          images: [],
+          body: '{"name":"d"}',
         },
       ]);
       await s.audit.appendMany([

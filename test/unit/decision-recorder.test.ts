@@ -40,6 +40,11 @@ function switchableDatabase(onTransaction: () => void = () => undefined): {
   return { uow, memory, setDown: (d) => (down = d) };
 }
 
+/** Lets the recorder's own writes (started without a flush call) run to the end: as many turns as it takes, bounded. */
+async function settled(recorder: DecisionRecorder): Promise<void> {
+  for (let turn = 0; turn < 1000 && recorder.pending > 0; turn++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
 async function storedNames(memory: MemoryUnitOfWork): Promise<string[]> {
   const page = await memory.stores.decisions.list('p', { filter: undefined, filterText: '', pageSize: 1000, pageToken: undefined });
   return page.items.map((d) => String(d.name));
@@ -152,5 +157,83 @@ describe('decision recorder', () => {
     const page = await db.memory.stores.decisions.list('p', { filter: undefined, filterText: '', pageSize: 10, pageToken: undefined });
     const stored = page.items.find((d) => d.name === name) as { results: ImageResult[] } | undefined;
     expect(stored?.results[0]?.image).to.equal('a\\u0000b\\udc00c');
+  });
+
+  it('writes a slice as soon as a slice’s worth is buffered, not waiting for the timer; fewer wait for it', async () => {
+    let transactions = 0;
+    const db = switchableDatabase(() => transactions++);
+    await db.memory.stores.projects.insert({ projectId: 'p', createTime: T0 });
+    const recorder = new DecisionRecorder(db.uow, new AuditRecorder({ now: () => T0 }), silentLogger());
+    const names = Array.from({ length: DECISION_SLICE - 1 }, (_, i) => recorder.record(ctx, 'p', input, [result(`img${i}`)], T0)!);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(transactions, 'one short of a slice: left to the timer').to.equal(0);
+    names.push(recorder.record(ctx, 'p', input, [result('last')], T0)!);
+    await settled(recorder);
+    expect(transactions).to.equal(1);
+    expect(recorder.pending).to.equal(0);
+    expect(await storedNames(db.memory)).to.have.members(names);
+    await recorder.flush();
+    expect(transactions, 'nothing left for the timer').to.equal(1);
+  });
+
+  it('writes whole slices without waiting; the rest of a slice is left for more decisions, or the timer', async () => {
+    let transactions = 0;
+    const db = switchableDatabase(() => transactions++);
+    await db.memory.stores.projects.insert({ projectId: 'p', createTime: T0 });
+    const recorder = new DecisionRecorder(db.uow, new AuditRecorder({ now: () => T0 }), silentLogger());
+    for (let i = 0; i < DECISION_SLICE + 10; i++) recorder.record(ctx, 'p', input, [result(`img${i}`)], T0);
+    for (let turn = 0; turn < 1000 && recorder.pending > 10; turn++) await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(transactions, 'one full slice written').to.equal(1);
+    expect(recorder.pending, 'the ten left waiting').to.equal(10);
+    await recorder.flush();
+    expect(transactions).to.equal(2);
+    expect(recorder.pending).to.equal(0);
+    expect(await storedNames(db.memory)).to.have.length(DECISION_SLICE + 10);
+  });
+
+  it('writes a slice’s worth gathered during a write right after it, in order', async () => {
+    let transactions = 0;
+    let during: (() => void) | undefined;
+    const db = switchableDatabase(() => {
+      if (++transactions === 1) during?.();
+    });
+    await db.memory.stores.projects.insert({ projectId: 'p', createTime: T0 });
+    const recorder = new DecisionRecorder(db.uow, new AuditRecorder({ now: () => T0 }), silentLogger());
+    const names: string[] = [];
+    const recordSlice = (tag: string): void => {
+      for (let i = 0; i < DECISION_SLICE; i++) names.push(recorder.record(ctx, 'p', input, [result(`${tag}${i}`)], T0)!);
+    };
+    during = () => recordSlice('second');
+    recordSlice('first');
+    await settled(recorder);
+    expect(transactions, 'one per slice, the second started by the end of the first').to.equal(2);
+    const chain = await db.memory.stores.audit.chainSlice('p', 0, 10 * DECISION_SLICE);
+    expect(chain.map((e) => e.resource)).to.deep.equal(names);
+  });
+
+  it('does not retry an unavailable database for every slice buffered: the unwritten wait for the timer (or a flush)', async () => {
+    let transactions = 0;
+    const db = switchableDatabase(() => transactions++);
+    await db.memory.stores.projects.insert({ projectId: 'p', createTime: T0 });
+    let dropped = 0;
+    const recorder = new DecisionRecorder(db.uow, new AuditRecorder({ now: () => T0 }), silentLogger(), { dropped: () => dropped++ });
+    db.setDown(true);
+    const names = Array.from({ length: DECISION_SLICE }, (_, i) => recorder.record(ctx, 'p', input, [result(`img${i}`)], T0)!);
+    for (let turn = 0; turn < 100 && transactions === 0; turn++) await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(transactions, 'the slice’s worth was tried').to.equal(1);
+    for (let i = 0; i < 3 * DECISION_SLICE; i++) names.push(recorder.record(ctx, 'p', input, [result(`more${i}`)], T0)!);
+    for (let turn = 0; turn < 100; turn++) await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(transactions, 'not tried again per slice while the database is away').to.equal(1);
+    expect(recorder.pending, 'all kept').to.equal(4 * DECISION_SLICE);
+    expect(dropped).to.equal(0);
+
+    db.setDown(false);
+    await recorder.flush();
+    expect(recorder.pending).to.equal(0);
+    const chain = await db.memory.stores.audit.chainSlice('p', 0, 10 * names.length);
+    expect(
+      chain.map((e) => e.resource),
+      'every decision audited once, in order',
+    ).to.deep.equal(names);
   });
 });

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
-import { GroupCommit, type GroupCommitOptions } from '../../src/registry/group-commit';
+import { GroupCommit, type GroupCommitOptions, type KeyedGroupCommitOptions } from '../../src/domain/group-commit';
 import { currentDeadline, deadlineIn, withDeadline } from '../../src/domain/request-deadline';
 
 /** A writer whose writes the test ends by hand; each write answers its items upper-cased, or fails. */
-function manualWriter(options?: GroupCommitOptions): {
+function manualWriter(options?: GroupCommitOptions | KeyedGroupCommitOptions<string>): {
   group: GroupCommit<string, string>;
   writes: string[][];
   commit(i: number): void;
@@ -122,5 +122,61 @@ describe('GroupCommit', () => {
       ['early', 'early'],
       ['none', 'none'],
     ]);
+  });
+
+  it('with a key, puts only items of one key in a group and writes the keys side by side', async () => {
+    // The key is the item's first letter: a… and b… are written by separate groups, each key one at a time.
+    const w = manualWriter({ key: (s) => s[0]!, maxInFlight: 1 });
+    const all = ['a1', 'b1', 'a2', 'b2', 'a3', 'c1'].map((s) => outcome(w.group.submit(s)));
+    await tick();
+    expect(w.writes).to.deep.equal([['a1'], ['b1'], ['c1']]);
+    w.commit(1);
+    await tick();
+    expect(w.writes).to.deep.equal([['a1'], ['b1'], ['c1'], ['b2']]);
+    w.commit(0);
+    await tick();
+    expect(w.writes).to.deep.equal([['a1'], ['b1'], ['c1'], ['b2'], ['a2', 'a3']]);
+    w.commit(2);
+    w.commit(3);
+    w.commit(4);
+    expect(await Promise.all(all)).to.deep.equal(['ok A1', 'ok B1', 'ok A2', 'ok B2', 'ok A3', 'ok C1']);
+  });
+
+  it('with a key, retries a failed group item by item without holding up other keys', async () => {
+    const w = manualWriter({ key: (s) => s[0]!, maxInFlight: 1 });
+    const a1 = outcome(w.group.submit('a1'));
+    await tick();
+    const a2 = outcome(w.group.submit('a2'));
+    const aBad = outcome(w.group.submit('a-bad'));
+    const b1 = outcome(w.group.submit('b1'));
+    await tick();
+    expect(w.writes).to.deep.equal([['a1'], ['b1']]);
+    w.commit(0);
+    await a1;
+    await tick();
+    expect(w.writes[2]).to.deep.equal(['a2', 'a-bad']);
+    w.fail(2, new Error('bad item'));
+    await tick();
+    expect(w.writes[3]).to.deep.equal(['a2']);
+    w.commit(3);
+    await tick();
+    expect(w.writes[4]).to.deep.equal(['a-bad']);
+    w.fail(4, new Error('bad item'));
+    w.commit(1);
+    expect([await a2, await aBad, await b1]).to.deep.equal(['ok A2', 'error bad item', 'ok B1']);
+  });
+
+  it('answers every caller of a failed group with its error when retryAlone refuses (outcome unknown)', async () => {
+    const w = manualWriter({ retryAlone: (err) => !(err as Error).message.includes('unknown') });
+    const first = outcome(w.group.submit('first'));
+    await tick();
+    const a = outcome(w.group.submit('a'));
+    const b = outcome(w.group.submit('b'));
+    w.commit(0);
+    await first;
+    await tick();
+    w.fail(1, new Error('commit outcome unknown'));
+    expect([await a, await b]).to.deep.equal(['error commit outcome unknown', 'error commit outcome unknown']);
+    expect(w.writes).to.deep.equal([['first'], ['a', 'b']]);
   });
 });

@@ -11,21 +11,14 @@ export interface DecisionRecord {
   readonly source: string;
   readonly objectKind: string;
   readonly actor: string;
-  readonly body: JsonObject;
+  /** The images the decision is about (its results' `image`, in order): what the `image` filter field matches. */
+  readonly images: readonly string[];
+  /** The decision as JSON text, made once when it was taken: what is stored and listed. */
+  readonly body: string;
 }
 
 /** Storage of decisions. */
 export interface DecisionStore {
   insert(records: readonly DecisionRecord[]): Promise<void>;
   list(projectId: string, query: ListQuery): Promise<Page<JsonObject>>;
-}
-
-/** The images a decision is about (its results' `image`, in order): what the `image` filter field matches. */
-export function decisionImages(r: DecisionRecord): string[] {
-  const results = r.body.results;
-  if (!Array.isArray(results)) return [];
-  return results.flatMap((x) => {
-    const image = (x as { image?: unknown } | null)?.image;
-    return typeof image === 'string' ? [image] : [];
-  });
 }

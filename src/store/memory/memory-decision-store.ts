@@ -1,15 +1,15 @@
 import type { JsonObject, ListQuery, Page } from '../../domain/message-types';
-import { decisionImages, type DecisionRecord, type DecisionStore } from '../../domain/stores/decision-store';
+import type { DecisionRecord, DecisionStore } from '../../domain/stores/decision-store';
 import type { PageTokens } from '../page-token';
 import { DECISION_FILTER_FIELDS } from '../postgres-decision-store';
 import { assertSameFields, type FieldValues } from './filter-evaluator';
 import { memoryPage } from './memory-page';
-import { DECISIONS, PROJECTS } from './memory-schema';
+import { DECISIONS, PROJECTS, type DecisionRow } from './memory-schema';
 import { MemoryStorageError, requireParent } from './memory-storage-error';
 import { rowKey, type Tables } from './memory-tables';
 import { checkText, checkUuid, jsonb, thaw, timestamp } from './stored-values';
 
-const DECISION_VALUES: FieldValues<DecisionRecord> = {
+const DECISION_VALUES: FieldValues<DecisionRow> = {
   cluster: (r) => r.cluster,
   namespace: (r) => r.namespace,
   allowed: (r) => r.allowed,
@@ -17,7 +17,7 @@ const DECISION_VALUES: FieldValues<DecisionRecord> = {
   kind: (r) => r.objectKind,
   actor: (r) => r.actor,
   time: (r) => r.time,
-  image: (r) => decisionImages(r),
+  image: (r) => [...r.images],
 };
 assertSameFields(DECISION_FILTER_FIELDS, DECISION_VALUES);
 
@@ -34,11 +34,12 @@ export class MemoryDecisionStore implements DecisionStore {
     const rows = records.map((r) => {
       requireParent(this.tables.table(PROJECTS).get(rowKey(r.projectId)) !== undefined, `project ${r.projectId}`);
       checkText(r);
-      const row: DecisionRecord = Object.freeze({
+      const row: DecisionRow = Object.freeze({
         ...r,
         decisionId: checkUuid(r.decisionId),
         time: timestamp(r.time),
-        body: jsonb(r.body),
+        images: Object.freeze([...r.images]),
+        body: jsonb(JSON.parse(r.body) as JsonObject),
       });
       const key = decisions.keyOf(row);
       if (seen.has(key) || decisions.get(key)) throw new MemoryStorageError('unique', `duplicate decision id ${r.decisionId}`);
@@ -54,7 +55,7 @@ export class MemoryDecisionStore implements DecisionStore {
       .rows()
       .filter((d) => d.projectId === projectId);
     const req = {
-      key: (d: DecisionRecord) => d.decisionId,
+      key: (d: DecisionRow) => d.decisionId,
       scope: `decisions|${projectId}`,
       pageSize: query.pageSize,
       pageToken: query.pageToken,

@@ -1,5 +1,6 @@
 import type { AuditEvent, NewAuditEvent } from '../../domain/audit-event';
 import type { ChainHead } from '../../domain/stores/audit-store';
+import type { JsonObject } from '../../domain/message-types';
 import type { DecisionRecord } from '../../domain/stores/decision-store';
 import type { NoteRecord, OccurrenceRecord } from '../../domain/stores/grafeas-store';
 import type { HookEventRow, SigningJob } from '../../domain/stores/hook-store';
@@ -12,6 +13,8 @@ import { tableName } from './memory-tables';
 
 /** A key version with the key it belongs to. */
 export type KeyVersionRow = SigningMaterial & { readonly projectId: string; readonly keyId: string };
+/** A decision as the memory store keeps it: its body parsed, as a jsonb column holds it. */
+export type DecisionRow = Omit<DecisionRecord, 'body'> & { readonly body: JsonObject };
 /** An audit event written on a request path, before the sequencer chains it. */
 export type PendingEventRow = NewAuditEvent & { readonly eventId: string };
 /** A received event id (redeliveries are no-ops). */
@@ -46,7 +49,7 @@ export const KEYS = tableName<KeyRecord>('keys', (r) => [r.projectId, r.keyId]);
 /** Table key_versions. */
 export const KEY_VERSIONS = tableName<KeyVersionRow>('key_versions', (r) => [r.projectId, r.keyId, r.version]);
 /** Table decisions. */
-export const DECISIONS = tableName<DecisionRecord>('decisions', (r) => [r.decisionId]);
+export const DECISIONS = tableName<DecisionRow>('decisions', (r) => [r.decisionId]);
 /** Table audit_pending. */
 export const AUDIT_PENDING = tableName<PendingEventRow>('audit_pending', (r) => [r.eventId]);
 /** Table audit_events. */
