@@ -329,29 +329,18 @@ async function bareServer(answer: string): Promise<{ server: https.Server; port:
 
 /** p50/p99 at `rate` reviews per second: wrk over keep-alive TLS connections, paced with random waits (Poisson arrivals). */
 async function pacedLoad(port: number, review: string, durationS: number, rate: number, split: CpuSplit): Promise<Phase> {
-  const r = await withProcessCost(durationS, () =>
-    wrkLoad({
-      url: `https://127.0.0.1:${port}`,
-      connections: pacedConnections(rate),
-      rate,
-      durationMs: durationS * 1000,
-      split,
-      method: 'POST',
-      path: '/validate',
-      headers: { 'content-type': 'application/json' },
-      body: review,
-    }).then(asPhase),
-  );
+  const r = await load(port, review, durationS, pacedConnections(rate), split, rate);
   if (r.rps < 0.9 * rate) console.log(`paced phase on port ${port} reached ${r.rps.toFixed(0)} of ${rate} reviews/s asked`);
   return r;
 }
 
-/** wrk over TLS: the maximum rate with `connections` keep-alive connections. */
-async function load(port: number, review: string, durationS: number, connections: number, split: CpuSplit): Promise<Phase> {
+/** wrk over TLS with `connections` keep-alive connections: the maximum rate, or `rate` reviews per second when given. */
+async function load(port: number, review: string, durationS: number, connections: number, split: CpuSplit, rate?: number): Promise<Phase> {
   return withProcessCost(durationS, () =>
     wrkLoad({
       url: `https://127.0.0.1:${port}`,
       connections,
+      ...(rate === undefined ? {} : { rate }),
       durationMs: durationS * 1000,
       split,
       method: 'POST',
